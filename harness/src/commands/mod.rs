@@ -1,0 +1,13 @@
+//! One module per subcommand, each with its `Args` and `execute`.
+
+pub mod train;
+
+use std::process::ExitCode;
+
+use crate::cli::Command;
+
+pub fn execute(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Train(args) => train::execute(args),
+    }
+}

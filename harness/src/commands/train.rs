@@ -1,0 +1,251 @@
+//! `harness train`: train one model with the lecture's defaults (or the flags given),
+//! record the run as a one-run sweep in the database, print final losses and samples.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use anyhow::{Context, anyhow};
+use clap::Args;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use model::{Backend, Ending, ModelKind, Observer, Outcome, Progress, TrainConfig, TrainOptions, Trainer};
+use results::{NewRun, NewSweep, RunResult, RunStatus, Store, StoreError, SweepKind};
+
+use crate::data_source::{self, LoadedData, sha256_hex};
+use crate::error::usage;
+use crate::progress::TrainProgress;
+use crate::recorder::Recorder;
+
+/// The default backend: the faster of the two on one thread (see README, Performance).
+pub const DEFAULT_BACKEND: Backend = Backend::Flex;
+
+fn defaults() -> TrainOptions {
+    TrainOptions::default()
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Text file with one item per line [default: the names dataset, downloaded once]
+    #[arg(long, env = "HARNESS_DATA", value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value_t = defaults().model,
+          value_parser = PossibleValuesParser::new(ModelKind::NAMES).map(|s| s.parse::<ModelKind>().expect("a listed name")))]
+    pub model: ModelKind,
+    /// Embedding size per character
+    #[arg(long, default_value_t = defaults().n_embd)]
+    pub n_embd: usize,
+    /// Neurons per hidden layer
+    #[arg(long, default_value_t = defaults().n_hidden)]
+    pub n_hidden: usize,
+    /// Context length in characters (a power of two for wavenet)
+    #[arg(long, default_value_t = defaults().block_size)]
+    pub block_size: usize,
+    /// Reproduce the lecture's BatchNorm bug (statistics over dim 0 only for 3-D input)
+    #[arg(long)]
+    pub batchnorm_bug: bool,
+    /// Learning rate
+    #[arg(long, default_value_t = defaults().lr)]
+    pub lr: f64,
+    /// Learning rate after the decay point [default: lr / 10]
+    #[arg(long)]
+    pub lr_final: Option<f64>,
+    /// Fraction of the steps after which lr-final is used
+    #[arg(long, default_value_t = defaults().lr_decay_at)]
+    pub lr_decay_at: f64,
+    #[arg(long, default_value_t = defaults().batch_size)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = defaults().steps)]
+    pub steps: u64,
+    /// Seed of weight init, minibatches and samples
+    #[arg(long, default_value_t = defaults().seed)]
+    pub seed: u64,
+    /// Seed of the shuffle before the 80/10/10 train/val/test split
+    #[arg(long, default_value_t = defaults().split_seed)]
+    pub split_seed: u64,
+    /// Steps per averaged training-loss point
+    #[arg(long, default_value_t = defaults().log_every)]
+    pub log_every: u64,
+    /// Steps between full validation-split evaluations
+    #[arg(long, default_value_t = defaults().eval_every)]
+    pub eval_every: u64,
+    #[arg(long, default_value_t = DEFAULT_BACKEND,
+          value_parser = PossibleValuesParser::new(Backend::NAMES).map(|s| s.parse::<Backend>().expect("a listed name")))]
+    pub backend: Backend,
+    /// CPU threads for the backend
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    pub threads: usize,
+    /// Name of the one-run sweep this run is stored under [default: train-<id>]
+    #[arg(long)]
+    pub name: Option<String>,
+    /// SQLite database to record the run in
+    #[arg(long, env = "HARNESS_DB", default_value = "harness.db", value_name = "PATH")]
+    pub db: PathBuf,
+}
+
+impl TrainArgs {
+    fn config(&self) -> anyhow::Result<TrainConfig> {
+        let options = TrainOptions {
+            model: self.model,
+            n_embd: self.n_embd,
+            n_hidden: self.n_hidden,
+            block_size: self.block_size,
+            batchnorm_bug: self.batchnorm_bug,
+            lr: self.lr,
+            lr_final: self.lr_final,
+            lr_decay_at: self.lr_decay_at,
+            batch_size: self.batch_size,
+            steps: self.steps,
+            seed: self.seed,
+            split_seed: self.split_seed,
+            log_every: self.log_every,
+            eval_every: self.eval_every,
+        };
+        TrainConfig::try_from(options).map_err(|e| usage(anyhow!("--{}: {}", e.key.replace('_', "-"), e.reason)))
+    }
+}
+
+pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
+    // SAFETY: first thing the command does; no other thread has been started yet.
+    unsafe { model::backend::limit_threads(args.threads) }?;
+    let config = args.config()?;
+    let data = data_source::load(args.data.as_deref())?;
+    let interrupted = ctrl_c_flag()?;
+
+    let started = Instant::now();
+    let trainer = Trainer::new(config.clone(), &data.dataset, args.backend);
+    let mut store = Store::open(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
+    let sweep = NewSweep {
+        name: args.name.clone(),
+        kind: SweepKind::Train,
+        spec: None,
+        spec_sha256: None,
+    };
+    let created = store
+        .create_sweep(&sweep, &[new_run(&config, &args, &data, trainer.trainable_params())?])
+        .map_err(|e| match e {
+            StoreError::SweepExists(_) => usage(anyhow!(e).context("choose another --name")),
+            other => anyhow!(other),
+        })?;
+    let run = created.runs[0];
+    store.mark_running(run)?;
+    eprintln!(
+        "run {run} (sweep {}): {} on {} items, {} parameters, {} steps on {}",
+        created.name,
+        config.model,
+        data.dataset.items().len(),
+        trainer.trainable_params(),
+        config.steps,
+        args.backend
+    );
+
+    let mut observer = TrainObserver {
+        recorder: Recorder::new(&mut store, run),
+        progress: TrainProgress::new(config.steps),
+        interrupted,
+        store_error: None,
+    };
+    let outcome = trainer.run(&mut observer);
+    observer.progress.finish();
+    if let Some(err) = observer.store_error {
+        return Err(anyhow!(err).context(format!("could not record run {run} in {}", args.db.display())));
+    }
+    let result = run_result(&outcome, started.elapsed().as_secs_f64());
+    observer.recorder.finish(&result).with_context(|| format!("could not record the result of run {run}"))?;
+    print_summary(run.0, &created.name, &config, &outcome);
+    Ok(match outcome.ending {
+        Ending::Completed | Ending::Diverged => ExitCode::SUCCESS,
+        Ending::Stopped => ExitCode::FAILURE,
+    })
+}
+
+fn new_run(config: &TrainConfig, args: &TrainArgs, data: &LoadedData, trainable_params: usize) -> anyhow::Result<NewRun> {
+    let config_json = serde_json::to_string(config)?;
+    Ok(NewRun {
+        run_key: sha256_hex(format!("{config_json}|{}|{}", args.backend, data.sha256).as_bytes()),
+        config_json,
+        backend: args.backend.to_string(),
+        threads: args.threads,
+        data_path: data.path.display().to_string(),
+        data_sha256: data.sha256.clone(),
+        git_commit: option_env!("HARNESS_GIT_COMMIT").map(String::from),
+        trainable_params,
+    })
+}
+
+/// The first Ctrl-C asks the run to stop after its current step (it is recorded as
+/// `interrupted`); a second one exits at once.
+fn ctrl_c_flag() -> anyhow::Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = Arc::clone(&flag);
+    ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after the current step (Ctrl-C again to quit at once)");
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(flag)
+}
+
+struct TrainObserver<'a> {
+    recorder: Recorder<'a>,
+    progress: TrainProgress,
+    interrupted: Arc<AtomicBool>,
+    store_error: Option<StoreError>,
+}
+
+impl Observer for TrainObserver<'_> {
+    fn observe(&mut self, progress: &Progress) -> ControlFlow<()> {
+        self.progress.update(progress);
+        if let Err(err) = self.recorder.record(progress) {
+            self.store_error = Some(err);
+            return ControlFlow::Break(());
+        }
+        if self.interrupted.load(Ordering::SeqCst) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    }
+}
+
+fn run_result(outcome: &Outcome, wall_seconds: f64) -> RunResult {
+    RunResult {
+        status: match outcome.ending {
+            Ending::Completed => RunStatus::Completed,
+            Ending::Diverged => RunStatus::Diverged,
+            Ending::Stopped => RunStatus::Interrupted,
+        },
+        steps_done: outcome.steps_done,
+        losses: outcome.losses.map(|l| [l.train, l.val, l.test]),
+        train_seconds: outcome.train_seconds,
+        eval_seconds: outcome.eval_seconds,
+        wall_seconds,
+        steps_per_sec: outcome.steps_per_second(),
+        samples: outcome.samples.clone(),
+        error: None,
+    }
+}
+
+fn print_summary(run: i64, sweep: &str, config: &TrainConfig, outcome: &Outcome) {
+    let status = match outcome.ending {
+        Ending::Completed => "completed",
+        Ending::Diverged => "diverged (the loss became NaN or infinite)",
+        Ending::Stopped => "interrupted",
+    };
+    println!("run {run} (sweep {sweep}): {status} after {} of {} steps", outcome.steps_done, config.steps);
+    if let Some(losses) = outcome.losses {
+        println!("loss: train {:.4}  val {:.4}  test {:.4}", losses.train, losses.val, losses.test);
+    }
+    println!(
+        "time: {:.1} s training ({:.0} steps/s), {:.1} s evaluating",
+        outcome.train_seconds,
+        outcome.steps_per_second(),
+        outcome.eval_seconds
+    );
+    if !outcome.samples.is_empty() {
+        println!("samples:");
+        for sample in &outcome.samples {
+            println!("  {sample}");
+        }
+    }
+}

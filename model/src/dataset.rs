@@ -1,0 +1,277 @@
+//! Text → training examples: any UTF-8 file with one item per line becomes a vocabulary,
+//! a seeded 80/10/10 split by items, and (context, next-token) examples exactly as in the
+//! lecture. Reading files and finding them is the caller's job; this module sees bytes.
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+
+use crate::rng::Rng;
+
+/// Fewer items than this cannot make three non-empty splits worth training on.
+pub const MIN_ITEMS: usize = 10;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DataError {
+    #[error("the file looks binary: it has a NUL byte at offset {offset}; a dataset is a text file with one item per line")]
+    Binary { offset: usize },
+    #[error("the file is not UTF-8 text (invalid byte at offset {offset}); a dataset is a text file with one item per line")]
+    NotUtf8 { offset: usize },
+    #[error("the file has no items: every line is empty")]
+    Empty,
+    #[error("the file has {found} items; at least {MIN_ITEMS} are needed to split it 80/10/10")]
+    TooFew { found: usize },
+}
+
+/// Characters ↔ token ids. Id 0 is the boundary token (shown as `.`) that starts and ends
+/// every item; data characters get ids 1.. in sorted order. A `.` inside the data is an
+/// ordinary character with its own id, so it never collides with the boundary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vocabulary {
+    chars: Vec<char>,
+}
+
+impl Vocabulary {
+    pub const BOUNDARY: u32 = 0;
+
+    fn from_items(items: &[String]) -> Self {
+        let mut chars: Vec<char> = items.iter().flat_map(|item| item.chars()).collect();
+        chars.sort_unstable();
+        chars.dedup();
+        Self { chars }
+    }
+
+    /// Number of token ids, the boundary included.
+    pub fn size(&self) -> usize {
+        self.chars.len() + 1
+    }
+
+    /// The data characters in id order (id = position + 1).
+    pub fn chars(&self) -> &[char] {
+        &self.chars
+    }
+
+    pub fn encode(&self, c: char) -> Option<u32> {
+        self.chars.binary_search(&c).ok().map(|i| i as u32 + 1)
+    }
+
+    /// Text of the given ids; the boundary token is not text and is skipped.
+    pub fn decode(&self, ids: &[u32]) -> String {
+        ids.iter()
+            .filter(|&&id| id != Self::BOUNDARY)
+            .map(|&id| self.chars[id as usize - 1])
+            .collect()
+    }
+}
+
+/// A text dataset: its items in file order and their vocabulary.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    items: Vec<String>,
+    vocab: Vocabulary,
+}
+
+impl Dataset {
+    /// Parses file contents: lines trimmed, empty lines dropped.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DataError> {
+        if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+            return Err(DataError::Binary { offset });
+        }
+        let text = std::str::from_utf8(bytes).map_err(|e| DataError::NotUtf8 {
+            offset: e.valid_up_to(),
+        })?;
+        let items: Vec<String> = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(String::from)
+            .collect();
+        match items.len() {
+            0 => Err(DataError::Empty),
+            found if found < MIN_ITEMS => Err(DataError::TooFew { found }),
+            _ => Ok(Self {
+                vocab: Vocabulary::from_items(&items),
+                items,
+            }),
+        }
+    }
+
+    pub fn items(&self) -> &[String] {
+        &self.items
+    }
+
+    pub fn vocab(&self) -> &Vocabulary {
+        &self.vocab
+    }
+
+    /// Shuffles the items with `seed` and cuts them 80/10/10 as the lecture does
+    /// (`n1 = int(0.8 n)`, `n2 = int(0.9 n)`), then builds each split's examples.
+    pub fn split(&self, seed: u64, block_size: usize) -> Splits {
+        let mut items: Vec<&str> = self.items.iter().map(String::as_str).collect();
+        Rng::seed_from(seed).shuffle(&mut items);
+        let n1 = items.len() * 8 / 10;
+        let n2 = items.len() * 9 / 10;
+        let examples = |part: &[&str]| Examples::build(part, &self.vocab, block_size);
+        Splits {
+            train: examples(&items[..n1]),
+            val: examples(&items[n1..n2]),
+            test: examples(&items[n2..]),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Splits {
+    pub train: Examples,
+    pub val: Examples,
+    pub test: Examples,
+}
+
+/// (context, target) pairs: for each item, the context starts as `block_size` boundary
+/// tokens and slides over `item + boundary`, predicting each next token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Examples {
+    block_size: usize,
+    /// `len × block_size` token ids, row-major.
+    contexts: Vec<u32>,
+    targets: Vec<u32>,
+}
+
+impl Examples {
+    fn build(items: &[&str], vocab: &Vocabulary, block_size: usize) -> Self {
+        let mut contexts = Vec::new();
+        let mut targets = Vec::new();
+        for item in items {
+            let mut context = vec![Vocabulary::BOUNDARY; block_size];
+            let ids = item.chars().map(|c| vocab.encode(c).expect("vocabulary built from these items"));
+            for id in ids.chain([Vocabulary::BOUNDARY]) {
+                contexts.extend_from_slice(&context);
+                targets.push(id);
+                context.rotate_left(1);
+                if let Some(last) = context.last_mut() {
+                    *last = id;
+                }
+            }
+        }
+        Self {
+            block_size,
+            contexts,
+            targets,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    pub fn block_size(&self) -> usize {
+        self.block_size
+    }
+
+    pub fn context(&self, index: usize) -> &[u32] {
+        &self.contexts[index * self.block_size..(index + 1) * self.block_size]
+    }
+
+    pub fn target(&self, index: usize) -> u32 {
+        self.targets[index]
+    }
+
+    /// The examples at `indices` as tensors: contexts `[n, block_size]`, targets `[n]`.
+    pub fn batch(&self, indices: impl ExactSizeIterator<Item = usize>, device: &Device) -> (Tensor<2, Int>, Tensor<1, Int>) {
+        let n = indices.len();
+        let mut contexts = Vec::with_capacity(n * self.block_size);
+        let mut targets = Vec::with_capacity(n);
+        for i in indices {
+            contexts.extend(self.context(i).iter().map(|&id| i64::from(id)));
+            targets.push(i64::from(self.targets[i]));
+        }
+        (
+            Tensor::from_data(TensorData::new(contexts, [n, self.block_size]), device),
+            Tensor::from_data(TensorData::new(targets, [n]), device),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(text: &str) -> Dataset {
+        Dataset::from_bytes(text.as_bytes()).unwrap()
+    }
+
+    const TEN: &str = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\n";
+
+    #[test]
+    fn lines_are_trimmed_and_empty_lines_dropped() {
+        let data = dataset(&format!("  emma \n\n\r\n{}", TEN.replacen("emma\n", "", 1)));
+        assert_eq!(data.items().len(), 10);
+        assert_eq!(data.items()[0], "emma");
+    }
+
+    #[test]
+    fn vocabulary_is_sorted_with_boundary_first() {
+        let data = dataset(TEN);
+        let vocab = data.vocab();
+        assert_eq!(vocab.chars()[0], 'a');
+        assert_eq!(vocab.encode('a'), Some(1));
+        assert_eq!(vocab.size(), vocab.chars().len() + 1);
+        assert_eq!(vocab.decode(&[0, 1, 0]), "a");
+    }
+
+    #[test]
+    fn a_dot_in_the_data_gets_its_own_id() {
+        let data = dataset(&TEN.replace("mia", "m.a"));
+        let dot = data.vocab().encode('.').unwrap();
+        assert_ne!(dot, Vocabulary::BOUNDARY);
+        assert_eq!(data.vocab().decode(&[dot, 0]), ".");
+    }
+
+    #[test]
+    fn examples_slide_over_the_item_as_in_the_lecture() {
+        // The lecture, block_size 3, "emma": ... -> e, ..e -> m, .em -> m, emm -> a, mma -> .
+        let vocab = dataset(TEN).vocab().clone();
+        let ex = Examples::build(&["emma"], &vocab, 3);
+        let id = |c| vocab.encode(c).unwrap();
+        let (e, m, a) = (id('e'), id('m'), id('a'));
+        assert_eq!(ex.len(), 5);
+        let rows: Vec<(&[u32], u32)> = (0..5).map(|i| (ex.context(i), ex.target(i))).collect();
+        assert_eq!(
+            rows,
+            vec![
+                (&[0, 0, 0][..], e),
+                (&[0, 0, e][..], m),
+                (&[0, e, m][..], m),
+                (&[e, m, m][..], a),
+                (&[m, m, a][..], 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn split_is_80_10_10_by_items_and_seeded() {
+        let text: String = (0..100).map(|i| format!("w{}\n", "abcdefghij".repeat(1 + i % 3))).collect();
+        let data = dataset(&text);
+        let a = data.split(42, 3);
+        let b = data.split(42, 3);
+        let c = data.split(43, 3);
+        assert_eq!(a.train, b.train);
+        assert_ne!(a.train, c.train);
+        let total: usize = data.items().iter().map(|w| w.chars().count() + 1).sum();
+        assert_eq!(a.train.len() + a.val.len() + a.test.len(), total);
+        // Items have 12, 22 or 32 examples each: 80 of them in train, 10 in val and in test.
+        assert!((10 * 12..=10 * 32).contains(&a.val.len()));
+        assert!((10 * 12..=10 * 32).contains(&a.test.len()));
+        assert!(a.train.len() >= 80 * 12);
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_the_reason() {
+        assert_eq!(Dataset::from_bytes(b"a\0b").unwrap_err(), DataError::Binary { offset: 1 });
+        assert_eq!(Dataset::from_bytes(b"ab\xff\n").unwrap_err(), DataError::NotUtf8 { offset: 2 });
+        assert_eq!(Dataset::from_bytes(b"\n \n").unwrap_err(), DataError::Empty);
+        assert_eq!(Dataset::from_bytes(b"a\nb\nc").unwrap_err(), DataError::TooFew { found: 3 });
+    }
+}

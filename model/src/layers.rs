@@ -1,0 +1,182 @@
+//! The lecture's layers in the lecture's form where Burn's differ: a channels-last
+//! BatchNorm1d with unbiased variance (and the lecture's dim-0 bug on request), and weight
+//! init drawn from our own seeded `Rng` so every backend starts from the same numbers.
+
+use burn::module::{Module, Param, RunningState};
+use burn::nn::{Embedding, Linear};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::rng::Rng;
+
+/// A `[rows, cols]` tensor of N(0, 1) × `scale` draws, filled row-major like `torch.randn`.
+fn randn(rng: &mut Rng, [rows, cols]: [usize; 2], scale: f64, device: &Device) -> Tensor<2> {
+    let values: Vec<f32> = (0..rows * cols).map(|_| (rng.normal() * scale) as f32).collect();
+    Tensor::from_data(TensorData::new(values, [rows, cols]), device)
+}
+
+/// `Embedding(n, dim)` with weights ~ N(0, 1), as the lecture's `torch.randn((n, dim))`.
+pub fn embedding(rng: &mut Rng, n: usize, dim: usize, device: &Device) -> Embedding {
+    Embedding {
+        weight: Param::from_tensor(randn(rng, [n, dim], 1.0, device)),
+    }
+}
+
+/// `Linear(fan_in, fan_out)` with weight `[fan_in, fan_out]` ~ N(0, 1) / √fan_in × `gain`
+/// and an optional zero bias, as the lecture's own `Linear` class.
+pub fn linear(rng: &mut Rng, fan_in: usize, fan_out: usize, bias: bool, gain: f64, device: &Device) -> Linear {
+    let weight = randn(rng, [fan_in, fan_out], gain / (fan_in as f64).sqrt(), device);
+    Linear {
+        weight: Param::from_tensor(weight),
+        bias: bias.then(|| Param::from_tensor(Tensor::zeros([fan_out], device))),
+    }
+}
+
+pub const BATCHNORM_EPS: f64 = 1e-5;
+pub const BATCHNORM_MOMENTUM: f64 = 0.1;
+
+/// The lecture's `BatchNorm1d` for `[B, T, C]` input (channels last).
+///
+/// Training (on an autodiff device): normalise with the batch mean and the *unbiased*
+/// variance (`torch.var`) over dims (0, 1), and move the running statistics 10% towards
+/// them. Evaluation (on a plain device, after `valid()`): normalise with the running
+/// statistics. With `per_position` (the lecture's bug) the statistics are taken over dim 0
+/// only, so every (position, channel) pair has its own: running stats hold `T × C` values.
+#[derive(Module, Debug)]
+pub struct BatchNorm1d {
+    gamma: Param<Tensor<1>>,
+    beta: Param<Tensor<1>>,
+    running_mean: RunningState<Tensor<1>>,
+    running_var: RunningState<Tensor<1>>,
+    per_position: bool,
+}
+
+impl BatchNorm1d {
+    /// `channels` = C; `positions` = T of the input it will see (used only with the bug).
+    pub fn new(channels: usize, positions: usize, per_position: bool, device: &Device) -> Self {
+        let features = if per_position { positions * channels } else { channels };
+        Self {
+            gamma: Param::from_tensor(Tensor::ones([channels], device)),
+            beta: Param::from_tensor(Tensor::zeros([channels], device)),
+            running_mean: RunningState::new(Tensor::zeros([features], device)),
+            running_var: RunningState::new(Tensor::ones([features], device)),
+            per_position,
+        }
+    }
+
+    /// Trainable values: gamma and beta (the running statistics are not trained).
+    pub fn trainable_params(&self) -> usize {
+        2 * self.gamma.dims()[0]
+    }
+
+    /// `[B, T, C]` → `[B, T, C]`.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let [b, t, c] = x.dims();
+        let rows = match self.per_position {
+            false => x.reshape([b * t, c]),
+            true => x.reshape([b, t * c]),
+        };
+        let normalized = match rows.device().is_autodiff() {
+            true => self.normalize_with_batch_stats(rows),
+            false => self.normalize_with_running_stats(rows),
+        };
+        let gamma = self.gamma.val().reshape([1, 1, c]);
+        let beta = self.beta.val().reshape([1, 1, c]);
+        normalized.reshape([b, t, c]) * gamma + beta
+    }
+
+    /// `[N, F]`: statistics over the N rows, one per feature column.
+    fn normalize_with_batch_stats(&self, rows: Tensor<2>) -> Tensor<2> {
+        let [_, features] = rows.dims();
+        let (var, mean) = rows.clone().var_mean(0);
+        let blend = |running: &RunningState<Tensor<1>>, batch: Tensor<2>| {
+            let batch = batch.detach().reshape([features]);
+            let updated = running.value_sync() * (1.0 - BATCHNORM_MOMENTUM) + batch * BATCHNORM_MOMENTUM;
+            running.update(updated.detach());
+        };
+        blend(&self.running_mean, mean.clone());
+        blend(&self.running_var, var.clone());
+        (rows - mean) / (var + BATCHNORM_EPS).sqrt()
+    }
+
+    fn normalize_with_running_stats(&self, rows: Tensor<2>) -> Tensor<2> {
+        let [_, features] = rows.dims();
+        let mean = self.running_mean.value().reshape([1, features]);
+        let var = self.running_var.value().reshape([1, features]);
+        (rows - mean) / (var + BATCHNORM_EPS).sqrt()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn running_stats(&self) -> (Vec<f32>, Vec<f32>) {
+        let read = |s: &RunningState<Tensor<1>>| s.value_sync().into_data().try_to_vec::<f32>().unwrap();
+        (read(&self.running_mean), read(&self.running_var))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(actual: &[f32], expected: &[f32]) {
+        assert_eq!(actual.len(), expected.len());
+        for (a, e) in actual.iter().zip(expected) {
+            assert!((a - e).abs() < 1e-4, "{actual:?} vs {expected:?}");
+        }
+    }
+
+    /// x = [[[1, 2], [3, 4]], [[5, 6], [7, 12]]] as [B=2, T=2, C=2].
+    fn input(device: &Device) -> Tensor<3> {
+        Tensor::from_data(TensorData::new(vec![1f32, 2., 3., 4., 5., 6., 7., 12.], [2, 2, 2]), device)
+    }
+
+    #[test]
+    fn training_normalizes_over_batch_and_time_with_unbiased_variance() {
+        // By hand, channel 0 sees {1,3,5,7}: mean 4, unbiased var 20/3;
+        // channel 1 sees {2,4,6,12}: mean 6, unbiased var (16+4+0+36)/3 = 56/3.
+        // PyTorch: x = torch.tensor(...); m = x.mean((0,1), keepdim=True);
+        //          v = x.var((0,1), keepdim=True); (x - m) / torch.sqrt(v + 1e-5)
+        let device = Device::flex().autodiff();
+        let bn = BatchNorm1d::new(2, 2, false, &device);
+        let out = bn.forward(input(&device)).into_data().try_to_vec::<f32>().unwrap();
+        let (s0, s1) = ((20f32 / 3. + 1e-5).sqrt(), (56f32 / 3. + 1e-5).sqrt());
+        close(&out, &[-3. / s0, -4. / s1, -1. / s0, -2. / s1, 1. / s0, 0., 3. / s0, 6. / s1]);
+        let (mean, var) = bn.running_stats();
+        close(&mean, &[0.4, 0.6]);
+        close(&var, &[0.9 + 0.1 * 20. / 3., 0.9 + 0.1 * 56. / 3.]);
+    }
+
+    #[test]
+    fn the_lecture_bug_takes_statistics_per_position() {
+        // Position 0, channel 0 sees {1,5}: mean 3, unbiased var 8, so ±2/√8.
+        let device = Device::flex().autodiff();
+        let bn = BatchNorm1d::new(2, 2, true, &device);
+        let out = bn.forward(input(&device)).into_data().try_to_vec::<f32>().unwrap();
+        let s = (8f32 + 1e-5).sqrt();
+        let s_last = (32f32 + 1e-5).sqrt(); // position 1, channel 1 sees {4, 12}
+        close(&out, &[-2. / s, -2. / s, -2. / s, -4. / s_last, 2. / s, 2. / s, 2. / s, 4. / s_last]);
+        let (mean, _) = bn.running_stats();
+        close(&mean, &[0.3, 0.4, 0.5, 0.8]);
+    }
+
+    #[test]
+    fn evaluation_uses_running_statistics() {
+        let device = Device::flex().autodiff();
+        let bn = BatchNorm1d::new(2, 2, false, &device);
+        bn.forward(input(&device));
+        let eval = bn.valid();
+        let plain = Device::flex();
+        let out = eval.forward(input(&plain)).into_data().try_to_vec::<f32>().unwrap();
+        let (m0, m1) = (0.4f32, 0.6f32);
+        let (v0, v1) = ((0.9f32 + 2. / 3. + 1e-5).sqrt(), (0.9f32 + 5.6 / 3. + 1e-5).sqrt());
+        close(&out[..2], &[(1. - m0) / v0, (2. - m1) / v1]);
+    }
+
+    #[test]
+    fn linear_init_scales_by_fan_in() {
+        let device = Device::flex();
+        let layer = linear(&mut Rng::seed_from(1), 400, 50, true, 1.0, &device);
+        let w = layer.weight.val().into_data().try_to_vec::<f32>().unwrap();
+        let var = w.iter().map(|x| x * x).sum::<f32>() / w.len() as f32;
+        assert!((var * 400. - 1.0).abs() < 0.05, "variance × fan_in = {}", var * 400.);
+        assert_eq!(layer.bias.unwrap().val().into_data().try_to_vec::<f32>().unwrap(), vec![0.0; 50]);
+    }
+}

@@ -1,0 +1,17 @@
+//! makemore models on Burn: text datasets, the lecture's MLP and WaveNet, the training
+//! loop, evaluation and sampling. Knows tensors and nothing of SQLite or the CLI: callers
+//! get progress through `train::Observer` and results as plain values.
+
+pub mod backend;
+pub mod config;
+pub mod dataset;
+mod layers;
+pub mod network;
+pub mod rng;
+pub mod sample;
+pub mod train;
+
+pub use backend::Backend;
+pub use config::{ConfigError, ModelKind, TrainConfig, TrainOptions};
+pub use dataset::{DataError, Dataset};
+pub use train::{Ending, Observer, Outcome, Progress, Trainer};

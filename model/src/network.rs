@@ -1,0 +1,154 @@
+//! The lecture's two models as one network: Embedding → blocks of
+//! [FlattenConsecutive(n) → Linear (no bias) → BatchNorm1d → Tanh] → Linear.
+//! `mlp` is one block that flattens the whole context; `wavenet` is log2(block_size)
+//! blocks that each fuse pairs of neighbours, halving the time axis.
+
+use burn::module::Module;
+use burn::nn::{Embedding, Linear};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor};
+
+use crate::config::{ModelKind, TrainConfig};
+use crate::layers::{self, BatchNorm1d};
+use crate::rng::Rng;
+
+#[derive(Module, Debug)]
+struct Block {
+    /// How many consecutive positions FlattenConsecutive fuses.
+    group: usize,
+    linear: Linear,
+    norm: BatchNorm1d,
+}
+
+impl Block {
+    /// `[B, T, C]` → `[B, T / group, n_hidden]`.
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let [b, t, c] = x.dims();
+        let fused = x.reshape([b, t / self.group, c * self.group]);
+        self.norm.forward(self.linear.forward(fused)).tanh()
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct CharModel {
+    embedding: Embedding,
+    blocks: Vec<Block>,
+    head: Linear,
+}
+
+impl CharModel {
+    /// A freshly initialised model, every weight drawn from `rng` in a fixed order.
+    pub fn new(config: &TrainConfig, vocab_size: usize, rng: &mut Rng, device: &Device) -> Self {
+        let group = match config.model {
+            ModelKind::Mlp => config.block_size,
+            ModelKind::Wavenet => 2,
+        };
+        let embedding = layers::embedding(rng, vocab_size, config.n_embd, device);
+        let mut width = config.n_embd;
+        let mut positions = config.block_size;
+        let blocks = (0..config.depth())
+            .map(|_| {
+                positions /= group;
+                let linear = layers::linear(rng, width * group, config.n_hidden, false, 1.0, device);
+                width = config.n_hidden;
+                let norm = BatchNorm1d::new(width, positions, config.batchnorm_bug, device);
+                Block { group, linear, norm }
+            })
+            .collect();
+        // The lecture scales the last layer down so the initial predictions are near uniform.
+        let head = layers::linear(rng, config.n_hidden, vocab_size, true, 0.1, device);
+        Self {
+            embedding,
+            blocks,
+            head,
+        }
+    }
+
+    /// Token ids `[B, block_size]` → logits `[B, vocab]`.
+    pub fn forward(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
+        let [b, _] = contexts.dims();
+        let x = self.blocks.iter().fold(self.embedding.forward(contexts), |x, block| block.forward(x));
+        let [_, _, hidden] = x.dims();
+        self.head.forward(x.reshape([b, hidden]))
+    }
+
+    /// Hidden activations of each block, for shape checks: `[B, T_i, C_i]` per block.
+    pub fn block_shapes(&self, contexts: Tensor<2, Int>) -> Vec<[usize; 3]> {
+        let mut x = self.embedding.forward(contexts);
+        let mut shapes = vec![x.dims()];
+        for block in &self.blocks {
+            x = block.forward(x);
+            shapes.push(x.dims());
+        }
+        shapes
+    }
+
+    /// Number of trained values (BatchNorm running statistics excluded).
+    pub fn trainable_params(&self) -> usize {
+        let linear = |l: &Linear| l.weight.num_params() + l.bias.as_ref().map_or(0, |b| b.num_params());
+        self.embedding.weight.num_params()
+            + self.blocks.iter().map(|b| linear(&b.linear) + b.norm.trainable_params()).sum::<usize>()
+            + linear(&self.head)
+    }
+}
+
+/// Mean cross-entropy of `logits [B, V]` against `targets [B]`, as `F.cross_entropy`: `[1]`.
+pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let [b, _] = logits.dims();
+    log_softmax(logits, 1).gather(1, targets.reshape([b, 1])).mean().neg()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TrainOptions;
+    use burn::tensor::TensorData;
+
+    fn model(edit: impl FnOnce(&mut TrainOptions)) -> CharModel {
+        let mut options = TrainOptions::default();
+        edit(&mut options);
+        let config = TrainConfig::try_from(options).unwrap();
+        CharModel::new(&config, 27, &mut Rng::seed_from(42), &Device::flex())
+    }
+
+    #[test]
+    fn parameter_counts_match_the_lecture() {
+        let mlp = |block| {
+            model(|o| {
+                o.model = ModelKind::Mlp;
+                o.block_size = block;
+                o.n_embd = 10;
+                o.n_hidden = 200;
+            })
+        };
+        assert_eq!(mlp(3).trainable_params(), 12_097);
+        assert_eq!(mlp(8).trainable_params(), 22_097);
+        let small = model(|o| {
+            o.n_embd = 10;
+            o.n_hidden = 68;
+        });
+        assert_eq!(small.trainable_params(), 22_397);
+        assert_eq!(model(|_| {}).trainable_params(), 76_579);
+        // Burn's own count includes the running statistics (3 BatchNorms × 2 × 128).
+        assert_eq!(model(|_| {}).num_params(), 76_579 + 768);
+    }
+
+    #[test]
+    fn wavenet_halves_time_and_grows_channels_as_in_the_lecture() {
+        let m = model(|_| {});
+        let contexts = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64; 32], [4, 8]), &Device::flex());
+        assert_eq!(m.block_shapes(contexts.clone()), vec![[4, 8, 24], [4, 4, 128], [4, 2, 128], [4, 1, 128]]);
+        assert_eq!(m.forward(contexts).dims(), [4, 27]);
+    }
+
+    #[test]
+    fn cross_entropy_matches_pytorch() {
+        // PyTorch: F.cross_entropy(torch.tensor([[1., 2., 3.], [1., 1., 1.]]), torch.tensor([2, 0]))
+        //          = tensor(0.7531)
+        let device = Device::flex();
+        let logits = Tensor::<2>::from_data(TensorData::new(vec![1f32, 2., 3., 1., 1., 1.], [2, 3]), &device);
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![2i64, 0], [2]), &device);
+        let loss: f32 = cross_entropy(logits, targets).into_scalar();
+        assert!((loss - 0.7531).abs() < 1e-4, "{loss}");
+    }
+}

@@ -1,0 +1,163 @@
+//! Values that cross the store's boundary: what callers write (new sweeps and runs, curve
+//! points, results) and what they read back. No SQL here.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SweepId(pub i64);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId(pub i64);
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A sweep is a set of runs launched together; a single `harness train` is a one-run sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepKind {
+    Train,
+    Sweep,
+}
+
+impl SweepKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Sweep => "sweep",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewSweep {
+    /// `None`: the store names it `<kind>-<id>`.
+    pub name: Option<String>,
+    pub kind: SweepKind,
+    /// The sweep file's text, if it came from one.
+    pub spec: Option<String>,
+    pub spec_sha256: Option<String>,
+}
+
+/// A run as planned, before it starts.
+#[derive(Clone, Debug)]
+pub struct NewRun {
+    /// Hash of the resolved configuration: the run's identity within its sweep.
+    pub run_key: String,
+    /// Every training parameter, resolved, as a JSON object.
+    pub config_json: String,
+    pub backend: String,
+    pub threads: usize,
+    pub data_path: String,
+    pub data_sha256: String,
+    pub git_commit: Option<String>,
+    pub trainable_params: usize,
+}
+
+/// What `Store::create_sweep` made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreatedSweep {
+    pub id: SweepId,
+    pub name: String,
+    pub runs: Vec<RunId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    Pending,
+    Running,
+    Completed,
+    Diverged,
+    Failed,
+    Interrupted,
+}
+
+impl RunStatus {
+    pub const ALL: [Self; 6] = [Self::Pending, Self::Running, Self::Completed, Self::Diverged, Self::Failed, Self::Interrupted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Diverged => "diverged",
+            Self::Failed => "failed",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RunStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s).ok_or_else(|| format!("unknown run status `{s}`"))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    Train,
+    Val,
+}
+
+impl Split {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Val => "val",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CurvePoint {
+    pub split: Split,
+    pub step: u64,
+    pub loss: f64,
+}
+
+/// How a run ended and what it measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunResult {
+    pub status: RunStatus,
+    pub steps_done: u64,
+    /// Final whole-split losses (train, val, test), for a completed run.
+    pub losses: Option<[f64; 3]>,
+    pub train_seconds: f64,
+    pub eval_seconds: f64,
+    pub wall_seconds: f64,
+    pub steps_per_sec: f64,
+    pub samples: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// A run as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRecord {
+    pub id: RunId,
+    pub sweep_name: String,
+    pub status: RunStatus,
+    pub config_json: String,
+    pub backend: String,
+    pub threads: usize,
+    pub data_path: String,
+    pub data_sha256: String,
+    pub git_commit: Option<String>,
+    pub trainable_params: usize,
+    pub steps_done: u64,
+    pub train_loss: Option<f64>,
+    pub val_loss: Option<f64>,
+    pub test_loss: Option<f64>,
+    pub steps_per_sec: Option<f64>,
+    pub wall_seconds: Option<f64>,
+    pub error: Option<String>,
+}

@@ -1,0 +1,85 @@
+//! Helpers shared by the end-to-end tests: the real `harness` binary in a temporary
+//! directory, tiny datasets made on the spot, and reading back what it stored.
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.path("harness.db")
+    }
+
+    /// Writes `count` made-up names (deterministic) and returns the file's path.
+    pub fn names(&self, count: usize) -> PathBuf {
+        let path = self.path("names.txt");
+        std::fs::write(&path, made_up_names(count)).expect("write names");
+        path
+    }
+
+    /// `harness ARGS` with the environment cleared of the harness's variables, run in the
+    /// sandbox, its cache directory inside it.
+    pub fn harness(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_harness"));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("HARNESS_DATA")
+            .env_remove("HARNESS_DB")
+            .env_remove("HARNESS_NAMES_URL")
+            .env_remove("HARNESS_NAMES_SHA256")
+            .env("HARNESS_CACHE_DIR", self.path("cache"));
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.harness(args).output().expect("run harness")
+    }
+}
+
+/// Pronounceable made-up names, one per line: structure a tiny model learns in seconds.
+pub fn made_up_names(count: usize) -> String {
+    let onsets = ["b", "d", "k", "l", "m", "n", "r", "s", "t", "v"];
+    let vowels = ["a", "e", "i", "o", "u"];
+    let codas = ["", "n", "l", "ra", "na"];
+    let mut state: u64 = 12345;
+    let mut next = |n: usize| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 33) % n as u64) as usize
+    };
+    (0..count)
+        .map(|_| {
+            let syllables = 1 + next(3);
+            let mut name: String = (0..syllables).map(|_| format!("{}{}", onsets[next(10)], vowels[next(5)])).collect();
+            name.push_str(codas[next(5)]);
+            name + "\n"
+        })
+        .collect()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn open_store(db: &Path) -> results::Store {
+    results::Store::open_read_only(db).expect("open the database read-only")
+}

@@ -1,0 +1,252 @@
+//! End-to-end tests of `harness train`: the real binary on tiny data made by the tests,
+//! checking what it prints, its exit code, and what it stored in SQLite.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use common::{Sandbox, made_up_names, open_store, stderr, stdout};
+use results::{RunId, RunStatus, Split};
+
+/// A small, fast configuration: 300 steps of a tiny wavenet.
+const QUICK: &[&str] = &["--n-embd", "4", "--n-hidden", "16", "--steps", "300", "--log-every", "50", "--eval-every", "100"];
+
+fn train(sandbox: &Sandbox, data: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    let db = sandbox.db();
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--db", db.to_str().unwrap()];
+    args.extend_from_slice(QUICK);
+    args.extend_from_slice(extra);
+    sandbox.run(&args)
+}
+
+#[test]
+fn train_records_a_completed_run_with_curves_losses_and_samples() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(200);
+    let out = train(&sandbox, &data, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed = stdout(&out);
+    assert!(printed.contains("run 1 (sweep train-1): completed after 300 of 300 steps"), "{printed}");
+    assert!(printed.contains("loss: train "), "{printed}");
+    assert!(printed.contains("samples:"), "{printed}");
+    // stderr is not a terminal here: plain progress lines instead of a bar.
+    assert!(stderr(&out).contains("step 100/300"), "{}", stderr(&out));
+
+    let store = open_store(&sandbox.db());
+    let run = store.run(RunId(1)).unwrap();
+    assert_eq!(run.status, RunStatus::Completed);
+    assert_eq!(run.steps_done, 300);
+    assert_eq!(run.backend, "flex");
+    assert_eq!(run.threads, 1);
+    assert_eq!(run.data_sha256.len(), 64);
+    assert!(run.data_path.ends_with("names.txt"));
+    assert!(run.val_loss.unwrap() < 3.0 && run.test_loss.is_some() && run.train_loss.is_some());
+    assert!(run.steps_per_sec.unwrap() > 0.0);
+    let config: serde_json::Value = serde_json::from_str(&run.config_json).unwrap();
+    assert_eq!(config["n_embd"], 4);
+    assert_eq!(config["model"], "wavenet");
+    assert_eq!(config["lr_final"], 0.01);
+    let train_steps: Vec<u64> = store.curve(run.id, Split::Train).unwrap().iter().map(|p| p.0).collect();
+    let val_steps: Vec<u64> = store.curve(run.id, Split::Val).unwrap().iter().map(|p| p.0).collect();
+    assert_eq!(train_steps, vec![50, 100, 150, 200, 250, 300]);
+    assert_eq!(val_steps, vec![0, 100, 200, 300]);
+    assert_eq!(store.samples(run.id).unwrap().len(), 20);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_curve_through_the_binary() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(200);
+    for extra in [&["--seed", "5"][..], &["--seed", "5"], &["--seed", "6"]] {
+        assert!(train(&sandbox, &data, extra).status.success());
+    }
+    let store = open_store(&sandbox.db());
+    let curve = |id| store.curve(RunId(id), Split::Train).unwrap();
+    assert_eq!(curve(1), curve(2));
+    assert_ne!(curve(1), curve(3));
+}
+
+#[test]
+fn both_backends_train_and_are_recorded() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(200);
+    let out = train(&sandbox, &data, &["--backend", "ndarray", "--threads", "2", "--name", "nd"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = open_store(&sandbox.db()).run(RunId(1)).unwrap();
+    assert_eq!((run.backend.as_str(), run.threads, run.sweep_name.as_str()), ("ndarray", 2, "nd"));
+    assert_eq!(run.status, RunStatus::Completed);
+}
+
+#[test]
+fn a_diverging_run_is_a_result_not_a_crash() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(200);
+    let out = train(&sandbox, &data, &["--lr", "1e30"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("diverged"), "{}", stdout(&out));
+    let run = open_store(&sandbox.db()).run(RunId(1)).unwrap();
+    assert_eq!(run.status, RunStatus::Diverged);
+    assert!(run.val_loss.is_none());
+}
+
+#[test]
+fn invalid_options_exit_2_naming_the_flag_and_write_nothing() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(200);
+    for (extra, expected) in [
+        (&["--block-size", "6"][..], "--block-size: must be a power of two"),
+        (&["--batch-size", "1"], "--batch-size: must be at least 2"),
+        (&["--lr=-1"], "--lr: must be a positive number"),
+        (&["--lr-decay-at", "2"], "--lr-decay-at: must be a fraction"),
+    ] {
+        let out = train(&sandbox, &data, extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+        assert!(stderr(&out).contains(expected), "{extra:?}: {}", stderr(&out));
+    }
+    let out = sandbox.run(&["train", "--model", "rnn"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("possible values: mlp, wavenet"), "{}", stderr(&out));
+    assert!(!sandbox.db().exists(), "nothing may be written for a refused command");
+}
+
+#[test]
+fn unusable_data_files_exit_2_with_the_reason() {
+    let sandbox = Sandbox::new();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = sandbox.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let cases = [
+        (sandbox.path("missing.txt"), "cannot read the data file"),
+        (write("empty.txt", b"\n\n  \n"), "no items"),
+        (write("binary.bin", b"PK\x03\x04\0\0abc"), "looks binary"),
+        (write("few.txt", b"ann\nbob\ncid\n"), "has 3 items; at least 10"),
+    ];
+    for (path, expected) in cases {
+        let out = train(&sandbox, &path, &[]);
+        assert_eq!(out.status.code(), Some(2), "{}", path.display());
+        let err = stderr(&out);
+        assert!(err.contains(expected) && err.contains(path.file_name().unwrap().to_str().unwrap()), "{err}");
+    }
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn harness_data_env_var_selects_the_data() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(200);
+    let db = sandbox.db();
+    let mut args = vec!["train", "--db", db.to_str().unwrap()];
+    args.extend_from_slice(QUICK);
+    let out = sandbox.harness(&args).env("HARNESS_DATA", &data).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(open_store(&db).run(RunId(1)).unwrap().data_path.ends_with("names.txt"));
+}
+
+/// Serves `body` over HTTP on loopback for up to `requests` requests; returns its URL.
+fn serve(body: Vec<u8>, requests: usize) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/names.txt", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut stream = stream.unwrap();
+            let mut request = Vec::new();
+            let mut byte = [0u8; 1];
+            while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                request.push(byte[0]);
+            }
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&body));
+        }
+    });
+    url
+}
+
+/// A URL on loopback where nothing listens.
+fn dead_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/names.txt", listener.local_addr().unwrap());
+    drop(listener);
+    url
+}
+
+fn train_without_data(sandbox: &Sandbox, url: &str, sha256: &str) -> std::process::Output {
+    let db = sandbox.db();
+    let mut args = vec!["train", "--db", db.to_str().unwrap()];
+    args.extend_from_slice(QUICK);
+    sandbox.harness(&args).env("HARNESS_NAMES_URL", url).env("HARNESS_NAMES_SHA256", sha256).output().unwrap()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+#[test]
+fn without_data_the_dataset_is_downloaded_verified_and_cached() {
+    let sandbox = Sandbox::new();
+    let body = made_up_names(200).into_bytes();
+    let sha = sha256_hex(&body);
+    let out = train_without_data(&sandbox, &serve(body.clone(), 1), &sha);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("downloading the names dataset"));
+    assert_eq!(std::fs::read(sandbox.path("cache/names.txt")).unwrap(), body);
+    // The second run finds it in the cache: the server is gone and it still works.
+    let out = train_without_data(&sandbox, &dead_url(), &sha);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("downloading"));
+    assert_eq!(open_store(&sandbox.db()).run(RunId(2)).unwrap().data_sha256, sha);
+}
+
+#[test]
+fn a_download_with_the_wrong_checksum_is_refused_and_not_cached() {
+    let sandbox = Sandbox::new();
+    let url = serve(made_up_names(200).into_bytes(), 1);
+    let out = train_without_data(&sandbox, &url, &"0".repeat(64));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("expected 0000") && err.contains("it was not used") && err.contains("--data"), "{err}");
+    assert!(!sandbox.path("cache/names.txt").exists());
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn offline_without_data_says_to_pass_data() {
+    let sandbox = Sandbox::new();
+    let out = train_without_data(&sandbox, &dead_url(), &"0".repeat(64));
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("could not download the names dataset") && err.contains("pass --data PATH"), "{err}");
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_records_it_as_interrupted() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(200);
+    let db = sandbox.db();
+    let child = sandbox
+        .harness(&["train", "--data", data.to_str().unwrap(), "--db", db.to_str().unwrap(), "--steps", "1000000", "--log-every", "10"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until training has written its first points, then interrupt it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while db.exists().then(|| results::Store::open_read_only(&db).ok()).flatten().and_then(|s| s.curve(RunId(1), Split::Val).ok()).is_none_or(|c| c.is_empty()) {
+        assert!(Instant::now() < deadline, "training never started");
+        thread::sleep(Duration::from_millis(100));
+    }
+    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("interrupted"), "{}", stdout(&out));
+    let run = open_store(&db).run(RunId(1)).unwrap();
+    assert_eq!(run.status, RunStatus::Interrupted);
+    assert!(run.steps_done > 0 && run.steps_done < 1_000_000);
+}
