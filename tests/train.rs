@@ -12,7 +12,18 @@ use common::{Sandbox, made_up_names, open_store, stderr, stdout};
 use results::{RunId, RunStatus, Split};
 
 /// A small, fast configuration: 300 steps of a tiny wavenet.
-const QUICK: &[&str] = &["--n-embd", "4", "--n-hidden", "16", "--steps", "300", "--log-every", "50", "--eval-every", "100"];
+const QUICK: &[&str] = &[
+    "--n-embd",
+    "4",
+    "--n-hidden",
+    "16",
+    "--steps",
+    "300",
+    "--log-every",
+    "50",
+    "--eval-every",
+    "100",
+];
 
 fn train(sandbox: &Sandbox, data: &std::path::Path, extra: &[&str]) -> std::process::Output {
     let db = sandbox.db();
@@ -29,7 +40,10 @@ fn train_records_a_completed_run_with_curves_losses_and_samples() {
     let out = train(&sandbox, &data, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let printed = stdout(&out);
-    assert!(printed.contains("run 1 (sweep train-1): completed after 300 of 300 steps"), "{printed}");
+    assert!(
+        printed.contains("run 1 (sweep train-1): completed after 300 of 300 steps"),
+        "{printed}"
+    );
     assert!(printed.contains("loss: train "), "{printed}");
     assert!(printed.contains("samples:"), "{printed}");
     // stderr is not a terminal here: plain progress lines instead of a bar.
@@ -73,10 +87,17 @@ fn the_same_seed_gives_the_same_curve_through_the_binary() {
 fn both_backends_train_and_are_recorded() {
     let sandbox = Sandbox::new();
     let data = sandbox.names(200);
-    let out = train(&sandbox, &data, &["--backend", "ndarray", "--threads", "2", "--name", "nd"]);
+    let out = train(
+        &sandbox,
+        &data,
+        &["--backend", "ndarray", "--threads", "2", "--name", "nd"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let run = open_store(&sandbox.db()).run(RunId(1)).unwrap();
-    assert_eq!((run.backend.as_str(), run.threads, run.sweep_name.as_str()), ("ndarray", 2, "nd"));
+    assert_eq!(
+        (run.backend.as_str(), run.threads, run.sweep_name.as_str()),
+        ("ndarray", 2, "nd")
+    );
     assert_eq!(run.status, RunStatus::Completed);
 }
 
@@ -108,7 +129,11 @@ fn invalid_options_exit_2_naming_the_flag_and_write_nothing() {
     }
     let out = sandbox.run(&["train", "--model", "rnn"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("possible values: mlp, wavenet"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("possible values: mlp, wavenet"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!sandbox.db().exists(), "nothing may be written for a refused command");
 }
 
@@ -130,7 +155,10 @@ fn unusable_data_files_exit_2_with_the_reason() {
         let out = train(&sandbox, &path, &[]);
         assert_eq!(out.status.code(), Some(2), "{}", path.display());
         let err = stderr(&out);
-        assert!(err.contains(expected) && err.contains(path.file_name().unwrap().to_str().unwrap()), "{err}");
+        assert!(
+            err.contains(expected) && err.contains(path.file_name().unwrap().to_str().unwrap()),
+            "{err}"
+        );
     }
     assert!(!sandbox.db().exists());
 }
@@ -159,7 +187,10 @@ fn serve(body: Vec<u8>, requests: usize) -> String {
             while !request.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
                 request.push(byte[0]);
             }
-            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
             let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(&body));
         }
     });
@@ -178,7 +209,12 @@ fn train_without_data(sandbox: &Sandbox, url: &str, sha256: &str) -> std::proces
     let db = sandbox.db();
     let mut args = vec!["train", "--db", db.to_str().unwrap()];
     args.extend_from_slice(QUICK);
-    sandbox.harness(&args).env("HARNESS_NAMES_URL", url).env("HARNESS_NAMES_SHA256", sha256).output().unwrap()
+    sandbox
+        .harness(&args)
+        .env("HARNESS_NAMES_URL", url)
+        .env("HARNESS_NAMES_SHA256", sha256)
+        .output()
+        .unwrap()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -209,7 +245,10 @@ fn a_download_with_the_wrong_checksum_is_refused_and_not_cached() {
     let out = train_without_data(&sandbox, &url, &"0".repeat(64));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("expected 0000") && err.contains("it was not used") && err.contains("--data"), "{err}");
+    assert!(
+        err.contains("expected 0000") && err.contains("it was not used") && err.contains("--data"),
+        "{err}"
+    );
     assert!(!sandbox.path("cache/names.txt").exists());
     assert!(!sandbox.db().exists());
 }
@@ -220,7 +259,10 @@ fn offline_without_data_says_to_pass_data() {
     let out = train_without_data(&sandbox, &dead_url(), &"0".repeat(64));
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("could not download the names dataset") && err.contains("pass --data PATH"), "{err}");
+    assert!(
+        err.contains("could not download the names dataset") && err.contains("pass --data PATH"),
+        "{err}"
+    );
     assert!(!sandbox.db().exists());
 }
 
@@ -230,18 +272,37 @@ fn ctrl_c_stops_the_run_and_records_it_as_interrupted() {
     let data = sandbox.names(200);
     let db = sandbox.db();
     let child = sandbox
-        .harness(&["train", "--data", data.to_str().unwrap(), "--db", db.to_str().unwrap(), "--steps", "1000000", "--log-every", "10"])
+        .harness(&[
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "--steps",
+            "1000000",
+            "--log-every",
+            "10",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     // Wait until training has written its first points, then interrupt it.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while db.exists().then(|| results::Store::open_read_only(&db).ok()).flatten().and_then(|s| s.curve(RunId(1), Split::Val).ok()).is_none_or(|c| c.is_empty()) {
+    while db
+        .exists()
+        .then(|| results::Store::open_read_only(&db).ok())
+        .flatten()
+        .and_then(|s| s.curve(RunId(1), Split::Val).ok())
+        .is_none_or(|c| c.is_empty())
+    {
         assert!(Instant::now() < deadline, "training never started");
         thread::sleep(Duration::from_millis(100));
     }
-    let kill = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));

@@ -22,7 +22,8 @@ const SHA256_VAR: &str = "HARNESS_NAMES_SHA256";
 /// Overrides the cache directory (default: `$XDG_CACHE_HOME` or `~/.cache`, then `makemore-harness`).
 const CACHE_VAR: &str = "HARNESS_CACHE_DIR";
 const DOWNLOAD_LIMIT_BYTES: u64 = 64 << 20;
-const OFFLINE_HINT: &str = "pass --data PATH (or set HARNESS_DATA) to train on a local text file with one item per line";
+const OFFLINE_HINT: &str =
+    "pass --data PATH (or set HARNESS_DATA) to train on a local text file with one item per line";
 
 pub struct LoadedData {
     /// Absolute path of the file read.
@@ -37,7 +38,8 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<LoadedData> {
         Some(path) => path.to_path_buf(),
         None => cached_names()?,
     };
-    let bytes = fs::read(&path).map_err(|e| usage(anyhow!(e).context(format!("cannot read the data file {}", path.display()))))?;
+    let bytes = fs::read(&path)
+        .map_err(|e| usage(anyhow!(e).context(format!("cannot read the data file {}", path.display()))))?;
     let dataset = Dataset::from_bytes(&bytes)
         .map_err(|e| usage(anyhow!(e).context(format!("{} is not a usable dataset", path.display()))))?;
     Ok(LoadedData {
@@ -56,7 +58,11 @@ fn cache_dir() -> anyhow::Result<PathBuf> {
     var(CACHE_VAR)
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("makemore-harness")))
         .or_else(|| var("HOME").map(|d| d.join(".cache").join("makemore-harness")))
-        .ok_or_else(|| usage(anyhow!("no cache directory for the names dataset (HOME is not set); set {CACHE_VAR} or {OFFLINE_HINT}")))
+        .ok_or_else(|| {
+            usage(anyhow!(
+                "no cache directory for the names dataset (HOME is not set); set {CACHE_VAR} or {OFFLINE_HINT}"
+            ))
+        })
 }
 
 /// The names dataset in the cache, downloading and verifying it if it is not there yet.
@@ -68,11 +74,17 @@ fn cached_names() -> anyhow::Result<PathBuf> {
     if fs::read(&path).is_ok_and(|bytes| sha256_hex(&bytes) == expected) {
         return Ok(path);
     }
-    eprintln!("downloading the names dataset from {url} (once; cached in {})", dir.display());
-    let bytes = download(&url).with_context(|| format!("could not download the names dataset from {url}; {OFFLINE_HINT}"))?;
+    eprintln!(
+        "downloading the names dataset from {url} (once; cached in {})",
+        dir.display()
+    );
+    let bytes =
+        download(&url).with_context(|| format!("could not download the names dataset from {url}; {OFFLINE_HINT}"))?;
     let actual = sha256_hex(&bytes);
     if actual != expected {
-        bail!("the names dataset downloaded from {url} has sha256 {actual}, expected {expected}; it was not used; {OFFLINE_HINT}");
+        bail!(
+            "the names dataset downloaded from {url} has sha256 {actual}, expected {expected}; it was not used; {OFFLINE_HINT}"
+        );
     }
     fs::create_dir_all(&dir).with_context(|| format!("cannot create the cache directory {}", dir.display()))?;
     // Write beside the target, then rename: a crash never leaves a half-written cache file.
@@ -83,7 +95,14 @@ fn cached_names() -> anyhow::Result<PathBuf> {
 }
 
 fn download(url: &str) -> anyhow::Result<Vec<u8>> {
-    let agent: ureq::Agent = ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(60))).build().into();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
     let mut response = agent.get(url).call()?;
-    Ok(response.body_mut().with_config().limit(DOWNLOAD_LIMIT_BYTES).read_to_vec()?)
+    Ok(response
+        .body_mut()
+        .with_config()
+        .limit(DOWNLOAD_LIMIT_BYTES)
+        .read_to_vec()?)
 }

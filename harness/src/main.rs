@@ -22,7 +22,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
-            if error::is_usage_error(&err) { ExitCode::from(2) } else { ExitCode::FAILURE }
+            if error::is_usage_error(&err) {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -18,7 +18,11 @@ pub struct TrainProgress {
 impl TrainProgress {
     pub fn new(total_steps: u64) -> Self {
         let live = std::io::stderr().is_terminal();
-        let target = if live { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        let target = if live {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
         let bar = ProgressBar::with_draw_target(Some(total_steps), target);
         bar.set_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec:.0}  eta {eta}  {msg}")
@@ -44,7 +48,10 @@ impl TrainProgress {
             Progress::Val { step, loss } => {
                 let train = self.train_loss.map_or(String::from("-"), |l| format!("{l:.4}"));
                 if self.live {
-                    self.bar.println(format!("step {step:>7}  train {train}  val {loss:.4}"));
+                    self.bar
+                        .println(format!("step {step:>7}  train {train}  val {loss:.4}"));
+                } else if step == 0 {
+                    eprintln!("step 0/{}  val {loss:.4}", self.total);
                 } else {
                     let rate = step as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
                     eprintln!("step {step}/{}  train {train}  val {loss:.4}  {rate:.0} steps/s", self.total);

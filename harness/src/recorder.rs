@@ -27,8 +27,16 @@ impl<'a> Recorder<'a> {
 
     pub fn record(&mut self, progress: &Progress) -> Result<(), StoreError> {
         let point = match *progress {
-            Progress::Train { step, loss } => CurvePoint { split: Split::Train, step, loss },
-            Progress::Val { step, loss } => CurvePoint { split: Split::Val, step, loss },
+            Progress::Train { step, loss } => CurvePoint {
+                split: Split::Train,
+                step,
+                loss,
+            },
+            Progress::Val { step, loss } => CurvePoint {
+                split: Split::Val,
+                step,
+                loss,
+            },
         };
         self.pending.push(point);
         if point.split == Split::Val || self.last_flush.elapsed() >= FLUSH_AFTER {

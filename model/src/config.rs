@@ -160,14 +160,26 @@ impl TryFrom<TrainOptions> for TrainConfig {
         positive("log_every", o.log_every)?;
         positive("eval_every", o.eval_every)?;
         if o.model == ModelKind::Wavenet {
-            check(o.block_size >= 2 && o.block_size.is_power_of_two(), "block_size", || {
-                format!("must be a power of two ≥ 2 for wavenet (it halves the context at each layer), got {}", o.block_size)
-            })?;
+            check(
+                o.block_size >= 2 && o.block_size.is_power_of_two(),
+                "block_size",
+                || {
+                    format!(
+                        "must be a power of two ≥ 2 for wavenet (it halves the context at each layer), got {}",
+                        o.block_size
+                    )
+                },
+            )?;
         }
         check(o.batch_size >= 2, "batch_size", || {
-            format!("must be at least 2 (BatchNorm needs a batch to take statistics over), got {}", o.batch_size)
+            format!(
+                "must be at least 2 (BatchNorm needs a batch to take statistics over), got {}",
+                o.batch_size
+            )
         })?;
-        check(o.lr.is_finite() && o.lr > 0.0, "lr", || format!("must be a positive number, got {}", o.lr))?;
+        check(o.lr.is_finite() && o.lr > 0.0, "lr", || {
+            format!("must be a positive number, got {}", o.lr)
+        })?;
         let lr_final = o.lr_final.unwrap_or(o.lr / 10.0);
         check(lr_final.is_finite() && lr_final >= 0.0, "lr_final", || {
             format!("must be a non-negative number, got {lr_final}")
@@ -215,7 +227,8 @@ mod tests {
 
     #[test]
     fn each_bad_value_names_its_key() {
-        let cases: Vec<(&str, Box<dyn FnOnce(&mut TrainOptions)>)> = vec![
+        type Edit = Box<dyn FnOnce(&mut TrainOptions)>;
+        let cases: Vec<(&str, Edit)> = vec![
             ("n_embd", Box::new(|o| o.n_embd = 0)),
             ("n_hidden", Box::new(|o| o.n_hidden = 0)),
             ("block_size", Box::new(|o| o.block_size = 6)),
@@ -250,7 +263,12 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
         let bad = json.replace("\"n_embd\":24", "\"n_embd\":0");
-        assert!(serde_json::from_str::<TrainConfig>(&bad).unwrap_err().to_string().contains("n_embd"));
+        assert!(
+            serde_json::from_str::<TrainConfig>(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("n_embd")
+        );
         assert!(serde_json::from_str::<TrainConfig>("{\"n_embed\":3}").is_err());
     }
 }

@@ -11,9 +11,13 @@ pub const MIN_ITEMS: usize = 10;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DataError {
-    #[error("the file looks binary: it has a NUL byte at offset {offset}; a dataset is a text file with one item per line")]
+    #[error(
+        "the file looks binary: it has a NUL byte at offset {offset}; a dataset is a text file with one item per line"
+    )]
     Binary { offset: usize },
-    #[error("the file is not UTF-8 text (invalid byte at offset {offset}); a dataset is a text file with one item per line")]
+    #[error(
+        "the file is not UTF-8 text (invalid byte at offset {offset}); a dataset is a text file with one item per line"
+    )]
     NotUtf8 { offset: usize },
     #[error("the file has no items: every line is empty")]
     Empty,
@@ -141,7 +145,9 @@ impl Examples {
         let mut targets = Vec::new();
         for item in items {
             let mut context = vec![Vocabulary::BOUNDARY; block_size];
-            let ids = item.chars().map(|c| vocab.encode(c).expect("vocabulary built from these items"));
+            let ids = item
+                .chars()
+                .map(|c| vocab.encode(c).expect("vocabulary built from these items"));
             for id in ids.chain([Vocabulary::BOUNDARY]) {
                 contexts.extend_from_slice(&context);
                 targets.push(id);
@@ -179,7 +185,11 @@ impl Examples {
     }
 
     /// The examples at `indices` as tensors: contexts `[n, block_size]`, targets `[n]`.
-    pub fn batch(&self, indices: impl ExactSizeIterator<Item = usize>, device: &Device) -> (Tensor<2, Int>, Tensor<1, Int>) {
+    pub fn batch(
+        &self,
+        indices: impl ExactSizeIterator<Item = usize>,
+        device: &Device,
+    ) -> (Tensor<2, Int>, Tensor<1, Int>) {
         let n = indices.len();
         let mut contexts = Vec::with_capacity(n * self.block_size);
         let mut targets = Vec::with_capacity(n);
@@ -252,7 +262,9 @@ mod tests {
 
     #[test]
     fn split_is_80_10_10_by_items_and_seeded() {
-        let text: String = (0..100).map(|i| format!("w{}\n", "abcdefghij".repeat(1 + i % 3))).collect();
+        let text: String = (0..100)
+            .map(|i| format!("w{}\n", "abcdefghij".repeat(1 + i % 3)))
+            .collect();
         let data = dataset(&text);
         let a = data.split(42, 3);
         let b = data.split(42, 3);
@@ -269,9 +281,18 @@ mod tests {
 
     #[test]
     fn bad_files_are_refused_with_the_reason() {
-        assert_eq!(Dataset::from_bytes(b"a\0b").unwrap_err(), DataError::Binary { offset: 1 });
-        assert_eq!(Dataset::from_bytes(b"ab\xff\n").unwrap_err(), DataError::NotUtf8 { offset: 2 });
+        assert_eq!(
+            Dataset::from_bytes(b"a\0b").unwrap_err(),
+            DataError::Binary { offset: 1 }
+        );
+        assert_eq!(
+            Dataset::from_bytes(b"ab\xff\n").unwrap_err(),
+            DataError::NotUtf8 { offset: 2 }
+        );
         assert_eq!(Dataset::from_bytes(b"\n \n").unwrap_err(), DataError::Empty);
-        assert_eq!(Dataset::from_bytes(b"a\nb\nc").unwrap_err(), DataError::TooFew { found: 3 });
+        assert_eq!(
+            Dataset::from_bytes(b"a\nb\nc").unwrap_err(),
+            DataError::TooFew { found: 3 }
+        );
     }
 }

@@ -125,7 +125,10 @@ mod tests {
 
     /// x = [[[1, 2], [3, 4]], [[5, 6], [7, 12]]] as [B=2, T=2, C=2].
     fn input(device: &Device) -> Tensor<3> {
-        Tensor::from_data(TensorData::new(vec![1f32, 2., 3., 4., 5., 6., 7., 12.], [2, 2, 2]), device)
+        Tensor::from_data(
+            TensorData::new(vec![1f32, 2., 3., 4., 5., 6., 7., 12.], [2, 2, 2]),
+            device,
+        )
     }
 
     #[test]
@@ -138,7 +141,10 @@ mod tests {
         let bn = BatchNorm1d::new(2, 2, false, &device);
         let out = bn.forward(input(&device)).into_data().try_to_vec::<f32>().unwrap();
         let (s0, s1) = ((20f32 / 3. + 1e-5).sqrt(), (56f32 / 3. + 1e-5).sqrt());
-        close(&out, &[-3. / s0, -4. / s1, -1. / s0, -2. / s1, 1. / s0, 0., 3. / s0, 6. / s1]);
+        close(
+            &out,
+            &[-3. / s0, -4. / s1, -1. / s0, -2. / s1, 1. / s0, 0., 3. / s0, 6. / s1],
+        );
         let (mean, var) = bn.running_stats();
         close(&mean, &[0.4, 0.6]);
         close(&var, &[0.9 + 0.1 * 20. / 3., 0.9 + 0.1 * 56. / 3.]);
@@ -152,7 +158,19 @@ mod tests {
         let out = bn.forward(input(&device)).into_data().try_to_vec::<f32>().unwrap();
         let s = (8f32 + 1e-5).sqrt();
         let s_last = (32f32 + 1e-5).sqrt(); // position 1, channel 1 sees {4, 12}
-        close(&out, &[-2. / s, -2. / s, -2. / s, -4. / s_last, 2. / s, 2. / s, 2. / s, 4. / s_last]);
+        close(
+            &out,
+            &[
+                -2. / s,
+                -2. / s,
+                -2. / s,
+                -4. / s_last,
+                2. / s,
+                2. / s,
+                2. / s,
+                4. / s_last,
+            ],
+        );
         let (mean, _) = bn.running_stats();
         close(&mean, &[0.3, 0.4, 0.5, 0.8]);
     }
@@ -177,6 +195,9 @@ mod tests {
         let w = layer.weight.val().into_data().try_to_vec::<f32>().unwrap();
         let var = w.iter().map(|x| x * x).sum::<f32>() / w.len() as f32;
         assert!((var * 400. - 1.0).abs() < 0.05, "variance × fan_in = {}", var * 400.);
-        assert_eq!(layer.bias.unwrap().val().into_data().try_to_vec::<f32>().unwrap(), vec![0.0; 50]);
+        assert_eq!(
+            layer.bias.unwrap().val().into_data().try_to_vec::<f32>().unwrap(),
+            vec![0.0; 50]
+        );
     }
 }

@@ -67,7 +67,10 @@ impl CharModel {
     /// Token ids `[B, block_size]` → logits `[B, vocab]`.
     pub fn forward(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
         let [b, _] = contexts.dims();
-        let x = self.blocks.iter().fold(self.embedding.forward(contexts), |x, block| block.forward(x));
+        let x = self
+            .blocks
+            .iter()
+            .fold(self.embedding.forward(contexts), |x, block| block.forward(x));
         let [_, _, hidden] = x.dims();
         self.head.forward(x.reshape([b, hidden]))
     }
@@ -87,7 +90,11 @@ impl CharModel {
     pub fn trainable_params(&self) -> usize {
         let linear = |l: &Linear| l.weight.num_params() + l.bias.as_ref().map_or(0, |b| b.num_params());
         self.embedding.weight.num_params()
-            + self.blocks.iter().map(|b| linear(&b.linear) + b.norm.trainable_params()).sum::<usize>()
+            + self
+                .blocks
+                .iter()
+                .map(|b| linear(&b.linear) + b.norm.trainable_params())
+                .sum::<usize>()
             + linear(&self.head)
     }
 }
@@ -137,7 +144,10 @@ mod tests {
     fn wavenet_halves_time_and_grows_channels_as_in_the_lecture() {
         let m = model(|_| {});
         let contexts = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64; 32], [4, 8]), &Device::flex());
-        assert_eq!(m.block_shapes(contexts.clone()), vec![[4, 8, 24], [4, 4, 128], [4, 2, 128], [4, 1, 128]]);
+        assert_eq!(
+            m.block_shapes(contexts.clone()),
+            vec![[4, 8, 24], [4, 4, 128], [4, 2, 128], [4, 1, 128]]
+        );
         assert_eq!(m.forward(contexts).dims(), [4, 27]);
     }
 

@@ -125,7 +125,13 @@ impl Trainer {
         let mut clock = Clock::default();
         let initial_val = clock.eval(|| self.val_loss());
         let mut last_val = Some((self.step, initial_val));
-        if observer.observe(&Progress::Val { step: self.step, loss: initial_val }).is_break() {
+        if observer
+            .observe(&Progress::Val {
+                step: self.step,
+                loss: initial_val,
+            })
+            .is_break()
+        {
             return self.finish(Ending::Stopped, &mut clock, None);
         }
         let mut window = Window::default();
@@ -133,7 +139,7 @@ impl Trainer {
             let loss = clock.train(|| self.train_step());
             window.add(loss);
             self.step += 1;
-            let at = |every: u64| self.step % every == 0 || self.step == self.config.steps;
+            let at = |every: u64| self.step.is_multiple_of(every) || self.step == self.config.steps;
             let mut flow = ControlFlow::Continue(());
             if at(self.config.log_every) {
                 let loss = window.take_mean();
@@ -186,7 +192,15 @@ impl Trainer {
                     val: val.unwrap_or_else(|| loss(&self.splits.val)),
                     test: loss(&self.splits.test),
                 };
-                let samples = sample(&model, &self.vocab, self.config.block_size, FINAL_SAMPLES, 1.0, &mut self.rng, &self.eval_device);
+                let samples = sample(
+                    &model,
+                    &self.vocab,
+                    self.config.block_size,
+                    FINAL_SAMPLES,
+                    1.0,
+                    &mut self.rng,
+                    &self.eval_device,
+                );
                 (Some(losses), samples)
             }),
             Ending::Diverged | Ending::Stopped => (None, Vec::new()),
@@ -268,12 +282,18 @@ mod tests {
 
     /// 300 pronounceable made-up names: enough structure for a model to learn quickly.
     fn names() -> Dataset {
-        let (onsets, vowels, codas) = (["b", "d", "k", "l", "m", "n", "r", "s", "t", "v"], ["a", "e", "i", "o", "u"], ["", "n", "l", "ra", "na"]);
+        let (onsets, vowels, codas) = (
+            ["b", "d", "k", "l", "m", "n", "r", "s", "t", "v"],
+            ["a", "e", "i", "o", "u"],
+            ["", "n", "l", "ra", "na"],
+        );
         let mut rng = Rng::seed_from(0);
         let text: String = (0..300)
             .map(|_| {
                 let syllables = 1 + rng.below(3);
-                let mut name: String = (0..syllables).map(|_| format!("{}{}", onsets[rng.below(10)], vowels[rng.below(5)])).collect();
+                let mut name: String = (0..syllables)
+                    .map(|_| format!("{}{}", onsets[rng.below(10)], vowels[rng.below(5)]))
+                    .collect();
                 name.push_str(codas[rng.below(5)]);
                 name + "\n"
             })
@@ -282,7 +302,16 @@ mod tests {
     }
 
     fn small(model: ModelKind, edit: impl FnOnce(&mut TrainOptions)) -> TrainConfig {
-        let mut o = TrainOptions { model, n_embd: 6, n_hidden: 32, block_size: 4, steps: 400, log_every: 50, eval_every: 200, ..TrainOptions::default() };
+        let mut o = TrainOptions {
+            model,
+            n_embd: 6,
+            n_hidden: 32,
+            block_size: 4,
+            steps: 400,
+            log_every: 50,
+            eval_every: 200,
+            ..TrainOptions::default()
+        };
         edit(&mut o);
         TrainConfig::try_from(o).unwrap()
     }
@@ -317,13 +346,24 @@ mod tests {
             let (outcome, curve) = train(small(model, |_| {}), Backend::Flex);
             assert_eq!(outcome.ending, Ending::Completed);
             assert_eq!(outcome.steps_done, 400);
-            let Some(Progress::Val { step: 0, loss: first }) = curve.first().cloned() else { panic!("{curve:?}") };
+            let Some(Progress::Val { step: 0, loss: first }) = curve.first().cloned() else {
+                panic!("{curve:?}")
+            };
             let losses = outcome.losses.unwrap();
             assert!(losses.val < first - 0.5, "{model}: val {first} → {}", losses.val);
             assert_eq!(outcome.samples.len(), FINAL_SAMPLES);
             assert!(outcome.samples.iter().any(|s| !s.is_empty()));
             let train_points = curve.iter().filter(|p| matches!(p, Progress::Train { .. })).count();
-            let val_points: Vec<u64> = curve.iter().filter_map(|p| if let Progress::Val { step, .. } = p { Some(*step) } else { None }).collect();
+            let val_points: Vec<u64> = curve
+                .iter()
+                .filter_map(|p| {
+                    if let Progress::Val { step, .. } = p {
+                        Some(*step)
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             assert_eq!(train_points, 8);
             assert_eq!(val_points, vec![0, 200, 400]);
         }
@@ -334,7 +374,13 @@ mod tests {
         for backend in [Backend::Flex, Backend::Ndarray] {
             let (a, curve_a) = train(small(ModelKind::Wavenet, |o| o.steps = 150), backend);
             let (b, curve_b) = train(small(ModelKind::Wavenet, |o| o.steps = 150), backend);
-            let (_, curve_c) = train(small(ModelKind::Wavenet, |o| { o.steps = 150; o.seed = 7 }), backend);
+            let (_, curve_c) = train(
+                small(ModelKind::Wavenet, |o| {
+                    o.steps = 150;
+                    o.seed = 7
+                }),
+                backend,
+            );
             assert_eq!(curve_a, curve_b);
             assert_eq!(a.losses, b.losses);
             assert_eq!(a.samples, b.samples);

@@ -5,5 +5,7 @@
 pub mod records;
 pub mod store;
 
-pub use records::{CreatedSweep, CurvePoint, NewRun, NewSweep, RunId, RunRecord, RunResult, RunStatus, Split, SweepId, SweepKind};
+pub use records::{
+    CreatedSweep, CurvePoint, NewRun, NewSweep, RunId, RunRecord, RunResult, RunStatus, Split, SweepId, SweepKind,
+};
 pub use store::{SCHEMA_VERSION, Store, StoreError};

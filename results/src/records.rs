@@ -76,7 +76,14 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    pub const ALL: [Self; 6] = [Self::Pending, Self::Running, Self::Completed, Self::Diverged, Self::Failed, Self::Interrupted];
+    pub const ALL: [Self; 6] = [
+        Self::Pending,
+        Self::Running,
+        Self::Completed,
+        Self::Diverged,
+        Self::Failed,
+        Self::Interrupted,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -99,7 +106,10 @@ impl fmt::Display for RunStatus {
 impl FromStr for RunStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s).ok_or_else(|| format!("unknown run status `{s}`"))
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| format!("unknown run status `{s}`"))
     }
 }
 

@@ -71,7 +71,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("a sweep named `{0}` already exists in this database")]
     SweepExists(String),
-    #[error("the database has schema version {found}, newer than this harness understands ({SCHEMA_VERSION}); upgrade the harness")]
+    #[error(
+        "the database has schema version {found}, newer than this harness understands ({SCHEMA_VERSION}); upgrade the harness"
+    )]
     NewerSchema { found: i64 },
     #[error("no run with id {0}")]
     NoSuchRun(RunId),
@@ -96,7 +98,8 @@ impl Store {
 
     /// Opens an existing database for reading only.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(Duration::from_secs(10))?;
         let found = schema_version(&conn)?;
         if found > SCHEMA_VERSION {
@@ -127,7 +130,11 @@ impl Store {
     pub fn create_sweep(&mut self, sweep: &NewSweep, runs: &[NewRun]) -> Result<CreatedSweep, StoreError> {
         let tx = self.write()?;
         let name_taken = |name: &str| -> Result<bool, StoreError> {
-            Ok(tx.query_row("SELECT EXISTS (SELECT 1 FROM sweeps WHERE name = ?1)", [name], |r| r.get(0))?)
+            Ok(
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM sweeps WHERE name = ?1)", [name], |r| {
+                    r.get(0)
+                })?,
+            )
         };
         let name = match &sweep.name {
             Some(name) if name_taken(name)? => return Err(StoreError::SweepExists(name.clone())),
@@ -276,13 +283,19 @@ impl Store {
 
     /// A run's curve for one split, by step.
     pub fn curve(&self, run: RunId, split: crate::Split) -> Result<Vec<(u64, f64)>, StoreError> {
-        let mut query = self.conn.prepare("SELECT step, loss FROM curve_points WHERE run_id = ?1 AND split = ?2 ORDER BY step")?;
-        let points = query.query_map(params![run.0, split.as_str()], |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)))?;
+        let mut query = self
+            .conn
+            .prepare("SELECT step, loss FROM curve_points WHERE run_id = ?1 AND split = ?2 ORDER BY step")?;
+        let points = query.query_map(params![run.0, split.as_str()], |row| {
+            Ok((row.get::<_, i64>(0)? as u64, row.get(1)?))
+        })?;
         Ok(points.collect::<Result<_, _>>()?)
     }
 
     pub fn samples(&self, run: RunId) -> Result<Vec<String>, StoreError> {
-        let mut query = self.conn.prepare("SELECT text FROM samples WHERE run_id = ?1 ORDER BY position")?;
+        let mut query = self
+            .conn
+            .prepare("SELECT text FROM samples WHERE run_id = ?1 ORDER BY position")?;
         let texts = query.query_map([run.0], |row| row.get(0))?;
         Ok(texts.collect::<Result<_, _>>()?)
     }
@@ -308,6 +321,32 @@ fn insert_points(tx: &Transaction<'_>, run: RunId, points: &[CurvePoint]) -> Res
 mod tests {
     use super::*;
     use crate::records::{RunStatus, Split, SweepKind};
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A fresh directory for one test's database, removed when dropped. (Not the tempfile
+    /// crate: as a dev-dependency it changes shared features and forces a second Burn build.)
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new() -> Self {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, Ordering::SeqCst);
+            let dir = std::env::temp_dir().join(format!("results-store-test-{}-{n}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            Self(dir)
+        }
+
+        fn db(&self) -> PathBuf {
+            self.0.join("h.db")
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
 
     fn new_run(key: &str) -> NewRun {
         NewRun {
@@ -333,25 +372,33 @@ mod tests {
 
     #[test]
     fn a_new_database_gets_the_current_schema_in_wal_mode() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("h.db")).unwrap();
+        let dir = Scratch::new();
+        let store = Store::open(&dir.db()).unwrap();
         assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
-        let mode: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let mode: String = store
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
         assert_eq!(mode, "wal");
         drop(store);
         // Opening again migrates nothing and keeps the data.
-        assert_eq!(Store::open(&dir.path().join("h.db")).unwrap().schema_version().unwrap(), SCHEMA_VERSION);
+        assert_eq!(
+            Store::open(&dir.db()).unwrap().schema_version().unwrap(),
+            SCHEMA_VERSION
+        );
     }
 
     #[test]
     fn a_run_is_stored_with_its_curve_result_and_samples() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("h.db")).unwrap();
+        let dir = Scratch::new();
+        let mut store = Store::open(&dir.db()).unwrap();
         let run = store.create_sweep(&sweep("first"), &[new_run("k1")]).unwrap().runs[0];
         assert_eq!(store.run(run).unwrap().status, RunStatus::Pending);
         store.mark_running(run).unwrap();
         let point = |split, step, loss| CurvePoint { split, step, loss };
-        store.append_curve(run, &[point(Split::Val, 0, 3.3), point(Split::Train, 100, 2.9)]).unwrap();
+        store
+            .append_curve(run, &[point(Split::Val, 0, 3.3), point(Split::Train, 100, 2.9)])
+            .unwrap();
         let result = RunResult {
             status: RunStatus::Completed,
             steps_done: 200,
@@ -363,11 +410,20 @@ mod tests {
             samples: vec!["emma".into(), "".into()],
             error: None,
         };
-        store.finish_run(run, &result, &[point(Split::Train, 200, 2.5), point(Split::Val, 200, 2.1)]).unwrap();
+        store
+            .finish_run(
+                run,
+                &result,
+                &[point(Split::Train, 200, 2.5), point(Split::Val, 200, 2.1)],
+            )
+            .unwrap();
 
-        let reader = Store::open_read_only(&dir.path().join("h.db")).unwrap();
+        let reader = Store::open_read_only(&dir.db()).unwrap();
         let record = reader.run(run).unwrap();
-        assert_eq!((record.status, record.steps_done, record.val_loss), (RunStatus::Completed, 200, Some(2.1)));
+        assert_eq!(
+            (record.status, record.steps_done, record.val_loss),
+            (RunStatus::Completed, 200, Some(2.1))
+        );
         assert_eq!((record.sweep_name.as_str(), record.trainable_params), ("first", 12_097));
         assert_eq!(reader.curve(run, Split::Train).unwrap(), vec![(100, 2.9), (200, 2.5)]);
         assert_eq!(reader.curve(run, Split::Val).unwrap(), vec![(0, 3.3), (200, 2.1)]);
@@ -376,20 +432,26 @@ mod tests {
 
     #[test]
     fn a_duplicate_sweep_name_is_refused_and_writes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("h.db")).unwrap();
+        let dir = Scratch::new();
+        let mut store = Store::open(&dir.db()).unwrap();
         store.create_sweep(&sweep("same"), &[new_run("a")]).unwrap();
         let err = store.create_sweep(&sweep("same"), &[new_run("b")]).unwrap_err();
         assert!(matches!(err, StoreError::SweepExists(name) if name == "same"));
-        let runs: i64 = store.conn.query_row("SELECT count(*) FROM runs", [], |r| r.get(0)).unwrap();
+        let runs: i64 = store
+            .conn
+            .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(runs, 1);
     }
 
     #[test]
     fn unnamed_sweeps_are_named_after_their_kind_and_id() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("h.db")).unwrap();
-        let unnamed = NewSweep { name: None, ..sweep("") };
+        let dir = Scratch::new();
+        let mut store = Store::open(&dir.db()).unwrap();
+        let unnamed = NewSweep {
+            name: None,
+            ..sweep("")
+        };
         assert_eq!(store.create_sweep(&unnamed, &[new_run("a")]).unwrap().name, "train-1");
         store.create_sweep(&sweep("train-3"), &[]).unwrap();
         assert_eq!(store.create_sweep(&unnamed, &[new_run("a")]).unwrap().name, "train-3-2");
@@ -397,9 +459,13 @@ mod tests {
 
     #[test]
     fn a_read_only_store_cannot_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("h.db");
-        let runs = Store::open(&path).unwrap().create_sweep(&sweep("s"), &[new_run("a")]).unwrap().runs;
+        let dir = Scratch::new();
+        let path = dir.db();
+        let runs = Store::open(&path)
+            .unwrap()
+            .create_sweep(&sweep("s"), &[new_run("a")])
+            .unwrap()
+            .runs;
         let mut reader = Store::open_read_only(&path).unwrap();
         assert!(reader.mark_running(runs[0]).is_err());
         assert_eq!(reader.run(runs[0]).unwrap().status, RunStatus::Pending);
@@ -407,18 +473,27 @@ mod tests {
 
     #[test]
     fn a_database_from_a_newer_harness_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("h.db");
-        Connection::open(&path).unwrap().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        let dir = Scratch::new();
+        let path = dir.db();
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+            .unwrap();
         assert!(matches!(Store::open(&path), Err(StoreError::NewerSchema { .. })));
-        assert!(matches!(Store::open_read_only(&path), Err(StoreError::NewerSchema { .. })));
+        assert!(matches!(
+            Store::open_read_only(&path),
+            Err(StoreError::NewerSchema { .. })
+        ));
     }
 
     #[test]
     fn unknown_runs_are_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("h.db")).unwrap();
+        let dir = Scratch::new();
+        let mut store = Store::open(&dir.db()).unwrap();
         assert!(matches!(store.run(RunId(9)), Err(StoreError::NoSuchRun(RunId(9)))));
-        assert!(matches!(store.mark_running(RunId(9)), Err(StoreError::NoSuchRun(RunId(9)))));
+        assert!(matches!(
+            store.mark_running(RunId(9)),
+            Err(StoreError::NoSuchRun(RunId(9)))
+        ));
     }
 }

@@ -5,20 +5,32 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// A fresh directory under Cargo's test scratch space, removed when dropped. (Not the
+/// tempfile crate: as a dev-dependency it changes shared features and forces a second
+/// Burn build for `cargo build` after `cargo test`.)
 pub struct Sandbox {
-    pub dir: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 impl Sandbox {
     pub fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create the sandbox directory");
+        Self { dir }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir.join(name)
     }
 
     pub fn db(&self) -> PathBuf {
@@ -38,7 +50,7 @@ impl Sandbox {
         let mut command = Command::new(env!("CARGO_BIN_EXE_harness"));
         command
             .args(args)
-            .current_dir(self.dir.path())
+            .current_dir(&self.dir)
             .env_remove("HARNESS_DATA")
             .env_remove("HARNESS_DB")
             .env_remove("HARNESS_NAMES_URL")
@@ -59,13 +71,17 @@ pub fn made_up_names(count: usize) -> String {
     let codas = ["", "n", "l", "ra", "na"];
     let mut state: u64 = 12345;
     let mut next = |n: usize| {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((state >> 33) % n as u64) as usize
     };
     (0..count)
         .map(|_| {
             let syllables = 1 + next(3);
-            let mut name: String = (0..syllables).map(|_| format!("{}{}", onsets[next(10)], vowels[next(5)])).collect();
+            let mut name: String = (0..syllables)
+                .map(|_| format!("{}{}", onsets[next(10)], vowels[next(5)]))
+                .collect();
             name.push_str(codas[next(5)]);
             name + "\n"
         })

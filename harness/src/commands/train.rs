@@ -153,7 +153,10 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
         return Err(anyhow!(err).context(format!("could not record run {run} in {}", args.db.display())));
     }
     let result = run_result(&outcome, started.elapsed().as_secs_f64());
-    observer.recorder.finish(&result).with_context(|| format!("could not record the result of run {run}"))?;
+    observer
+        .recorder
+        .finish(&result)
+        .with_context(|| format!("could not record the result of run {run}"))?;
     print_summary(run.0, &created.name, &config, &outcome);
     Ok(match outcome.ending {
         Ending::Completed | Ending::Diverged => ExitCode::SUCCESS,
@@ -161,7 +164,12 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn new_run(config: &TrainConfig, args: &TrainArgs, data: &LoadedData, trainable_params: usize) -> anyhow::Result<NewRun> {
+fn new_run(
+    config: &TrainConfig,
+    args: &TrainArgs,
+    data: &LoadedData,
+    trainable_params: usize,
+) -> anyhow::Result<NewRun> {
     let config_json = serde_json::to_string(config)?;
     Ok(NewRun {
         run_key: sha256_hex(format!("{config_json}|{}|{}", args.backend, data.sha256).as_bytes()),
@@ -204,7 +212,11 @@ impl Observer for TrainObserver<'_> {
             self.store_error = Some(err);
             return ControlFlow::Break(());
         }
-        if self.interrupted.load(Ordering::SeqCst) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        if self.interrupted.load(Ordering::SeqCst) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     }
 }
 
@@ -232,9 +244,15 @@ fn print_summary(run: i64, sweep: &str, config: &TrainConfig, outcome: &Outcome)
         Ending::Diverged => "diverged (the loss became NaN or infinite)",
         Ending::Stopped => "interrupted",
     };
-    println!("run {run} (sweep {sweep}): {status} after {} of {} steps", outcome.steps_done, config.steps);
+    println!(
+        "run {run} (sweep {sweep}): {status} after {} of {} steps",
+        outcome.steps_done, config.steps
+    );
     if let Some(losses) = outcome.losses {
-        println!("loss: train {:.4}  val {:.4}  test {:.4}", losses.train, losses.val, losses.test);
+        println!(
+            "loss: train {:.4}  val {:.4}  test {:.4}",
+            losses.train, losses.val, losses.test
+        );
     }
     println!(
         "time: {:.1} s training ({:.0} steps/s), {:.1} s evaluating",
