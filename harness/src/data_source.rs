@@ -42,11 +42,19 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<LoadedData> {
         .map_err(|e| usage(anyhow!(e).context(format!("cannot read the data file {}", path.display()))))?;
     let dataset = Dataset::from_bytes(&bytes)
         .map_err(|e| usage(anyhow!(e).context(format!("{} is not a usable dataset", path.display()))))?;
-    Ok(LoadedData {
+    let loaded = LoadedData {
         path: fs::canonicalize(&path).unwrap_or(path),
         sha256: sha256_hex(&bytes),
         dataset,
-    })
+    };
+    tracing::debug!(
+        path = %loaded.path.display(),
+        sha256 = %loaded.sha256,
+        items = loaded.dataset.items().len(),
+        vocab = loaded.dataset.vocab().size(),
+        "dataset loaded"
+    );
+    Ok(loaded)
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -14,3 +14,19 @@ pub fn usage(err: impl Into<anyhow::Error>) -> anyhow::Error {
 pub fn is_usage_error(err: &anyhow::Error) -> bool {
     err.chain().any(|cause| cause.is::<UsageError>())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::{Context, anyhow};
+
+    #[test]
+    fn a_usage_error_is_found_under_added_context_and_printed_once() {
+        let err = Err::<(), _>(usage(anyhow!("`--lr` must be positive")))
+            .context("cannot start the run")
+            .unwrap_err();
+        assert!(is_usage_error(&err));
+        assert_eq!(format!("{err:#}"), "cannot start the run: `--lr` must be positive");
+        assert!(!is_usage_error(&anyhow!("disk full")));
+    }
+}

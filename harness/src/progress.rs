@@ -54,7 +54,10 @@ impl TrainProgress {
                     eprintln!("step 0/{}  val {loss:.4}", self.total);
                 } else {
                     let rate = step as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-                    eprintln!("step {step}/{}  train {train}  val {loss:.4}  {rate:.0} steps/s", self.total);
+                    eprintln!(
+                        "step {step}/{}  train {train}  val {loss:.4}  {rate:.0} steps/s",
+                        self.total
+                    );
                 }
             }
         }

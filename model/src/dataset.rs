@@ -172,10 +172,6 @@ impl Examples {
         self.targets.is_empty()
     }
 
-    pub fn block_size(&self) -> usize {
-        self.block_size
-    }
-
     pub fn context(&self, index: usize) -> &[u32] {
         &self.contexts[index * self.block_size..(index + 1) * self.block_size]
     }

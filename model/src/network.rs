@@ -76,7 +76,8 @@ impl CharModel {
     }
 
     /// Hidden activations of each block, for shape checks: `[B, T_i, C_i]` per block.
-    pub fn block_shapes(&self, contexts: Tensor<2, Int>) -> Vec<[usize; 3]> {
+    #[cfg(test)]
+    fn block_shapes(&self, contexts: Tensor<2, Int>) -> Vec<[usize; 3]> {
         let mut x = self.embedding.forward(contexts);
         let mut shapes = vec![x.dims()];
         for block in &self.blocks {

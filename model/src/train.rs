@@ -116,54 +116,44 @@ impl Trainer {
         self.model.trainable_params()
     }
 
-    pub fn splits(&self) -> &Splits {
-        &self.splits
-    }
-
     /// Trains to `config.steps`, reporting to `observer`.
     pub fn run(mut self, observer: &mut impl Observer) -> Outcome {
         let mut clock = Clock::default();
-        let initial_val = clock.eval(|| self.val_loss());
-        let mut last_val = Some((self.step, initial_val));
-        if observer
-            .observe(&Progress::Val {
-                step: self.step,
-                loss: initial_val,
-            })
-            .is_break()
-        {
-            return self.finish(Ending::Stopped, &mut clock, None);
-        }
+        let mut val = clock.eval(|| self.val_loss());
+        let mut flow = observer.observe(&Progress::Val {
+            step: self.step,
+            loss: val,
+        });
         let mut window = Window::default();
-        while self.step < self.config.steps {
-            let loss = clock.train(|| self.train_step());
-            window.add(loss);
+        while flow.is_continue() && self.step < self.config.steps {
+            window.add(clock.train(|| self.train_step()));
             self.step += 1;
-            let at = |every: u64| self.step.is_multiple_of(every) || self.step == self.config.steps;
-            let mut flow = ControlFlow::Continue(());
-            if at(self.config.log_every) {
+            // The last step is always a log and an eval point, so a run ends with both.
+            let due = |every: u64| self.step.is_multiple_of(every) || self.step == self.config.steps;
+            if due(self.config.log_every) {
                 let loss = window.take_mean();
                 if !loss.is_finite() {
-                    return self.finish(Ending::Diverged, &mut clock, None);
+                    return self.finish(Ending::Diverged, &mut clock, val);
                 }
                 flow = observer.observe(&Progress::Train { step: self.step, loss });
             }
-            if at(self.config.eval_every) {
-                let loss = clock.eval(|| self.val_loss());
-                if !loss.is_finite() {
-                    return self.finish(Ending::Diverged, &mut clock, None);
+            if flow.is_continue() && due(self.config.eval_every) {
+                val = clock.eval(|| self.val_loss());
+                if !val.is_finite() {
+                    return self.finish(Ending::Diverged, &mut clock, val);
                 }
-                last_val = Some((self.step, loss));
-                if observer.observe(&Progress::Val { step: self.step, loss }).is_break() {
-                    flow = ControlFlow::Break(());
-                }
-            }
-            if flow.is_break() {
-                return self.finish(Ending::Stopped, &mut clock, None);
+                flow = observer.observe(&Progress::Val {
+                    step: self.step,
+                    loss: val,
+                });
             }
         }
-        let final_val = last_val.filter(|&(step, _)| step == self.step).map(|(_, loss)| loss);
-        self.finish(Ending::Completed, &mut clock, final_val)
+        let ending = if flow.is_break() {
+            Ending::Stopped
+        } else {
+            Ending::Completed
+        };
+        self.finish(ending, &mut clock, val)
     }
 
     /// One SGD step; returns the minibatch loss (detached, not read back yet).
@@ -182,14 +172,15 @@ impl Trainer {
         split_loss(&self.model.valid(), &self.splits.val, &self.eval_device)
     }
 
-    fn finish(mut self, ending: Ending, clock: &mut Clock, val: Option<f64>) -> Outcome {
+    /// `val` is the validation loss at the last step (a completed run evaluates its last step).
+    fn finish(mut self, ending: Ending, clock: &mut Clock, val: f64) -> Outcome {
         let (losses, samples) = match ending {
             Ending::Completed => clock.eval(|| {
                 let model = self.model.valid();
                 let loss = |examples| split_loss(&model, examples, &self.eval_device);
                 let losses = FinalLosses {
                     train: loss(&self.splits.train),
-                    val: val.unwrap_or_else(|| loss(&self.splits.val)),
+                    val,
                     test: loss(&self.splits.test),
                 };
                 let samples = sample(

@@ -117,6 +117,7 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let trainer = Trainer::new(config.clone(), &data.dataset, args.backend);
     let mut store = Store::open(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
+    tracing::debug!(db = %args.db.display(), schema = store.schema_version()?, "database open");
     let sweep = NewSweep {
         name: args.name.clone(),
         kind: SweepKind::Train,
