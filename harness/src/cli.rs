@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::train::TrainArgs;
+use crate::commands::worker::WorkerArgs;
 
 /// Train makemore-style character models and keep every run's results in SQLite.
 #[derive(Debug, Parser)]
@@ -16,4 +17,7 @@ pub struct Cli {
 pub enum Command {
     /// Train one model and record the run (a one-run sweep) in the database.
     Train(TrainArgs),
+    /// Train the run described by a JSON job on stdin, streaming JSON events (used by sweeps).
+    #[command(hide = true)]
+    Worker(WorkerArgs),
 }

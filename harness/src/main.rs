@@ -5,8 +5,10 @@ mod cli;
 mod commands;
 mod data_source;
 mod error;
+mod interrupt;
 mod progress;
 mod recorder;
+mod worker;
 
 use std::process::ExitCode;
 

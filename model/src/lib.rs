@@ -1,10 +1,12 @@
 //! makemore models on Burn: text datasets, the lecture's MLP and WaveNet, the training
-//! loop, evaluation and sampling. Knows tensors and nothing of SQLite or the CLI: callers
-//! get progress through `train::Observer` and results as plain values.
+//! loop with checkpoints, evaluation and sampling. Knows tensors and nothing of SQLite or
+//! the CLI: callers get progress through `train::Observer` and results as plain values.
 
 pub mod backend;
+pub mod checkpoint;
 pub mod config;
 pub mod dataset;
+pub mod evaluate;
 mod layers;
 pub mod network;
 pub mod rng;
@@ -12,6 +14,7 @@ pub mod sample;
 pub mod train;
 
 pub use backend::Backend;
+pub use checkpoint::CheckpointError;
 pub use config::{ConfigError, ModelKind, TrainConfig, TrainOptions};
 pub use dataset::{DataError, Dataset};
 pub use train::{Ending, Observer, Outcome, Progress, Trainer};

@@ -23,8 +23,17 @@ struct Block {
 impl Block {
     /// `[B, T, C]` → `[B, T / group, n_hidden]`.
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        self.transform(self.fuse(x))
+    }
+
+    /// FlattenConsecutive: `[B, T, C]` → `[B, T / group, C · group]` (row-major reshape).
+    fn fuse(&self, x: Tensor<3>) -> Tensor<3> {
         let [b, t, c] = x.dims();
-        let fused = x.reshape([b, t / self.group, c * self.group]);
+        x.reshape([b, t / self.group, c * self.group])
+    }
+
+    /// Linear → BatchNorm → Tanh: `[B, T', C']` → `[B, T', n_hidden]`.
+    fn transform(&self, fused: Tensor<3>) -> Tensor<3> {
         self.norm.forward(self.linear.forward(fused)).tanh()
     }
 }
@@ -75,13 +84,16 @@ impl CharModel {
         self.head.forward(x.reshape([b, hidden]))
     }
 
-    /// Hidden activations of each block, for shape checks: `[B, T_i, C_i]` per block.
+    /// Shapes after the embedding and after each FlattenConsecutive and each block, as the
+    /// lecture prints them (it squeezes `[B, 1, C]` to `[B, C]`; we reshape at the head).
     #[cfg(test)]
-    fn block_shapes(&self, contexts: Tensor<2, Int>) -> Vec<[usize; 3]> {
+    fn layer_shapes(&self, contexts: Tensor<2, Int>) -> Vec<[usize; 3]> {
         let mut x = self.embedding.forward(contexts);
         let mut shapes = vec![x.dims()];
         for block in &self.blocks {
-            x = block.forward(x);
+            let fused = block.fuse(x);
+            shapes.push(fused.dims());
+            x = block.transform(fused);
             shapes.push(x.dims());
         }
         shapes
@@ -145,9 +157,18 @@ mod tests {
     fn wavenet_halves_time_and_grows_channels_as_in_the_lecture() {
         let m = model(|_| {});
         let contexts = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64; 32], [4, 8]), &Device::flex());
+        // The lecture: [4, 8, 24] → [4, 4, 48] → [4, 4, 128] → [4, 2, 256] → … → [4, 27].
         assert_eq!(
-            m.block_shapes(contexts.clone()),
-            vec![[4, 8, 24], [4, 4, 128], [4, 2, 128], [4, 1, 128]]
+            m.layer_shapes(contexts.clone()),
+            vec![
+                [4, 8, 24],
+                [4, 4, 48],
+                [4, 4, 128],
+                [4, 2, 256],
+                [4, 2, 128],
+                [4, 1, 256],
+                [4, 1, 128]
+            ]
         );
         assert_eq!(m.forward(contexts).dims(), [4, 27]);
     }

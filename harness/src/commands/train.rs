@@ -4,8 +4,6 @@
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, anyhow};
@@ -16,6 +14,7 @@ use results::{NewRun, NewSweep, RunResult, RunStatus, Store, StoreError, SweepKi
 
 use crate::data_source::{self, LoadedData, sha256_hex};
 use crate::error::usage;
+use crate::interrupt::{self, StopFlag};
 use crate::progress::TrainProgress;
 use crate::recorder::Recorder;
 
@@ -112,7 +111,7 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     unsafe { model::backend::limit_threads(args.threads) }?;
     let config = args.config()?;
     let data = data_source::load(args.data.as_deref())?;
-    let interrupted = ctrl_c_flag()?;
+    let interrupted = interrupt::install("stopping after the current step (Ctrl-C again to quit at once)")?;
 
     let started = Instant::now();
     let trainer = Trainer::new(config.clone(), &data.dataset, args.backend);
@@ -148,7 +147,7 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
         interrupted,
         store_error: None,
     };
-    let outcome = trainer.run(&mut observer);
+    let outcome = trainer.run(&mut observer)?;
     observer.progress.finish();
     if let Some(err) = observer.store_error {
         return Err(anyhow!(err).context(format!("could not record run {run} in {}", args.db.display())));
@@ -184,25 +183,10 @@ fn new_run(
     })
 }
 
-/// The first Ctrl-C asks the run to stop after its current step (it is recorded as
-/// `interrupted`); a second one exits at once.
-fn ctrl_c_flag() -> anyhow::Result<Arc<AtomicBool>> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let handler_flag = Arc::clone(&flag);
-    ctrlc::set_handler(move || {
-        if handler_flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping after the current step (Ctrl-C again to quit at once)");
-    })
-    .context("cannot install the Ctrl-C handler")?;
-    Ok(flag)
-}
-
 struct TrainObserver<'a> {
     recorder: Recorder<'a>,
     progress: TrainProgress,
-    interrupted: Arc<AtomicBool>,
+    interrupted: StopFlag,
     store_error: Option<StoreError>,
 }
 
@@ -213,11 +197,7 @@ impl Observer for TrainObserver<'_> {
             self.store_error = Some(err);
             return ControlFlow::Break(());
         }
-        if self.interrupted.load(Ordering::SeqCst) {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
+        self.interrupted.flow()
     }
 }
 

@@ -1,0 +1,103 @@
+//! `harness worker` (hidden): trains the one run described by the `Job` on stdin and
+//! streams `Event`s on stdout (see `worker`). Resumes from the job's checkpoint when it
+//! exists. SIGINT/SIGTERM stop it after the current step, with a checkpoint written.
+
+use std::io::{BufRead, Write};
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use model::{Observer, Progress, Trainer};
+
+use crate::data_source;
+use crate::interrupt::{self, StopFlag};
+use crate::worker::{Event, Job};
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {}
+
+pub fn execute(_args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the job from stdin")?;
+    let job: Job = serde_json::from_str(&line).context("the worker expects one JSON job on stdin")?;
+    // SAFETY: no other thread has been started yet.
+    unsafe { model::backend::limit_threads(job.threads) }?;
+    let data = data_source::load(Some(&job.data_path))?;
+    if data.sha256 != job.data_sha256 {
+        bail!(
+            "the data file {} changed since run {} was planned (sha256 now {}, then {})",
+            job.data_path.display(),
+            job.run_id,
+            data.sha256,
+            job.data_sha256
+        );
+    }
+    let stop = interrupt::install("worker: stopping after the current step")?;
+    let trainer = if job.checkpoint.exists() {
+        let trainer = Trainer::resume(&job.checkpoint, &data.dataset, job.backend)?;
+        if *trainer.config() != job.config {
+            bail!(
+                "the checkpoint {} belongs to another configuration than run {}",
+                job.checkpoint.display(),
+                job.run_id
+            );
+        }
+        trainer
+    } else {
+        Trainer::new(job.config.clone(), &data.dataset, job.backend)
+    };
+    let trainer = trainer.checkpoint_to(job.checkpoint.clone(), job.checkpoint_every);
+    let mut events = EventStream {
+        out: std::io::stdout().lock(),
+        stop,
+        error: None,
+    };
+    events.send(&Event::Started {
+        steps_done: trainer.steps_done(),
+        trainable_params: trainer.trainable_params(),
+    })?;
+    let outcome = trainer.run(&mut events)?;
+    if let Some(err) = events.error {
+        return Err(err).context("cannot send events to the scheduler");
+    }
+    events.send(&Event::Finished { outcome })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes events as JSON lines; a failed write (the scheduler is gone) stops the run.
+struct EventStream<W: Write> {
+    out: W,
+    stop: StopFlag,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> EventStream<W> {
+    fn send(&mut self, event: &Event) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(event).expect("events always serialize");
+        line.push(b'\n');
+        self.out.write_all(&line)?;
+        self.out.flush()
+    }
+}
+
+impl<W: Write> Observer for EventStream<W> {
+    fn observe(&mut self, progress: &Progress) -> ControlFlow<()> {
+        if let Err(err) = self.send(&Event::Point {
+            progress: progress.clone(),
+        }) {
+            self.error = Some(err);
+            return ControlFlow::Break(());
+        }
+        self.stop.flow()
+    }
+
+    fn checkpointed(&mut self, step: u64) {
+        if let Err(err) = self.send(&Event::Checkpointed { step }) {
+            self.error.get_or_insert(err);
+        }
+    }
+}

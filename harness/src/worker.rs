@@ -1,0 +1,45 @@
+//! The protocol between the scheduler and a worker process (the hidden `harness worker`):
+//! the scheduler writes one `Job` as a JSON line on the worker's stdin; the worker answers
+//! with `Event`s, one JSON line each, on stdout, ending with `Finished` and exit status 0,
+//! or with a message on stderr and a non-zero status.
+
+use std::path::PathBuf;
+
+use model::{Backend, Outcome, Progress, TrainConfig};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    /// The run's id in the store, for messages.
+    pub run_id: i64,
+    pub config: TrainConfig,
+    pub backend: Backend,
+    pub threads: usize,
+    pub data_path: PathBuf,
+    /// The data as the sweep recorded it; a file that changed since is refused.
+    pub data_sha256: String,
+    /// Resumed from if it exists; written every `checkpoint_every` steps and at the end.
+    pub checkpoint: PathBuf,
+    pub checkpoint_every: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// Training starts (or resumes) after `steps_done` steps.
+    Started {
+        steps_done: u64,
+        trainable_params: usize,
+    },
+    Point {
+        progress: Progress,
+    },
+    /// Everything up to `step` is in the checkpoint file.
+    Checkpointed {
+        step: u64,
+    },
+    Finished {
+        outcome: Outcome,
+    },
+}

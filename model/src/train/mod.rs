@@ -1,0 +1,292 @@
+//! The training loop: SGD on uniformly sampled minibatches with the lecture's step
+//! learning-rate schedule, a windowed training loss and periodic whole-split validation
+//! reported to an `Observer`, ending in final train/val/test losses and samples.
+//! With `checkpoint_to`, it saves its whole state as it goes; `resume` continues from such a
+//! file exactly as if the run had never stopped. It knows nothing of where progress goes.
+
+mod report;
+#[cfg(test)]
+mod tests;
+
+pub use report::{Ending, FinalLosses, Observer, Outcome, Progress};
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::{Device, Tensor};
+
+use crate::backend::Backend;
+use crate::checkpoint::{self, CheckpointError, Header};
+use crate::config::TrainConfig;
+use crate::dataset::{Dataset, Splits, Vocabulary};
+use crate::evaluate::split_loss;
+use crate::network::{CharModel, cross_entropy};
+use crate::rng::Rng;
+use crate::sample::sample;
+
+/// Items sampled from the model at the end of a completed run.
+pub const FINAL_SAMPLES: usize = 20;
+
+/// Where and how often to save the run's state.
+struct CheckpointPlan {
+    path: PathBuf,
+    every: u64,
+    /// Step of the last checkpoint written (or resumed from).
+    last: u64,
+}
+
+/// One run's training state.
+pub struct Trainer {
+    config: TrainConfig,
+    vocab: Vocabulary,
+    splits: Splits,
+    eval_device: Device,
+    train_device: Device,
+    model: CharModel,
+    optimizer: ModuleOptimizer,
+    rng: Rng,
+    /// Steps done.
+    step: u64,
+    /// Every curve point reported so far.
+    history: Vec<Progress>,
+    train_seconds: f64,
+    eval_seconds: f64,
+    checkpoints: Option<CheckpointPlan>,
+}
+
+impl Trainer {
+    /// Splits the data and initialises the model from `config.seed`.
+    pub fn new(config: TrainConfig, dataset: &Dataset, backend: Backend) -> Self {
+        let eval_device = backend.device();
+        let train_device = eval_device.clone().autodiff();
+        let mut rng = Rng::seed_from(config.seed);
+        let model = CharModel::new(&config, dataset.vocab().size(), &mut rng, &train_device);
+        Self {
+            splits: dataset.split(config.split_seed, config.block_size),
+            vocab: dataset.vocab().clone(),
+            config,
+            eval_device,
+            train_device,
+            model,
+            optimizer: SgdConfig::new().init(),
+            rng,
+            step: 0,
+            history: Vec::new(),
+            train_seconds: 0.0,
+            eval_seconds: 0.0,
+            checkpoints: None,
+        }
+    }
+
+    /// The run saved in the checkpoint at `path`, ready to continue on `backend`.
+    pub fn resume(path: &Path, dataset: &Dataset, backend: Backend) -> Result<Self, CheckpointError> {
+        let (header, values) = checkpoint::load(path)?;
+        if header.vocab != dataset.vocab().chars() {
+            return Err(CheckpointError::OtherDataset {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut trainer = Self::new(header.config.clone(), dataset, backend);
+        trainer.model = checkpoint::restore(trainer.model, &header, values, path)?;
+        trainer.step = header.step;
+        trainer.rng = header.rng;
+        trainer.history = header.curve;
+        trainer.train_seconds = header.train_seconds;
+        trainer.eval_seconds = header.eval_seconds;
+        Ok(trainer)
+    }
+
+    /// Saves the run's state to `path` at the first log point after every `every` steps,
+    /// and when the run completes or is stopped.
+    pub fn checkpoint_to(mut self, path: PathBuf, every: u64) -> Self {
+        self.checkpoints = Some(CheckpointPlan {
+            path,
+            every,
+            last: self.step,
+        });
+        self
+    }
+
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Steps done so far (more than 0 for a resumed run).
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    /// The curve points reported so far (those of earlier sessions, for a resumed run).
+    pub fn history(&self) -> &[Progress] {
+        &self.history
+    }
+
+    pub fn trainable_params(&self) -> usize {
+        self.model.trainable_params()
+    }
+
+    /// Trains to `config.steps`, reporting to `observer`. Fails only if a checkpoint
+    /// cannot be written.
+    pub fn run(mut self, observer: &mut impl Observer) -> Result<Outcome, CheckpointError> {
+        let mut flow = ControlFlow::Continue(());
+        let mut val = match self.last_val() {
+            Some(loss) => loss,
+            None => {
+                let loss = self.timed_val_loss();
+                flow = self.report(observer, Progress::Val { step: self.step, loss });
+                loss
+            }
+        };
+        let mut window = Window::default();
+        while flow.is_continue() && self.step < self.config.steps {
+            let started = Instant::now();
+            window.add(self.train_step());
+            self.train_seconds += started.elapsed().as_secs_f64();
+            self.step += 1;
+            // The last step is always a log and an eval point, so a run ends with both.
+            let (step, last) = (self.step, self.config.steps);
+            let due = |every: u64| step.is_multiple_of(every) || step == last;
+            if !due(self.config.log_every) {
+                continue;
+            }
+            let loss = window.take_mean();
+            if !loss.is_finite() {
+                return Ok(self.finish(Ending::Diverged, val));
+            }
+            flow = self.report(observer, Progress::Train { step, loss });
+            if due(self.config.eval_every) {
+                val = self.timed_val_loss();
+                if !val.is_finite() {
+                    return Ok(self.finish(Ending::Diverged, val));
+                }
+                if self.report(observer, Progress::Val { step, loss: val }).is_break() {
+                    flow = ControlFlow::Break(());
+                }
+            }
+            if self
+                .checkpoints
+                .as_ref()
+                .is_some_and(|plan| self.step >= plan.last + plan.every)
+            {
+                self.save_checkpoint(observer)?;
+            }
+        }
+        if self.checkpoints.as_ref().is_some_and(|plan| plan.last < self.step) {
+            self.save_checkpoint(observer)?;
+        }
+        let ending = if flow.is_break() {
+            Ending::Stopped
+        } else {
+            Ending::Completed
+        };
+        Ok(self.finish(ending, val))
+    }
+
+    /// One SGD step; returns the minibatch loss (detached, not read back yet).
+    fn train_step(&mut self) -> Tensor<1> {
+        let n = self.splits.train.len();
+        let indices: Vec<usize> = (0..self.config.batch_size).map(|_| self.rng.below(n)).collect();
+        let (contexts, targets) = self.splits.train.batch(indices.into_iter(), &self.train_device);
+        let loss = cross_entropy(self.model.forward(contexts), targets);
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let lr = self.config.lr_at(self.step);
+        self.model = self.optimizer.step(lr, self.model.clone(), grads);
+        loss.detach()
+    }
+
+    fn report(&mut self, observer: &mut impl Observer, progress: Progress) -> ControlFlow<()> {
+        let flow = observer.observe(&progress);
+        self.history.push(progress);
+        flow
+    }
+
+    fn last_val(&self) -> Option<f64> {
+        self.history.iter().rev().find_map(|p| match *p {
+            Progress::Val { loss, .. } => Some(loss),
+            Progress::Train { .. } => None,
+        })
+    }
+
+    fn timed_val_loss(&mut self) -> f64 {
+        let started = Instant::now();
+        let loss = split_loss(&self.model.valid(), &self.splits.val, &self.eval_device);
+        self.eval_seconds += started.elapsed().as_secs_f64();
+        loss
+    }
+
+    fn save_checkpoint(&mut self, observer: &mut impl Observer) -> Result<(), CheckpointError> {
+        let Some(plan) = &mut self.checkpoints else {
+            return Ok(());
+        };
+        let header = Header::new(
+            self.config.clone(),
+            self.vocab.chars().to_vec(),
+            self.step,
+            self.rng.clone(),
+            self.history.clone(),
+            self.train_seconds,
+            self.eval_seconds,
+        );
+        // `valid()` first: it brings the BatchNorm running statistics up to date.
+        checkpoint::save(&plan.path, header, &self.model.valid())?;
+        plan.last = self.step;
+        observer.checkpointed(self.step);
+        Ok(())
+    }
+
+    /// `val` is the validation loss at the last step (a completed run evaluates its last step).
+    fn finish(mut self, ending: Ending, val: f64) -> Outcome {
+        let (losses, samples) = match ending {
+            Ending::Completed => {
+                let started = Instant::now();
+                let model = self.model.valid();
+                let loss = |examples| split_loss(&model, examples, &self.eval_device);
+                let losses = FinalLosses {
+                    train: loss(&self.splits.train),
+                    val,
+                    test: loss(&self.splits.test),
+                };
+                let (block, device) = (self.config.block_size, &self.eval_device);
+                let samples = sample(&model, &self.vocab, block, FINAL_SAMPLES, 1.0, &mut self.rng, device);
+                self.eval_seconds += started.elapsed().as_secs_f64();
+                (Some(losses), samples)
+            }
+            Ending::Diverged | Ending::Stopped => (None, Vec::new()),
+        };
+        Outcome {
+            ending,
+            steps_done: self.step,
+            losses,
+            samples,
+            train_seconds: self.train_seconds,
+            eval_seconds: self.eval_seconds,
+        }
+    }
+}
+
+/// Running sum of minibatch losses, kept on the device until a log point reads it.
+#[derive(Default)]
+struct Window {
+    sum: Option<Tensor<1>>,
+    count: u32,
+}
+
+impl Window {
+    fn add(&mut self, loss: Tensor<1>) {
+        self.sum = Some(match self.sum.take() {
+            Some(sum) => sum + loss,
+            None => loss,
+        });
+        self.count += 1;
+    }
+
+    fn take_mean(&mut self) -> f64 {
+        let sum: f32 = self.sum.take().map_or(f32::NAN, |sum| sum.into_scalar());
+        let mean = f64::from(sum) / f64::from(self.count);
+        self.count = 0;
+        mean
+    }
+}

@@ -1,0 +1,229 @@
+//! Tests of the training loop on a small made-up dataset: learning, determinism,
+//! divergence, stopping, and checkpoint/resume.
+
+use super::*;
+use std::path::PathBuf;
+
+use crate::config::{ModelKind, TrainOptions};
+
+/// 300 pronounceable made-up names: enough structure for a model to learn quickly.
+fn names() -> Dataset {
+    let (onsets, vowels, codas) = (
+        ["b", "d", "k", "l", "m", "n", "r", "s", "t", "v"],
+        ["a", "e", "i", "o", "u"],
+        ["", "n", "l", "ra", "na"],
+    );
+    let mut rng = Rng::seed_from(0);
+    let text: String = (0..300)
+        .map(|_| {
+            let syllables = 1 + rng.below(3);
+            let mut name: String = (0..syllables)
+                .map(|_| format!("{}{}", onsets[rng.below(10)], vowels[rng.below(5)]))
+                .collect();
+            name.push_str(codas[rng.below(5)]);
+            name + "\n"
+        })
+        .collect();
+    Dataset::from_bytes(text.as_bytes()).unwrap()
+}
+
+fn small(model: ModelKind, edit: impl FnOnce(&mut TrainOptions)) -> TrainConfig {
+    let mut o = TrainOptions {
+        model,
+        n_embd: 6,
+        n_hidden: 32,
+        block_size: 4,
+        steps: 400,
+        log_every: 50,
+        eval_every: 200,
+        ..TrainOptions::default()
+    };
+    edit(&mut o);
+    TrainConfig::try_from(o).unwrap()
+}
+
+#[derive(Default)]
+struct Record(Vec<Progress>);
+impl Observer for Record {
+    fn observe(&mut self, progress: &Progress) -> ControlFlow<()> {
+        self.0.push(progress.clone());
+        ControlFlow::Continue(())
+    }
+}
+
+fn train(config: TrainConfig, backend: Backend) -> (Outcome, Vec<Progress>) {
+    let mut record = Record::default();
+    let outcome = Trainer::new(config, &names(), backend).run(&mut record).unwrap();
+    (outcome, record.0)
+}
+
+#[test]
+fn a_fresh_model_predicts_near_uniformly() {
+    let data = names();
+    let mut trainer = Trainer::new(small(ModelKind::Wavenet, |_| {}), &data, Backend::Flex);
+    let loss = trainer.timed_val_loss();
+    let uniform = (data.vocab().size() as f64).ln();
+    assert!((loss - uniform).abs() < 0.1, "initial loss {loss}, ln(vocab) {uniform}");
+}
+
+#[test]
+fn training_lowers_the_validation_loss_and_ends_with_samples() {
+    for model in [ModelKind::Mlp, ModelKind::Wavenet] {
+        let (outcome, curve) = train(small(model, |_| {}), Backend::Flex);
+        assert_eq!(outcome.ending, Ending::Completed);
+        assert_eq!(outcome.steps_done, 400);
+        let Some(Progress::Val { step: 0, loss: first }) = curve.first().cloned() else {
+            panic!("{curve:?}")
+        };
+        let losses = outcome.losses.unwrap();
+        assert!(losses.val < first - 0.5, "{model}: val {first} → {}", losses.val);
+        assert_eq!(outcome.samples.len(), FINAL_SAMPLES);
+        assert!(outcome.samples.iter().any(|s| !s.is_empty()));
+        let train_points = curve.iter().filter(|p| matches!(p, Progress::Train { .. })).count();
+        let val_points: Vec<u64> = curve
+            .iter()
+            .filter_map(|p| {
+                if let Progress::Val { step, .. } = p {
+                    Some(*step)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(train_points, 8);
+        assert_eq!(val_points, vec![0, 200, 400]);
+    }
+}
+
+#[test]
+fn same_seed_gives_the_same_curve_and_another_seed_does_not() {
+    for backend in [Backend::Flex, Backend::Ndarray] {
+        let (a, curve_a) = train(small(ModelKind::Wavenet, |o| o.steps = 150), backend);
+        let (b, curve_b) = train(small(ModelKind::Wavenet, |o| o.steps = 150), backend);
+        let (_, curve_c) = train(
+            small(ModelKind::Wavenet, |o| {
+                o.steps = 150;
+                o.seed = 7
+            }),
+            backend,
+        );
+        assert_eq!(curve_a, curve_b);
+        assert_eq!(a.losses, b.losses);
+        assert_eq!(a.samples, b.samples);
+        assert_ne!(curve_a, curve_c);
+    }
+}
+
+#[test]
+fn a_huge_learning_rate_diverges_as_a_result() {
+    let (outcome, _) = train(small(ModelKind::Mlp, |o| o.lr = 1e30), Backend::Flex);
+    assert_eq!(outcome.ending, Ending::Diverged);
+    assert!(outcome.steps_done < 400);
+    assert!(outcome.losses.is_none());
+}
+
+struct StopAt(u64);
+
+impl Observer for StopAt {
+    fn observe(&mut self, progress: &Progress) -> ControlFlow<()> {
+        match progress {
+            Progress::Train { step, .. } if *step >= self.0 => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        }
+    }
+}
+
+#[test]
+fn an_observer_can_stop_the_run() {
+    let outcome = Trainer::new(small(ModelKind::Mlp, |_| {}), &names(), Backend::Flex)
+        .run(&mut StopAt(100))
+        .unwrap();
+    assert_eq!((outcome.ending, outcome.steps_done), (Ending::Stopped, 100));
+}
+
+/// A checkpoint file in a fresh directory, removed when dropped.
+struct ScratchFile(PathBuf);
+
+impl ScratchFile {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("model-ckpt-test-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir.join("run.ckpt"))
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(self.0.parent().unwrap());
+    }
+}
+
+#[test]
+fn a_run_resumed_from_its_checkpoint_matches_the_uninterrupted_run() {
+    let config = || small(ModelKind::Wavenet, |_| {});
+    let (whole, whole_curve) = train(config(), Backend::Flex);
+
+    let file = ScratchFile::new("resume");
+    struct Stop(StopAt, Vec<u64>);
+    impl Observer for Stop {
+        fn observe(&mut self, progress: &Progress) -> ControlFlow<()> {
+            self.0.observe(progress)
+        }
+        fn checkpointed(&mut self, step: u64) {
+            self.1.push(step);
+        }
+    }
+    let mut stop = Stop(StopAt(250), Vec::new());
+    let first = Trainer::new(config(), &names(), Backend::Flex)
+        .checkpoint_to(file.0.clone(), 100)
+        .run(&mut stop)
+        .unwrap();
+    assert_eq!((first.ending, first.steps_done), (Ending::Stopped, 250));
+    assert_eq!(stop.1, vec![100, 200, 250], "every 100 steps, and where it stopped");
+
+    let resumed = Trainer::resume(&file.0, &names(), Backend::Flex).unwrap();
+    assert_eq!(resumed.steps_done(), 250);
+    let mut curve = resumed.history().to_vec();
+    let mut record = Record::default();
+    let rest = resumed.run(&mut record).unwrap();
+    curve.extend(record.0);
+    assert_eq!(curve, whole_curve, "no point lost, none repeated, same values");
+    assert_eq!((rest.ending, rest.steps_done), (Ending::Completed, 400));
+    assert_eq!(rest.losses, whole.losses);
+    assert_eq!(rest.samples, whole.samples);
+}
+
+#[test]
+fn a_checkpoint_of_other_data_or_a_damaged_one_is_refused() {
+    let file = ScratchFile::new("refuse");
+    let trainer = Trainer::new(small(ModelKind::Mlp, |o| o.steps = 50), &names(), Backend::Flex);
+    trainer
+        .checkpoint_to(file.0.clone(), 1000)
+        .run(&mut Record::default())
+        .unwrap();
+    assert!(Trainer::resume(&file.0, &names(), Backend::Flex).is_ok());
+
+    let other = Dataset::from_bytes(
+        b"xyz
+zyx
+xxy
+yyx
+zzx
+xzy
+yxz
+zxy
+yzx
+xyy
+",
+    )
+    .unwrap();
+    assert!(matches!(
+        Trainer::resume(&file.0, &other, Backend::Flex),
+        Err(CheckpointError::OtherDataset { .. })
+    ));
+
+    let bytes = std::fs::read(&file.0).unwrap();
+    std::fs::write(&file.0, &bytes[..bytes.len() - 4]).unwrap();
+    let err = Trainer::resume(&file.0, &names(), Backend::Flex).err().unwrap();
+    assert!(err.to_string().contains("not a checkpoint"), "{err}");
+}
