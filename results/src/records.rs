@@ -164,6 +164,8 @@ pub struct RunRecord {
     pub git_commit: Option<String>,
     pub trainable_params: usize,
     pub steps_done: u64,
+    /// How many times the run was started.
+    pub attempts: u32,
     pub train_loss: Option<f64>,
     pub val_loss: Option<f64>,
     pub test_loss: Option<f64>,

@@ -1,0 +1,71 @@
+//! Every SQL statement of the project lives in this module: the versioned schema
+//! (`schema`), the writes of the one writer (`write`) and the reads (`read`). Writes go
+//! through `BEGIN IMMEDIATE` transactions on a WAL database so readers never block the
+//! writer, and the writer never waits on a half-done transaction of its own.
+
+mod read;
+mod schema;
+#[cfg(test)]
+mod tests;
+mod write;
+
+pub use schema::SCHEMA_VERSION;
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::records::RunId;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("a sweep named `{0}` already exists in this database")]
+    SweepExists(String),
+    #[error(
+        "the database has schema version {found}, newer than this harness understands ({SCHEMA_VERSION}); upgrade the harness"
+    )]
+    NewerSchema { found: i64 },
+    #[error("no run with id {0}")]
+    NoSuchRun(RunId),
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) a database for writing and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        let mut store = Self { conn };
+        schema::migrate(&mut store)?;
+        Ok(store)
+    }
+
+    /// Opens an existing database for reading only.
+    pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let found = schema::version(&conn)?;
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema { found });
+        }
+        Ok(Self { conn })
+    }
+
+    fn write(&mut self) -> Result<Transaction<'_>, StoreError> {
+        Ok(self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?)
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        schema::version(&self.conn)
+    }
+}

@@ -1,0 +1,85 @@
+//! The schema, as a list of migrations applied in order; `PRAGMA user_version` records
+//! how many have been applied. A database newer than this build is refused, never touched.
+
+use rusqlite::Connection;
+
+use super::{Store, StoreError};
+
+/// The schema version this build writes and reads (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Migrations from version `i` to `i + 1`, in order.
+pub(super) const MIGRATIONS: [&str; 2] = [
+    // 1: sweeps, runs, curves, samples.
+    r#"
+CREATE TABLE sweeps (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    kind        TEXT NOT NULL CHECK (kind IN ('train', 'sweep')),
+    spec        TEXT,
+    spec_sha256 TEXT,
+    created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE runs (
+    id               INTEGER PRIMARY KEY,
+    sweep_id         INTEGER NOT NULL REFERENCES sweeps (id),
+    run_key          TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN
+                         ('pending', 'running', 'completed', 'diverged', 'failed', 'interrupted')),
+    config           TEXT NOT NULL CHECK (json_valid(config)),
+    backend          TEXT NOT NULL,
+    threads          INTEGER NOT NULL,
+    data_path        TEXT NOT NULL,
+    data_sha256      TEXT NOT NULL,
+    git_commit       TEXT,
+    trainable_params INTEGER NOT NULL,
+    created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    started_at       TEXT,
+    finished_at      TEXT,
+    steps_done       INTEGER NOT NULL DEFAULT 0,
+    train_loss       REAL,
+    val_loss         REAL,
+    test_loss        REAL,
+    train_seconds    REAL,
+    eval_seconds     REAL,
+    wall_seconds     REAL,
+    steps_per_sec    REAL,
+    error            TEXT,
+    UNIQUE (sweep_id, run_key)
+);
+CREATE INDEX runs_by_status ON runs (status);
+CREATE TABLE curve_points (
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    split  TEXT NOT NULL CHECK (split IN ('train', 'val')),
+    step   INTEGER NOT NULL,
+    loss   REAL NOT NULL,
+    PRIMARY KEY (run_id, split, step)
+) WITHOUT ROWID;
+CREATE TABLE samples (
+    run_id   INTEGER NOT NULL REFERENCES runs (id),
+    position INTEGER NOT NULL,
+    text     TEXT NOT NULL,
+    PRIMARY KEY (run_id, position)
+) WITHOUT ROWID;
+"#,
+    // 2: how many times each run was started (retries and resumes count).
+    "ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;",
+];
+
+pub(super) fn migrate(store: &mut Store) -> Result<(), StoreError> {
+    let tx = store.write()?;
+    let found = version(&tx)?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema { found });
+    }
+    for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub(super) fn version(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}

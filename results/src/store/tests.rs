@@ -1,0 +1,234 @@
+//! Tests of the store on real SQLite files in scratch directories.
+
+use super::*;
+use crate::records::{CurvePoint, NewRun, NewSweep, RunResult};
+use crate::records::{RunStatus, Split, SweepKind};
+use rusqlite::Connection;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A fresh directory for one test's database, removed when dropped. (Not the tempfile
+/// crate: as a dev-dependency it changes shared features and forces a second Burn build.)
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("results-store-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    fn db(&self) -> PathBuf {
+        self.0.join("h.db")
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn new_run(key: &str) -> NewRun {
+    NewRun {
+        run_key: key.into(),
+        config_json: r#"{"lr":0.1}"#.into(),
+        backend: "flex".into(),
+        threads: 1,
+        data_path: "/data/names.txt".into(),
+        data_sha256: "ab".repeat(32),
+        git_commit: Some("abc123".into()),
+        trainable_params: 12_097,
+    }
+}
+
+fn sweep(name: &str) -> NewSweep {
+    NewSweep {
+        name: Some(name.into()),
+        kind: SweepKind::Train,
+        spec: None,
+        spec_sha256: None,
+    }
+}
+
+#[test]
+fn a_new_database_gets_the_current_schema_in_wal_mode() {
+    let dir = Scratch::new();
+    let store = Store::open(&dir.db()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let mode: String = store
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    drop(store);
+    // Opening again migrates nothing and keeps the data.
+    assert_eq!(
+        Store::open(&dir.db()).unwrap().schema_version().unwrap(),
+        SCHEMA_VERSION
+    );
+}
+
+#[test]
+fn a_run_is_stored_with_its_curve_result_and_samples() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    let run = store.create_sweep(&sweep("first"), &[new_run("k1")]).unwrap().runs[0];
+    assert_eq!(store.run(run).unwrap().status, RunStatus::Pending);
+    store.mark_running(run).unwrap();
+    let point = |split, step, loss| CurvePoint { split, step, loss };
+    store
+        .append_curve(run, &[point(Split::Val, 0, 3.3), point(Split::Train, 100, 2.9)])
+        .unwrap();
+    let result = RunResult {
+        status: RunStatus::Completed,
+        steps_done: 200,
+        losses: Some([2.0, 2.1, 2.2]),
+        train_seconds: 1.5,
+        eval_seconds: 0.5,
+        wall_seconds: 2.1,
+        steps_per_sec: 133.3,
+        samples: vec!["emma".into(), "".into()],
+        error: None,
+    };
+    store
+        .finish_run(
+            run,
+            &result,
+            &[point(Split::Train, 200, 2.5), point(Split::Val, 200, 2.1)],
+        )
+        .unwrap();
+
+    let reader = Store::open_read_only(&dir.db()).unwrap();
+    let record = reader.run(run).unwrap();
+    assert_eq!(
+        (record.status, record.steps_done, record.val_loss),
+        (RunStatus::Completed, 200, Some(2.1))
+    );
+    assert_eq!((record.sweep_name.as_str(), record.trainable_params), ("first", 12_097));
+    assert_eq!(reader.curve(run, Split::Train).unwrap(), vec![(100, 2.9), (200, 2.5)]);
+    assert_eq!(reader.curve(run, Split::Val).unwrap(), vec![(0, 3.3), (200, 2.1)]);
+    assert_eq!(reader.samples(run).unwrap(), vec!["emma".to_string(), String::new()]);
+}
+
+#[test]
+fn a_duplicate_sweep_name_is_refused_and_writes_nothing() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    store.create_sweep(&sweep("same"), &[new_run("a")]).unwrap();
+    let err = store.create_sweep(&sweep("same"), &[new_run("b")]).unwrap_err();
+    assert!(matches!(err, StoreError::SweepExists(name) if name == "same"));
+    let runs: i64 = store
+        .conn
+        .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(runs, 1);
+}
+
+#[test]
+fn unnamed_sweeps_are_named_after_their_kind_and_id() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    let unnamed = NewSweep {
+        name: None,
+        ..sweep("")
+    };
+    assert_eq!(store.create_sweep(&unnamed, &[new_run("a")]).unwrap().name, "train-1");
+    store.create_sweep(&sweep("train-3"), &[]).unwrap();
+    assert_eq!(store.create_sweep(&unnamed, &[new_run("a")]).unwrap().name, "train-3-2");
+}
+
+#[test]
+fn a_read_only_store_cannot_write() {
+    let dir = Scratch::new();
+    let path = dir.db();
+    let runs = Store::open(&path)
+        .unwrap()
+        .create_sweep(&sweep("s"), &[new_run("a")])
+        .unwrap()
+        .runs;
+    let mut reader = Store::open_read_only(&path).unwrap();
+    assert!(reader.mark_running(runs[0]).is_err());
+    assert_eq!(reader.run(runs[0]).unwrap().status, RunStatus::Pending);
+}
+
+#[test]
+fn a_database_from_a_newer_harness_is_refused() {
+    let dir = Scratch::new();
+    let path = dir.db();
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    assert!(matches!(Store::open(&path), Err(StoreError::NewerSchema { .. })));
+    assert!(matches!(
+        Store::open_read_only(&path),
+        Err(StoreError::NewerSchema { .. })
+    ));
+}
+
+#[test]
+fn unknown_runs_are_reported() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    assert!(matches!(store.run(RunId(9)), Err(StoreError::NoSuchRun(RunId(9)))));
+    assert!(matches!(
+        store.mark_running(RunId(9)),
+        Err(StoreError::NoSuchRun(RunId(9)))
+    ));
+}
+
+#[test]
+fn a_version_1_database_is_migrated_and_keeps_its_runs() {
+    let dir = Scratch::new();
+    let conn = Connection::open(dir.db()).unwrap();
+    conn.execute_batch(schema::MIGRATIONS[0]).unwrap();
+    conn.pragma_update(None, "user_version", 1).unwrap();
+    conn.execute("INSERT INTO sweeps (name, kind) VALUES ('old', 'train')", [])
+        .unwrap();
+    conn.execute(
+        "INSERT INTO runs (sweep_id, run_key, status, config, backend, threads, data_path, data_sha256, trainable_params)
+         VALUES (1, 'k', 'completed', '{}', 'flex', 1, 'd', 's', 5)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open(&dir.db()).unwrap();
+    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    let run = store.run(RunId(1)).unwrap();
+    assert_eq!((run.status, run.attempts), (RunStatus::Completed, 0));
+}
+
+#[test]
+fn each_start_counts_as_an_attempt() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    let run = store.create_sweep(&sweep("s"), &[new_run("a")]).unwrap().runs[0];
+    store.mark_running(run).unwrap();
+    store.mark_running(run).unwrap();
+    assert_eq!(store.run(run).unwrap().attempts, 2);
+}
+
+#[test]
+fn steps_done_follows_the_curve_and_truncating_forgets_points_past_a_checkpoint() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    let run = store.create_sweep(&sweep("s"), &[new_run("a")]).unwrap().runs[0];
+    let points: Vec<CurvePoint> = (1..=4)
+        .map(|i| CurvePoint {
+            split: Split::Train,
+            step: i * 100,
+            loss: 2.0,
+        })
+        .collect();
+    store.append_curve(run, &points).unwrap();
+    assert_eq!(store.run(run).unwrap().steps_done, 400);
+    store.truncate_curve(run, 200).unwrap();
+    assert_eq!(store.curve(run, Split::Train).unwrap(), vec![(100, 2.0), (200, 2.0)]);
+    assert_eq!(store.run(run).unwrap().steps_done, 200);
+    // The resumed session writes its points again without conflicts.
+    store.append_curve(run, &points[2..]).unwrap();
+    assert_eq!(store.curve(run, Split::Train).unwrap().len(), 4);
+}

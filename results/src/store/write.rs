@@ -1,0 +1,159 @@
+//! The writes: sweeps with their runs, run status changes, curve points, results.
+//! Each method is one `BEGIN IMMEDIATE` transaction.
+
+use rusqlite::{Transaction, params};
+
+use super::{Store, StoreError};
+use crate::records::{CreatedSweep, CurvePoint, NewRun, NewSweep, RunId, RunResult, SweepId};
+
+impl Store {
+    /// Stores a sweep and all its runs (status `pending`) in one transaction.
+    pub fn create_sweep(&mut self, sweep: &NewSweep, runs: &[NewRun]) -> Result<CreatedSweep, StoreError> {
+        let tx = self.write()?;
+        let name_taken = |name: &str| -> Result<bool, StoreError> {
+            Ok(
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM sweeps WHERE name = ?1)", [name], |r| {
+                    r.get(0)
+                })?,
+            )
+        };
+        let name = match &sweep.name {
+            Some(name) if name_taken(name)? => return Err(StoreError::SweepExists(name.clone())),
+            Some(name) => name.clone(),
+            None => {
+                let next_id: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM sweeps", [], |r| r.get(0))?;
+                let base = format!("{}-{next_id}", sweep.kind.as_str());
+                let mut name = base.clone();
+                let mut suffix = 1;
+                while name_taken(&name)? {
+                    suffix += 1;
+                    name = format!("{base}-{suffix}");
+                }
+                name
+            }
+        };
+        tx.execute(
+            "INSERT INTO sweeps (name, kind, spec, spec_sha256) VALUES (?1, ?2, ?3, ?4)",
+            params![name, sweep.kind.as_str(), sweep.spec, sweep.spec_sha256],
+        )?;
+        let sweep_id = SweepId(tx.last_insert_rowid());
+        let mut run_ids = Vec::with_capacity(runs.len());
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO runs (sweep_id, run_key, status, config, backend, threads, data_path,
+                                   data_sha256, git_commit, trainable_params)
+                 VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for run in runs {
+                insert.execute(params![
+                    sweep_id.0,
+                    run.run_key,
+                    run.config_json,
+                    run.backend,
+                    run.threads as i64,
+                    run.data_path,
+                    run.data_sha256,
+                    run.git_commit,
+                    run.trainable_params as i64,
+                ])?;
+                run_ids.push(RunId(tx.last_insert_rowid()));
+            }
+        }
+        tx.commit()?;
+        Ok(CreatedSweep {
+            id: sweep_id,
+            name,
+            runs: run_ids,
+        })
+    }
+
+    pub fn mark_running(&mut self, run: RunId) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        let changed = tx.execute(
+            "UPDATE runs SET status = 'running', attempts = attempts + 1,
+                             started_at = coalesce(started_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+             WHERE id = ?1",
+            [run.0],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchRun(run));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Appends curve points in one transaction; the run's `steps_done` follows the last one.
+    pub fn append_curve(&mut self, run: RunId, points: &[CurvePoint]) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        insert_points(&tx, run, points)?;
+        if let Some(last) = points.iter().map(|p| p.step).max() {
+            tx.execute(
+                "UPDATE runs SET steps_done = max(steps_done, ?2) WHERE id = ?1",
+                params![run.0, last as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets the curve points after `step` (those a crashed session wrote past its last
+    /// checkpoint), so that the resumed run writes each point once.
+    pub fn truncate_curve(&mut self, run: RunId, step: u64) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        tx.execute(
+            "DELETE FROM curve_points WHERE run_id = ?1 AND step > ?2",
+            params![run.0, step as i64],
+        )?;
+        tx.execute(
+            "UPDATE runs SET steps_done = min(steps_done, ?2) WHERE id = ?1",
+            params![run.0, step as i64],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records how a run ended, with its last curve points and samples, in one transaction.
+    pub fn finish_run(&mut self, run: RunId, result: &RunResult, last_points: &[CurvePoint]) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        insert_points(&tx, run, last_points)?;
+        let [train, val, test] = result.losses.map_or([None; 3], |l| l.map(Some));
+        let changed = tx.execute(
+            "UPDATE runs SET status = ?2, steps_done = ?3, train_loss = ?4, val_loss = ?5, test_loss = ?6,
+                             train_seconds = ?7, eval_seconds = ?8, wall_seconds = ?9, steps_per_sec = ?10,
+                             error = ?11, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ?1",
+            params![
+                run.0,
+                result.status.as_str(),
+                result.steps_done as i64,
+                train,
+                val,
+                test,
+                result.train_seconds,
+                result.eval_seconds,
+                result.wall_seconds,
+                result.steps_per_sec,
+                result.error,
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchRun(run));
+        }
+        {
+            let mut insert = tx.prepare("INSERT INTO samples (run_id, position, text) VALUES (?1, ?2, ?3)")?;
+            for (position, text) in result.samples.iter().enumerate() {
+                insert.execute(params![run.0, position as i64, text])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn insert_points(tx: &Transaction<'_>, run: RunId, points: &[CurvePoint]) -> Result<(), StoreError> {
+    let mut insert = tx.prepare("INSERT INTO curve_points (run_id, split, step, loss) VALUES (?1, ?2, ?3, ?4)")?;
+    for point in points {
+        insert.execute(params![run.0, point.split.as_str(), point.step as i64, point.loss])?;
+    }
+    Ok(())
+}
