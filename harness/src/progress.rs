@@ -25,7 +25,7 @@ impl TrainProgress {
         };
         let bar = ProgressBar::with_draw_target(Some(total_steps), target);
         bar.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {per_sec:.0}  eta {eta}  {msg}")
+            ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}  eta {eta}")
                 .expect("the template is valid")
                 .progress_chars("█▉▊▋▌▍▎▏ "),
         );
@@ -43,7 +43,8 @@ impl TrainProgress {
             Progress::Train { step, loss } => {
                 self.train_loss = Some(loss);
                 self.bar.set_position(step);
-                self.bar.set_message(format!("train {loss:.4}"));
+                self.bar
+                    .set_message(format!("{:.0} steps/s  train {loss:.4}", self.rate(step)));
             }
             Progress::Val { step, loss } => {
                 let train = self.train_loss.map_or(String::from("-"), |l| format!("{l:.4}"));
@@ -61,6 +62,11 @@ impl TrainProgress {
                 }
             }
         }
+    }
+
+    /// Steps per second since this display started (evaluation time included).
+    fn rate(&self, step: u64) -> f64 {
+        step as f64 / self.started.elapsed().as_secs_f64().max(1e-9)
     }
 
     pub fn finish(&self) {

@@ -18,7 +18,7 @@ use crate::interrupt::{self, StopFlag};
 use crate::progress::TrainProgress;
 use crate::recorder::Recorder;
 
-/// The default backend: the faster of the two on one thread (see README, Performance).
+/// The default backend: the faster of the two on one thread (see README, Measured).
 pub const DEFAULT_BACKEND: Backend = Backend::Flex;
 
 fn defaults() -> TrainOptions {
