@@ -33,9 +33,9 @@ pub enum CheckpointError {
     OtherDataset { path: PathBuf },
 }
 
-/// Everything but the tensor values; stored as JSON.
+/// A run's state apart from its tensors.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Header {
+pub(crate) struct RunState {
     pub config: TrainConfig,
     /// The data characters of the vocabulary the model was built for.
     pub vocab: Vec<char>,
@@ -44,38 +44,30 @@ pub(crate) struct Header {
     pub curve: Vec<Progress>,
     pub train_seconds: f64,
     pub eval_seconds: f64,
+}
+
+/// What the file's JSON part holds: the state, and the shape of each tensor that follows.
+#[derive(Serialize, Deserialize)]
+struct Header {
+    #[serde(flatten)]
+    state: RunState,
     shapes: Vec<Vec<usize>>,
 }
 
-impl Header {
-    #[allow(clippy::too_many_arguments)] // one field each; a builder would add nothing
-    pub fn new(
-        config: TrainConfig,
-        vocab: Vec<char>,
-        step: u64,
-        rng: Rng,
-        curve: Vec<Progress>,
-        train_seconds: f64,
-        eval_seconds: f64,
-    ) -> Self {
-        Self {
-            config,
-            vocab,
-            step,
-            rng,
-            curve,
-            train_seconds,
-            eval_seconds,
-            shapes: Vec::new(),
-        }
-    }
+/// The tensors of a checkpoint, in the model's visit order.
+pub(crate) struct Tensors {
+    shapes: Vec<Vec<usize>>,
+    values: Vec<f32>,
 }
 
-/// Writes `header` and the tensors of `model` to `path`.
-pub(crate) fn save(path: &Path, mut header: Header, model: &CharModel) -> Result<(), CheckpointError> {
+/// Writes `state` and the tensors of `model` to `path`.
+pub(crate) fn save(path: &Path, state: RunState, model: &CharModel) -> Result<(), CheckpointError> {
     let mut tensors = CollectTensors::default();
     model.visit(&mut tensors);
-    header.shapes = tensors.shapes;
+    let header = Header {
+        state,
+        shapes: tensors.shapes,
+    };
     let json = serde_json::to_vec(&header).expect("a header always serializes");
     let mut bytes = Vec::with_capacity(MAGIC.len() + 8 + json.len() + 4 * tensors.values.len());
     bytes.extend_from_slice(MAGIC);
@@ -96,8 +88,8 @@ pub(crate) fn save(path: &Path, mut header: Header, model: &CharModel) -> Result
     fs::rename(&partial, path).map_err(write_err)
 }
 
-/// Reads a checkpoint: its header and its tensor values, in visit order.
-pub(crate) fn load(path: &Path) -> Result<(Header, Vec<f32>), CheckpointError> {
+/// Reads a checkpoint: the run's state and its tensors.
+pub(crate) fn load(path: &Path) -> Result<(RunState, Tensors), CheckpointError> {
     let corrupt = |reason: &str| CheckpointError::Corrupt {
         path: path.to_path_buf(),
         reason: reason.into(),
@@ -126,19 +118,20 @@ pub(crate) fn load(path: &Path) -> Result<(Header, Vec<f32>), CheckpointError> {
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
-    Ok((header, values))
+    Ok((
+        header.state,
+        Tensors {
+            shapes: header.shapes,
+            values,
+        },
+    ))
 }
 
-/// Puts saved tensor values into `model`, checking every shape against the header.
-pub(crate) fn restore(
-    model: CharModel,
-    header: &Header,
-    values: Vec<f32>,
-    path: &Path,
-) -> Result<CharModel, CheckpointError> {
+/// Puts saved tensors into `model`, checking every shape; `path` is for the error.
+pub(crate) fn restore(model: CharModel, tensors: Tensors, path: &Path) -> Result<CharModel, CheckpointError> {
     let mut restore = RestoreTensors {
-        shapes: header.shapes.iter(),
-        values: values.into_iter(),
+        shapes: tensors.shapes.iter(),
+        values: tensors.values.into_iter(),
         mismatch: false,
     };
     let model = model.map(&mut restore);

@@ -19,7 +19,7 @@ use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::backend::Backend;
-use crate::checkpoint::{self, CheckpointError, Header};
+use crate::checkpoint::{self, CheckpointError, RunState};
 use crate::config::TrainConfig;
 use crate::dataset::{Dataset, Splits, Vocabulary};
 use crate::evaluate::split_loss;
@@ -83,19 +83,19 @@ impl Trainer {
 
     /// The run saved in the checkpoint at `path`, ready to continue on `backend`.
     pub fn resume(path: &Path, dataset: &Dataset, backend: Backend) -> Result<Self, CheckpointError> {
-        let (header, values) = checkpoint::load(path)?;
-        if header.vocab != dataset.vocab().chars() {
+        let (state, tensors) = checkpoint::load(path)?;
+        if state.vocab != dataset.vocab().chars() {
             return Err(CheckpointError::OtherDataset {
                 path: path.to_path_buf(),
             });
         }
-        let mut trainer = Self::new(header.config.clone(), dataset, backend);
-        trainer.model = checkpoint::restore(trainer.model, &header, values, path)?;
-        trainer.step = header.step;
-        trainer.rng = header.rng;
-        trainer.history = header.curve;
-        trainer.train_seconds = header.train_seconds;
-        trainer.eval_seconds = header.eval_seconds;
+        let mut trainer = Self::new(state.config, dataset, backend);
+        trainer.model = checkpoint::restore(trainer.model, tensors, path)?;
+        trainer.step = state.step;
+        trainer.rng = state.rng;
+        trainer.history = state.curve;
+        trainer.train_seconds = state.train_seconds;
+        trainer.eval_seconds = state.eval_seconds;
         Ok(trainer)
     }
 
@@ -221,17 +221,17 @@ impl Trainer {
         let Some(plan) = &mut self.checkpoints else {
             return Ok(());
         };
-        let header = Header::new(
-            self.config.clone(),
-            self.vocab.chars().to_vec(),
-            self.step,
-            self.rng.clone(),
-            self.history.clone(),
-            self.train_seconds,
-            self.eval_seconds,
-        );
+        let state = RunState {
+            config: self.config.clone(),
+            vocab: self.vocab.chars().to_vec(),
+            step: self.step,
+            rng: self.rng.clone(),
+            curve: self.history.clone(),
+            train_seconds: self.train_seconds,
+            eval_seconds: self.eval_seconds,
+        };
         // `valid()` first: it brings the BatchNorm running statistics up to date.
-        checkpoint::save(&plan.path, header, &self.model.valid())?;
+        checkpoint::save(&plan.path, state, &self.model.valid())?;
         plan.last = self.step;
         observer.checkpointed(self.step);
         Ok(())
