@@ -1,7 +1,11 @@
-//! Embeds the git commit the binary is built from (`HARNESS_GIT_COMMIT`), so every run
-//! records which code produced it. Outside a git checkout the variable is simply unset.
+//! Embeds the git commit the binary is built from (`HARNESS_GIT_COMMIT`, with `-dirty` when
+//! tracked files differ from it), so every run records which code produced it. Outside a
+//! git checkout the variable is simply unset.
 
 use std::process::Command;
+
+/// The workspace's sources: a change there may make the tree dirty, so the build script reruns.
+const SOURCES: [&str; 5] = ["src", "../model/src", "../results/src", "../Cargo.toml", "../Cargo.lock"];
 
 fn main() {
     let git = |args: &[&str]| {
@@ -14,11 +18,16 @@ fn main() {
             .map(|text| text.trim().to_string())
     };
     if let Some(git_dir) = git(&["rev-parse", "--absolute-git-dir"]) {
-        println!("cargo:rerun-if-changed={git_dir}/HEAD");
-        println!("cargo:rerun-if-changed={git_dir}/index");
-        println!("cargo:rerun-if-changed={git_dir}/refs");
+        for path in ["HEAD", "index", "refs"] {
+            println!("cargo:rerun-if-changed={git_dir}/{path}");
+        }
+        for path in SOURCES {
+            println!("cargo:rerun-if-changed={path}");
+        }
     }
     if let Some(commit) = git(&["rev-parse", "HEAD"]) {
-        println!("cargo:rustc-env=HARNESS_GIT_COMMIT={commit}");
+        let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+        let suffix = if dirty { "-dirty" } else { "" };
+        println!("cargo:rustc-env=HARNESS_GIT_COMMIT={commit}{suffix}");
     }
 }
