@@ -5,7 +5,13 @@
 use std::process::Command;
 
 /// The workspace's sources: a change there may make the tree dirty, so the build script reruns.
-const SOURCES: [&str; 5] = ["src", "../model/src", "../results/src", "../Cargo.toml", "../Cargo.lock"];
+const SOURCES: [&str; 5] = [
+    "src",
+    "../model/src",
+    "../results/src",
+    "../Cargo.toml",
+    "../Cargo.lock",
+];
 
 fn main() {
     let git = |args: &[&str]| {
