@@ -32,6 +32,16 @@ impl SweepKind {
     }
 }
 
+impl FromStr for SweepKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [Self::Train, Self::Sweep]
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| format!("unknown sweep kind `{s}`"))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct NewSweep {
     /// `None`: the store names it `<kind>-<id>`.
@@ -150,10 +160,22 @@ pub struct RunResult {
     pub error: Option<String>,
 }
 
+/// A sweep as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepRecord {
+    pub id: SweepId,
+    pub name: String,
+    pub kind: SweepKind,
+    pub spec: Option<String>,
+    pub spec_sha256: Option<String>,
+    pub created_at: String,
+}
+
 /// A run as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRecord {
     pub id: RunId,
+    pub run_key: String,
     pub sweep_name: String,
     pub status: RunStatus,
     pub config_json: String,

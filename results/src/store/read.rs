@@ -1,47 +1,52 @@
-//! The reads: runs, curves and samples as stored.
+//! The reads: sweeps, runs, curves and samples as stored.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError};
-use crate::records::{RunId, RunRecord, Split};
+use crate::records::{RunId, RunRecord, Split, SweepId, SweepRecord};
+
+/// The columns `run_record` reads, in its order.
+const RUN_COLUMNS: &str = "r.id, s.name, r.status, r.config, r.backend, r.threads, r.data_path, r.data_sha256,
+     r.git_commit, r.trainable_params, r.steps_done, r.train_loss, r.val_loss, r.test_loss,
+     r.steps_per_sec, r.wall_seconds, r.error, r.attempts, r.run_key
+     FROM runs r JOIN sweeps s ON s.id = r.sweep_id";
 
 impl Store {
     pub fn run(&self, id: RunId) -> Result<RunRecord, StoreError> {
         self.conn
+            .query_row(&format!("SELECT {RUN_COLUMNS} WHERE r.id = ?1"), [id.0], run_record)
+            .optional()?
+            .ok_or(StoreError::NoSuchRun(id))
+    }
+
+    /// The sweep named `name`, if there is one.
+    pub fn find_sweep(&self, name: &str) -> Result<Option<SweepRecord>, StoreError> {
+        Ok(self
+            .conn
             .query_row(
-                "SELECT r.id, s.name, r.status, r.config, r.backend, r.threads, r.data_path, r.data_sha256,
-                        r.git_commit, r.trainable_params, r.steps_done, r.train_loss, r.val_loss,
-                        r.test_loss, r.steps_per_sec, r.wall_seconds, r.error, r.attempts
-                 FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE r.id = ?1",
-                [id.0],
+                "SELECT id, name, kind, spec, spec_sha256, created_at FROM sweeps WHERE name = ?1",
+                [name],
                 |row| {
-                    let status: String = row.get(2)?;
-                    Ok(RunRecord {
-                        id: RunId(row.get(0)?),
-                        sweep_name: row.get(1)?,
-                        status: status.parse().map_err(|e: String| {
-                            rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, e.into())
-                        })?,
-                        config_json: row.get(3)?,
-                        backend: row.get(4)?,
-                        threads: row.get::<_, i64>(5)? as usize,
-                        data_path: row.get(6)?,
-                        data_sha256: row.get(7)?,
-                        git_commit: row.get(8)?,
-                        trainable_params: row.get::<_, i64>(9)? as usize,
-                        steps_done: row.get::<_, i64>(10)? as u64,
-                        train_loss: row.get(11)?,
-                        val_loss: row.get(12)?,
-                        test_loss: row.get(13)?,
-                        steps_per_sec: row.get(14)?,
-                        wall_seconds: row.get(15)?,
-                        error: row.get(16)?,
-                        attempts: row.get(17)?,
+                    Ok(SweepRecord {
+                        id: SweepId(row.get(0)?),
+                        name: row.get(1)?,
+                        kind: parse_text(row, 2)?,
+                        spec: row.get(3)?,
+                        spec_sha256: row.get(4)?,
+                        created_at: row.get(5)?,
                     })
                 },
             )
-            .optional()?
-            .ok_or(StoreError::NoSuchRun(id))
+            .optional()?)
+    }
+
+    /// Every run of a sweep, in the order they were planned.
+    pub fn sweep_runs(&self, sweep: SweepId) -> Result<Vec<RunRecord>, StoreError> {
+        let mut query = self
+            .conn
+            .prepare(&format!("SELECT {RUN_COLUMNS} WHERE r.sweep_id = ?1 ORDER BY r.id"))?;
+        let runs = query.query_map([sweep.0], run_record)?;
+        Ok(runs.collect::<Result<_, _>>()?)
     }
 
     /// A run's curve for one split, by step.
@@ -62,4 +67,36 @@ impl Store {
         let texts = query.query_map([run.0], |row| row.get(0))?;
         Ok(texts.collect::<Result<_, _>>()?)
     }
+}
+
+/// A row of `SELECT {RUN_COLUMNS}`.
+fn run_record(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
+    Ok(RunRecord {
+        id: RunId(row.get(0)?),
+        sweep_name: row.get(1)?,
+        status: parse_text(row, 2)?,
+        config_json: row.get(3)?,
+        backend: row.get(4)?,
+        threads: row.get::<_, i64>(5)? as usize,
+        data_path: row.get(6)?,
+        data_sha256: row.get(7)?,
+        git_commit: row.get(8)?,
+        trainable_params: row.get::<_, i64>(9)? as usize,
+        steps_done: row.get::<_, i64>(10)? as u64,
+        train_loss: row.get(11)?,
+        val_loss: row.get(12)?,
+        test_loss: row.get(13)?,
+        steps_per_sec: row.get(14)?,
+        wall_seconds: row.get(15)?,
+        error: row.get(16)?,
+        attempts: row.get(17)?,
+        run_key: row.get(18)?,
+    })
+}
+
+/// A text column parsed into one of our enums.
+fn parse_text<T: std::str::FromStr<Err = String>>(row: &Row<'_>, column: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    text.parse()
+        .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, e.into()))
 }

@@ -232,3 +232,53 @@ fn steps_done_follows_the_curve_and_truncating_forgets_points_past_a_checkpoint(
     store.append_curve(run, &points[2..]).unwrap();
     assert_eq!(store.curve(run, Split::Train).unwrap().len(), 4);
 }
+
+#[test]
+fn a_sweep_is_found_by_name_with_its_runs_in_planned_order() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    let spec = NewSweep {
+        name: Some("grid".into()),
+        kind: SweepKind::Sweep,
+        spec: Some("name: grid".into()),
+        spec_sha256: Some("ab".into()),
+    };
+    let created = store
+        .create_sweep(&spec, &[new_run("a"), new_run("b"), new_run("c")])
+        .unwrap();
+    let found = store.find_sweep("grid").unwrap().unwrap();
+    assert_eq!(
+        (found.id, found.kind, found.spec.as_deref()),
+        (created.id, SweepKind::Sweep, Some("name: grid"))
+    );
+    let keys: Vec<String> = store
+        .sweep_runs(found.id)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.run_key)
+        .collect();
+    assert_eq!(keys, ["a", "b", "c"]);
+    assert!(store.find_sweep("other").unwrap().is_none());
+}
+
+#[test]
+fn a_failed_attempt_goes_back_to_pending_or_stays_failed_with_its_error() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    let runs = store.create_sweep(&sweep("s"), &[new_run("a")]).unwrap().runs;
+    store.mark_running(runs[0]).unwrap();
+    store.mark_failed(runs[0], "worker killed by signal 9", true).unwrap();
+    let run = store.run(runs[0]).unwrap();
+    assert_eq!(
+        (run.status, run.error.as_deref()),
+        (RunStatus::Pending, Some("worker killed by signal 9"))
+    );
+    store.mark_running(runs[0]).unwrap();
+    store.mark_failed(runs[0], "again", false).unwrap();
+    let run = store.run(runs[0]).unwrap();
+    assert_eq!((run.status, run.attempts), (RunStatus::Failed, 2));
+    assert!(matches!(
+        store.mark_failed(RunId(99), "x", false),
+        Err(StoreError::NoSuchRun(RunId(99)))
+    ));
+}

@@ -4,7 +4,7 @@
 use rusqlite::{Transaction, params};
 
 use super::{Store, StoreError};
-use crate::records::{CreatedSweep, CurvePoint, NewRun, NewSweep, RunId, RunResult, SweepId};
+use crate::records::{CreatedSweep, CurvePoint, NewRun, NewSweep, RunId, RunResult, RunStatus, SweepId};
 
 impl Store {
     /// Stores a sweep and all its runs (status `pending`) in one transaction.
@@ -74,6 +74,22 @@ impl Store {
                              started_at = coalesce(started_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
              WHERE id = ?1",
             [run.0],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoSuchRun(run));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a failed attempt of a run: back to `pending` when it will be retried, else
+    /// `failed`; `error` (e.g. the tail of the worker's stderr) is kept either way.
+    pub fn mark_failed(&mut self, run: RunId, error: &str, retry: bool) -> Result<(), StoreError> {
+        let status = if retry { RunStatus::Pending } else { RunStatus::Failed };
+        let tx = self.write()?;
+        let changed = tx.execute(
+            "UPDATE runs SET status = ?2, error = ?3 WHERE id = ?1",
+            params![run.0, status.as_str(), error],
         )?;
         if changed == 0 {
             return Err(StoreError::NoSuchRun(run));
