@@ -188,8 +188,8 @@ impl Trainer {
     /// One SGD step; returns the minibatch loss (detached, not read back yet).
     fn train_step(&mut self) -> Tensor<1> {
         let n = self.splits.train.len();
-        let indices: Vec<usize> = (0..self.config.batch_size).map(|_| self.rng.below(n)).collect();
-        let (contexts, targets) = self.splits.train.batch(indices.into_iter(), &self.train_device);
+        let indices = (0..self.config.batch_size).map(|_| self.rng.below(n));
+        let (contexts, targets) = self.splits.train.batch(indices, &self.train_device);
         let loss = cross_entropy(self.model.forward(contexts), targets);
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         let lr = self.config.lr_at(self.step);

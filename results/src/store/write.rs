@@ -75,9 +75,7 @@ impl Store {
              WHERE id = ?1",
             [run.0],
         )?;
-        if changed == 0 {
-            return Err(StoreError::NoSuchRun(run));
-        }
+        found(changed, run)?;
         tx.commit()?;
         Ok(())
     }
@@ -91,9 +89,7 @@ impl Store {
             "UPDATE runs SET status = ?2, error = ?3 WHERE id = ?1",
             params![run.0, status.as_str(), error],
         )?;
-        if changed == 0 {
-            return Err(StoreError::NoSuchRun(run));
-        }
+        found(changed, run)?;
         tx.commit()?;
         Ok(())
     }
@@ -152,9 +148,7 @@ impl Store {
                 result.error,
             ],
         )?;
-        if changed == 0 {
-            return Err(StoreError::NoSuchRun(run));
-        }
+        found(changed, run)?;
         {
             let mut insert = tx.prepare("INSERT INTO samples (run_id, position, text) VALUES (?1, ?2, ?3)")?;
             for (position, text) in result.samples.iter().enumerate() {
@@ -172,4 +166,13 @@ fn insert_points(tx: &Transaction<'_>, run: RunId, points: &[CurvePoint]) -> Res
         insert.execute(params![run.0, point.split.as_str(), point.step as i64, point.loss])?;
     }
     Ok(())
+}
+
+/// An `UPDATE` of one run that changed no row means the run does not exist.
+fn found(changed: usize, run: RunId) -> Result<(), StoreError> {
+    if changed == 0 {
+        Err(StoreError::NoSuchRun(run))
+    } else {
+        Ok(())
+    }
 }
