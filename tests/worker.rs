@@ -70,7 +70,7 @@ fn a_worker_trains_its_job_and_streams_events_ending_with_the_outcome() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         events[0],
-        json!({"event": "started", "steps_done": 0, "trainable_params": events[0]["trainable_params"]})
+        json!({"event": "started", "steps_done": 0, "trainable_params": events[0]["trainable_params"], "history": []})
     );
     let points = events.iter().filter(|e| e["event"] == "point").count();
     assert_eq!(points, 1 + 6 + 3, "val at 0, train every 50, val every 100");
@@ -122,6 +122,12 @@ fn a_stopped_worker_resumes_from_its_checkpoint_to_the_same_result() {
     let (events, out) = run(&sandbox, &job);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(events[0]["steps_done"], stopped_at, "resumes where it stopped");
+    let history = events[0]["history"].as_array().unwrap();
+    assert_eq!(
+        history.last().unwrap()["step"],
+        stopped_at,
+        "the curve so far comes with it"
+    );
     assert_eq!(kinds(&events).iter().filter(|k| **k == "started").count(), 1);
     assert_eq!(events.last().unwrap()["outcome"]["losses"], uninterrupted["losses"]);
     assert_eq!(events.last().unwrap()["outcome"]["samples"], uninterrupted["samples"]);

@@ -2,6 +2,9 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::launch::LaunchArgs;
+use crate::commands::resume::ResumeArgs;
+use crate::commands::status::StatusArgs;
 use crate::commands::train::TrainArgs;
 use crate::commands::worker::WorkerArgs;
 
@@ -17,6 +20,12 @@ pub struct Cli {
 pub enum Command {
     /// Train one model and record the run (a one-run sweep) in the database.
     Train(TrainArgs),
+    /// Check a sweep file, store its runs and train them in parallel worker processes.
+    Launch(LaunchArgs),
+    /// Continue a sweep whose scheduler stopped (Ctrl-C, crash, kill -9).
+    Resume(ResumeArgs),
+    /// List the sweeps with their runs counted by status, or one sweep's runs.
+    Status(StatusArgs),
     /// Train the run described by a JSON job on stdin, streaming JSON events (used by sweeps).
     #[command(hide = true)]
     Worker(WorkerArgs),

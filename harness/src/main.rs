@@ -7,7 +7,13 @@ mod data_source;
 mod error;
 mod interrupt;
 mod progress;
+mod record;
 mod recorder;
+mod scheduler;
+mod session;
+mod spec;
+mod sweep_progress;
+mod table;
 mod worker;
 
 use std::process::ExitCode;

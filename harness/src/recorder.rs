@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use model::Progress;
 use results::{CurvePoint, RunId, RunResult, Split, Store, StoreError};
 
+use crate::record::curve_point;
+
 const FLUSH_AFTER: Duration = Duration::from_secs(10);
 
 pub struct Recorder<'a> {
@@ -26,18 +28,7 @@ impl<'a> Recorder<'a> {
     }
 
     pub fn record(&mut self, progress: &Progress) -> Result<(), StoreError> {
-        let point = match *progress {
-            Progress::Train { step, loss } => CurvePoint {
-                split: Split::Train,
-                step,
-                loss,
-            },
-            Progress::Val { step, loss } => CurvePoint {
-                split: Split::Val,
-                step,
-                loss,
-            },
-        };
+        let point = curve_point(progress);
         self.pending.push(point);
         if point.split == Split::Val || self.last_flush.elapsed() >= FLUSH_AFTER {
             self.store.append_curve(self.run, &self.pending)?;

@@ -27,10 +27,12 @@ pub struct Job {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    /// Training starts (or resumes) after `steps_done` steps.
+    /// Training starts (or resumes) after `steps_done` steps; `history` is the curve so
+    /// far, from the checkpoint (empty for a fresh start).
     Started {
         steps_done: u64,
         trainable_params: usize,
+        history: Vec<Progress>,
     },
     Point {
         progress: Progress,

@@ -131,6 +131,23 @@ impl TrainConfig {
         }
     }
 
+    /// Trainable values of the network this configuration builds for `vocab_size` tokens,
+    /// counted without building it (a sweep stores every run's count before any starts).
+    pub fn trainable_params(&self, vocab_size: usize) -> usize {
+        let group = match self.model {
+            ModelKind::Mlp => self.block_size,
+            ModelKind::Wavenet => 2,
+        };
+        let mut width = self.n_embd;
+        let mut total = vocab_size * self.n_embd;
+        for _ in 0..self.depth() {
+            // Linear without bias, then BatchNorm's gamma and beta.
+            total += width * group * self.n_hidden + 2 * self.n_hidden;
+            width = self.n_hidden;
+        }
+        total + self.n_hidden * vocab_size + vocab_size
+    }
+
     /// Number of FlattenConsecutive → Linear → BatchNorm → Tanh blocks.
     pub fn depth(&self) -> usize {
         match self.model {

@@ -128,7 +128,13 @@ mod tests {
         let mut options = TrainOptions::default();
         edit(&mut options);
         let config = TrainConfig::try_from(options).unwrap();
-        CharModel::new(&config, 27, &mut Rng::seed_from(42), &Device::flex())
+        let model = CharModel::new(&config, 27, &mut Rng::seed_from(42), &Device::flex());
+        assert_eq!(
+            config.trainable_params(27),
+            model.trainable_params(),
+            "counted without a model"
+        );
+        model
     }
 
     #[test]

@@ -7,6 +7,6 @@ pub mod store;
 
 pub use records::{
     CreatedSweep, CurvePoint, NewRun, NewSweep, RunId, RunRecord, RunResult, RunStatus, Split, SweepId, SweepKind,
-    SweepRecord,
+    SweepRecord, SweepSummary,
 };
 pub use store::{SCHEMA_VERSION, Store, StoreError};

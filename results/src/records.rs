@@ -50,6 +50,8 @@ pub struct NewSweep {
     /// The sweep file's text, if it came from one.
     pub spec: Option<String>,
     pub spec_sha256: Option<String>,
+    /// How the sweep's runs are scheduled (retries, timeout…), as JSON the harness defines.
+    pub settings_json: Option<String>,
 }
 
 /// A run as planned, before it starts.
@@ -65,6 +67,8 @@ pub struct NewRun {
     pub data_sha256: String,
     pub git_commit: Option<String>,
     pub trainable_params: usize,
+    /// The label of the sweep-file variant the run comes from.
+    pub variant: Option<String>,
 }
 
 /// What `Store::create_sweep` made.
@@ -168,7 +172,29 @@ pub struct SweepRecord {
     pub kind: SweepKind,
     pub spec: Option<String>,
     pub spec_sha256: Option<String>,
+    pub settings_json: Option<String>,
     pub created_at: String,
+}
+
+/// A sweep with how many of its runs are in each status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SweepSummary {
+    pub sweep: SweepRecord,
+    /// One count per `RunStatus::ALL`, in that order.
+    pub counts: [usize; 6],
+}
+
+impl SweepSummary {
+    pub fn count(&self, status: RunStatus) -> usize {
+        RunStatus::ALL
+            .iter()
+            .position(|s| *s == status)
+            .map_or(0, |i| self.counts[i])
+    }
+
+    pub fn total(&self) -> usize {
+        self.counts.iter().sum()
+    }
 }
 
 /// A run as stored.
@@ -177,6 +203,7 @@ pub struct RunRecord {
     pub id: RunId,
     pub run_key: String,
     pub sweep_name: String,
+    pub variant: Option<String>,
     pub status: RunStatus,
     pub config_json: String,
     pub backend: String,

@@ -10,12 +10,13 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use model::{Backend, Ending, ModelKind, Observer, Outcome, Progress, TrainConfig, TrainOptions, Trainer};
-use results::{NewRun, NewSweep, RunResult, RunStatus, Store, StoreError, SweepKind};
+use results::{NewSweep, Store, StoreError, SweepKind};
 
-use crate::data_source::{self, LoadedData, sha256_hex};
+use crate::data_source;
 use crate::error::usage;
 use crate::interrupt::{self, StopFlag};
 use crate::progress::TrainProgress;
+use crate::record::{self, run_result};
 use crate::recorder::Recorder;
 
 /// The default backend: the faster of the two on one thread (see README, Measured).
@@ -122,13 +123,13 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
         kind: SweepKind::Train,
         spec: None,
         spec_sha256: None,
+        settings_json: None,
     };
-    let created = store
-        .create_sweep(&sweep, &[new_run(&config, &args, &data, trainer.trainable_params())?])
-        .map_err(|e| match e {
-            StoreError::SweepExists(_) => usage(anyhow!(e).context("choose another --name")),
-            other => anyhow!(other),
-        })?;
+    let new_run = record::new_run(&config, None, args.backend, args.threads, &data);
+    let created = store.create_sweep(&sweep, &[new_run]).map_err(|e| match e {
+        StoreError::SweepExists(_) => usage(anyhow!(e).context("choose another --name")),
+        other => anyhow!(other),
+    })?;
     let run = created.runs[0];
     store.mark_running(run)?;
     eprintln!(
@@ -164,25 +165,6 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn new_run(
-    config: &TrainConfig,
-    args: &TrainArgs,
-    data: &LoadedData,
-    trainable_params: usize,
-) -> anyhow::Result<NewRun> {
-    let config_json = serde_json::to_string(config)?;
-    Ok(NewRun {
-        run_key: sha256_hex(format!("{config_json}|{}|{}", args.backend, data.sha256).as_bytes()),
-        config_json,
-        backend: args.backend.to_string(),
-        threads: args.threads,
-        data_path: data.path.display().to_string(),
-        data_sha256: data.sha256.clone(),
-        git_commit: option_env!("HARNESS_GIT_COMMIT").map(String::from),
-        trainable_params,
-    })
-}
-
 struct TrainObserver<'a> {
     recorder: Recorder<'a>,
     progress: TrainProgress,
@@ -198,24 +180,6 @@ impl Observer for TrainObserver<'_> {
             return ControlFlow::Break(());
         }
         self.interrupted.flow()
-    }
-}
-
-fn run_result(outcome: &Outcome, wall_seconds: f64) -> RunResult {
-    RunResult {
-        status: match outcome.ending {
-            Ending::Completed => RunStatus::Completed,
-            Ending::Diverged => RunStatus::Diverged,
-            Ending::Stopped => RunStatus::Interrupted,
-        },
-        steps_done: outcome.steps_done,
-        losses: outcome.losses.map(|l| [l.train, l.val, l.test]),
-        train_seconds: outcome.train_seconds,
-        eval_seconds: outcome.eval_seconds,
-        wall_seconds,
-        steps_per_sec: outcome.steps_per_second(),
-        samples: outcome.samples.clone(),
-        error: None,
     }
 }
 

@@ -59,6 +59,7 @@ pub fn execute(_args: WorkerArgs) -> anyhow::Result<ExitCode> {
     events.send(&Event::Started {
         steps_done: trainer.steps_done(),
         trainable_params: trainer.trainable_params(),
+        history: trainer.history().to_vec(),
     })?;
     let outcome = trainer.run(&mut events)?;
     if let Some(err) = events.error {

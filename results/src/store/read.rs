@@ -3,12 +3,12 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError};
-use crate::records::{RunId, RunRecord, Split, SweepId, SweepRecord};
+use crate::records::{RunId, RunRecord, RunStatus, Split, SweepId, SweepRecord, SweepSummary};
 
 /// The columns `run_record` reads, in its order.
 const RUN_COLUMNS: &str = "r.id, s.name, r.status, r.config, r.backend, r.threads, r.data_path, r.data_sha256,
      r.git_commit, r.trainable_params, r.steps_done, r.train_loss, r.val_loss, r.test_loss,
-     r.steps_per_sec, r.wall_seconds, r.error, r.attempts, r.run_key
+     r.steps_per_sec, r.wall_seconds, r.error, r.attempts, r.run_key, r.variant
      FROM runs r JOIN sweeps s ON s.id = r.sweep_id";
 
 impl Store {
@@ -23,21 +23,31 @@ impl Store {
     pub fn find_sweep(&self, name: &str) -> Result<Option<SweepRecord>, StoreError> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT id, name, kind, spec, spec_sha256, created_at FROM sweeps WHERE name = ?1",
-                [name],
-                |row| {
-                    Ok(SweepRecord {
-                        id: SweepId(row.get(0)?),
-                        name: row.get(1)?,
-                        kind: parse_text(row, 2)?,
-                        spec: row.get(3)?,
-                        spec_sha256: row.get(4)?,
-                        created_at: row.get(5)?,
-                    })
-                },
-            )
+            .query_row(&format!("SELECT {SWEEP_COLUMNS} WHERE name = ?1"), [name], sweep_record)
             .optional()?)
+    }
+
+    /// Every sweep, oldest first, with its runs counted by status.
+    pub fn sweep_summaries(&self) -> Result<Vec<SweepSummary>, StoreError> {
+        let mut sweeps = self.conn.prepare(&format!("SELECT {SWEEP_COLUMNS} ORDER BY id"))?;
+        let mut counts = self
+            .conn
+            .prepare("SELECT status, count(*) FROM runs WHERE sweep_id = ?1 GROUP BY status")?;
+        let mut summaries = Vec::new();
+        for sweep in sweeps.query_map([], sweep_record)? {
+            let sweep = sweep?;
+            let mut summary = SweepSummary { counts: [0; 6], sweep };
+            for row in counts.query_map([summary.sweep.id.0], |row| {
+                Ok((parse_text::<RunStatus>(row, 0)?, row.get::<_, i64>(1)? as usize))
+            })? {
+                let (status, n) = row?;
+                if let Some(i) = RunStatus::ALL.iter().position(|s| *s == status) {
+                    summary.counts[i] = n;
+                }
+            }
+            summaries.push(summary);
+        }
+        Ok(summaries)
     }
 
     /// Every run of a sweep, in the order they were planned.
@@ -69,6 +79,22 @@ impl Store {
     }
 }
 
+/// The columns `sweep_record` reads, in its order.
+const SWEEP_COLUMNS: &str = "id, name, kind, spec, spec_sha256, created_at, settings FROM sweeps";
+
+/// A row of `SELECT {SWEEP_COLUMNS}`.
+fn sweep_record(row: &Row<'_>) -> rusqlite::Result<SweepRecord> {
+    Ok(SweepRecord {
+        id: SweepId(row.get(0)?),
+        name: row.get(1)?,
+        kind: parse_text(row, 2)?,
+        spec: row.get(3)?,
+        spec_sha256: row.get(4)?,
+        created_at: row.get(5)?,
+        settings_json: row.get(6)?,
+    })
+}
+
 /// A row of `SELECT {RUN_COLUMNS}`.
 fn run_record(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
     Ok(RunRecord {
@@ -91,6 +117,7 @@ fn run_record(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         error: row.get(16)?,
         attempts: row.get(17)?,
         run_key: row.get(18)?,
+        variant: row.get(19)?,
     })
 }
 

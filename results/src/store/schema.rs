@@ -6,10 +6,10 @@ use rusqlite::Connection;
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 2] = [
+pub(super) const MIGRATIONS: [&str; 3] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -64,6 +64,10 @@ CREATE TABLE samples (
 "#,
     // 2: how many times each run was started (retries and resumes count).
     "ALTER TABLE runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;",
+    // 3: a sweep's scheduling settings (JSON, as the harness wrote them) and each run's
+    // variant label.
+    "ALTER TABLE sweeps ADD COLUMN settings TEXT CHECK (settings IS NULL OR json_valid(settings));
+     ALTER TABLE runs ADD COLUMN variant TEXT;",
 ];
 
 pub(super) fn migrate(store: &mut Store) -> Result<(), StoreError> {

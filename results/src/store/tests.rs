@@ -41,6 +41,7 @@ fn new_run(key: &str) -> NewRun {
         data_sha256: "ab".repeat(32),
         git_commit: Some("abc123".into()),
         trainable_params: 12_097,
+        variant: None,
     }
 }
 
@@ -50,6 +51,7 @@ fn sweep(name: &str) -> NewSweep {
         kind: SweepKind::Train,
         spec: None,
         spec_sha256: None,
+        settings_json: None,
     }
 }
 
@@ -212,7 +214,7 @@ fn each_start_counts_as_an_attempt() {
 }
 
 #[test]
-fn steps_done_follows_the_curve_and_truncating_forgets_points_past_a_checkpoint() {
+fn steps_done_follows_the_curve_and_replacing_it_takes_the_checkpoints_points() {
     let dir = Scratch::new();
     let mut store = Store::open(&dir.db()).unwrap();
     let run = store.create_sweep(&sweep("s"), &[new_run("a")]).unwrap().runs[0];
@@ -220,17 +222,46 @@ fn steps_done_follows_the_curve_and_truncating_forgets_points_past_a_checkpoint(
         .map(|i| CurvePoint {
             split: Split::Train,
             step: i * 100,
-            loss: 2.0,
+            loss: i as f64,
         })
         .collect();
-    store.append_curve(run, &points).unwrap();
-    assert_eq!(store.run(run).unwrap().steps_done, 400);
-    store.truncate_curve(run, 200).unwrap();
-    assert_eq!(store.curve(run, Split::Train).unwrap(), vec![(100, 2.0), (200, 2.0)]);
+    store.append_curve(run, &points[..3]).unwrap();
+    assert_eq!(store.run(run).unwrap().steps_done, 300);
+    // The checkpoint was at step 200: point 300 goes.
+    store.replace_curve(run, &points[..2]).unwrap();
+    assert_eq!(store.curve(run, Split::Train).unwrap(), vec![(100, 1.0), (200, 2.0)]);
     assert_eq!(store.run(run).unwrap().steps_done, 200);
     // The resumed session writes its points again without conflicts.
     store.append_curve(run, &points[2..]).unwrap();
     assert_eq!(store.curve(run, Split::Train).unwrap().len(), 4);
+    store.replace_curve(run, &[]).unwrap();
+    assert_eq!(store.run(run).unwrap().steps_done, 0);
+}
+
+#[test]
+fn sweep_summaries_count_runs_by_status() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    store.create_sweep(&sweep("one"), &[new_run("a")]).unwrap();
+    let runs = store
+        .create_sweep(&sweep("two"), &[new_run("a"), new_run("b"), new_run("c")])
+        .unwrap()
+        .runs;
+    store.mark_running(runs[0]).unwrap();
+    store.mark_interrupted(runs[1]).unwrap();
+    let summaries = store.sweep_summaries().unwrap();
+    assert_eq!(summaries.len(), 2);
+    let two = &summaries[1];
+    assert_eq!(two.sweep.name, "two");
+    assert_eq!(
+        (
+            two.count(RunStatus::Running),
+            two.count(RunStatus::Interrupted),
+            two.count(RunStatus::Pending)
+        ),
+        (1, 1, 1)
+    );
+    assert_eq!((two.total(), summaries[0].total()), (3, 1));
 }
 
 #[test]
@@ -242,6 +273,7 @@ fn a_sweep_is_found_by_name_with_its_runs_in_planned_order() {
         kind: SweepKind::Sweep,
         spec: Some("name: grid".into()),
         spec_sha256: Some("ab".into()),
+        settings_json: Some(r#"{"max_retries":1}"#.into()),
     };
     let created = store
         .create_sweep(&spec, &[new_run("a"), new_run("b"), new_run("c")])
@@ -251,6 +283,7 @@ fn a_sweep_is_found_by_name_with_its_runs_in_planned_order() {
         (found.id, found.kind, found.spec.as_deref()),
         (created.id, SweepKind::Sweep, Some("name: grid"))
     );
+    assert_eq!(found.settings_json.as_deref(), Some(r#"{"max_retries":1}"#));
     let keys: Vec<String> = store
         .sweep_runs(found.id)
         .unwrap()

@@ -33,16 +33,22 @@ impl Store {
             }
         };
         tx.execute(
-            "INSERT INTO sweeps (name, kind, spec, spec_sha256) VALUES (?1, ?2, ?3, ?4)",
-            params![name, sweep.kind.as_str(), sweep.spec, sweep.spec_sha256],
+            "INSERT INTO sweeps (name, kind, spec, spec_sha256, settings) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                name,
+                sweep.kind.as_str(),
+                sweep.spec,
+                sweep.spec_sha256,
+                sweep.settings_json
+            ],
         )?;
         let sweep_id = SweepId(tx.last_insert_rowid());
         let mut run_ids = Vec::with_capacity(runs.len());
         {
             let mut insert = tx.prepare(
                 "INSERT INTO runs (sweep_id, run_key, status, config, backend, threads, data_path,
-                                   data_sha256, git_commit, trainable_params)
-                 VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                   data_sha256, git_commit, trainable_params, variant)
+                 VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for run in runs {
                 insert.execute(params![
@@ -55,6 +61,7 @@ impl Store {
                     run.data_sha256,
                     run.git_commit,
                     run.trainable_params as i64,
+                    run.variant,
                 ])?;
                 run_ids.push(RunId(tx.last_insert_rowid()));
             }
@@ -108,18 +115,28 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the curve points after `step` (those a crashed session wrote past its last
-    /// checkpoint), so that the resumed run writes each point once.
-    pub fn truncate_curve(&mut self, run: RunId, step: u64) -> Result<(), StoreError> {
+    /// Makes the run's curve exactly `points`: what a worker resumed from its checkpoint,
+    /// so points a crashed session wrote past that checkpoint go, and any it had not
+    /// written yet come back. `steps_done` follows.
+    pub fn replace_curve(&mut self, run: RunId, points: &[CurvePoint]) -> Result<(), StoreError> {
         let tx = self.write()?;
-        tx.execute(
-            "DELETE FROM curve_points WHERE run_id = ?1 AND step > ?2",
-            params![run.0, step as i64],
+        tx.execute("DELETE FROM curve_points WHERE run_id = ?1", [run.0])?;
+        insert_points(&tx, run, points)?;
+        let last = points.iter().map(|p| p.step).max().unwrap_or(0);
+        let changed = tx.execute(
+            "UPDATE runs SET steps_done = ?2 WHERE id = ?1",
+            params![run.0, last as i64],
         )?;
-        tx.execute(
-            "UPDATE runs SET steps_done = min(steps_done, ?2) WHERE id = ?1",
-            params![run.0, step as i64],
-        )?;
+        found(changed, run)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A run stopped before its end without a result (its worker was killed on request).
+    pub fn mark_interrupted(&mut self, run: RunId) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        let changed = tx.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?1", [run.0])?;
+        found(changed, run)?;
         tx.commit()?;
         Ok(())
     }

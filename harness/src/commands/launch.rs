@@ -1,0 +1,146 @@
+//! `harness launch FILE`: check and expand a sweep file, store the sweep and all its
+//! runs (pending), then train them with the scheduler; `--dry-run` only lists the runs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use clap::Args;
+use clap::builder::TypedValueParser;
+use results::{NewSweep, Store, SweepKind};
+
+use crate::data_source::{self, sha256_hex};
+use crate::error::usage;
+use crate::record;
+use crate::session::{self, Session};
+use crate::spec::{self, Method, SweepSpec};
+use crate::table;
+
+#[derive(Debug, Args)]
+pub struct LaunchArgs {
+    /// The sweep file (YAML, W&B Sweeps syntax; see README)
+    pub file: PathBuf,
+    /// Worker processes at once [default: the file's `workers`, else one per core]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    pub workers: Option<usize>,
+    /// Data file for every run [default: the file's `data`, else $HARNESS_DATA, else the names dataset]
+    #[arg(long, value_name = "PATH")]
+    pub data: Option<PathBuf>,
+    /// Store the sweep under this name instead of the file's `name`
+    #[arg(long)]
+    pub name: Option<String>,
+    /// List the runs the file expands to, then stop (nothing is stored or trained)
+    #[arg(long)]
+    pub dry_run: bool,
+    /// SQLite database to record the sweep in
+    #[arg(long, env = "HARNESS_DB", default_value = "harness.db", value_name = "PATH")]
+    pub db: PathBuf,
+}
+
+pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
+    let loaded = spec::load(&args.file).map_err(usage)?;
+    for warning in &loaded.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let mut spec = loaded.spec;
+    if let Some(name) = args.name {
+        spec.name = name;
+    }
+    if let Some(description) = &spec.description {
+        eprintln!("{}: {description}", spec.name);
+    }
+    if args.dry_run {
+        print_plan(&spec)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let data_path = args
+        .data
+        .or(spec.data.clone())
+        .or_else(|| std::env::var_os("HARNESS_DATA").map(PathBuf::from));
+    let data = data_source::load(data_path.as_deref())?;
+    let workers = args.workers.or(spec.settings.workers).unwrap_or_else(session::cores);
+    spec.settings.workers = Some(workers);
+    let threads = (session::cores() / workers).max(1);
+
+    let mut store = Store::open(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
+    if store.find_sweep(&spec.name)?.is_some() {
+        return Err(usage(anyhow!(
+            "a sweep named `{0}` is already in {1}: continue it with `harness resume {0}`, \
+             or launch this file as a new sweep with `--name NEW_NAME`",
+            spec.name,
+            args.db.display()
+        )));
+    }
+    let runs: Vec<_> = spec
+        .runs
+        .iter()
+        .map(|run| record::new_run(&run.config, run.variant.clone(), spec.backend, threads, &data))
+        .collect();
+    let sweep = NewSweep {
+        name: Some(spec.name.clone()),
+        kind: SweepKind::Sweep,
+        spec_sha256: Some(sha256_hex(loaded.text.as_bytes())),
+        spec: Some(loaded.text),
+        settings_json: Some(serde_json::to_string(&spec.settings)?),
+    };
+    let created = store.create_sweep(&sweep, &runs)?;
+    let sweep = store
+        .find_sweep(&created.name)?
+        .ok_or_else(|| anyhow!("sweep `{}` vanished from {}", created.name, args.db.display()))?;
+    let all = store.sweep_runs(sweep.id)?;
+    let session = Session {
+        db: &args.db,
+        sweep: &sweep,
+        settings: spec.settings,
+        workers,
+    };
+    let tally = session.run(&mut store, &all, &all)?;
+    session::report(&store, &sweep, &session.settings.metric, &tally)
+}
+
+/// The `--dry-run` table: each run's variant and the values that vary, then the count.
+fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
+    let configs = spec
+        .runs
+        .iter()
+        .map(|run| match serde_json::to_value(&run.config)? {
+            serde_json::Value::Object(map) => Ok(map),
+            _ => Err(anyhow!("a configuration is not a JSON object")),
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let keys = table::varied_keys(&configs);
+    let has_variants = spec.runs.iter().any(|r| r.variant.is_some());
+    let mut headers = vec!["#"];
+    if has_variants {
+        headers.push("variant");
+    }
+    headers.extend(keys.iter().map(String::as_str));
+    headers.push("steps");
+    let rows: Vec<Vec<String>> = spec
+        .runs
+        .iter()
+        .zip(&configs)
+        .enumerate()
+        .map(|(i, (run, config))| {
+            let mut row = vec![(i + 1).to_string()];
+            if has_variants {
+                row.push(run.variant.clone().unwrap_or_default());
+            }
+            row.extend(keys.iter().map(|k| table::cell(config.get(k))));
+            row.push(run.config.steps.to_string());
+            row
+        })
+        .collect();
+    table::print(&headers, &rows);
+    let method = match spec.method {
+        Method::Grid => "grid",
+        Method::Random => "random",
+    };
+    println!(
+        "{} run{} in {method} sweep `{}` (dry run: nothing stored or started)",
+        spec.runs.len(),
+        session::plural(spec.runs.len()),
+        spec.name
+    );
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! `harness status [SWEEP]`: every sweep with its runs counted by status, or one sweep's
+//! runs with their progress. Reads the database read-only, so it works during a sweep.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use results::{RunStatus, Store};
+
+use crate::session;
+use crate::table;
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Show this sweep's runs [default: list every sweep]
+    pub sweep: Option<String>,
+    /// SQLite database to read
+    #[arg(long, env = "HARNESS_DB", default_value = "harness.db", value_name = "PATH")]
+    pub db: PathBuf,
+}
+
+pub fn execute(args: StatusArgs) -> anyhow::Result<ExitCode> {
+    let store = session::open_existing(&args.db, Store::open_read_only)?;
+    if let Some(name) = &args.sweep {
+        let sweep = session::find_sweep(&store, name, &args.db)?;
+        session::print_runs(&store.sweep_runs(sweep.id)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let summaries = store.sweep_summaries()?;
+    let mut headers = vec!["sweep", "kind", "runs"];
+    headers.extend(RunStatus::ALL.iter().map(|s| s.as_str()));
+    headers.push("created");
+    let rows: Vec<Vec<String>> = summaries
+        .iter()
+        .map(|summary| {
+            let mut row = vec![
+                summary.sweep.name.clone(),
+                summary.sweep.kind.as_str().to_string(),
+                summary.total().to_string(),
+            ];
+            row.extend(summary.counts.iter().map(usize::to_string));
+            row.push(
+                summary
+                    .sweep
+                    .created_at
+                    .chars()
+                    .take(19)
+                    .collect::<String>()
+                    .replace('T', " "),
+            );
+            row
+        })
+        .collect();
+    table::print(&headers, &rows);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,162 @@
+//! Starting workers. `Launcher` is what the scheduler needs (start a job, then stop or
+//! kill it); `ProcessLauncher` runs `harness worker` as a child process in its own
+//! process group (so a terminal's Ctrl-C reaches only the scheduler, which forwards one
+//! SIGTERM), set to get SIGTERM if the scheduler dies, and relays its JSON-line events.
+
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use results::RunId;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+
+use crate::worker::{Event, Job};
+
+/// Lines of a worker's stderr kept for the run's error message.
+const STDERR_TAIL_LINES: usize = 20;
+
+/// What a worker tells the scheduler; `Exited` comes last, after every event.
+#[derive(Debug)]
+pub enum WorkerMessage {
+    Event(Event),
+    /// A stdout line that is not an event (kept for the log).
+    Garbled(String),
+    Exited(Exit),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exit {
+    /// How it ended, as a sentence's end: "exited with status 1", "was killed by signal 9".
+    pub description: String,
+    /// The last lines it wrote on stderr.
+    pub stderr_tail: String,
+}
+
+pub type MessageSender = mpsc::UnboundedSender<(RunId, WorkerMessage)>;
+
+pub trait Launcher {
+    /// Starts a worker on `job`; its messages arrive on `messages`, tagged with the run.
+    fn start(&self, job: &Job, messages: MessageSender) -> io::Result<Box<dyn WorkerControl>>;
+}
+
+pub trait WorkerControl {
+    /// Ask the worker to checkpoint and stop after its current step.
+    fn stop(&mut self);
+    /// End it at once.
+    fn kill(&mut self);
+}
+
+/// Runs each job in `exe worker` (the harness binary itself).
+pub struct ProcessLauncher {
+    pub exe: PathBuf,
+}
+
+impl Launcher for ProcessLauncher {
+    fn start(&self, job: &Job, messages: MessageSender) -> io::Result<Box<dyn WorkerControl>> {
+        let mut command = tokio::process::Command::new(&self.exe);
+        command
+            .arg("worker")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let mut child = command.spawn()?;
+        let pid = child
+            .id()
+            .ok_or_else(|| io::Error::other("the worker exited at once"))?;
+        let (Some(mut stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            return Err(io::Error::other("the worker's pipes are missing"));
+        };
+        let mut line = serde_json::to_vec(job).map_err(io::Error::other)?;
+        line.push(b'\n');
+        let run = RunId(job.run_id);
+        let exited = Arc::new(AtomicBool::new(false));
+        let exited_flag = Arc::clone(&exited);
+        tokio::spawn(async move {
+            // A worker that dies before reading its job shows up in its exit status.
+            let _ = stdin.write_all(&line).await;
+            drop(stdin);
+            let tail = tokio::spawn(stderr_tail(stderr));
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let message = match serde_json::from_str::<Event>(&line) {
+                    Ok(event) => WorkerMessage::Event(event),
+                    Err(_) => WorkerMessage::Garbled(line),
+                };
+                let _ = messages.send((run, message));
+            }
+            let description = match child.wait().await {
+                Ok(status) => describe(status),
+                Err(err) => format!("could not be waited for: {err}"),
+            };
+            exited_flag.store(true, Ordering::SeqCst);
+            let stderr_tail = tail.await.unwrap_or_default();
+            let _ = messages.send((
+                run,
+                WorkerMessage::Exited(Exit {
+                    description,
+                    stderr_tail,
+                }),
+            ));
+        });
+        Ok(Box::new(ProcessControl { pid, exited }))
+    }
+}
+
+async fn stderr_tail(stderr: impl AsyncRead + Unpin) -> String {
+    let mut lines = BufReader::new(stderr).lines();
+    let mut tail = std::collections::VecDeque::with_capacity(STDERR_TAIL_LINES);
+    while let Ok(Some(line)) = lines.next_line().await {
+        if tail.len() == STDERR_TAIL_LINES {
+            tail.pop_front();
+        }
+        tail.push_back(line);
+    }
+    Vec::from(tail).join("\n")
+}
+
+fn describe(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (None, Some(signal)) => format!("was killed by signal {signal}"),
+        (None, None) => "ended".into(),
+    }
+}
+
+struct ProcessControl {
+    pid: u32,
+    /// Set once the child is reaped: its pid may then belong to another process.
+    exited: Arc<AtomicBool>,
+}
+
+impl ProcessControl {
+    fn signal(&self, signal: libc::c_int) {
+        if !self.exited.load(Ordering::SeqCst) {
+            // SAFETY: kill(2) on our own child's pid; no memory is touched.
+            unsafe { libc::kill(self.pid as libc::pid_t, signal) };
+        }
+    }
+}
+
+impl WorkerControl for ProcessControl {
+    fn stop(&mut self) {
+        self.signal(libc::SIGTERM);
+    }
+
+    fn kill(&mut self) {
+        self.signal(libc::SIGKILL);
+    }
+}

@@ -1,0 +1,298 @@
+//! The sweep scheduler: keeps up to `workers` worker processes busy with the queued runs,
+//! turns their events into store writes (it is the only writer), retries failed runs
+//! from their checkpoints, enforces timeouts and handles Ctrl-C. Processes, the store and
+//! the display sit behind the traits below, so tests drive it with fakes and tokio's
+//! paused clock; `launcher::ProcessLauncher` and `results::Store` are the real ones.
+
+pub mod launcher;
+mod store;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use model::Progress;
+use results::{CurvePoint, RunId, RunStatus};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::record::{curve_point, run_result};
+use crate::worker::{Event, Job};
+pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
+pub use store::RunStore;
+
+/// Curve points are written at each validation point, checkpoint and end, or after this.
+const FLUSH_AFTER: Duration = Duration::from_secs(10);
+
+/// A run waiting for a worker.
+#[derive(Clone, Debug)]
+pub struct QueuedRun {
+    pub id: RunId,
+    /// How the display names it (variant and varied values).
+    pub label: String,
+    pub job: Job,
+    /// Failed attempts in this session; retried while ≤ `Limits::max_retries`.
+    pub failures: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub workers: usize,
+    pub max_retries: u32,
+    pub timeout: Option<Duration>,
+}
+
+/// What the user sees of a sweep in progress.
+pub trait SweepDisplay {
+    fn started(&mut self, run: &QueuedRun, steps_done: u64);
+    fn progress(&mut self, run: RunId, progress: &Progress);
+    /// The run left its worker slot; `outcome` says how (`completed, val 2.0312`);
+    /// `settled`: it will not run again in this session (false for a retry).
+    fn ended(&mut self, run: RunId, outcome: &str, settled: bool);
+    fn notice(&mut self, message: &str);
+}
+
+/// How the runs of this session ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub completed: usize,
+    pub diverged: usize,
+    pub failed: usize,
+    pub interrupted: usize,
+    /// Failed attempts that were queued again.
+    pub retried: usize,
+}
+
+struct Active {
+    run: QueuedRun,
+    control: Box<dyn WorkerControl>,
+    started: Instant,
+    deadline: Option<Instant>,
+    points: Vec<CurvePoint>,
+    last_flush: Instant,
+    finished: bool,
+    timed_out: bool,
+}
+
+pub struct Scheduler<'a, L, S, D> {
+    limits: Limits,
+    launcher: &'a L,
+    store: &'a mut S,
+    display: &'a mut D,
+    queue: VecDeque<QueuedRun>,
+    active: HashMap<RunId, Active>,
+    messages: mpsc::UnboundedSender<(RunId, WorkerMessage)>,
+    stopping: bool,
+    tally: Tally,
+}
+
+impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
+    /// Runs `queue` to the end, or until `interrupts` says stop: the first message stops
+    /// launching and asks each worker to checkpoint and stop; a second kills them.
+    pub async fn run(
+        queue: Vec<QueuedRun>,
+        limits: Limits,
+        launcher: &'a L,
+        store: &'a mut S,
+        display: &'a mut D,
+        mut interrupts: mpsc::UnboundedReceiver<()>,
+    ) -> anyhow::Result<Tally> {
+        let (messages, mut inbox) = mpsc::unbounded_channel();
+        let mut scheduler = Self {
+            limits,
+            launcher,
+            store,
+            display,
+            queue: queue.into(),
+            active: HashMap::new(),
+            messages,
+            stopping: false,
+            tally: Tally::default(),
+        };
+        let mut interrupts_open = true;
+        loop {
+            scheduler.fill_slots()?;
+            if scheduler.active.is_empty() {
+                return Ok(scheduler.tally);
+            }
+            let deadline = scheduler
+                .active
+                .values()
+                .filter(|a| !a.timed_out)
+                .filter_map(|a| a.deadline)
+                .min();
+            tokio::select! {
+                Some((run, message)) = inbox.recv() => scheduler.handle(run, message)?,
+                interrupt = interrupts.recv(), if interrupts_open => match interrupt {
+                    Some(()) => scheduler.interrupt(),
+                    None => interrupts_open = false,
+                },
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    scheduler.enforce_timeouts();
+                }
+            }
+        }
+    }
+
+    fn fill_slots(&mut self) -> anyhow::Result<()> {
+        while !self.stopping && self.active.len() < self.limits.workers {
+            let Some(run) = self.queue.pop_front() else { break };
+            self.store.mark_running(run.id)?;
+            match self.launcher.start(&run.job, self.messages.clone()) {
+                Ok(control) => {
+                    let now = Instant::now();
+                    let active = Active {
+                        control,
+                        started: now,
+                        deadline: self.limits.timeout.map(|t| now + t),
+                        points: Vec::new(),
+                        last_flush: now,
+                        finished: false,
+                        timed_out: false,
+                        run,
+                    };
+                    self.active.insert(active.run.id, active);
+                }
+                Err(err) => self.attempt_failed(run, &format!("cannot start a worker process: {err}"))?,
+            }
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, id: RunId, message: WorkerMessage) -> anyhow::Result<()> {
+        let Some(active) = self.active.get_mut(&id) else {
+            tracing::warn!(run = id.0, "a message from a worker that is not running");
+            return Ok(());
+        };
+        match message {
+            WorkerMessage::Event(Event::Started {
+                steps_done, history, ..
+            }) => {
+                let points: Vec<CurvePoint> = history.iter().map(curve_point).collect();
+                self.store.replace_curve(id, &points)?;
+                self.display.started(&active.run, steps_done);
+            }
+            WorkerMessage::Event(Event::Point { progress }) => {
+                self.display.progress(id, &progress);
+                active.points.push(curve_point(&progress));
+                if matches!(progress, Progress::Val { .. }) || active.last_flush.elapsed() >= FLUSH_AFTER {
+                    flush(self.store, active)?;
+                }
+            }
+            WorkerMessage::Event(Event::Checkpointed { .. }) => flush(self.store, active)?,
+            WorkerMessage::Event(Event::Finished { outcome }) => {
+                let result = run_result(&outcome, active.started.elapsed().as_secs_f64());
+                self.store.finish_run(id, &result, &active.points)?;
+                active.points.clear();
+                active.finished = true;
+                let summary = match (result.status, result.losses) {
+                    (RunStatus::Completed, Some([_, val, _])) => format!("completed, val {val:.4}"),
+                    (status, _) => format!("{status} at step {}", result.steps_done),
+                };
+                self.display.ended(id, &summary, true);
+                match result.status {
+                    RunStatus::Completed => self.tally.completed += 1,
+                    RunStatus::Diverged => self.tally.diverged += 1,
+                    _ => self.tally.interrupted += 1,
+                }
+            }
+            WorkerMessage::Garbled(line) => {
+                tracing::warn!(run = id.0, line, "the worker wrote a line that is not an event");
+            }
+            WorkerMessage::Exited(exit) => {
+                let Some(mut active) = self.active.remove(&id) else {
+                    return Ok(());
+                };
+                if !active.finished {
+                    flush(self.store, &mut active)?;
+                    self.worker_lost(active, &exit)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The worker ended without a result: timed out, stopped by the user, or failed.
+    fn worker_lost(&mut self, active: Active, exit: &Exit) -> anyhow::Result<()> {
+        let id = active.run.id;
+        if active.timed_out {
+            let limit = self.limits.timeout.unwrap_or_default();
+            let error = format!("exceeded the timeout of {}", humanize(limit));
+            self.store.mark_failed(id, &error, false)?;
+            self.display.ended(id, &format!("failed: {error}"), true);
+            self.tally.failed += 1;
+        } else if self.stopping {
+            self.store.mark_interrupted(id)?;
+            self.display.ended(id, "interrupted", true);
+            self.tally.interrupted += 1;
+        } else {
+            let mut error = format!("the worker {}", exit.description);
+            if !exit.stderr_tail.is_empty() {
+                error = format!("{error}; its last output:\n{}", exit.stderr_tail);
+            }
+            self.attempt_failed(active.run, &error)?;
+        }
+        Ok(())
+    }
+
+    fn attempt_failed(&mut self, mut run: QueuedRun, error: &str) -> anyhow::Result<()> {
+        run.failures += 1;
+        let retry = run.failures <= self.limits.max_retries;
+        self.store.mark_failed(run.id, error, retry)?;
+        let first_line = error.lines().next().unwrap_or_default();
+        if retry {
+            let outcome = format!("failed ({first_line}); retrying from its last checkpoint");
+            self.display.ended(run.id, &outcome, false);
+            self.tally.retried += 1;
+            self.queue.push_back(run);
+        } else {
+            self.display.ended(run.id, &format!("failed: {first_line}"), true);
+            self.tally.failed += 1;
+        }
+        Ok(())
+    }
+
+    fn interrupt(&mut self) {
+        if self.stopping {
+            self.display.notice("killing the workers");
+            self.active.values_mut().for_each(|a| a.control.kill());
+        } else {
+            self.stopping = true;
+            self.display
+                .notice("stopping: no new runs; running ones checkpoint and stop (Ctrl-C again to kill them)");
+            self.active.values_mut().for_each(|a| a.control.stop());
+        }
+    }
+
+    fn enforce_timeouts(&mut self) {
+        let now = Instant::now();
+        for active in self.active.values_mut() {
+            if !active.timed_out && active.deadline.is_some_and(|d| d <= now) {
+                active.timed_out = true;
+                active.control.kill();
+            }
+        }
+    }
+}
+
+fn flush(store: &mut impl RunStore, active: &mut Active) -> anyhow::Result<()> {
+    if !active.points.is_empty() {
+        store.append_curve(active.run.id, &active.points)?;
+        active.points.clear();
+    }
+    active.last_flush = Instant::now();
+    Ok(())
+}
+
+/// `90 s`, `30 min`, `2 h`.
+pub fn humanize(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}

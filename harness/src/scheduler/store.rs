@@ -1,0 +1,43 @@
+//! The writes the scheduler makes, as a trait: `results::Store` (SQLite) implements it
+//! here; a shared store for multi-machine sweeps would implement the same six methods.
+
+use results::{CurvePoint, RunId, RunResult, Store};
+
+pub trait RunStore {
+    /// A worker is about to start the run (one more attempt).
+    fn mark_running(&mut self, run: RunId) -> anyhow::Result<()>;
+    /// The run's curve is exactly `points` (what its worker resumed with).
+    fn replace_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()>;
+    fn append_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()>;
+    /// An attempt failed: back to pending if `retry`, else failed for good.
+    fn mark_failed(&mut self, run: RunId, error: &str, retry: bool) -> anyhow::Result<()>;
+    /// The user stopped the run and its worker left no result.
+    fn mark_interrupted(&mut self, run: RunId) -> anyhow::Result<()>;
+    fn finish_run(&mut self, run: RunId, result: &RunResult, last_points: &[CurvePoint]) -> anyhow::Result<()>;
+}
+
+impl RunStore for Store {
+    fn mark_running(&mut self, run: RunId) -> anyhow::Result<()> {
+        Ok(Store::mark_running(self, run)?)
+    }
+
+    fn replace_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()> {
+        Ok(Store::replace_curve(self, run, points)?)
+    }
+
+    fn append_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()> {
+        Ok(Store::append_curve(self, run, points)?)
+    }
+
+    fn mark_failed(&mut self, run: RunId, error: &str, retry: bool) -> anyhow::Result<()> {
+        Ok(Store::mark_failed(self, run, error, retry)?)
+    }
+
+    fn mark_interrupted(&mut self, run: RunId) -> anyhow::Result<()> {
+        Ok(Store::mark_interrupted(self, run)?)
+    }
+
+    fn finish_run(&mut self, run: RunId, result: &RunResult, last_points: &[CurvePoint]) -> anyhow::Result<()> {
+        Ok(Store::finish_run(self, run, result, last_points)?)
+    }
+}

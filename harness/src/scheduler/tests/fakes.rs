@@ -1,0 +1,229 @@
+//! Fakes for the scheduler's tests: workers that follow a script (no training) and
+//! answer stop and kill, a store in memory, and a display that keeps what it was told.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use model::{Ending, Outcome, Progress};
+use results::{CurvePoint, RunId, RunResult, RunStatus};
+use tokio::sync::mpsc;
+
+use super::super::launcher::MessageSender;
+use super::super::*;
+
+/// What a fake worker does with its job.
+#[derive(Clone, Copy, Debug)]
+pub enum Script {
+    /// Trains `points` log points of 100 steps each (resuming after `resume_at` of them).
+    Complete {
+        points: u64,
+        resume_at: u64,
+    },
+    /// Writes `points` points, then exits with status 1.
+    Crash {
+        points: u64,
+    },
+    Diverge,
+    /// Writes points until stopped or killed.
+    Endless,
+}
+
+#[derive(Debug)]
+enum Signal {
+    Stop,
+    Kill,
+}
+
+struct FakeControl(mpsc::UnboundedSender<Signal>);
+
+impl WorkerControl for FakeControl {
+    fn stop(&mut self) {
+        let _ = self.0.send(Signal::Stop);
+    }
+    fn kill(&mut self) {
+        let _ = self.0.send(Signal::Kill);
+    }
+}
+
+#[derive(Default)]
+pub struct Counters {
+    running: usize,
+    pub most_running: usize,
+    pub starts: Vec<RunId>,
+}
+
+pub struct FakeLauncher {
+    script: Box<dyn Fn(RunId, usize) -> Script>,
+    pub counters: Rc<RefCell<Counters>>,
+}
+
+impl FakeLauncher {
+    pub fn new(script: impl Fn(RunId, usize) -> Script + 'static) -> Self {
+        Self {
+            script: Box::new(script),
+            counters: Rc::default(),
+        }
+    }
+}
+
+fn outcome(ending: Ending, steps_done: u64) -> Outcome {
+    Outcome {
+        ending,
+        steps_done,
+        losses: (ending == Ending::Completed).then_some(model::train::FinalLosses {
+            train: 1.9,
+            val: 2.0,
+            test: 2.1,
+        }),
+        samples: vec!["ada".into()],
+        train_seconds: 1.0,
+        eval_seconds: 0.5,
+    }
+}
+
+impl Launcher for FakeLauncher {
+    fn start(&self, job: &Job, messages: MessageSender) -> std::io::Result<Box<dyn WorkerControl>> {
+        let run = RunId(job.run_id);
+        let mut counters = self.counters.borrow_mut();
+        let attempt = counters.starts.iter().filter(|r| **r == run).count();
+        counters.starts.push(run);
+        counters.running += 1;
+        counters.most_running = counters.most_running.max(counters.running);
+        let script = (self.script)(run, attempt);
+        let (control, mut signals) = mpsc::unbounded_channel();
+        let counters = Rc::clone(&self.counters);
+        tokio::task::spawn_local(async move {
+            let send = |event| messages.send((run, WorkerMessage::Event(event))).unwrap();
+            let point = |i: u64| Progress::Train {
+                step: i * 100,
+                loss: 3.0 / i as f64,
+            };
+            let resume_at = match script {
+                Script::Complete { resume_at, .. } => resume_at,
+                _ => 0,
+            };
+            send(Event::Started {
+                steps_done: resume_at * 100,
+                trainable_params: 10,
+                history: (1..=resume_at).map(point).collect(),
+            });
+            let limit = match script {
+                Script::Complete { points, .. } => points,
+                Script::Crash { points } => points,
+                Script::Diverge => 1,
+                Script::Endless => u64::MAX,
+            };
+            let mut exit = None;
+            let mut i = resume_at;
+            while i < limit {
+                tokio::select! {
+                    signal = signals.recv() => {
+                        exit = Some(signal);
+                        break;
+                    }
+                    () = tokio::time::sleep(Duration::from_millis(2)) => {
+                        i += 1;
+                        send(Event::Point { progress: point(i) });
+                    }
+                }
+            }
+            let status = match (script, exit) {
+                (_, Some(Some(Signal::Kill))) => Some("was killed by signal 9"),
+                (_, Some(_)) => {
+                    send(Event::Finished {
+                        outcome: outcome(Ending::Stopped, i * 100),
+                    });
+                    None
+                }
+                (Script::Crash { .. }, None) => Some("exited with status 1"),
+                (Script::Diverge, None) => {
+                    send(Event::Finished {
+                        outcome: outcome(Ending::Diverged, 100),
+                    });
+                    None
+                }
+                _ => {
+                    send(Event::Finished {
+                        outcome: outcome(Ending::Completed, i * 100),
+                    });
+                    None
+                }
+            };
+            counters.borrow_mut().running -= 1;
+            let exit = Exit {
+                description: status.unwrap_or("exited with status 0").into(),
+                stderr_tail: if status.is_some() {
+                    "error: boom".into()
+                } else {
+                    String::new()
+                },
+            };
+            let _ = messages.send((run, WorkerMessage::Exited(exit)));
+        });
+        Ok(Box::new(FakeControl(control)))
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct FakeRun {
+    pub status: Option<RunStatus>,
+    pub attempts: u32,
+    pub curve: Vec<CurvePoint>,
+    pub error: Option<String>,
+    pub result: Option<RunResult>,
+}
+
+#[derive(Default)]
+pub struct FakeStore(pub HashMap<RunId, FakeRun>);
+
+impl RunStore for FakeStore {
+    fn mark_running(&mut self, run: RunId) -> anyhow::Result<()> {
+        let r = self.0.entry(run).or_default();
+        r.status = Some(RunStatus::Running);
+        r.attempts += 1;
+        Ok(())
+    }
+    fn replace_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()> {
+        self.0.entry(run).or_default().curve = points.to_vec();
+        Ok(())
+    }
+    fn append_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()> {
+        self.0.entry(run).or_default().curve.extend_from_slice(points);
+        Ok(())
+    }
+    fn mark_failed(&mut self, run: RunId, error: &str, retry: bool) -> anyhow::Result<()> {
+        let r = self.0.entry(run).or_default();
+        r.status = Some(if retry { RunStatus::Pending } else { RunStatus::Failed });
+        r.error = Some(error.into());
+        Ok(())
+    }
+    fn mark_interrupted(&mut self, run: RunId) -> anyhow::Result<()> {
+        self.0.entry(run).or_default().status = Some(RunStatus::Interrupted);
+        Ok(())
+    }
+    fn finish_run(&mut self, run: RunId, result: &RunResult, last_points: &[CurvePoint]) -> anyhow::Result<()> {
+        let r = self.0.entry(run).or_default();
+        r.curve.extend_from_slice(last_points);
+        r.status = Some(result.status);
+        r.result = Some(result.clone());
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+pub struct Transcript(pub Vec<String>);
+
+impl SweepDisplay for Transcript {
+    fn started(&mut self, run: &QueuedRun, steps_done: u64) {
+        self.0.push(format!("{} started at {steps_done}", run.id));
+    }
+    fn progress(&mut self, _: RunId, _: &Progress) {}
+    fn ended(&mut self, run: RunId, outcome: &str, _: bool) {
+        self.0.push(format!("{run} {outcome}"));
+    }
+    fn notice(&mut self, message: &str) {
+        self.0.push(message.into());
+    }
+}

@@ -1,0 +1,268 @@
+//! The scheduler against fake workers (scripted tasks, no training), a store in memory
+//! and a display that records what it was told.
+
+mod fakes;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fakes::{FakeLauncher, FakeStore, Script, Transcript};
+use model::{Backend, TrainConfig, TrainOptions};
+use results::{RunId, RunStatus};
+use tokio::sync::mpsc;
+
+use super::launcher::MessageSender;
+use super::*;
+
+fn queue(n: i64) -> Vec<QueuedRun> {
+    (1..=n)
+        .map(|id| QueuedRun {
+            id: RunId(id),
+            label: format!("run {id}"),
+            failures: 0,
+            job: Job {
+                run_id: id,
+                config: TrainConfig::try_from(TrainOptions::default()).unwrap(),
+                backend: Backend::Flex,
+                threads: 1,
+                data_path: PathBuf::from("names.txt"),
+                data_sha256: String::new(),
+                checkpoint: PathBuf::from(format!("run-{id}.ckpt")),
+                checkpoint_every: 100,
+            },
+        })
+        .collect()
+}
+
+fn limits(workers: usize) -> Limits {
+    Limits {
+        workers,
+        max_retries: 1,
+        timeout: None,
+    }
+}
+
+/// Runs the scheduler; `interrupt_after` sends interrupts after those delays.
+fn schedule(
+    runs: Vec<QueuedRun>,
+    limits: Limits,
+    launcher: &impl Launcher,
+    interrupt_after: &[u64],
+) -> (anyhow::Result<Tally>, FakeStore, Transcript) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut store = FakeStore::default();
+    let mut display = Transcript::default();
+    let (interrupts, receiver) = mpsc::unbounded_channel();
+    let tally = tokio::task::LocalSet::new().block_on(&runtime, async {
+        for &ms in interrupt_after {
+            let interrupts = interrupts.clone();
+            tokio::task::spawn_local(async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                let _ = interrupts.send(());
+            });
+        }
+        drop(interrupts);
+        Scheduler::run(runs, limits, launcher, &mut store, &mut display, receiver).await
+    });
+    (tally, store, display)
+}
+
+fn status(store: &FakeStore, id: i64) -> RunStatus {
+    store.0[&RunId(id)].status.unwrap()
+}
+
+#[test]
+fn every_run_completes_in_queue_order_with_at_most_n_workers() {
+    let launcher = FakeLauncher::new(|_, _| Script::Complete {
+        points: 5,
+        resume_at: 0,
+    });
+    let (tally, store, _) = schedule(queue(6), limits(2), &launcher, &[]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            completed: 6,
+            ..Tally::default()
+        }
+    );
+    let counters = launcher.counters.borrow();
+    assert_eq!(counters.most_running, 2);
+    assert_eq!(counters.starts, (1..=6).map(RunId).collect::<Vec<_>>());
+    for id in 1..=6 {
+        let run = &store.0[&RunId(id)];
+        assert_eq!((run.status, run.attempts), (Some(RunStatus::Completed), 1));
+        let steps: Vec<u64> = run.curve.iter().map(|p| p.step).collect();
+        assert_eq!(steps, [100, 200, 300, 400, 500]);
+        assert_eq!(run.result.as_ref().unwrap().losses, Some([1.9, 2.0, 2.1]));
+    }
+}
+
+#[test]
+fn a_failed_worker_is_retried_from_its_checkpoint_and_the_sweep_goes_on() {
+    // Run 1 crashes after 3 points, then resumes from a checkpoint at point 2.
+    let launcher = FakeLauncher::new(|run, attempt| match (run.0, attempt) {
+        (1, 0) => Script::Crash { points: 3 },
+        (1, _) => Script::Complete {
+            points: 5,
+            resume_at: 2,
+        },
+        _ => Script::Complete {
+            points: 2,
+            resume_at: 0,
+        },
+    });
+    let (tally, store, transcript) = schedule(queue(3), limits(1), &launcher, &[]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            completed: 3,
+            retried: 1,
+            ..Tally::default()
+        }
+    );
+    let run = &store.0[&RunId(1)];
+    assert_eq!(run.attempts, 2);
+    // The crashed attempt's point 300 is replaced by the checkpoint's curve: no duplicates.
+    let steps: Vec<u64> = run.curve.iter().map(|p| p.step).collect();
+    assert_eq!(steps, [100, 200, 300, 400, 500]);
+    assert!(
+        run.error
+            .as_deref()
+            .unwrap()
+            .contains("exited with status 1; its last output:\nerror: boom")
+    );
+    // The retry goes to the back of the queue.
+    assert_eq!(
+        launcher.counters.borrow().starts,
+        [RunId(1), RunId(2), RunId(3), RunId(1)]
+    );
+    assert!(
+        transcript
+            .0
+            .iter()
+            .any(|l| l.contains("retrying from its last checkpoint"))
+    );
+}
+
+#[test]
+fn a_run_failing_more_than_max_retries_stays_failed() {
+    let launcher = FakeLauncher::new(|run, _| match run.0 {
+        1 => Script::Crash { points: 1 },
+        _ => Script::Complete {
+            points: 1,
+            resume_at: 0,
+        },
+    });
+    let (tally, store, _) = schedule(queue(2), limits(2), &launcher, &[]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            completed: 1,
+            failed: 1,
+            retried: 1,
+            ..Tally::default()
+        }
+    );
+    assert_eq!((status(&store, 1), store.0[&RunId(1)].attempts), (RunStatus::Failed, 2));
+}
+
+#[test]
+fn a_diverged_run_is_recorded_and_not_retried() {
+    let launcher = FakeLauncher::new(|_, _| Script::Diverge);
+    let (tally, store, _) = schedule(queue(1), limits(1), &launcher, &[]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            diverged: 1,
+            ..Tally::default()
+        }
+    );
+    assert_eq!(
+        (status(&store, 1), store.0[&RunId(1)].attempts),
+        (RunStatus::Diverged, 1)
+    );
+}
+
+#[test]
+fn a_run_past_its_timeout_is_killed_and_failed_without_retry() {
+    let launcher = FakeLauncher::new(|run, _| match run.0 {
+        1 => Script::Endless,
+        _ => Script::Complete {
+            points: 2,
+            resume_at: 0,
+        },
+    });
+    let limits = Limits {
+        timeout: Some(Duration::from_millis(60)),
+        ..limits(2)
+    };
+    let (tally, store, _) = schedule(queue(2), limits, &launcher, &[]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            completed: 1,
+            failed: 1,
+            ..Tally::default()
+        }
+    );
+    assert_eq!(status(&store, 1), RunStatus::Failed);
+    assert!(store.0[&RunId(1)].error.as_deref().unwrap().contains("timeout"));
+}
+
+#[test]
+fn the_first_interrupt_stops_workers_gracefully_and_launches_nothing_more() {
+    let launcher = FakeLauncher::new(|_, _| Script::Endless);
+    let (tally, store, transcript) = schedule(queue(4), limits(2), &launcher, &[30]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            interrupted: 2,
+            ..Tally::default()
+        }
+    );
+    assert_eq!(launcher.counters.borrow().starts, [RunId(1), RunId(2)]);
+    assert_eq!(
+        (status(&store, 1), status(&store, 2)),
+        (RunStatus::Interrupted, RunStatus::Interrupted)
+    );
+    assert!(!store.0.contains_key(&RunId(3)), "run 3 never started");
+    // Stopped gracefully: each worker reported its steps.
+    assert!(store.0[&RunId(1)].result.as_ref().unwrap().steps_done > 0);
+    assert!(transcript.0.iter().any(|l| l.starts_with("stopping")));
+}
+
+/// A worker that ignores SIGTERM, as one stuck in a long evaluation would.
+struct Stubborn(FakeLauncher);
+
+impl Launcher for Stubborn {
+    fn start(&self, job: &Job, messages: MessageSender) -> std::io::Result<Box<dyn WorkerControl>> {
+        struct IgnoresStop(Box<dyn WorkerControl>);
+        impl WorkerControl for IgnoresStop {
+            fn stop(&mut self) {}
+            fn kill(&mut self) {
+                self.0.kill();
+            }
+        }
+        Ok(Box::new(IgnoresStop(self.0.start(job, messages)?)))
+    }
+}
+
+#[test]
+fn a_second_interrupt_kills_the_workers_and_marks_their_runs_interrupted() {
+    let launcher = Stubborn(FakeLauncher::new(|_, _| Script::Endless));
+    let (tally, store, transcript) = schedule(queue(2), limits(2), &launcher, &[20, 40]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            interrupted: 2,
+            ..Tally::default()
+        }
+    );
+    assert_eq!(status(&store, 1), RunStatus::Interrupted);
+    assert!(store.0[&RunId(1)].result.is_none(), "killed: no result");
+    assert!(!store.0[&RunId(1)].curve.is_empty(), "the points received are kept");
+    assert!(transcript.0.iter().any(|l| l == "killing the workers"));
+}

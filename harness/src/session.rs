@@ -1,0 +1,275 @@
+//! Running a stored sweep, for `launch` and `resume` alike: lock it (one scheduler per
+//! sweep), turn its unfinished runs into worker jobs, run the scheduler on a tokio
+//! runtime with Ctrl-C and SIGTERM wired to it, then print the sweep's table.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use model::{Backend, TrainConfig};
+use results::{RunRecord, RunStatus, Store, SweepRecord};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::error::usage;
+use crate::scheduler::launcher::ProcessLauncher;
+use crate::scheduler::{Limits, QueuedRun, Scheduler, Tally};
+use crate::spec::{Metric, SweepSettings};
+use crate::sweep_progress::SweepProgress;
+use crate::table;
+use crate::worker::Job;
+
+/// Where a sweep's checkpoints (and its lock) live: next to the database.
+pub fn checkpoint_dir(db: &Path, sweep: &SweepRecord) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".checkpoints");
+    db.with_file_name(name).join(format!("sweep-{}", sweep.id.0))
+}
+
+/// Worker processes to run: the request, else one per core.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// Holds the sweep's lock file until dropped (or the process dies, even by SIGKILL).
+fn lock(dir: &Path, sweep: &SweepRecord) -> anyhow::Result<File> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("lock");
+    let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.try_lock().map_err(|_| {
+        usage(anyhow!(
+            "sweep `{}` is being run by another harness process (it holds {}); wait for it or stop it first",
+            sweep.name,
+            path.display()
+        ))
+    })?;
+    Ok(file)
+}
+
+/// One line per run naming what sets it apart: its variant and the values that vary.
+pub fn labels(runs: &[RunRecord]) -> anyhow::Result<Vec<String>> {
+    let configs = configs(runs)?;
+    let keys = table::varied_keys(&configs);
+    Ok(runs
+        .iter()
+        .zip(&configs)
+        .map(|(run, config)| {
+            let values = keys.iter().map(|k| format!("{k}={}", table::cell(config.get(k))));
+            run.variant.iter().cloned().chain(values).collect::<Vec<_>>().join(" ")
+        })
+        .collect())
+}
+
+pub fn configs(runs: &[RunRecord]) -> anyhow::Result<Vec<Map<String, Value>>> {
+    runs.iter()
+        .map(|run| {
+            serde_json::from_str(&run.config_json)
+                .with_context(|| format!("run {} has an unreadable configuration", run.id))
+        })
+        .collect()
+}
+
+pub struct Session<'a> {
+    pub db: &'a Path,
+    pub sweep: &'a SweepRecord,
+    pub settings: SweepSettings,
+    pub workers: usize,
+}
+
+impl Session<'_> {
+    /// Trains `todo` (runs of the sweep, in order) and returns how they ended.
+    pub fn run(&self, store: &mut Store, todo: &[RunRecord], all: &[RunRecord]) -> anyhow::Result<Tally> {
+        let dir = checkpoint_dir(self.db, self.sweep);
+        let _lock = lock(&dir, self.sweep)?;
+        let threads = (cores() / self.workers).max(1);
+        let labels = labels(all)?;
+        let queue = todo
+            .iter()
+            .map(|run| {
+                let label = all.iter().position(|r| r.id == run.id).map(|i| labels[i].clone());
+                self.queued(run, label.unwrap_or_default(), &dir, threads)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let settled = all.len() - todo.len();
+        let workers = self.workers.min(todo.len().max(1));
+        eprintln!(
+            "sweep {}: {} of {} runs to train, {workers} worker{} × {threads} thread{}",
+            self.sweep.name,
+            todo.len(),
+            all.len(),
+            plural(workers),
+            plural(threads),
+        );
+        let limits = Limits {
+            workers: self.workers,
+            max_retries: self.settings.max_retries,
+            timeout: self.settings.timeout,
+        };
+        let launcher = ProcessLauncher {
+            exe: std::env::current_exe().context("cannot find the harness executable to start workers")?,
+        };
+        let mut display = SweepProgress::new(all.len(), settled);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let tally = runtime.block_on(async {
+            let interrupts = forward_signals()?;
+            Scheduler::run(queue, limits, &launcher, store, &mut display, interrupts).await
+        });
+        display.finish();
+        tally
+    }
+
+    fn queued(&self, run: &RunRecord, label: String, dir: &Path, threads: usize) -> anyhow::Result<QueuedRun> {
+        let config: TrainConfig = serde_json::from_str(&run.config_json)
+            .with_context(|| format!("run {} has a configuration this harness cannot use", run.id))?;
+        let backend: Backend = run
+            .backend
+            .parse()
+            .map_err(|e: String| anyhow!("run {}: {e}", run.id))?;
+        Ok(QueuedRun {
+            id: run.id,
+            label,
+            failures: 0,
+            job: Job {
+                run_id: run.id.0,
+                config,
+                backend,
+                threads,
+                data_path: PathBuf::from(&run.data_path),
+                data_sha256: run.data_sha256.clone(),
+                checkpoint: dir.join(format!("run-{}.ckpt", run.id)),
+                checkpoint_every: self.settings.checkpoint_every,
+            },
+        })
+    }
+}
+
+/// Ctrl-C and SIGTERM, each delivery one message.
+fn forward_signals() -> anyhow::Result<mpsc::UnboundedReceiver<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (sender, receiver) = mpsc::unbounded_channel();
+    for kind in [SignalKind::interrupt(), SignalKind::terminate()] {
+        let mut signals = signal(kind).context("cannot listen for Ctrl-C")?;
+        let sender = sender.clone();
+        tokio::spawn(async move {
+            while signals.recv().await.is_some() {
+                if sender.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    Ok(receiver)
+}
+
+/// The sweep's runs as a table on stdout: id, what sets each apart, status, progress, losses.
+pub fn print_runs(runs: &[RunRecord]) -> anyhow::Result<()> {
+    let configs = configs(runs)?;
+    let keys = table::varied_keys(&configs);
+    let has_variants = runs.iter().any(|r| r.variant.is_some());
+    let mut headers = vec!["run"];
+    if has_variants {
+        headers.push("variant");
+    }
+    headers.extend(keys.iter().map(String::as_str));
+    headers.extend(["status", "steps", "tries", "train", "val", "error"]);
+    let loss = |l: Option<f64>| l.map_or("-".into(), |l| format!("{l:.4}"));
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .zip(&configs)
+        .map(|(run, config)| {
+            let mut row = vec![run.id.to_string()];
+            if has_variants {
+                row.push(run.variant.clone().unwrap_or_default());
+            }
+            row.extend(keys.iter().map(|k| table::cell(config.get(k))));
+            let total = table::cell(config.get("steps"));
+            row.extend([
+                run.status.to_string(),
+                format!("{}/{total}", run.steps_done),
+                run.attempts.to_string(),
+                loss(run.train_loss),
+                loss(run.val_loss),
+                first_line(run.error.as_deref().filter(|_| run.status != RunStatus::Completed)),
+            ]);
+            row
+        })
+        .collect();
+    table::print(&headers, &rows);
+    Ok(())
+}
+
+fn first_line(text: Option<&str>) -> String {
+    let line = text.and_then(|t| t.lines().next()).unwrap_or_default();
+    if line.chars().count() > 70 {
+        format!("{}…", line.chars().take(69).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+/// Opens the database at `db` with `open`, or says clearly that there is none.
+pub fn open_existing(db: &Path, open: fn(&Path) -> Result<Store, results::StoreError>) -> anyhow::Result<Store> {
+    if !db.is_file() {
+        return Err(usage(anyhow!(
+            "no database at {} (give its path with --db or HARNESS_DB)",
+            db.display()
+        )));
+    }
+    open(db).with_context(|| format!("cannot open the database {}", db.display()))
+}
+
+pub fn find_sweep(store: &Store, name: &str, db: &Path) -> anyhow::Result<SweepRecord> {
+    store.find_sweep(name)?.ok_or_else(|| {
+        usage(anyhow!(
+            "no sweep named `{name}` in {}; `harness status` lists the sweeps",
+            db.display()
+        ))
+    })
+}
+
+/// After a session: the sweep's table on stdout, a one-line tally on stderr; exit 1 when
+/// a run failed or was interrupted.
+pub fn report(store: &Store, sweep: &SweepRecord, metric: &Metric, tally: &Tally) -> anyhow::Result<ExitCode> {
+    print_runs(&store.sweep_runs(sweep.id)?)?;
+    eprintln!(
+        "sweep {}: {} completed, {} diverged, {} failed, {} interrupted ({} retries)",
+        sweep.name, tally.completed, tally.diverged, tally.failed, tally.interrupted, tally.retried
+    );
+    if let Some(best) = best_run(store, sweep, metric)? {
+        eprintln!("best by {}: {best}", metric.name);
+    }
+    if tally.interrupted > 0 {
+        eprintln!("continue it with `harness resume {}`", sweep.name);
+    }
+    Ok(if tally.failed + tally.interrupted > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The settled run with the best final `metric`, described for the user.
+fn best_run(store: &Store, sweep: &SweepRecord, metric: &Metric) -> anyhow::Result<Option<String>> {
+    let runs = store.sweep_runs(sweep.id)?;
+    let labels = labels(&runs)?;
+    let value = |run: &RunRecord| match metric.name.as_str() {
+        "train_loss" => run.train_loss,
+        "test_loss" => run.test_loss,
+        _ => run.val_loss,
+    };
+    let sign = if metric.goal == "maximize" { -1.0 } else { 1.0 };
+    Ok(runs
+        .iter()
+        .zip(&labels)
+        .filter_map(|(run, label)| value(run).map(|v| (v, run, label)))
+        .min_by(|a, b| (sign * a.0).total_cmp(&(sign * b.0)))
+        .map(|(v, run, label)| format!("run {} ({label}): {v:.4}", run.id)))
+}
+
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,254 @@
+//! One sweep parameter's set of values, checked: a fixed value, a list, or one of W&B's
+//! distributions. A grid enumerates it; a random search draws from it with our seeded Rng.
+
+use model::rng::Rng;
+use serde_saphyr::Location;
+
+use super::raw::{RawParameter, Scalar};
+
+/// The distributions a parameter may name (a subset of W&B's).
+pub const DISTRIBUTIONS: [&str; 5] = [
+    "uniform",
+    "int_uniform",
+    "log_uniform_values",
+    "q_uniform",
+    "categorical",
+];
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Domain {
+    Fixed(Scalar),
+    /// `values`, or `distribution: categorical` with optional `probabilities`.
+    Choice {
+        values: Vec<Scalar>,
+        weights: Option<Vec<f64>>,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    IntUniform {
+        min: i64,
+        max: i64,
+    },
+    LogUniform {
+        min: f64,
+        max: f64,
+    },
+    QUniform {
+        min: f64,
+        max: f64,
+        q: f64,
+    },
+}
+
+/// A problem with one parameter: where, and what.
+pub struct DomainError {
+    pub at: Option<Location>,
+    pub message: String,
+}
+
+fn fail<T>(at: Option<Location>, message: impl Into<String>) -> Result<T, DomainError> {
+    Err(DomainError {
+        at,
+        message: message.into(),
+    })
+}
+
+impl Domain {
+    pub fn from_raw(raw: RawParameter, at: Location) -> Result<Self, DomainError> {
+        let RawParameter {
+            value,
+            values,
+            distribution,
+            min,
+            max,
+            q,
+            probabilities,
+        } = raw;
+        let bounds_given = min.as_ref().or(max.as_ref()).or(q.as_ref()).map(|s| s.referenced);
+        if let Some(dist) = distribution {
+            if let Some(v) = &value {
+                return fail(Some(v.referenced), "give either `value` or `distribution`, not both");
+            }
+            return Self::distribution(&dist.value, dist.referenced, values, min, max, q, probabilities);
+        }
+        if bounds_given.is_some() || probabilities.is_some() {
+            let at = bounds_given.or(probabilities.map(|p| p.referenced));
+            return fail(at, "`min`, `max`, `q` and `probabilities` go with a `distribution`");
+        }
+        match (value, values) {
+            (Some(v), None) => Ok(Self::Fixed(v.value)),
+            (None, Some(values)) => Ok(Self::Choice {
+                values: distinct(values, at)?,
+                weights: None,
+            }),
+            (Some(v), Some(_)) => fail(Some(v.referenced), "give either `value` or `values`, not both"),
+            (None, None) => fail(
+                Some(at),
+                "give `value: x`, `values: [x, y]` or a `distribution` (with `min`/`max`)",
+            ),
+        }
+    }
+
+    fn distribution(
+        name: &str,
+        at: Location,
+        values: Option<Vec<serde_saphyr::Spanned<Scalar>>>,
+        min: Option<serde_saphyr::Spanned<f64>>,
+        max: Option<serde_saphyr::Spanned<f64>>,
+        q: Option<serde_saphyr::Spanned<f64>>,
+        probabilities: Option<serde_saphyr::Spanned<Vec<f64>>>,
+    ) -> Result<Self, DomainError> {
+        if name == "categorical" {
+            let Some(values) = values else {
+                return fail(Some(at), "`categorical` needs `values`");
+            };
+            let values = distinct(values, at)?;
+            let weights = match probabilities {
+                None => None,
+                Some(p) if p.value.len() != values.len() => {
+                    return fail(Some(p.referenced), "needs one probability per value");
+                }
+                Some(p) if p.value.iter().any(|w| !(w.is_finite() && *w >= 0.0)) => {
+                    return fail(Some(p.referenced), "probabilities must be numbers ≥ 0");
+                }
+                Some(p) if (p.value.iter().sum::<f64>() - 1.0).abs() > 1e-6 => {
+                    return fail(Some(p.referenced), "probabilities must sum to 1");
+                }
+                Some(p) => Some(p.value),
+            };
+            return Ok(Self::Choice { values, weights });
+        }
+        if !DISTRIBUTIONS.contains(&name) {
+            return fail(
+                Some(at),
+                format!("unknown distribution `{name}`; supported: {}", DISTRIBUTIONS.join(", ")),
+            );
+        }
+        if let Some(v) = values {
+            let at = v.first().map_or(at, |s| s.referenced);
+            return fail(Some(at), format!("`values` goes with `categorical`, not `{name}`"));
+        }
+        let (Some(min), Some(max)) = (min, max) else {
+            return fail(Some(at), format!("`{name}` needs `min` and `max`"));
+        };
+        if !(min.value.is_finite() && max.value.is_finite()) || min.value > max.value {
+            return fail(
+                Some(min.referenced),
+                format!("`min` ({}) must not be greater than `max` ({})", min.value, max.value),
+            );
+        }
+        let (lo, hi) = (min.value, max.value);
+        match (name, q) {
+            ("q_uniform", None) => fail(Some(at), "`q_uniform` needs `q`"),
+            ("q_uniform", Some(q)) if !(q.value.is_finite() && q.value > 0.0) => {
+                fail(Some(q.referenced), "`q` must be a positive number")
+            }
+            ("q_uniform", Some(q)) => Ok(Self::QUniform {
+                min: lo,
+                max: hi,
+                q: q.value,
+            }),
+            (_, Some(q)) => fail(Some(q.referenced), "`q` goes with `q_uniform`"),
+            ("log_uniform_values", None) if lo <= 0.0 => {
+                fail(Some(min.referenced), "`log_uniform_values` needs `min` > 0")
+            }
+            ("log_uniform_values", None) => Ok(Self::LogUniform { min: lo, max: hi }),
+            ("int_uniform", None) if lo.fract() != 0.0 || hi.fract() != 0.0 => fail(
+                Some(min.referenced),
+                "`int_uniform` needs whole numbers for `min` and `max`",
+            ),
+            ("int_uniform", None) => Ok(Self::IntUniform {
+                min: lo as i64,
+                max: hi as i64,
+            }),
+            _ => Ok(Self::Uniform { min: lo, max: hi }),
+        }
+    }
+
+    /// Every value, for a grid; `None` for a continuous distribution.
+    pub fn grid(&self) -> Option<Vec<Scalar>> {
+        match self {
+            Self::Fixed(v) => Some(vec![v.clone()]),
+            Self::Choice { values, .. } => Some(values.clone()),
+            Self::IntUniform { min, max } => Some((*min..=*max).map(Scalar::Int).collect()),
+            Self::QUniform { min, max, q } => {
+                let (first, last) = ((min / q).ceil() as i64, (max / q).floor() as i64);
+                Some((first..=last).map(|k| quantized(k as f64 * q, *q)).collect())
+            }
+            Self::Uniform { .. } | Self::LogUniform { .. } => None,
+        }
+    }
+
+    pub fn draw(&self, rng: &mut Rng) -> Scalar {
+        match self {
+            Self::Fixed(v) => v.clone(),
+            Self::Choice { values, weights: None } => values[rng.below(values.len())].clone(),
+            Self::Choice {
+                values,
+                weights: Some(weights),
+            } => {
+                let weights: Vec<f32> = weights.iter().map(|w| *w as f32).collect();
+                values[rng.weighted_index(&weights)].clone()
+            }
+            Self::Uniform { min, max } => Scalar::Float(min + (max - min) * rng.uniform()),
+            Self::IntUniform { min, max } => Scalar::Int(min + rng.below((max - min + 1) as usize) as i64),
+            Self::LogUniform { min, max } => Scalar::Float((min.ln() + (max.ln() - min.ln()) * rng.uniform()).exp()),
+            Self::QUniform { min, max, q } => {
+                let x = min + (max - min) * rng.uniform();
+                quantized((x / q).round() * q, *q)
+            }
+        }
+    }
+
+    /// How many values `grid` gives, without listing them; `None` for a continuous one.
+    pub fn grid_len(&self) -> Option<u64> {
+        match self {
+            Self::Fixed(_) => Some(1),
+            Self::Choice { values, .. } => Some(values.len() as u64),
+            Self::IntUniform { min, max } => Some(max.abs_diff(*min).saturating_add(1)),
+            Self::QUniform { min, max, q } => Some(((max / q).floor() - (min / q).ceil() + 1.0).max(0.0) as u64),
+            Self::Uniform { .. } | Self::LogUniform { .. } => None,
+        }
+    }
+
+    /// Values of the type this domain produces (its ends, for a range), to type-check
+    /// against the parameter.
+    pub fn examples(&self) -> Vec<Scalar> {
+        match self {
+            Self::Fixed(_) | Self::Choice { .. } => self.grid().unwrap_or_default(),
+            Self::Uniform { min, max } | Self::LogUniform { min, max } => {
+                vec![Scalar::Float(*min), Scalar::Float(*max)]
+            }
+            Self::IntUniform { min, max } => vec![Scalar::Int(*min), Scalar::Int(*max)],
+            Self::QUniform { min, max, q } => vec![
+                quantized((min / q).ceil() * q, *q),
+                quantized((max / q).floor() * q, *q),
+            ],
+        }
+    }
+}
+
+/// `x` as an integer when the step is whole (so `q: 16` suits `n_hidden`), else a float.
+fn quantized(x: f64, q: f64) -> Scalar {
+    if q.fract() == 0.0 {
+        Scalar::Int(x.round() as i64)
+    } else {
+        Scalar::Float(x)
+    }
+}
+
+fn distinct(values: Vec<serde_saphyr::Spanned<Scalar>>, at: Location) -> Result<Vec<Scalar>, DomainError> {
+    if values.is_empty() {
+        return fail(Some(at), "`values` is empty; list at least one value");
+    }
+    let mut seen: Vec<Scalar> = Vec::with_capacity(values.len());
+    for v in values {
+        if seen.contains(&v.value) {
+            return fail(Some(v.referenced), format!("`values` lists {} twice", v.value));
+        }
+        seen.push(v.value);
+    }
+    Ok(seen)
+}

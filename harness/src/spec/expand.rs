@@ -1,0 +1,304 @@
+//! Parameters and variants → runs. A grid is the cartesian product of the parameters'
+//! values (the last parameter varies fastest), crossed with each variant; a random search
+//! draws `run_cap` configurations from a seeded Rng, variants taken in turn. Every run's
+//! configuration is checked with `TrainConfig::try_from`, errors pointing at the key.
+
+use std::collections::{HashMap, HashSet};
+
+use model::rng::Rng;
+use model::{TrainConfig, TrainOptions};
+use serde_json::{Map, Value};
+use serde_saphyr::{Location, Spanned};
+
+use super::domain::Domain;
+use super::error::Source;
+use super::raw::{OrderedMap, RawParameter, Scalar};
+use super::{Method, PlannedRun, SpecError};
+
+/// More runs than this in one sweep is almost certainly a mistake in the file.
+const MAX_RUNS: u64 = 100_000;
+/// Draws a random search may spend looking for configurations it has not drawn yet.
+const DRAWS_PER_RUN: u64 = 100;
+
+pub struct Sweep {
+    pub method: Method,
+    pub run_cap: Option<(u64, Location)>,
+    pub sampler_seed: u64,
+}
+
+struct Axis {
+    key: String,
+    at: Location,
+    domain: Domain,
+}
+
+struct Variant {
+    label: String,
+    at: Location,
+    settings: Vec<(String, Location, Scalar)>,
+}
+
+pub fn runs(
+    sweep: &Sweep,
+    parameters: Option<Spanned<OrderedMap<Spanned<RawParameter>>>>,
+    variants: Option<Vec<Spanned<OrderedMap<Spanned<Scalar>>>>>,
+    source: &Source,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<PlannedRun>, SpecError> {
+    let keys = known_keys();
+    let axes = axes(parameters, &keys, sweep.method, source)?;
+    let variants = variants
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| variant(i, v, &keys, &axes, source))
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(twice) = variants
+        .iter()
+        .enumerate()
+        .find_map(|(i, v)| variants[..i].iter().find(|earlier| earlier.label == v.label).map(|_| v))
+    {
+        return Err(source.error(
+            Some(twice.at),
+            "label",
+            format!("two variants are labelled `{}`", twice.label),
+        ));
+    }
+    let variant_slots: Vec<Option<&Variant>> = if variants.is_empty() {
+        vec![None]
+    } else {
+        variants.iter().map(Some).collect()
+    };
+    let planned = match sweep.method {
+        Method::Grid => grid(&axes, &variant_slots, sweep.run_cap, source, warnings)?,
+        Method::Random => random(&axes, &variant_slots, sweep, source, warnings)?,
+    };
+    Ok(planned)
+}
+
+/// The training options a sweep may set: every field of `TrainOptions`.
+fn known_keys() -> Vec<String> {
+    match serde_json::to_value(TrainOptions::default()) {
+        Ok(Value::Object(fields)) => fields.keys().cloned().collect(),
+        _ => unreachable!("TrainOptions serializes as an object"),
+    }
+}
+
+/// `None` when `value` suits option `key`, else serde's complaint.
+fn type_error(key: &str, value: &Scalar) -> Option<String> {
+    let one = Map::from_iter([(key.to_string(), value.to_json())]);
+    serde_json::from_value::<TrainOptions>(Value::Object(one))
+        .err()
+        .map(|err| format!("{value}: {err}"))
+}
+
+fn check_key(key: &str, at: Location, keys: &[String], source: &Source) -> Result<(), SpecError> {
+    if keys.iter().any(|k| k == key) {
+        Ok(())
+    } else {
+        Err(source.error(
+            Some(at),
+            key,
+            format!("not a training option; the options are: {}", keys.join(", ")),
+        ))
+    }
+}
+
+fn axes(
+    parameters: Option<Spanned<OrderedMap<Spanned<RawParameter>>>>,
+    keys: &[String],
+    method: Method,
+    source: &Source,
+) -> Result<Vec<Axis>, SpecError> {
+    let Some(parameters) = parameters else {
+        return Ok(Vec::new());
+    };
+    let mut axes = Vec::new();
+    for (key, raw) in parameters.value.0 {
+        let at = raw.referenced;
+        check_key(&key, at, keys, source)?;
+        let domain = Domain::from_raw(raw.value, at).map_err(|e| source.error(e.at.or(Some(at)), &key, e.message))?;
+        if let Some(problem) = domain.examples().iter().find_map(|v| type_error(&key, v)) {
+            return Err(source.error(Some(at), &key, problem));
+        }
+        if method == Method::Grid && domain.grid().is_none() {
+            return Err(source.error(
+                Some(at),
+                &key,
+                "a grid needs a finite list of values, not a continuous distribution; use `values: [...]` or `method: random`",
+            ));
+        }
+        axes.push(Axis { key, at, domain });
+    }
+    Ok(axes)
+}
+
+fn variant(
+    index: usize,
+    raw: Spanned<OrderedMap<Spanned<Scalar>>>,
+    keys: &[String],
+    axes: &[Axis],
+    source: &Source,
+) -> Result<Variant, SpecError> {
+    let mut label = None;
+    let mut settings = Vec::new();
+    for (key, value) in raw.value.0 {
+        if key == "label" {
+            label = Some(value.value.to_string());
+            continue;
+        }
+        check_key(&key, value.referenced, keys, source)?;
+        if let Some(problem) = type_error(&key, &value.value) {
+            return Err(source.error(Some(value.referenced), &key, problem));
+        }
+        if axes.iter().any(|a| a.key == key) {
+            return Err(source.error(
+                Some(value.referenced),
+                &key,
+                "is set both in this variant and in `parameters`; set it in one place",
+            ));
+        }
+        settings.push((key, value.referenced, value.value));
+    }
+    Ok(Variant {
+        label: label.unwrap_or_else(|| format!("variant-{}", index + 1)),
+        at: raw.referenced,
+        settings,
+    })
+}
+
+fn grid(
+    axes: &[Axis],
+    variants: &[Option<&Variant>],
+    run_cap: Option<(u64, Location)>,
+    source: &Source,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<PlannedRun>, SpecError> {
+    let mut total = variants.len() as u64;
+    for axis in axes {
+        total = total.saturating_mul(axis.domain.grid_len().unwrap_or(1));
+        if total > MAX_RUNS {
+            return Err(source.error(Some(axis.at), &axis.key, format!("the grid has over {MAX_RUNS} runs")));
+        }
+    }
+    let columns: Vec<Vec<Scalar>> = axes.iter().map(|a| a.domain.grid().unwrap_or_default()).collect();
+    let combos: u64 = columns.iter().map(|c| c.len() as u64).product();
+    let mut runs = Vec::new();
+    for variant in variants {
+        for mut index in 0..combos {
+            let mut chosen = vec![Scalar::Int(0); axes.len()];
+            for (slot, values) in chosen.iter_mut().zip(&columns).rev() {
+                *slot = values[(index % values.len() as u64) as usize].clone();
+                index /= values.len() as u64;
+            }
+            runs.push(planned(axes, *variant, chosen, source)?);
+        }
+    }
+    reject_duplicates(&runs, variants, source)?;
+    if let Some((cap, at)) = run_cap.filter(|(cap, _)| *cap < runs.len() as u64) {
+        warnings.push(source.warning(
+            at,
+            format!("run_cap {cap} keeps the first {cap} of {} grid runs", runs.len()),
+        ));
+        runs.truncate(cap as usize);
+    }
+    Ok(runs)
+}
+
+fn random(
+    axes: &[Axis],
+    variants: &[Option<&Variant>],
+    sweep: &Sweep,
+    source: &Source,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<PlannedRun>, SpecError> {
+    let (cap, at) = sweep.run_cap.expect("validate requires run_cap for a random search");
+    if cap > MAX_RUNS {
+        return Err(source.error(Some(at), "run_cap", format!("must be at most {MAX_RUNS}")));
+    }
+    let mut rng = Rng::seed_from(sweep.sampler_seed);
+    let mut runs: Vec<PlannedRun> = Vec::new();
+    let mut draws = 0;
+    let mut seen = HashSet::new();
+    while (runs.len() as u64) < cap && draws < cap * DRAWS_PER_RUN {
+        let variant = variants[runs.len() % variants.len()];
+        let chosen = axes.iter().map(|axis| axis.domain.draw(&mut rng)).collect();
+        let run = planned(axes, variant, chosen, source)?;
+        draws += 1;
+        if seen.insert(config_key(&run)) {
+            runs.push(run);
+        }
+    }
+    if (runs.len() as u64) < cap {
+        warnings.push(source.warning(
+            at,
+            format!(
+                "only {} distinct configurations were found for run_cap {cap}",
+                runs.len()
+            ),
+        ));
+    }
+    Ok(runs)
+}
+
+/// One run from a variant and a value per axis, checked as a whole.
+fn planned(
+    axes: &[Axis],
+    variant: Option<&Variant>,
+    chosen: Vec<Scalar>,
+    source: &Source,
+) -> Result<PlannedRun, SpecError> {
+    let settings = variant.map_or(&[][..], |v| &v.settings[..]);
+    let assigned: Vec<(String, Value)> = settings
+        .iter()
+        .map(|(key, _, value)| (key.clone(), value.to_json()))
+        .chain(
+            axes.iter()
+                .zip(&chosen)
+                .map(|(axis, value)| (axis.key.clone(), value.to_json())),
+        )
+        .collect();
+    let options: TrainOptions = serde_json::from_value(Value::Object(assigned.iter().cloned().collect()))
+        .map_err(|err| source.error(variant.map(|v| v.at), "", err.to_string()))?;
+    let config = TrainConfig::try_from(options).map_err(|err| {
+        let at = axes
+            .iter()
+            .find(|a| a.key == err.key)
+            .map(|a| a.at)
+            .or_else(|| settings.iter().find(|(k, _, _)| k == err.key).map(|(_, at, _)| *at))
+            .or(variant.map(|v| v.at));
+        let context = variant.map_or(String::new(), |v| format!(" (in variant `{}`)", v.label));
+        source.error(at, err.key, format!("{}{context}", err.reason))
+    })?;
+    Ok(PlannedRun {
+        variant: variant.map(|v| v.label.clone()),
+        config,
+        assigned,
+    })
+}
+
+/// The configuration as text, to find repeats (`TrainConfig` holds floats, so no `Hash`).
+fn config_key(run: &PlannedRun) -> String {
+    serde_json::to_string(&run.config).expect("a config always serializes")
+}
+
+fn reject_duplicates(runs: &[PlannedRun], variants: &[Option<&Variant>], source: &Source) -> Result<(), SpecError> {
+    let mut first_of: HashMap<String, &PlannedRun> = HashMap::new();
+    for run in runs {
+        let Some(earlier) = first_of.insert(config_key(run), run) else {
+            continue;
+        };
+        let at = variants
+            .iter()
+            .flatten()
+            .find(|v| Some(&v.label) == run.variant.as_ref())
+            .map(|v| v.at);
+        let first = earlier.variant.as_deref().unwrap_or("the grid");
+        return Err(source.error(
+            at,
+            "variants",
+            format!("this variant repeats runs of `{first}` (the same configuration twice)"),
+        ));
+    }
+    Ok(())
+}

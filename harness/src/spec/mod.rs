@@ -1,0 +1,118 @@
+//! Sweep files: `load` reads one YAML file (W&B Sweeps syntax plus `variants`), checks
+//! every value, and expands it into the list of runs to train, or returns one error that
+//! names the file, line, column and key. Nothing here writes or starts anything:
+//! `commands::launch` stores what this returns and hands it to the scheduler.
+
+mod domain;
+mod error;
+mod expand;
+mod raw;
+#[cfg(test)]
+mod tests;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use model::{Backend, TrainConfig};
+use serde::{Deserialize, Serialize};
+
+pub use error::SpecError;
+
+/// A checked sweep file and the runs it expands to.
+#[derive(Clone, Debug)]
+pub struct SweepSpec {
+    pub name: String,
+    pub description: Option<String>,
+    pub method: Method,
+    /// The data file, resolved against the sweep file's folder; `None`: the default dataset.
+    pub data: Option<PathBuf>,
+    pub backend: Backend,
+    pub settings: SweepSettings,
+    pub runs: Vec<PlannedRun>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Grid,
+    Random,
+}
+
+/// What "best" means for this sweep: a final loss (`train_loss`, `val_loss`, `test_loss`)
+/// to `minimize` or `maximize`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metric {
+    pub name: String,
+    pub goal: String,
+}
+
+impl Default for Metric {
+    fn default() -> Self {
+        Self {
+            name: "val_loss".into(),
+            goal: "minimize".into(),
+        }
+    }
+}
+
+/// How the sweep's runs are scheduled and judged; stored with the sweep so `resume` (and
+/// later reports) use the same values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSettings {
+    /// Worker processes at once; `None`: one per core.
+    pub workers: Option<usize>,
+    /// Restarts of a run whose worker failed, from its last checkpoint.
+    pub max_retries: u32,
+    /// Wall-clock limit of one attempt of a run.
+    pub timeout: Option<Duration>,
+    pub checkpoint_every: u64,
+    #[serde(default)]
+    pub metric: Metric,
+}
+
+impl Default for SweepSettings {
+    fn default() -> Self {
+        Self {
+            workers: None,
+            max_retries: 1,
+            timeout: None,
+            checkpoint_every: 5_000,
+            metric: Metric::default(),
+        }
+    }
+}
+
+/// One run of the sweep: its full configuration, and the values the sweep file set
+/// (variant keys and parameters, in file order) for tables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlannedRun {
+    pub variant: Option<String>,
+    pub config: TrainConfig,
+    pub assigned: Vec<(String, serde_json::Value)>,
+}
+
+/// A loaded sweep and the warnings (W&B keys we ignore, run caps) to show the user.
+#[derive(Debug)]
+pub struct Loaded {
+    pub spec: SweepSpec,
+    pub text: String,
+    pub warnings: Vec<String>,
+}
+
+/// Reads, checks and expands the sweep file at `path`.
+pub fn load(path: &Path) -> Result<Loaded, SpecError> {
+    let text = std::fs::read_to_string(path).map_err(|err| SpecError::unreadable(path, &err))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let (spec, warnings) = parse(&text, &path.display().to_string(), base)?;
+    Ok(Loaded { spec, text, warnings })
+}
+
+/// Checks and expands sweep-file text; `file` names it in messages and relative paths
+/// in it are read from `base`.
+pub fn parse(text: &str, file: &str, base: &Path) -> Result<(SweepSpec, Vec<String>), SpecError> {
+    let source = error::Source { file, text };
+    let raw: raw::RawSpec = serde_saphyr::from_str(text).map_err(|err| source.yaml_error(&err))?;
+    validate::validate(raw, &source, base)
+}

@@ -1,0 +1,113 @@
+//! The sweep file as written: serde structs that mirror the YAML (W&B Sweeps syntax plus
+//! `variants`), with the source location of every value kept for error messages. Nothing
+//! is checked here beyond YAML types; `spec::validate` turns this into a `SweepSpec`.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_saphyr::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    pub name: Option<Spanned<String>>,
+    pub description: Option<String>,
+    pub method: Option<Spanned<String>>,
+    pub metric: Option<Spanned<RawMetric>>,
+    pub run_cap: Option<Spanned<u64>>,
+    pub sampler_seed: Option<u64>,
+    pub data: Option<Spanned<String>>,
+    pub backend: Option<Spanned<String>>,
+    pub workers: Option<Spanned<u64>>,
+    pub max_retries: Option<u32>,
+    /// Seconds, or a number with a unit: `90s`, `30m`, `2h`.
+    pub timeout: Option<Spanned<Scalar>>,
+    pub checkpoint_every: Option<Spanned<u64>>,
+    pub parameters: Option<Spanned<OrderedMap<Spanned<RawParameter>>>>,
+    pub variants: Option<Vec<Spanned<OrderedMap<Spanned<Scalar>>>>>,
+    // W&B keys this harness does not use yet: accepted, and named in a warning.
+    pub program: Option<Spanned<IgnoredAny>>,
+    pub command: Option<Spanned<IgnoredAny>>,
+    pub entity: Option<Spanned<IgnoredAny>>,
+    pub project: Option<Spanned<IgnoredAny>>,
+    pub early_terminate: Option<Spanned<IgnoredAny>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetric {
+    pub name: String,
+    pub goal: Option<String>,
+}
+
+/// One entry of `parameters`, in any of W&B's forms.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParameter {
+    pub value: Option<Spanned<Scalar>>,
+    pub values: Option<Vec<Spanned<Scalar>>>,
+    pub distribution: Option<Spanned<String>>,
+    pub min: Option<Spanned<f64>>,
+    pub max: Option<Spanned<f64>>,
+    pub q: Option<Spanned<f64>>,
+    pub probabilities: Option<Spanned<Vec<f64>>>,
+}
+
+/// A YAML scalar, kept as typed as YAML wrote it (`8` is an integer, `8.0` a float).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Scalar {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+impl Scalar {
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Self::Bool(b) => serde_json::Value::Bool(*b),
+            Self::Int(i) => serde_json::Value::from(*i),
+            Self::Float(f) => serde_json::Value::from(*f),
+            Self::Text(s) => serde_json::Value::String(s.clone()),
+        }
+    }
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bool(b) => write!(f, "{b}"),
+            Self::Int(i) => write!(f, "{i}"),
+            Self::Float(x) => write!(f, "{x}"),
+            Self::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A YAML mapping with its keys in file order (grid axes expand in the order written).
+#[derive(Debug)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OrderedVisitor<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for OrderedVisitor<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // serde-saphyr already refuses a key given twice.
+                let mut entries: Vec<(String, V)> = Vec::new();
+                while let Some(entry) = map.next_entry::<String, V>()? {
+                    entries.push(entry);
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+        deserializer.deserialize_map(OrderedVisitor(PhantomData))
+    }
+}

@@ -1,0 +1,317 @@
+//! Sweep files in, runs or one located error out.
+
+use std::path::Path;
+
+use model::ModelKind;
+
+use super::{Method, SpecError, SweepSpec, parse};
+
+fn parsed(yaml: &str) -> (SweepSpec, Vec<String>) {
+    parse(yaml, "sweep.yaml", Path::new(".")).unwrap_or_else(|err| panic!("{err}"))
+}
+
+fn error(yaml: &str) -> SpecError {
+    match parse(yaml, "sweep.yaml", Path::new(".")) {
+        Ok((spec, _)) => panic!("expected an error, got {} runs", spec.runs.len()),
+        Err(err) => err,
+    }
+}
+
+#[test]
+fn a_grid_is_the_product_of_the_values_with_the_last_key_fastest() {
+    let (spec, warnings) = parsed(
+        "name: g\nmethod: grid\nparameters:\n  n_embd: {values: [10, 24]}\n  n_hidden: {values: [68, 128, 200]}\n  steps: {value: 100}\n",
+    );
+    assert!(warnings.is_empty());
+    assert_eq!(spec.method, Method::Grid);
+    let pairs: Vec<(usize, usize)> = spec.runs.iter().map(|r| (r.config.n_embd, r.config.n_hidden)).collect();
+    assert_eq!(pairs, [(10, 68), (10, 128), (10, 200), (24, 68), (24, 128), (24, 200)]);
+    assert!(spec.runs.iter().all(|r| r.config.steps == 100 && r.config.lr == 0.1));
+}
+
+#[test]
+fn each_variant_is_crossed_with_the_grid_and_unset_keys_take_the_train_defaults() {
+    let (spec, _) = parsed(
+        "name: v
+parameters:
+  seed: {values: [1, 2, 3]}
+variants:
+  - {label: original, model: mlp, block_size: 3, n_embd: 10, n_hidden: 200}
+  - {label: scaled, model: wavenet, n_embd: 24, n_hidden: 128}
+",
+    );
+    assert_eq!(spec.runs.len(), 6);
+    let first = &spec.runs[0];
+    assert_eq!(first.variant.as_deref(), Some("original"));
+    assert_eq!(
+        (first.config.model, first.config.block_size, first.config.seed),
+        (ModelKind::Mlp, 3, 1)
+    );
+    let last = &spec.runs[5];
+    assert_eq!(last.variant.as_deref(), Some("scaled"));
+    assert_eq!(
+        (last.config.block_size, last.config.seed, last.config.steps),
+        (8, 3, 200_000)
+    );
+    assert_eq!(
+        last.assigned.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+        ["model", "n_embd", "n_hidden", "seed"]
+    );
+}
+
+#[test]
+fn int_and_q_uniform_enumerate_in_a_grid() {
+    let (spec, _) = parsed(
+        "name: q\nparameters:\n  n_embd: {distribution: int_uniform, min: 2, max: 4}\n  n_hidden: {distribution: q_uniform, min: 10, max: 40, q: 16}\n",
+    );
+    let pairs: Vec<(usize, usize)> = spec.runs.iter().map(|r| (r.config.n_embd, r.config.n_hidden)).collect();
+    assert_eq!(pairs, [(2, 16), (2, 32), (3, 16), (3, 32), (4, 16), (4, 32)]);
+}
+
+#[test]
+fn random_draws_are_reproducible_within_bounds_and_change_with_the_sampler_seed() {
+    let yaml = "name: r
+method: random
+run_cap: 20
+parameters:
+  lr: {distribution: log_uniform_values, min: 0.02, max: 0.3}
+  lr_decay_at: {distribution: uniform, min: 0.5, max: 0.9}
+  n_hidden: {distribution: int_uniform, min: 32, max: 256}
+  model: {distribution: categorical, values: [mlp, wavenet], probabilities: [0.25, 0.75]}
+";
+    let (a, _) = parsed(yaml);
+    let (b, _) = parsed(yaml);
+    assert_eq!(a.runs, b.runs);
+    assert_eq!(a.runs.len(), 20);
+    for run in &a.runs {
+        assert!((0.02..=0.3).contains(&run.config.lr), "{}", run.config.lr);
+        assert!((0.5..=0.9).contains(&run.config.lr_decay_at));
+        assert!((32..=256).contains(&run.config.n_hidden));
+    }
+    let wavenets = a.runs.iter().filter(|r| r.config.model == ModelKind::Wavenet).count();
+    assert!((10..20).contains(&wavenets), "{wavenets} of 20 with p = 0.75");
+    let (c, _) = parsed(&yaml.replace("run_cap: 20", "run_cap: 20\nsampler_seed: 7"));
+    assert_ne!(a.runs, c.runs);
+}
+
+#[test]
+fn a_random_search_over_few_values_stops_at_the_distinct_ones_with_a_warning() {
+    let (spec, warnings) = parsed("name: r\nmethod: random\nrun_cap: 5\nparameters:\n  seed: {values: [1, 2]}\n");
+    assert_eq!(spec.runs.len(), 2);
+    assert!(warnings[0].contains("only 2 distinct"), "{warnings:?}");
+}
+
+#[test]
+fn wandb_keys_we_ignore_and_bayes_give_warnings_that_name_them() {
+    let (spec, warnings) = parsed(
+        "name: w\nprogram: train.py\nproject: p\nmethod: bayes\nrun_cap: 2\nparameters:\n  seed: {values: [1, 2, 3]}\n",
+    );
+    assert_eq!(spec.method, Method::Random);
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(warnings[0].starts_with("sweep.yaml:2:10: `program`"), "{}", warnings[0]);
+    assert!(warnings.iter().any(|w| w.contains("`project`")));
+    assert!(warnings.iter().any(|w| w.contains("bayes")));
+}
+
+#[test]
+fn a_grid_beyond_run_cap_keeps_the_first_runs() {
+    let (spec, warnings) = parsed("name: c\nrun_cap: 2\nparameters:\n  seed: {values: [1, 2, 3]}\n");
+    assert_eq!(spec.runs.iter().map(|r| r.config.seed).collect::<Vec<_>>(), [1, 2]);
+    assert!(warnings[0].contains("keeps the first 2 of 3"));
+}
+
+#[test]
+fn sweep_settings_have_defaults_and_take_units() {
+    let (spec, _) = parsed("name: s\n");
+    assert_eq!(spec.runs.len(), 1);
+    assert_eq!(spec.settings, super::SweepSettings::default());
+    assert_eq!(spec.settings.metric.name, "val_loss");
+    let (spec, _) = parsed("name: s\ntimeout: 2h\nmax_retries: 0\ncheckpoint_every: 100\nworkers: 3\n");
+    assert_eq!(spec.settings.timeout, Some(std::time::Duration::from_secs(7200)));
+    assert_eq!(
+        (
+            spec.settings.max_retries,
+            spec.settings.checkpoint_every,
+            spec.settings.workers
+        ),
+        (0, 100, Some(3))
+    );
+}
+
+/// Every kind of mistake: the key and line the error names, and words of its message.
+#[test]
+fn each_bad_spec_gets_one_error_naming_its_line_and_key() {
+    let cases: &[(&str, Option<&str>, u64, &str)] = &[
+        ("name: [unclosed\n", None, 1, ""),
+        ("parameters: {}\n", Some("name"), 0, "needs a name"),
+        ("name: x\nfoo: 1\n", None, 2, "unknown field `foo`"),
+        ("name: x\nrun_cap: -1\n", None, 2, "invalid u64"),
+        (
+            "name: x\nparameters:\n  lr: {valu: 3}\n",
+            None,
+            3,
+            "unknown field `valu`, expected one of value, values",
+        ),
+        (
+            "name: x\nmethod: grid\nparameters:\n  n_embed: {value: 3}\n",
+            Some("n_embed"),
+            4,
+            "not a training option",
+        ),
+        (
+            "name: x\nparameters:\n  n_hidden: {value: abc}\n",
+            Some("n_hidden"),
+            3,
+            "invalid type",
+        ),
+        (
+            "name: x\nparameters:\n  n_hidden: {values: []}\n",
+            Some("n_hidden"),
+            3,
+            "empty",
+        ),
+        (
+            "name: x\nparameters:\n  n_hidden:\n    values: [1, 2, 1]\n",
+            Some("n_hidden"),
+            4,
+            "twice",
+        ),
+        (
+            "name: x\nparameters:\n  n_hidden: {values: [0, 68]}\n",
+            Some("n_hidden"),
+            3,
+            "at least 1",
+        ),
+        (
+            "name: x\nparameters:\n  block_size: {values: [4, 6]}\n",
+            Some("block_size"),
+            3,
+            "power of two",
+        ),
+        (
+            "name: x\nmethod: random\nrun_cap: 3\nparameters:\n  lr:\n    distribution: uniform\n    min: 0.3\n    max: 0.02\n",
+            Some("lr"),
+            7,
+            "greater than",
+        ),
+        (
+            "name: x\nparameters:\n  lr: {distribution: log_uniform_values, min: 0.01, max: 0.1}\n",
+            Some("lr"),
+            3,
+            "grid needs a finite list",
+        ),
+        (
+            "name: x\nmethod: random\nparameters:\n  seed: {values: [1]}\n",
+            Some("run_cap"),
+            2,
+            "run_cap",
+        ),
+        ("name: x\nmethod: hyperband\n", Some("method"), 2, "unknown method"),
+        (
+            "name: x\nmethod: random\nrun_cap: 2\nparameters:\n  lr: {distribution: normal, min: 0, max: 1}\n",
+            Some("lr"),
+            5,
+            "unknown distribution",
+        ),
+        (
+            "name: x\nparameters:\n  lr: {value: 0.1, values: [0.2]}\n",
+            Some("lr"),
+            3,
+            "not both",
+        ),
+        (
+            "name: x\nparameters:\n  lr: {min: 0.1}\n",
+            Some("lr"),
+            3,
+            "go with a `distribution`",
+        ),
+        ("name: x\ndata: no-such-file.txt\n", Some("data"), 2, "no data file"),
+        ("name: x\nbackend: cuda9\n", Some("backend"), 2, "cuda9"),
+        ("name: x\nworkers: 0\n", Some("workers"), 2, "at least 1"),
+        ("name: x\ntimeout: soon\n", Some("timeout"), 2, "seconds"),
+        (
+            "name: x\nmetric: {name: accuracy}\n",
+            Some("metric.name"),
+            2,
+            "unknown metric",
+        ),
+        (
+            "name: x\nparameters:\n  n_embd: {values: [10]}\nvariants:\n  - {label: a, n_embd: 24}\n",
+            Some("n_embd"),
+            5,
+            "both in this variant and in `parameters`",
+        ),
+        (
+            "name: x\nvariants:\n  - {label: a, model: wavenet, block_size: 3}\n",
+            Some("block_size"),
+            3,
+            "in variant `a`",
+        ),
+        (
+            "name: x\nvariants:\n  - {label: a}\n  - {label: a, seed: 2}\n",
+            Some("label"),
+            4,
+            "two variants",
+        ),
+        (
+            "name: x\nvariants:\n  - {label: a, seed: 1}\n  - {label: b, seed: 1}\n",
+            Some("variants"),
+            4,
+            "repeats",
+        ),
+        (
+            "name: x\nparameters:\n  seed: {distribution: int_uniform, min: 0, max: 1000000}\n",
+            Some("seed"),
+            3,
+            "over",
+        ),
+        (
+            "name: x\nparameters:\n  seed: {value: 1}\n  seed: {value: 2}\n",
+            None,
+            4,
+            "duplicate mapping key: seed",
+        ),
+    ];
+    for (yaml, key, line, words) in cases {
+        let err = error(yaml);
+        assert_eq!(err.key(), *key, "key of {err} for\n{yaml}");
+        assert_eq!(err.line().unwrap_or(0), *line, "line of {err} for\n{yaml}");
+        assert!(err.message().contains(words), "`{words}` not in {err}");
+        assert!(err.to_string().starts_with("sweep.yaml"), "{err}");
+    }
+}
+
+#[test]
+fn an_error_shows_the_line_with_a_caret_under_the_value() {
+    let err = error("name: x\nparameters:\n  n_hidden: {values: [0, 68]}\n");
+    assert_eq!(
+        err.to_string(),
+        "sweep.yaml:3:13: `n_hidden`: must be at least 1, got 0\n  |\n3 |   n_hidden: {values: [0, 68]}\n  |             ^"
+    );
+}
+
+#[test]
+fn a_relative_data_path_is_read_from_the_sweep_files_folder() {
+    let dir = std::env::temp_dir().join(format!("harness-spec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("words.txt"), "ab\ncd\n").unwrap();
+    let (spec, _) = parse("name: d\ndata: words.txt\n", "d.yaml", &dir).unwrap();
+    assert_eq!(spec.data, Some(dir.join("words.txt")));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn every_example_sweep_in_the_repository_is_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sweeps");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let loaded = super::load(&path).unwrap_or_else(|err| panic!("{err}"));
+            assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+            assert!(!loaded.spec.runs.is_empty());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "{checked} example sweeps");
+}

@@ -1,0 +1,317 @@
+//! End-to-end tests of sweeps with the real binary on tiny data: `launch` (with its
+//! checks and `--dry-run`), worker failures and retries, a scheduler killed with SIGKILL
+//! and `resume`, and `status`.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Sandbox, open_store, stderr, stdout};
+use results::{RunRecord, RunStatus, Split};
+
+/// A sweep of `runs` tiny wavenets (n_hidden × seed) on the sandbox's names.
+fn write_spec(sandbox: &Sandbox, name: &str, seeds: &str, steps: u64) -> std::path::PathBuf {
+    sandbox.names(300);
+    let path = sandbox.path(&format!("{name}.yaml"));
+    let text = format!(
+        "name: {name}
+description: tiny wavenets
+method: grid
+data: names.txt
+checkpoint_every: 100
+parameters:
+  n_embd: {{value: 4}}
+  n_hidden: {{values: [8, 16]}}
+  seed: {{values: {seeds}}}
+  steps: {{value: {steps}}}
+  log_every: {{value: 50}}
+  eval_every: {{value: 100}}
+"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn runs(db: &Path, sweep: &str) -> Vec<RunRecord> {
+    let store = open_store(db);
+    let sweep = store.find_sweep(sweep).unwrap().expect("the sweep is stored");
+    store.sweep_runs(sweep.id).unwrap()
+}
+
+/// Every train point once, every `log_every` steps; val at 0 and every `eval_every`.
+fn assert_continuous_curves(db: &Path, run: &RunRecord, steps: u64) {
+    let store = open_store(db);
+    let train: Vec<u64> = store.curve(run.id, Split::Train).unwrap().iter().map(|p| p.0).collect();
+    assert_eq!(
+        train,
+        (1..=steps / 50).map(|i| i * 50).collect::<Vec<_>>(),
+        "run {}",
+        run.id
+    );
+    let val: Vec<u64> = store.curve(run.id, Split::Val).unwrap().iter().map(|p| p.0).collect();
+    assert_eq!(
+        val,
+        (0..=steps / 100).map(|i| i * 100).collect::<Vec<_>>(),
+        "run {}",
+        run.id
+    );
+}
+
+/// Polls the database until `ready` holds for the sweep's runs.
+fn wait_for(db: &Path, sweep: &str, what: &str, ready: impl Fn(&[RunRecord]) -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(120) {
+        // Until `launch` has created its tables, reads fail: not ready yet.
+        let runs = results::Store::open_read_only(db).ok().and_then(|store| {
+            store
+                .find_sweep(sweep)
+                .ok()
+                .flatten()
+                .and_then(|s| store.sweep_runs(s.id).ok())
+        });
+        if runs.is_some_and(|runs| ready(&runs)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The pids of `parent`'s child processes.
+fn children(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| {
+            let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // "pid (comm) state ppid …": the ppid follows the last ')'.
+            let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
+}
+
+fn kill(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn spawn(sandbox: &Sandbox, args: &[&str]) -> Child {
+    sandbox
+        .harness(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_six_run_sweep_on_two_workers_trains_and_records_every_run() {
+    let sandbox = Sandbox::new();
+    let spec = write_spec(&sandbox, "six", "[1, 2, 3]", 200);
+    let out = sandbox.run(&["launch", spec.to_str().unwrap(), "--workers", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("6 of 6 runs to train, 2 workers"),
+        "{}",
+        stderr(&out)
+    );
+    let runs = runs(&sandbox.db(), "six");
+    assert_eq!(runs.len(), 6);
+    for run in &runs {
+        assert_eq!(
+            (run.status, run.attempts, run.steps_done),
+            (RunStatus::Completed, 1, 200)
+        );
+        assert!(run.val_loss.unwrap() < 3.3, "val {:?} below ln(vocab)", run.val_loss);
+        assert_eq!(run.data_path, sandbox.path("names.txt").display().to_string());
+        assert_continuous_curves(&sandbox.db(), run, 200);
+    }
+    let mut keys: Vec<&str> = runs.iter().map(|r| r.run_key.as_str()).collect();
+    keys.dedup();
+    assert_eq!(keys.len(), 6, "each run has its own key");
+    // The summary table: a header and one row per run, with the varied values.
+    let table = stdout(&out);
+    assert_eq!(table.lines().count(), 7, "{table}");
+    assert!(
+        table.lines().next().unwrap().contains("n_hidden  seed  status"),
+        "{table}"
+    );
+
+    let status = sandbox.run(&["status"]);
+    assert!(status.status.success());
+    assert!(
+        stdout(&status)
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("six    sweep     6"),
+        "{}",
+        stdout(&status)
+    );
+    let status = sandbox.run(&["status", "six"]);
+    assert_eq!(stdout(&status), table, "status SWEEP shows the same table");
+}
+
+#[test]
+fn a_dry_run_lists_the_runs_and_writes_nothing() {
+    let sandbox = Sandbox::new();
+    let spec = write_spec(&sandbox, "dry", "[1, 2]", 200);
+    let out = sandbox.run(&["launch", spec.to_str().unwrap(), "--dry-run"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("#  n_hidden  seed  steps\n1         8     1    200\n"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("4 runs in grid sweep `dry` (dry run: nothing stored or started)\n"),
+        "{text}"
+    );
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn a_bad_spec_exits_2_naming_file_line_and_key_and_writes_nothing() {
+    let sandbox = Sandbox::new();
+    let spec = sandbox.path("bad.yaml");
+    std::fs::write(&spec, "name: bad\nparameters:\n  n_hidden: {values: [0, 8]}\n").unwrap();
+    let out = sandbox.run(&["launch", "bad.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).starts_with("error: bad.yaml:3:13: `n_hidden`: must be at least 1, got 0\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sandbox.db().exists());
+}
+
+#[test]
+fn launching_a_sweep_that_exists_refuses_and_points_to_resume() {
+    let sandbox = Sandbox::new();
+    let spec = write_spec(&sandbox, "again", "[1]", 50);
+    assert!(sandbox.run(&["launch", spec.to_str().unwrap()]).status.success());
+    let out = sandbox.run(&["launch", spec.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("harness resume again"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--name"));
+    let out = sandbox.run(&["launch", spec.to_str().unwrap(), "--name", "again-2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(runs(&sandbox.db(), "again-2").len(), 2);
+}
+
+#[test]
+fn a_killed_worker_is_retried_from_its_checkpoint() {
+    let sandbox = Sandbox::new();
+    let spec = write_spec(&sandbox, "kill", "[1]", 3000);
+    std::fs::write(&spec, std::fs::read_to_string(&spec).unwrap().replace("[8, 16]", "[8]")).unwrap();
+    let child = spawn(&sandbox, &["launch", spec.to_str().unwrap(), "--workers", "1"]);
+    wait_for(&sandbox.db(), "kill", "run 1 past step 400", |runs| {
+        runs[0].steps_done >= 400
+    });
+    let workers = children(child.id());
+    assert_eq!(workers.len(), 1, "one worker process");
+    kill(workers[0], "-KILL");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("failed (the worker was killed by signal 9); retrying from its last checkpoint"),
+        "{}",
+        stderr(&out)
+    );
+    let run = &runs(&sandbox.db(), "kill")[0];
+    assert_eq!((run.status, run.attempts), (RunStatus::Completed, 2));
+    assert_continuous_curves(&sandbox.db(), run, 3000);
+}
+
+#[test]
+fn a_scheduler_killed_mid_sweep_resumes_without_lost_or_repeated_runs() {
+    let sandbox = Sandbox::new();
+    let steps = 1500;
+    let spec = write_spec(&sandbox, "crash", "[1, 2]", steps);
+    let child = spawn(&sandbox, &["launch", spec.to_str().unwrap(), "--workers", "2"]);
+    wait_for(
+        &sandbox.db(),
+        "crash",
+        "a settled run and a run past step 300",
+        |runs| {
+            runs.iter().any(|r| r.status == RunStatus::Completed)
+                && runs
+                    .iter()
+                    .any(|r| r.status == RunStatus::Running && r.steps_done >= 300)
+        },
+    );
+    let mut child = child;
+    kill(child.id(), "-KILL");
+    child.wait().unwrap();
+    let before = runs(&sandbox.db(), "crash");
+    let completed: Vec<_> = before
+        .iter()
+        .filter(|r| r.status == RunStatus::Completed)
+        .map(|r| r.id)
+        .collect();
+
+    let out = sandbox.run(&["resume", "crash"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let after = runs(&sandbox.db(), "crash");
+    for run in &after {
+        assert_eq!(run.status, RunStatus::Completed, "run {}", run.id);
+        assert_continuous_curves(&sandbox.db(), run, steps);
+        if completed.contains(&run.id) {
+            assert_eq!(run.attempts, 1, "a completed run is not trained again");
+        }
+    }
+    assert!(after.iter().any(|r| r.attempts == 2), "a run resumed mid-way");
+
+    // The same runs uninterrupted end with the same losses.
+    let out = sandbox.run(&["launch", spec.to_str().unwrap(), "--name", "whole"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let whole = runs(&sandbox.db(), "whole");
+    let losses = |runs: &[RunRecord]| runs.iter().map(|r| (r.train_loss, r.val_loss)).collect::<Vec<_>>();
+    assert_eq!(losses(&after), losses(&whole));
+    let out = sandbox.run(&["resume", "crash"]);
+    assert!(out.status.success());
+    assert!(stderr(&out).contains("nothing to resume"), "{}", stderr(&out));
+}
+
+#[test]
+fn ctrl_c_interrupts_the_runs_gracefully_and_resume_finishes_them() {
+    let sandbox = Sandbox::new();
+    let spec = write_spec(&sandbox, "stop", "[1]", 3000);
+    let child = spawn(&sandbox, &["launch", spec.to_str().unwrap(), "--workers", "2"]);
+    wait_for(&sandbox.db(), "stop", "both runs past step 200", |runs| {
+        runs.iter().all(|r| r.steps_done >= 200)
+    });
+    kill(child.id(), "-INT");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("harness resume stop"), "{}", stderr(&out));
+    for run in runs(&sandbox.db(), "stop") {
+        assert_eq!(run.status, RunStatus::Interrupted);
+        assert!(run.steps_done < 3000);
+    }
+    let out = sandbox.run(&["resume", "stop"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for run in runs(&sandbox.db(), "stop") {
+        assert_eq!(run.status, RunStatus::Completed);
+        assert_continuous_curves(&sandbox.db(), &run, 3000);
+    }
+}
+
+#[test]
+fn status_and_resume_name_what_is_missing() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["status"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no database at harness.db"), "{}", stderr(&out));
+    let spec = write_spec(&sandbox, "one", "[1]", 50);
+    assert!(sandbox.run(&["launch", spec.to_str().unwrap()]).status.success());
+    let out = sandbox.run(&["resume", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no sweep named `nope`"), "{}", stderr(&out));
+}
