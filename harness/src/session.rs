@@ -2,6 +2,7 @@
 //! sweep), turn its unfinished runs into worker jobs, run the scheduler on a tokio
 //! runtime with Ctrl-C and SIGTERM wired to it, then print the sweep's table.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,6 +33,11 @@ pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
+/// CPU threads per worker: the request, else the cores shared out among the workers.
+pub fn threads_per_worker(requested: Option<usize>, workers: usize) -> usize {
+    requested.unwrap_or(cores() / workers).max(1)
+}
+
 /// Holds the sweep's lock file until dropped (or the process dies, even by SIGKILL).
 fn lock(dir: &Path, sweep: &SweepRecord) -> anyhow::Result<File> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -47,14 +53,28 @@ fn lock(dir: &Path, sweep: &SweepRecord) -> anyhow::Result<File> {
     Ok(file)
 }
 
-/// One line per run naming what sets it apart: its variant and the values that vary.
+/// One line per run naming what sets it apart: its variant and the values that vary
+/// among the runs of that variant.
 pub fn labels(runs: &[RunRecord]) -> anyhow::Result<Vec<String>> {
     let configs = configs(runs)?;
-    let keys = table::varied_keys(&configs);
+    let mut varied: HashMap<Option<&str>, Vec<String>> = HashMap::new();
+    for run in runs {
+        let variant = run.variant.as_deref();
+        varied.entry(variant).or_insert_with(|| {
+            let group: Vec<Map<String, Value>> = runs
+                .iter()
+                .zip(&configs)
+                .filter(|(r, _)| r.variant.as_deref() == variant)
+                .map(|(_, c)| c.clone())
+                .collect();
+            table::varied_keys(&group)
+        });
+    }
     Ok(runs
         .iter()
         .zip(&configs)
         .map(|(run, config)| {
+            let keys = &varied[&run.variant.as_deref()];
             let values = keys.iter().map(|k| format!("{k}={}", table::cell(config.get(k))));
             run.variant.iter().cloned().chain(values).collect::<Vec<_>>().join(" ")
         })
@@ -75,6 +95,7 @@ pub struct Session<'a> {
     pub sweep: &'a SweepRecord,
     pub settings: SweepSettings,
     pub workers: usize,
+    pub threads: usize,
 }
 
 impl Session<'_> {
@@ -82,7 +103,7 @@ impl Session<'_> {
     pub fn run(&self, store: &mut Store, todo: &[RunRecord], all: &[RunRecord]) -> anyhow::Result<Tally> {
         let dir = checkpoint_dir(self.db, self.sweep);
         let _lock = lock(&dir, self.sweep)?;
-        let threads = (cores() / self.workers).max(1);
+        let threads = self.threads;
         let labels = labels(all)?;
         let queue = todo
             .iter()

@@ -23,6 +23,9 @@ pub struct LaunchArgs {
     /// Worker processes at once [default: the file's `workers`, else one per core]
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
     pub workers: Option<usize>,
+    /// CPU threads per worker [default: the file's `threads`, else cores / workers]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    pub threads: Option<usize>,
     /// Data file for every run [default: the file's `data`, else $HARNESS_DATA, else the names dataset]
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
@@ -60,7 +63,7 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
     let data = data_source::load(data_path.as_deref())?;
     let workers = args.workers.or(spec.settings.workers).unwrap_or_else(session::cores);
     spec.settings.workers = Some(workers);
-    let threads = (session::cores() / workers).max(1);
+    let threads = session::threads_per_worker(args.threads.or(spec.settings.threads), workers);
 
     let mut store = Store::open(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
     if store.find_sweep(&spec.name)?.is_some() {
@@ -93,6 +96,7 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         sweep: &sweep,
         settings: spec.settings,
         workers,
+        threads,
     };
     let tally = session.run(&mut store, &all, &all)?;
     session::report(&store, &sweep, &session.settings.metric, &tally)

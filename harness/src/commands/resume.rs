@@ -22,6 +22,9 @@ pub struct ResumeArgs {
     /// Worker processes at once [default: as the sweep was launched]
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
     pub workers: Option<usize>,
+    /// CPU threads per worker [default: as launched, else cores / workers]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    pub threads: Option<usize>,
     /// Also rerun runs that failed for good (from their last checkpoint)
     #[arg(long)]
     pub retry_failed: bool,
@@ -72,11 +75,13 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let workers = args.workers.or(settings.workers).unwrap_or_else(session::cores);
+    let threads = session::threads_per_worker(args.threads.or(settings.threads), workers);
     let session = Session {
         db: &args.db,
         sweep: &sweep,
         settings,
         workers,
+        threads,
     };
     let tally = session.run(&mut store, &todo, &all)?;
     session::report(&store, &sweep, &session.settings.metric, &tally)

@@ -3,7 +3,7 @@
 //! draws `run_cap` configurations from a seeded Rng, variants taken in turn. Every run's
 //! configuration is checked with `TrainConfig::try_from`, errors pointing at the key.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use model::rng::Rng;
 use model::{TrainConfig, TrainOptions};
@@ -12,8 +12,8 @@ use serde_saphyr::{Location, Spanned};
 
 use super::domain::Domain;
 use super::error::Source;
-use super::raw::{OrderedMap, RawParameter, Scalar};
-use super::{Method, PlannedRun, SpecError};
+use super::raw::{OrderedMap, RawParameter, Scalar, VariantValue};
+use super::{METRICS, Method, PlannedRun, Reference, SpecError};
 
 /// More runs than this in one sweep is almost certainly a mistake in the file.
 const MAX_RUNS: u64 = 100_000;
@@ -36,12 +36,13 @@ struct Variant {
     label: String,
     at: Location,
     settings: Vec<(String, Location, Scalar)>,
+    reference: Option<Reference>,
 }
 
 pub fn runs(
     sweep: &Sweep,
     parameters: Option<Spanned<OrderedMap<Spanned<RawParameter>>>>,
-    variants: Option<Vec<Spanned<OrderedMap<Spanned<Scalar>>>>>,
+    variants: Option<Vec<Spanned<OrderedMap<Spanned<VariantValue>>>>>,
     source: &Source,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<PlannedRun>, SpecError> {
@@ -135,36 +136,73 @@ fn axes(
 
 fn variant(
     index: usize,
-    raw: Spanned<OrderedMap<Spanned<Scalar>>>,
+    raw: Spanned<OrderedMap<Spanned<VariantValue>>>,
     keys: &[String],
     axes: &[Axis],
     source: &Source,
 ) -> Result<Variant, SpecError> {
     let mut label = None;
+    let mut reference = None;
     let mut settings = Vec::new();
-    for (key, value) in raw.value.0 {
+    for (key, entry) in raw.value.0 {
+        let at = entry.referenced;
+        let value = match (key.as_str(), entry.value) {
+            ("reference", VariantValue::Table(table)) => {
+                reference = Some(self::reference(table, at, source)?);
+                continue;
+            }
+            ("reference", VariantValue::Scalar(_)) => {
+                return Err(source.error(
+                    Some(at),
+                    "reference",
+                    "give losses by name: `{train_loss: 2.06, val_loss: 2.10}`",
+                ));
+            }
+            (_, VariantValue::Table(_)) => {
+                return Err(source.error(Some(at), &key, "expected one value, not a mapping"));
+            }
+            (_, VariantValue::Scalar(value)) => value,
+        };
         if key == "label" {
-            label = Some(value.value.to_string());
+            label = Some(value.to_string());
             continue;
         }
-        check_key(&key, value.referenced, keys, source)?;
-        if let Some(problem) = type_error(&key, &value.value) {
-            return Err(source.error(Some(value.referenced), &key, problem));
+        check_key(&key, at, keys, source)?;
+        if let Some(problem) = type_error(&key, &value) {
+            return Err(source.error(Some(at), &key, problem));
         }
         if axes.iter().any(|a| a.key == key) {
             return Err(source.error(
-                Some(value.referenced),
+                Some(at),
                 &key,
                 "is set both in this variant and in `parameters`; set it in one place",
             ));
         }
-        settings.push((key, value.referenced, value.value));
+        settings.push((key, at, value));
     }
     Ok(Variant {
         label: label.unwrap_or_else(|| format!("variant-{}", index + 1)),
         at: raw.referenced,
         settings,
+        reference,
     })
+}
+
+fn reference(table: BTreeMap<String, f64>, at: Location, source: &Source) -> Result<Reference, SpecError> {
+    let mut reference = Reference::default();
+    for (name, value) in table {
+        let slot = match name.as_str() {
+            "train_loss" => &mut reference.train_loss,
+            "val_loss" => &mut reference.val_loss,
+            "test_loss" => &mut reference.test_loss,
+            _ => {
+                let message = format!("unknown loss `{name}`; use {}", METRICS.join(", "));
+                return Err(source.error(Some(at), "reference", message));
+            }
+        };
+        *slot = Some(value);
+    }
+    Ok(reference)
 }
 
 fn grid(
@@ -272,6 +310,7 @@ fn planned(
     })?;
     Ok(PlannedRun {
         variant: variant.map(|v| v.label.clone()),
+        reference: variant.and_then(|v| v.reference.clone()),
         config,
         assigned,
     })

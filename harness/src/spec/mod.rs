@@ -11,6 +11,7 @@ mod raw;
 mod tests;
 mod validate;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -38,6 +39,21 @@ pub enum Method {
     Random,
 }
 
+/// The final losses a sweep file may name as a metric or a reference.
+pub const METRICS: [&str; 3] = ["train_loss", "val_loss", "test_loss"];
+
+/// Published numbers a variant is compared against (a paper's, a lecture's).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_loss: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+}
+
 /// What "best" means for this sweep: a final loss (`train_loss`, `val_loss`, `test_loss`)
 /// to `minimize` or `maximize`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +79,9 @@ impl Default for Metric {
 pub struct SweepSettings {
     /// Worker processes at once; `None`: one per core.
     pub workers: Option<usize>,
+    /// CPU threads per worker; `None`: cores / workers.
+    #[serde(default)]
+    pub threads: Option<usize>,
     /// Restarts of a run whose worker failed, from its last checkpoint.
     pub max_retries: u32,
     /// Wall-clock limit of one attempt of a run.
@@ -70,16 +89,21 @@ pub struct SweepSettings {
     pub checkpoint_every: u64,
     #[serde(default)]
     pub metric: Metric,
+    /// Reference numbers by variant label.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub references: BTreeMap<String, Reference>,
 }
 
 impl Default for SweepSettings {
     fn default() -> Self {
         Self {
             workers: None,
+            threads: None,
             max_retries: 1,
             timeout: None,
             checkpoint_every: 5_000,
             metric: Metric::default(),
+            references: BTreeMap::new(),
         }
     }
 }
@@ -89,6 +113,8 @@ impl Default for SweepSettings {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PlannedRun {
     pub variant: Option<String>,
+    /// The variant's reference numbers, if it gives any.
+    pub reference: Option<Reference>,
     pub config: TrainConfig,
     pub assigned: Vec<(String, serde_json::Value)>,
 }

@@ -2,6 +2,7 @@
 //! `variants`), with the source location of every value kept for error messages. Nothing
 //! is checked here beyond YAML types; `spec::validate` turns this into a `SweepSpec`.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -21,12 +22,13 @@ pub struct RawSpec {
     pub data: Option<Spanned<String>>,
     pub backend: Option<Spanned<String>>,
     pub workers: Option<Spanned<u64>>,
+    pub threads: Option<Spanned<u64>>,
     pub max_retries: Option<u32>,
     /// Seconds, or a number with a unit: `90s`, `30m`, `2h`.
     pub timeout: Option<Spanned<Scalar>>,
     pub checkpoint_every: Option<Spanned<u64>>,
     pub parameters: Option<Spanned<OrderedMap<Spanned<RawParameter>>>>,
-    pub variants: Option<Vec<Spanned<OrderedMap<Spanned<Scalar>>>>>,
+    pub variants: Option<Vec<Spanned<OrderedMap<Spanned<VariantValue>>>>>,
     // W&B keys this harness does not use yet: accepted, and named in a warning.
     pub program: Option<Spanned<IgnoredAny>>,
     pub command: Option<Spanned<IgnoredAny>>,
@@ -53,6 +55,14 @@ pub struct RawParameter {
     pub max: Option<Spanned<f64>>,
     pub q: Option<Spanned<f64>>,
     pub probabilities: Option<Spanned<Vec<f64>>>,
+}
+
+/// A value in a variant: a training option's value, or a mapping (for `reference`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum VariantValue {
+    Scalar(Scalar),
+    Table(BTreeMap<String, f64>),
 }
 
 /// A YAML scalar, kept as typed as YAML wrote it (`8` is an integer, `8.0` a float).

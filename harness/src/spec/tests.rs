@@ -36,11 +36,20 @@ fn each_variant_is_crossed_with_the_grid_and_unset_keys_take_the_train_defaults(
 parameters:
   seed: {values: [1, 2, 3]}
 variants:
-  - {label: original, model: mlp, block_size: 3, n_embd: 10, n_hidden: 200}
+  - {label: original, model: mlp, block_size: 3, n_embd: 10, n_hidden: 200, reference: {train_loss: 2.058, val_loss: 2.105}}
   - {label: scaled, model: wavenet, n_embd: 24, n_hidden: 128}
 ",
     );
     assert_eq!(spec.runs.len(), 6);
+    let reference = super::Reference {
+        train_loss: Some(2.058),
+        val_loss: Some(2.105),
+        test_loss: None,
+    };
+    assert_eq!(spec.runs[0].reference, Some(reference.clone()));
+    assert_eq!(spec.runs[5].reference, None);
+    assert_eq!(spec.settings.references.len(), 1);
+    assert_eq!(spec.settings.references["original"], reference);
     let first = &spec.runs[0];
     assert_eq!(first.variant.as_deref(), Some("original"));
     assert_eq!(
@@ -126,7 +135,8 @@ fn sweep_settings_have_defaults_and_take_units() {
     assert_eq!(spec.runs.len(), 1);
     assert_eq!(spec.settings, super::SweepSettings::default());
     assert_eq!(spec.settings.metric.name, "val_loss");
-    let (spec, _) = parsed("name: s\ntimeout: 2h\nmax_retries: 0\ncheckpoint_every: 100\nworkers: 3\n");
+    let (spec, _) = parsed("name: s\ntimeout: 2h\nmax_retries: 0\ncheckpoint_every: 100\nworkers: 3\nthreads: 2\n");
+    assert_eq!(spec.settings.threads, Some(2));
     assert_eq!(spec.settings.timeout, Some(std::time::Duration::from_secs(7200)));
     assert_eq!(
         (
@@ -227,7 +237,8 @@ fn each_bad_spec_gets_one_error_naming_its_line_and_key() {
         ),
         ("name: x\ndata: no-such-file.txt\n", Some("data"), 2, "no data file"),
         ("name: x\nbackend: cuda9\n", Some("backend"), 2, "cuda9"),
-        ("name: x\nworkers: 0\n", Some("workers"), 2, "at least 1"),
+        ("name: x\nworkers: 0\n", Some("workers"), 2, "between 1 and 1024"),
+        ("name: x\nthreads: 5000\n", Some("threads"), 2, "between 1 and 1024"),
         ("name: x\ntimeout: soon\n", Some("timeout"), 2, "seconds"),
         (
             "name: x\nmetric: {name: accuracy}\n",

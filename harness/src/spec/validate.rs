@@ -11,9 +11,7 @@ use serde_saphyr::{Location, Spanned};
 use super::error::Source;
 use super::expand;
 use super::raw::{RawSpec, Scalar};
-use super::{Method, Metric, SpecError, SweepSettings, SweepSpec};
-
-const METRICS: [&str; 3] = ["train_loss", "val_loss", "test_loss"];
+use super::{METRICS, Method, Metric, SpecError, SweepSettings, SweepSpec};
 
 pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec, Vec<String>), SpecError> {
     let mut warnings = ignored_wandb_keys(&raw, source);
@@ -42,12 +40,9 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         }
         None => None,
     };
-    let settings = SweepSettings {
-        workers: match raw.workers {
-            Some(w) if w.value == 0 => return Err(source.error(Some(w.referenced), "workers", "must be at least 1")),
-            Some(w) => Some(usize::try_from(w.value).unwrap_or(usize::MAX)),
-            None => None,
-        },
+    let mut settings = SweepSettings {
+        workers: at_least_one(raw.workers, "workers", source)?,
+        threads: at_least_one(raw.threads, "threads", source)?,
         max_retries: raw.max_retries.unwrap_or(SweepSettings::default().max_retries),
         timeout: raw.timeout.map(|t| timeout(&t, source)).transpose()?,
         checkpoint_every: match raw.checkpoint_every {
@@ -58,6 +53,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
             None => SweepSettings::default().checkpoint_every,
         },
         metric: metric(raw.metric, source)?,
+        references: Default::default(),
     };
     let sweep = expand::Sweep {
         method,
@@ -65,6 +61,10 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         sampler_seed: raw.sampler_seed.unwrap_or(0),
     };
     let runs = expand::runs(&sweep, raw.parameters, raw.variants, source, &mut warnings)?;
+    settings.references = runs
+        .iter()
+        .filter_map(|run| Some((run.variant.clone()?, run.reference.clone()?)))
+        .collect();
     let spec = SweepSpec {
         name,
         description: raw.description,
@@ -190,4 +190,14 @@ fn timeout(raw: &Spanned<Scalar>, source: &Source) -> Result<Duration, SpecError
         _ => return Err(bad(raw.referenced)),
     };
     Ok(Duration::from_secs_f64(seconds))
+}
+
+fn at_least_one(raw: Option<Spanned<u64>>, key: &str, source: &Source) -> Result<Option<usize>, SpecError> {
+    match raw {
+        Some(n) if n.value == 0 || n.value > 1024 => {
+            Err(source.error(Some(n.referenced), key, "must be between 1 and 1024"))
+        }
+        Some(n) => Ok(Some(n.value as usize)),
+        None => Ok(None),
+    }
 }
