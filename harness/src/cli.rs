@@ -2,8 +2,13 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::compare::CompareArgs;
 use crate::commands::launch::LaunchArgs;
+use crate::commands::query::QueryArgs;
+use crate::commands::report::ReportArgs;
 use crate::commands::resume::ResumeArgs;
+use crate::commands::runs::RunsArgs;
+use crate::commands::sample::SampleArgs;
 use crate::commands::status::StatusArgs;
 use crate::commands::train::TrainArgs;
 use crate::commands::worker::WorkerArgs;
@@ -26,6 +31,16 @@ pub enum Command {
     Resume(ResumeArgs),
     /// List the sweeps with their runs counted by status, or one sweep's runs.
     Status(StatusArgs),
+    /// List runs with what sets them apart and their final losses; replicates folded into mean ± std.
+    Runs(RunsArgs),
+    /// Run one read-only SQL statement over the database (views: runs_wide, curves).
+    Query(QueryArgs),
+    /// Draw a sweep's loss curves as PNGs, with a report.md that ranks its configurations.
+    Report(ReportArgs),
+    /// Generate items from a run's checkpoint, marking those found in its training data.
+    Sample(SampleArgs),
+    /// Show runs' parameters and results side by side and draw their validation curves.
+    Compare(CompareArgs),
     /// Train the run described by a JSON job on stdin, streaming JSON events (used by sweeps).
     #[command(hide = true)]
     Worker(WorkerArgs),

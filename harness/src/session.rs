@@ -20,6 +20,7 @@ use crate::spec::{Metric, SweepSettings};
 use crate::sweep_progress::SweepProgress;
 use crate::table;
 use crate::worker::Job;
+use results::summary::varied_keys;
 
 /// Where a sweep's checkpoints (and its lock) live: next to the database.
 pub fn checkpoint_dir(db: &Path, sweep: &SweepRecord) -> PathBuf {
@@ -67,7 +68,7 @@ pub fn labels(runs: &[RunRecord]) -> anyhow::Result<Vec<String>> {
                 .filter(|(r, _)| r.variant.as_deref() == variant)
                 .map(|(_, c)| c.clone())
                 .collect();
-            table::varied_keys(&group)
+            varied_keys(&group)
         });
     }
     Ok(runs
@@ -189,7 +190,7 @@ fn forward_signals() -> anyhow::Result<mpsc::UnboundedReceiver<()>> {
 /// The sweep's runs as a table on stdout: id, what sets each apart, status, progress, losses.
 pub fn print_runs(runs: &[RunRecord]) -> anyhow::Result<()> {
     let configs = configs(runs)?;
-    let keys = table::varied_keys(&configs);
+    let keys = varied_keys(&configs);
     let has_variants = runs.iter().any(|r| r.variant.is_some());
     let mut headers = vec!["run"];
     if has_variants {
@@ -232,6 +233,23 @@ fn first_line(text: Option<&str>) -> String {
     }
 }
 
+/// The run with id `id`, or an error that says there is none.
+pub fn run(store: &Store, id: i64) -> anyhow::Result<RunRecord> {
+    store.run(results::RunId(id)).map_err(|err| match err {
+        results::StoreError::NoSuchRun(_) => usage(anyhow!("no run with id {id}; `harness runs` lists them")),
+        other => anyhow!(other),
+    })
+}
+
+/// The settings the sweep was launched with (a `train` run has none: the defaults).
+pub fn settings(sweep: &SweepRecord) -> anyhow::Result<SweepSettings> {
+    match &sweep.settings_json {
+        Some(json) => serde_json::from_str(json)
+            .with_context(|| format!("sweep `{}` has settings this harness cannot read", sweep.name)),
+        None => Ok(SweepSettings::default()),
+    }
+}
+
 /// Opens the database at `db` with `open`, or says clearly that there is none.
 pub fn open_existing(db: &Path, open: fn(&Path) -> Result<Store, results::StoreError>) -> anyhow::Result<Store> {
     if !db.is_file() {
@@ -240,7 +258,15 @@ pub fn open_existing(db: &Path, open: fn(&Path) -> Result<Store, results::StoreE
             db.display()
         )));
     }
-    open(db).with_context(|| format!("cannot open the database {}", db.display()))
+    match open(db) {
+        // A file from an older harness: bring its schema up to date, then open it as asked.
+        Err(results::StoreError::OlderSchema { .. }) => {
+            Store::open(db).with_context(|| format!("cannot upgrade the database {}", db.display()))?;
+            open(db)
+        }
+        other => other,
+    }
+    .with_context(|| format!("cannot open the database {}", db.display()))
 }
 
 pub fn find_sweep(store: &Store, name: &str, db: &Path) -> anyhow::Result<SweepRecord> {
@@ -255,13 +281,15 @@ pub fn find_sweep(store: &Store, name: &str, db: &Path) -> anyhow::Result<SweepR
 /// After a session: the sweep's table on stdout, a one-line tally on stderr; exit 1 when
 /// a run failed or was interrupted.
 pub fn report(store: &Store, sweep: &SweepRecord, metric: &Metric, tally: &Tally) -> anyhow::Result<ExitCode> {
-    print_runs(&store.sweep_runs(sweep.id)?)?;
+    let runs = store.sweep_runs(sweep.id)?;
+    print_runs(&runs)?;
     eprintln!(
         "sweep {}: {} completed, {} diverged, {} failed, {} interrupted ({} retries)",
         sweep.name, tally.completed, tally.diverged, tally.failed, tally.interrupted, tally.retried
     );
-    if let Some(best) = best_run(store, sweep, metric)? {
-        eprintln!("best by {}: {best}", metric.name);
+    if let Some((run, value)) = best_run(&runs, metric) {
+        let label = &labels(&runs)?[runs.iter().position(|r| r.id == run.id).unwrap_or(0)];
+        eprintln!("best by {}: run {} ({label}): {value:.4}", metric.name, run.id);
     }
     if tally.interrupted > 0 {
         eprintln!("continue it with `harness resume {}`", sweep.name);
@@ -273,22 +301,17 @@ pub fn report(store: &Store, sweep: &SweepRecord, metric: &Metric, tally: &Tally
     })
 }
 
-/// The settled run with the best final `metric`, described for the user.
-fn best_run(store: &Store, sweep: &SweepRecord, metric: &Metric) -> anyhow::Result<Option<String>> {
-    let runs = store.sweep_runs(sweep.id)?;
-    let labels = labels(&runs)?;
+/// The settled run with the best final `metric`, and that value.
+pub fn best_run<'a>(runs: &'a [RunRecord], metric: &Metric) -> Option<(&'a RunRecord, f64)> {
     let value = |run: &RunRecord| match metric.name.as_str() {
         "train_loss" => run.train_loss,
         "test_loss" => run.test_loss,
         _ => run.val_loss,
     };
     let sign = if metric.goal == "maximize" { -1.0 } else { 1.0 };
-    Ok(runs
-        .iter()
-        .zip(&labels)
-        .filter_map(|(run, label)| value(run).map(|v| (v, run, label)))
-        .min_by(|a, b| (sign * a.0).total_cmp(&(sign * b.0)))
-        .map(|(v, run, label)| format!("run {} ({label}): {v:.4}", run.id)))
+    runs.iter()
+        .filter_map(|run| value(run).map(|v| (run, v)))
+        .min_by(|a, b| (sign * a.1).total_cmp(&(sign * b.1)))
 }
 
 pub fn plural(n: usize) -> &'static str {

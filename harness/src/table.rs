@@ -1,8 +1,6 @@
-//! Plain aligned tables on stdout (numbers right-aligned), and the "varied values" of a
-//! set of runs: the configuration keys whose values differ, which is what names a run
-//! within its sweep.
+//! Plain aligned tables on stdout (numbers right-aligned), and JSON values as cells.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Prints `rows` under `headers`, each column as wide as its widest cell.
 pub fn print(headers: &[&str], rows: &[Vec<String>]) {
@@ -41,20 +39,6 @@ pub fn print(headers: &[&str], rows: &[Vec<String>]) {
     }
 }
 
-/// The keys, in first-seen order, whose values differ between `configs` (each a run's
-/// configuration as a JSON object).
-pub fn varied_keys(configs: &[Map<String, Value>]) -> Vec<String> {
-    let mut keys: Vec<String> = Vec::new();
-    for config in configs {
-        for key in config.keys() {
-            if !keys.contains(key) && configs.iter().any(|other| other.get(key) != config.get(key)) {
-                keys.push(key.clone());
-            }
-        }
-    }
-    keys
-}
-
 /// A JSON value as a table cell: strings without quotes.
 pub fn cell(value: Option<&Value>) -> String {
     match value {
@@ -69,21 +53,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn object(value: Value) -> Map<String, Value> {
-        value.as_object().unwrap().clone()
-    }
-
     #[test]
-    fn only_keys_that_differ_between_runs_are_varied() {
-        let configs = [
-            object(json!({"lr": 0.1, "n_hidden": 68, "seed": 1})),
-            object(json!({"lr": 0.1, "n_hidden": 128, "seed": 1})),
-            object(json!({"lr": 0.1, "n_hidden": 128, "seed": 2})),
-        ];
-        assert_eq!(varied_keys(&configs), ["n_hidden", "seed"]);
-        assert!(varied_keys(&configs[..1]).is_empty());
-        assert_eq!(cell(configs[0].get("n_hidden")), "68");
+    fn a_json_value_is_a_cell_without_quotes() {
+        assert_eq!(cell(Some(&json!(68))), "68");
         assert_eq!(cell(Some(&json!("mlp"))), "mlp");
+        assert_eq!(cell(Some(&Value::Null)), "-");
         assert_eq!(cell(None), "-");
     }
 }

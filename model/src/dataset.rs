@@ -109,20 +109,27 @@ impl Dataset {
     /// Shuffles the items with `seed` and cuts them 80/10/10 as the lecture does
     /// (`n1 = int(0.8 n)`, `n2 = int(0.9 n)`), then builds each split's examples.
     pub fn split(&self, seed: u64, block_size: usize) -> Splits {
+        let [train, val, test] = self.split_items(seed);
+        let examples = |part: &[&str]| Examples::build(part, &self.vocab, block_size);
+        Splits {
+            train: examples(&train),
+            val: examples(&val),
+            test: examples(&test),
+        }
+    }
+
+    /// The items of the train, val and test parts: shuffled with `seed`, cut 80/10/10.
+    pub fn split_items(&self, seed: u64) -> [Vec<&str>; 3] {
         let mut items: Vec<&str> = self.items.iter().map(String::as_str).collect();
         Rng::seed_from(seed).shuffle(&mut items);
         let n1 = items.len() * 8 / 10;
         let n2 = items.len() * 9 / 10;
-        let examples = |part: &[&str]| Examples::build(part, &self.vocab, block_size);
-        Splits {
-            train: examples(&items[..n1]),
-            val: examples(&items[n1..n2]),
-            test: examples(&items[n2..]),
-        }
+        let test = items.split_off(n2);
+        let val = items.split_off(n1);
+        [items, val, test]
     }
 }
 
-#[derive(Clone, Debug)]
 pub struct Splits {
     pub train: Examples,
     pub val: Examples,

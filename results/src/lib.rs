@@ -1,12 +1,16 @@
 //! The results store: sweeps, their runs, loss curves and samples in one SQLite file.
-//! `store` holds every SQL statement; `records` the plain values that go in and come out.
+//! `store` holds every SQL statement; `records` the plain values that go in and come out;
+//! `summary` the numbers that tables and plots are made of; `plot` draws them as PNGs.
 //! One process writes (WAL, `BEGIN IMMEDIATE`); readers open the file read-only.
 
+pub mod plot;
 pub mod records;
 pub mod store;
+pub mod summary;
 
 pub use records::{
     CreatedSweep, CurvePoint, NewRun, NewSweep, RunId, RunRecord, RunResult, RunStatus, Split, SweepId, SweepKind,
     SweepRecord, SweepSummary,
 };
-pub use store::{SCHEMA_VERSION, Store, StoreError};
+pub use rusqlite::ToSql;
+pub use store::{Cell, SCHEMA_VERSION, Store, StoreError, Table};

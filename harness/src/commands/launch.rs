@@ -15,6 +15,7 @@ use crate::record;
 use crate::session::{self, Session};
 use crate::spec::{self, Method, SweepSpec};
 use crate::table;
+use results::summary::varied_keys;
 
 #[derive(Debug, Args)]
 pub struct LaunchArgs {
@@ -112,7 +113,7 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
             _ => Err(anyhow!("a configuration is not a JSON object")),
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let keys = table::varied_keys(&configs);
+    let keys = varied_keys(&configs);
     let has_variants = spec.runs.iter().any(|r| r.variant.is_some());
     let mut headers = vec!["#"];
     if has_variants {

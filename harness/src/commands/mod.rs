@@ -1,7 +1,12 @@
 //! One module per subcommand, each with its `Args` and `execute`.
 
+pub mod compare;
 pub mod launch;
+pub mod query;
+pub mod report;
 pub mod resume;
+pub mod runs;
+pub mod sample;
 pub mod status;
 pub mod train;
 pub mod worker;
@@ -16,6 +21,11 @@ pub fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Launch(args) => launch::execute(args),
         Command::Resume(args) => resume::execute(args),
         Command::Status(args) => status::execute(args),
+        Command::Runs(args) => runs::execute(args),
+        Command::Query(args) => query::execute(args),
+        Command::Report(args) => report::execute(args),
+        Command::Sample(args) => sample::execute(args),
+        Command::Compare(args) => compare::execute(args),
         Command::Worker(args) => worker::execute(args),
     }
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use clap::Args;
 use clap::builder::TypedValueParser;
 use results::{RunStatus, Store};
@@ -13,7 +13,6 @@ use results::{RunStatus, Store};
 use crate::data_source;
 use crate::error::usage;
 use crate::session::{self, Session};
-use crate::spec::SweepSettings;
 
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
@@ -36,10 +35,7 @@ pub struct ResumeArgs {
 pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
     let mut store = session::open_existing(&args.db, Store::open)?;
     let sweep = session::find_sweep(&store, &args.sweep, &args.db)?;
-    let settings: SweepSettings = match &sweep.settings_json {
-        Some(json) => serde_json::from_str(json).context("the sweep's stored settings are unreadable")?,
-        None => SweepSettings::default(),
-    };
+    let settings = session::settings(&sweep)?;
     let all = store.sweep_runs(sweep.id)?;
     let todo: Vec<_> = all
         .iter()

@@ -18,6 +18,7 @@ use crate::interrupt::{self, StopFlag};
 use crate::progress::TrainProgress;
 use crate::record::{self, run_result};
 use crate::recorder::Recorder;
+use crate::session;
 
 /// The default backend: the faster of the two on one thread (see README, Measured).
 pub const DEFAULT_BACKEND: Backend = Backend::Flex;
@@ -131,6 +132,13 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
         other => anyhow!(other),
     })?;
     let run = created.runs[0];
+    // The run's checkpoint, written when it ends (or stops): what `sample` and `resume` read.
+    let sweep_record = store
+        .find_sweep(&created.name)?
+        .ok_or_else(|| anyhow!("sweep `{}` vanished from {}", created.name, args.db.display()))?;
+    let checkpoints = session::checkpoint_dir(&args.db, &sweep_record);
+    std::fs::create_dir_all(&checkpoints).with_context(|| format!("cannot create {}", checkpoints.display()))?;
+    let trainer = trainer.checkpoint_to(checkpoints.join(format!("run-{run}.ckpt")), config.steps);
     store.mark_running(run)?;
     eprintln!(
         "run {run} (sweep {}): {} on {} items, {} parameters, {} steps on {}",

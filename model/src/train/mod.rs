@@ -128,6 +128,22 @@ impl Trainer {
         self.model.trainable_params()
     }
 
+    /// `count` items from the model as it is now (in eval mode), drawn from
+    /// softmax(logits / `temperature`) with a generator of their own seeded by `seed`.
+    pub fn sample(&self, count: usize, temperature: f64, seed: u64) -> Vec<String> {
+        let model = self.model.valid();
+        let mut rng = Rng::seed_from(seed);
+        sample(
+            &model,
+            &self.vocab,
+            self.config.block_size,
+            count,
+            temperature,
+            &mut rng,
+            &self.eval_device,
+        )
+    }
+
     /// Trains to `config.steps`, reporting to `observer`. Fails only if a checkpoint
     /// cannot be written.
     pub fn run(mut self, observer: &mut impl Observer) -> Result<Outcome, CheckpointError> {

@@ -227,3 +227,29 @@ xyy
     let err = Trainer::resume(&file.0, &names(), Backend::Flex).err().unwrap();
     assert!(err.to_string().contains("not a checkpoint"), "{err}");
 }
+
+#[test]
+fn samples_from_a_checkpoint_are_seeded_and_cooler_ones_repeat_more() {
+    let dir = std::env::temp_dir().join(format!("harness-sample-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.ckpt");
+    let data = names();
+    let config = small(ModelKind::Wavenet, |_| {});
+    let outcome = Trainer::new(config, &data, Backend::Flex)
+        .checkpoint_to(path.clone(), 400)
+        .run(&mut Record::default())
+        .unwrap();
+    let trainer = Trainer::resume(&path, &data, Backend::Flex).unwrap();
+    let a = trainer.sample(50, 1.0, 7);
+    assert_eq!(a, trainer.sample(50, 1.0, 7));
+    assert_ne!(a, trainer.sample(50, 1.0, 8));
+    let distinct = |items: &[String]| items.iter().collect::<std::collections::HashSet<_>>().len();
+    assert!(
+        distinct(&trainer.sample(50, 0.1, 7)) < distinct(&a),
+        "low temperature: fewer distinct items"
+    );
+    assert_eq!(outcome.samples.len(), FINAL_SAMPLES);
+    let [train, val, test] = data.split_items(42);
+    assert_eq!((train.len(), val.len(), test.len()), (240, 30, 30));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -3,17 +3,20 @@
 //! through `BEGIN IMMEDIATE` transactions on a WAL database so readers never block the
 //! writer, and the writer never waits on a half-done transaction of its own.
 
+mod query;
 mod read;
 mod schema;
 #[cfg(test)]
 mod tests;
 mod write;
 
+pub use query::{Cell, Table};
 pub use schema::SCHEMA_VERSION;
 
 use std::path::Path;
 use std::time::Duration;
 
+use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::records::RunId;
@@ -28,8 +31,14 @@ pub enum StoreError {
         "the database has schema version {found}, newer than this harness understands ({SCHEMA_VERSION}); upgrade the harness"
     )]
     NewerSchema { found: i64 },
+    #[error(
+        "the database has schema version {found}, older than this harness's ({SCHEMA_VERSION}); opening it for writing brings it up to date"
+    )]
+    OlderSchema { found: i64 },
     #[error("no run with id {0}")]
     NoSuchRun(RunId),
+    #[error("the database is opened read-only here: only statements that read (SELECT, WITH …) run")]
+    WriteRefused,
 }
 
 pub struct Store {
@@ -49,14 +58,20 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens an existing database for reading only.
+    /// Opens an existing database, at the current schema version, for reading only.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "query_only", true)?;
+        // No ATTACH: a reader sees this database and nothing else.
+        conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0)?;
         let found = schema::version(&conn)?;
         if found > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema { found });
+        }
+        if found < SCHEMA_VERSION {
+            return Err(StoreError::OlderSchema { found });
         }
         Ok(Self { conn })
     }

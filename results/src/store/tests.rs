@@ -172,6 +172,24 @@ fn a_database_from_a_newer_harness_is_refused() {
 }
 
 #[test]
+fn a_database_from_an_older_harness_is_read_after_an_upgrade() {
+    let dir = Scratch::new();
+    let path = dir.db();
+    drop(Store::open(&path).unwrap());
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("DROP VIEW runs_wide; DROP VIEW curves; PRAGMA user_version = 3;")
+        .unwrap();
+    assert!(matches!(
+        Store::open_read_only(&path),
+        Err(StoreError::OlderSchema { found: 3 })
+    ));
+    drop(Store::open(&path).unwrap());
+    let reader = Store::open_read_only(&path).unwrap();
+    assert!(reader.query("SELECT * FROM runs_wide", &[]).unwrap().rows.is_empty());
+}
+
+#[test]
 fn unknown_runs_are_reported() {
     let dir = Scratch::new();
     let mut store = Store::open(&dir.db()).unwrap();
@@ -314,4 +332,68 @@ fn a_failed_attempt_goes_back_to_pending_or_stays_failed_with_its_error() {
         store.mark_failed(RunId(99), "x", false),
         Err(StoreError::NoSuchRun(RunId(99)))
     ));
+}
+
+#[test]
+fn a_read_only_query_reads_the_views_and_refuses_writes_and_attach() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    let mut run = new_run("a");
+    run.config_json = r#"{"model":"mlp","lr":0.1,"seed":3}"#.into();
+    run.variant = Some("original".into());
+    let id = store.create_sweep(&sweep("s"), &[run]).unwrap().runs[0];
+    store
+        .append_curve(
+            id,
+            &[CurvePoint {
+                split: Split::Val,
+                step: 0,
+                loss: 3.3,
+            }],
+        )
+        .unwrap();
+    drop(store);
+    let reader = Store::open_read_only(&dir.db()).unwrap();
+    let table = reader
+        .query(
+            "SELECT run, sweep, variant, model, lr, seed, status FROM runs_wide",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        table.columns,
+        ["run", "sweep", "variant", "model", "lr", "seed", "status"]
+    );
+    assert_eq!(
+        table.rows,
+        vec![vec![
+            Cell::Int(id.0),
+            Cell::Text("s".into()),
+            Cell::Text("original".into()),
+            Cell::Text("mlp".into()),
+            Cell::Real(0.1),
+            Cell::Int(3),
+            Cell::Text("pending".into()),
+        ]]
+    );
+    let curve = reader.query("SELECT run, split, step, loss FROM curves", &[]).unwrap();
+    assert_eq!(curve.rows[0][3], Cell::Real(3.3));
+    for write in [
+        "INSERT INTO sweeps (name, kind) VALUES ('x', 'sweep')",
+        "DROP TABLE curve_points",
+        "UPDATE runs SET status = 'failed'",
+        "PRAGMA user_version = 99",
+    ] {
+        assert!(
+            matches!(reader.query(write, &[]), Err(StoreError::WriteRefused)),
+            "{write}"
+        );
+    }
+    let attach = format!("ATTACH '{}' AS other", dir.db().display());
+    assert!(reader.query(&attach, &[]).is_err());
+    assert_eq!(
+        reader.query("SELECT count(*) FROM runs", &[]).unwrap().rows[0][0],
+        Cell::Int(1)
+    );
+    assert!(reader.query("SELECT nope FROM runs", &[]).is_err());
 }

@@ -1,0 +1,221 @@
+//! The figures of a report, from a sweep's runs and curves: training loss (smoothed as in
+//! the lecture), validation loss, and the final validation loss against each varied
+//! parameter and per configuration. Runs that differ only in their seed are one
+//! configuration: one colour, a mean curve with a min–max band, an error bar.
+
+use std::path::{Path, PathBuf};
+
+use results::plot::{self, Bar, Chart, Series};
+use results::summary::{self, Config};
+use results::{RunRecord, Split, Store};
+
+use crate::table;
+
+/// How the x axis of curves is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum XAxis {
+    Step,
+    /// Training seconds, from each run's steps/s (evaluation time left out).
+    Time,
+}
+
+pub struct Options {
+    pub smooth: u64,
+    pub log_y: bool,
+    pub x: XAxis,
+}
+
+/// A configuration: its runs (the seeds), label and colour.
+pub struct Group<'a> {
+    pub label: String,
+    pub color: usize,
+    pub runs: Vec<&'a RunRecord>,
+    pub config: &'a Config,
+}
+
+/// The runs grouped into configurations, labelled by their variant and the values that
+/// vary between the configurations of that variant (the seed left out).
+pub fn groups<'a>(runs: &'a [RunRecord], configs: &'a [Config]) -> Vec<Group<'a>> {
+    let keyed: Vec<(&str, Option<&str>, &Config)> = runs
+        .iter()
+        .zip(configs)
+        .map(|(r, c)| (r.sweep_name.as_str(), r.variant.as_deref(), c))
+        .collect();
+    let varied_within = |variant: Option<&str>| -> Vec<String> {
+        let same = keyed.iter().filter(|k| k.1 == variant).map(|k| k.2);
+        summary::varied_keys(same.collect::<Vec<_>>())
+            .into_iter()
+            .filter(|k| k != "seed")
+            .collect()
+    };
+    summary::replicate_groups(&keyed)
+        .into_iter()
+        .enumerate()
+        .map(|(color, members)| {
+            let config = &configs[members[0]];
+            let keys = varied_within(runs[members[0]].variant.as_deref());
+            let values = keys.iter().map(|k| format!("{k}={}", table::cell(config.get(k))));
+            let label: Vec<String> = runs[members[0]].variant.iter().cloned().chain(values).collect();
+            Group {
+                label: if label.is_empty() {
+                    "all runs".into()
+                } else {
+                    label.join(" ")
+                },
+                color,
+                runs: members.iter().map(|&i| &runs[i]).collect(),
+                config,
+            }
+        })
+        .collect()
+}
+
+/// Draws every figure into `dir`; returns (file name, caption) of each.
+pub fn draw(
+    store: &Store,
+    sweep: &str,
+    groups: &[Group],
+    options: &Options,
+    dir: &Path,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut figures = Vec::new();
+    let x_label = match options.x {
+        XAxis::Step => "step",
+        XAxis::Time => "training time (s)",
+    };
+    for (split, file, title, y_label) in [
+        (
+            Split::Train,
+            "train.png",
+            format!("{sweep}: training loss (geometric mean per {} steps)", options.smooth),
+            "train loss",
+        ),
+        (Split::Val, "val.png", format!("{sweep}: validation loss"), "val loss"),
+    ] {
+        let series = curves(store, groups, split, options)?;
+        if series.iter().all(|s| s.points.is_empty()) {
+            continue;
+        }
+        let chart = Chart {
+            title: &title,
+            x_label,
+            y_label,
+            log_x: false,
+            log_y: options.log_y,
+            x_whole: None,
+        };
+        plot::lines(&dir.join(file), &chart, &series)?;
+        figures.push((file.to_string(), title));
+    }
+    figures.extend(final_losses(sweep, groups, options, dir)?);
+    Ok(figures)
+}
+
+/// One series per configuration: its run's curve, or the mean of its runs with a band.
+fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> anyhow::Result<Vec<Series>> {
+    let mut series = Vec::new();
+    for group in groups {
+        let mut members: Vec<Vec<(u64, f64)>> = Vec::new();
+        let mut seconds_per_step = Vec::new();
+        for run in &group.runs {
+            let curve = store.curve(run.id, split)?;
+            if curve.is_empty() {
+                continue;
+            }
+            members.push(match split {
+                Split::Train => summary::smooth(&curve, options.smooth),
+                Split::Val => curve,
+            });
+            seconds_per_step.push(run.steps_per_sec.filter(|r| *r > 0.0).map_or(0.0, |r| 1.0 / r));
+        }
+        if members.is_empty() {
+            continue;
+        }
+        let scale = match options.x {
+            XAxis::Step => 1.0,
+            XAxis::Time => summary::spread(&seconds_per_step).map_or(0.0, |s| s.mean),
+        };
+        let x = |step: u64| step as f64 * scale;
+        let (points, band) = if members.len() == 1 {
+            (members[0].iter().map(|&(s, l)| (x(s), l)).collect(), Vec::new())
+        } else {
+            let band = summary::band(&members);
+            (
+                band.iter().map(|b| (x(b.step), b.mean)).collect(),
+                band.iter().map(|b| (x(b.step), b.min, b.max)).collect(),
+            )
+        };
+        series.push(Series {
+            label: seeds_label(group),
+            color: group.color,
+            points,
+            band,
+        });
+    }
+    Ok(series)
+}
+
+fn seeds_label(group: &Group) -> String {
+    match group.runs.len() {
+        1 => group.label.clone(),
+        n => format!("{} ({n} seeds)", group.label),
+    }
+}
+
+/// Final val loss per configuration, and against each numeric parameter that varies.
+fn final_losses(sweep: &str, groups: &[Group], options: &Options, dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let mut figures = Vec::new();
+    let bar = |group: &Group, x: f64| {
+        let values: Vec<f64> = group.runs.iter().filter_map(|r| r.val_loss).collect();
+        summary::spread(&values).map(|s| Bar {
+            label: seeds_label(group),
+            color: group.color,
+            x,
+            mean: s.mean,
+            low: s.min,
+            high: s.max,
+        })
+    };
+    let ranked: Vec<Bar> = groups.iter().filter_map(|g| bar(g, (g.color + 1) as f64)).collect();
+    if ranked.is_empty() {
+        return Ok(figures);
+    }
+    let title = format!("{sweep}: final validation loss per configuration (min–max over seeds)");
+    let chart = Chart {
+        title: &title,
+        x_label: "configuration (legend order)",
+        y_label: "final val loss",
+        log_x: false,
+        log_y: options.log_y,
+        x_whole: Some(groups.len()),
+    };
+    plot::error_bars(&dir.join("final-val.png"), &chart, &ranked)?;
+    figures.push(("final-val.png".to_string(), title));
+    let configs: Vec<&Config> = groups.iter().map(|g| g.config).collect();
+    for key in summary::varied_keys(configs.iter().copied()) {
+        let numeric: Option<Vec<f64>> = configs.iter().map(|c| c.get(&key).and_then(|v| v.as_f64())).collect();
+        let Some(xs) = numeric.filter(|_| key != "seed") else {
+            continue;
+        };
+        let bars: Vec<Bar> = groups.iter().zip(&xs).filter_map(|(g, &x)| bar(g, x)).collect();
+        let log_x = key.starts_with("lr") && key != "lr_decay_at" && xs.iter().all(|x| *x > 0.0);
+        let title = format!("{sweep}: final validation loss against {key}");
+        let chart = Chart {
+            title: &title,
+            x_label: &key,
+            y_label: "final val loss",
+            log_x,
+            log_y: options.log_y,
+            x_whole: None,
+        };
+        let file = format!("final-val-{key}.png");
+        plot::error_bars(&dir.join(&file), &chart, &bars)?;
+        figures.push((file, title));
+    }
+    Ok(figures)
+}
+
+/// Where a report goes by default: `report-<sweep>` in the working directory.
+pub fn default_dir(sweep: &str) -> PathBuf {
+    PathBuf::from(format!("report-{sweep}"))
+}

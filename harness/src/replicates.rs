@@ -1,0 +1,312 @@
+//! Runs of `runs_wide` folded into one row per configuration: the runs that differ only in
+//! their seed, with the mean ± std of their final losses, how many have finished (`seeds`)
+//! of how many there are (`runs`), and — where the sweep file gave a reference for the
+//! variant — the reference and the difference. Also the condensed form of tables for people.
+
+use std::collections::HashMap;
+
+use results::summary::{self, Config, Spread};
+use results::{Cell, Table};
+
+use crate::output;
+use crate::spec::Reference;
+
+/// The training options, as `runs_wide` names its columns.
+pub const PARAMS: [&str; 14] = [
+    "model",
+    "n_embd",
+    "n_hidden",
+    "block_size",
+    "batchnorm_bug",
+    "lr",
+    "lr_final",
+    "lr_decay_at",
+    "batch_size",
+    "steps",
+    "seed",
+    "split_seed",
+    "log_every",
+    "eval_every",
+];
+
+pub const LOSSES: [&str; 3] = ["train_loss", "val_loss", "test_loss"];
+
+/// References by (sweep, variant).
+pub type References = HashMap<(String, String), Reference>;
+
+fn text(row: &[Cell], column: Option<usize>) -> Option<String> {
+    match column.map(|c| &row[c]) {
+        Some(Cell::Text(t)) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+fn real(cell: &Cell) -> Option<f64> {
+    match cell {
+        Cell::Real(x) => Some(*x),
+        Cell::Int(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+fn reference_value(reference: Option<&Reference>, loss: &str) -> Option<f64> {
+    let r = reference?;
+    match loss {
+        "train_loss" => r.train_loss,
+        "val_loss" => r.val_loss,
+        _ => r.test_loss,
+    }
+}
+
+/// One row per replicate group of `runs` (rows of `runs_wide`), best first by the mean of
+/// `rank_by` (one of `LOSSES`; `descending` for a metric to maximize).
+pub fn fold(runs: &Table, rank_by: &str, descending: bool, references: &References) -> Table {
+    let column = |name: &str| runs.column(name);
+    let (sweep_col, variant_col) = (column("sweep"), column("variant"));
+    let configs: Vec<Config> = runs
+        .rows
+        .iter()
+        .map(|row| {
+            PARAMS
+                .iter()
+                .filter_map(|p| Some((p.to_string(), output::json(&row[column(p)?]))))
+                .collect()
+        })
+        .collect();
+    let keyed: Vec<(String, Option<String>)> = runs
+        .rows
+        .iter()
+        .map(|row| (text(row, sweep_col).unwrap_or_default(), text(row, variant_col)))
+        .collect();
+    let groups = summary::replicate_groups(
+        &keyed
+            .iter()
+            .zip(&configs)
+            .map(|((sweep, variant), config)| (sweep.as_str(), variant.as_deref(), config))
+            .collect::<Vec<_>>(),
+    );
+    let mut columns: Vec<String> = ["sweep", "variant"].map(String::from).to_vec();
+    columns.extend(PARAMS.iter().filter(|p| **p != "seed").map(|p| p.to_string()));
+    columns.extend(["seeds".into(), "runs".into(), "params".into()]);
+    for loss in LOSSES {
+        let stem = loss.trim_end_matches("_loss");
+        columns.extend([
+            format!("{stem}_mean"),
+            format!("{stem}_std"),
+            format!("{stem}_ref"),
+            format!("{stem}_diff"),
+        ]);
+    }
+    let mut rows: Vec<(Option<f64>, Vec<Cell>)> = groups
+        .iter()
+        .map(|members| {
+            let first = &runs.rows[members[0]];
+            let (sweep, variant) = &keyed[members[0]];
+            let reference = variant
+                .as_ref()
+                .and_then(|v| references.get(&(sweep.clone(), v.clone())));
+            let mut row = vec![
+                Cell::Text(sweep.clone()),
+                variant.clone().map_or(Cell::Null, Cell::Text),
+            ];
+            row.extend(
+                PARAMS
+                    .iter()
+                    .filter(|p| **p != "seed")
+                    .map(|p| column(p).map_or(Cell::Null, |c| first[c].clone())),
+            );
+            let finished = members
+                .iter()
+                .filter(|&&m| column(rank_by).is_some_and(|c| real(&runs.rows[m][c]).is_some()))
+                .count();
+            row.push(Cell::Int(finished as i64));
+            row.push(Cell::Int(members.len() as i64));
+            row.push(column("params").map_or(Cell::Null, |c| first[c].clone()));
+            let mut rank = None;
+            for loss in LOSSES {
+                let values: Vec<f64> = members
+                    .iter()
+                    .filter_map(|&m| column(loss).and_then(|c| real(&runs.rows[m][c])))
+                    .collect();
+                let spread: Option<Spread> = summary::spread(&values);
+                let refer = reference_value(reference, loss);
+                row.extend([
+                    spread.map_or(Cell::Null, |s| Cell::Real(s.mean)),
+                    spread.map_or(Cell::Null, |s| Cell::Real(s.std)),
+                    refer.map_or(Cell::Null, Cell::Real),
+                    spread.zip(refer).map_or(Cell::Null, |(s, r)| Cell::Real(s.mean - r)),
+                ]);
+                if loss == rank_by {
+                    rank = spread.map(|s| s.mean);
+                }
+            }
+            (rank, row)
+        })
+        .collect();
+    rows.sort_by(|(a, _), (b, _)| match (a, b) {
+        (Some(a), Some(b)) if descending => b.total_cmp(a),
+        (Some(a), Some(b)) => a.total_cmp(b),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    Table {
+        columns,
+        rows: rows.into_iter().map(|(_, row)| row).collect(),
+    }
+}
+
+/// The folded table for people: mean ± std in one cell, references only where given.
+pub fn condense(folded: &Table) -> Table {
+    let mut keep: Vec<&str> = varying(folded, &["sweep"]);
+    keep.extend(informative(folded, &["variant"]));
+    let params: Vec<&str> = PARAMS.iter().copied().filter(|p| *p != "seed").collect();
+    keep.extend(varying(folded, &params));
+    keep.extend(["seeds", "params"]);
+    let mut table = project(folded, &keep);
+    // "2/3": two of the configuration's three runs have finished.
+    let (seeds, runs) = (table.column("seeds"), folded.column("runs"));
+    if let (Some(s), Some(r)) = (seeds, runs) {
+        for (row, source) in table.rows.iter_mut().zip(&folded.rows) {
+            if row[s] != source[r] {
+                row[s] = Cell::Text(format!("{}/{}", output::short(&row[s]), output::short(&source[r])));
+            }
+        }
+    }
+    for loss in LOSSES {
+        let stem = loss.trim_end_matches("_loss");
+        let (mean, std) = (
+            folded.column(&format!("{stem}_mean")),
+            folded.column(&format!("{stem}_std")),
+        );
+        table.columns.push(stem.to_string());
+        for (row, source) in table.rows.iter_mut().zip(&folded.rows) {
+            row.push(match (mean.map(|c| &source[c]), std.map(|c| &source[c])) {
+                (Some(Cell::Real(m)), Some(Cell::Real(s))) => Cell::Text(format!("{m:.4} ± {s:.4}")),
+                _ => Cell::Null,
+            });
+        }
+        for suffix in ["ref", "diff"] {
+            let name = format!("{stem}_{suffix}");
+            if !informative(folded, &[name.as_str()]).is_empty() {
+                let c = folded.column(&name).expect("fold makes every reference column");
+                table.columns.push(name);
+                for (row, source) in table.rows.iter_mut().zip(&folded.rows) {
+                    row.push(match &source[c] {
+                        Cell::Real(x) if suffix == "diff" => Cell::Text(format!("{x:+.4}")),
+                        other => other.clone(),
+                    });
+                }
+            }
+        }
+    }
+    table
+}
+
+/// Of `names`, the columns that hold something in some row.
+pub fn informative<'a>(table: &Table, names: &[&'a str]) -> Vec<&'a str> {
+    columns_where(table, names, |row, c| row[c] != Cell::Null)
+}
+
+/// Of `names`, the columns whose values differ between rows.
+pub fn varying<'a>(table: &Table, names: &[&'a str]) -> Vec<&'a str> {
+    columns_where(table, names, |row, c| row[c] != table.rows[0][c])
+}
+
+/// Of `names`, the columns `c` for which some row satisfies `test(row, c)`.
+fn columns_where<'a>(table: &Table, names: &[&'a str], test: impl Fn(&[Cell], usize) -> bool) -> Vec<&'a str> {
+    names
+        .iter()
+        .copied()
+        .filter(|n| table.column(n).is_some_and(|c| table.rows.iter().any(|r| test(r, c))))
+        .collect()
+}
+
+pub fn project(table: &Table, names: &[&str]) -> Table {
+    let columns: Vec<usize> = names.iter().filter_map(|n| table.column(n)).collect();
+    Table {
+        columns: columns.iter().map(|&c| table.columns[c].clone()).collect(),
+        rows: table
+            .rows
+            .iter()
+            .map(|row| columns.iter().map(|&c| row[c].clone()).collect())
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs() -> Table {
+        let columns = [
+            "run",
+            "sweep",
+            "variant",
+            "lr",
+            "seed",
+            "params",
+            "train_loss",
+            "val_loss",
+            "test_loss",
+        ];
+        let row = |run, variant: &str, lr, seed, val| {
+            vec![
+                Cell::Int(run),
+                Cell::Text("s".into()),
+                Cell::Text(variant.into()),
+                Cell::Real(lr),
+                Cell::Int(seed),
+                Cell::Int(100),
+                Cell::Real(val - 0.1),
+                Cell::Real(val),
+                Cell::Null,
+            ]
+        };
+        Table {
+            columns: columns.map(String::from).to_vec(),
+            rows: vec![
+                row(1, "a", 0.1, 1, 2.0),
+                row(2, "a", 0.1, 2, 2.2),
+                row(3, "b", 0.1, 1, 1.9),
+                row(4, "a", 0.3, 1, 2.5),
+            ],
+        }
+    }
+
+    fn cell(table: &Table, row: usize, column: &str) -> Cell {
+        table.rows[row][table.column(column).unwrap()].clone()
+    }
+
+    #[test]
+    fn replicates_fold_into_mean_and_std_ranked_by_the_metric() {
+        let references = References::from([(
+            ("s".to_string(), "a".to_string()),
+            Reference {
+                val_loss: Some(2.0),
+                ..Reference::default()
+            },
+        )]);
+        let folded = fold(&runs(), "val_loss", false, &references);
+        assert_eq!(folded.rows.len(), 3);
+        // b (1.9), then a at lr 0.1 (mean 2.1 of 2.0 and 2.2), then a at lr 0.3.
+        assert_eq!(cell(&folded, 0, "variant"), Cell::Text("b".into()));
+        assert_eq!(cell(&folded, 1, "seeds"), Cell::Int(2));
+        let Cell::Real(mean) = cell(&folded, 1, "val_mean") else {
+            panic!()
+        };
+        let Cell::Real(std) = cell(&folded, 1, "val_std") else {
+            panic!()
+        };
+        // numpy: np.std([2.0, 2.2], ddof=1) = 0.141421
+        assert!((mean - 2.1).abs() < 1e-12 && (std - 0.141_421).abs() < 1e-6);
+        let Cell::Real(diff) = cell(&folded, 1, "val_diff") else {
+            panic!()
+        };
+        assert!((diff - 0.1).abs() < 1e-12);
+        assert_eq!(cell(&folded, 0, "val_ref"), Cell::Null);
+        assert_eq!(cell(&folded, 1, "test_mean"), Cell::Null);
+        let descending = fold(&runs(), "val_loss", true, &References::new());
+        assert_eq!(cell(&descending, 0, "lr"), Cell::Real(0.3));
+    }
+}

@@ -1,0 +1,305 @@
+//! Loss-plot PNGs: line charts (curves, optionally with a min–max band per series) and
+//! error-bar charts (a final loss against a parameter). Text is drawn in DejaVu Sans, which
+//! ships in `results/assets` with its licence, so no system font is needed. A log axis is
+//! drawn as log10 of the values with ticks labelled in the values' own units.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+
+pub const WIDTH: u32 = 1200;
+pub const HEIGHT: u32 = 800;
+const FONT: &str = "sans-serif";
+
+/// Ten distinct colours (matplotlib's tab10), so a configuration keeps its colour in every
+/// figure of a report.
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("nothing to plot")]
+    Empty,
+    #[error("the embedded font could not be loaded")]
+    Font,
+    #[error("cannot draw {path}: {message}")]
+    Draw { path: String, message: String },
+}
+
+/// Axis titles, the figure's title, and which axes are logarithmic.
+pub struct Chart<'a> {
+    pub title: &'a str,
+    pub x_label: &'a str,
+    pub y_label: &'a str,
+    pub log_x: bool,
+    pub log_y: bool,
+    /// The x values are whole numbers 1..=n (configurations): one tick each.
+    pub x_whole: Option<usize>,
+}
+
+/// One curve: `points` (x, y), and `band` (x, low, high) drawn as a shaded area.
+pub struct Series {
+    pub label: String,
+    pub color: usize,
+    pub points: Vec<(f64, f64)>,
+    pub band: Vec<(f64, f64, f64)>,
+}
+
+/// One mark of an error-bar chart: `mean` with a bar from `low` to `high`.
+pub struct Bar {
+    pub label: String,
+    pub color: usize,
+    pub x: f64,
+    pub mean: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+fn font() -> Result<(), PlotError> {
+    static LOADED: OnceLock<bool> = OnceLock::new();
+    let ok = *LOADED
+        .get_or_init(|| register_font(FONT, FontStyle::Normal, include_bytes!("../assets/DejaVuSans.ttf")).is_ok());
+    if ok { Ok(()) } else { Err(PlotError::Font) }
+}
+
+pub fn color(index: usize) -> RGBColor {
+    PALETTE[index % PALETTE.len()]
+}
+
+/// `value` on the axis: log10 for a log axis.
+fn axis(value: f64, log: bool) -> f64 {
+    if log {
+        value.max(f64::MIN_POSITIVE).log10()
+    } else {
+        value
+    }
+}
+
+/// Tick labels in the data's units, whatever the axis.
+fn tick(value: f64, log: bool) -> String {
+    let v = if log { 10f64.powf(value) } else { value };
+    let text = if v != 0.0 && (v.abs() >= 1e7 || v.abs() < 1e-3) {
+        format!("{v:.1e}")
+    } else if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    };
+    if text.contains('.') && !text.contains('e') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+/// Room above the data for a legend of `entries` lines, so it never covers a curve.
+fn with_legend_room(range: Range<f64>, entries: usize) -> Range<f64> {
+    let height = range.end - range.start;
+    range.start..range.end + height * (0.065 * entries as f64 + 0.04)
+}
+
+/// The range of `values` with 3% margin on each side (a little more when flat).
+fn range(values: impl Iterator<Item = f64>) -> Option<Range<f64>> {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if lo > hi {
+        return None;
+    }
+    let pad = if hi > lo {
+        (hi - lo) * 0.03
+    } else {
+        lo.abs().max(1.0) * 0.05
+    };
+    Some(lo - pad..hi + pad)
+}
+
+fn draw_error(path: &Path, err: impl std::fmt::Display) -> PlotError {
+    PlotError::Draw {
+        path: path.display().to_string(),
+        message: err.to_string(),
+    }
+}
+
+/// Draws `series` as lines (with their bands) into a PNG at `path`.
+pub fn lines(path: &Path, chart: &Chart, series: &[Series]) -> Result<(), PlotError> {
+    font()?;
+    let xs = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| axis(p.0, chart.log_x)));
+    let ys = series.iter().flat_map(|s| {
+        s.points
+            .iter()
+            .map(|p| p.1)
+            .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
+            .map(|y| axis(y, chart.log_y))
+    });
+    let (Some(x_range), Some(y_range)) = (range(xs), range(ys)) else {
+        return Err(PlotError::Empty);
+    };
+    let y_range = with_legend_room(y_range, series.len());
+    let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+    let mut plot = axes(&root, path, chart, x_range, y_range)?;
+    for s in series {
+        let c = color(s.color);
+        if s.band.len() > 1 {
+            let upper = s.band.iter().map(|b| (axis(b.0, chart.log_x), axis(b.2, chart.log_y)));
+            let lower = s
+                .band
+                .iter()
+                .rev()
+                .map(|b| (axis(b.0, chart.log_x), axis(b.1, chart.log_y)));
+            plot.draw_series(std::iter::once(Polygon::new(
+                upper.chain(lower).collect::<Vec<_>>(),
+                c.mix(0.18),
+            )))
+            .map_err(|e| draw_error(path, e))?;
+        }
+        let points: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .map(|p| (axis(p.0, chart.log_x), axis(p.1, chart.log_y)))
+            .collect();
+        let style = c.stroke_width(2);
+        let drawn = if points.len() == 1 {
+            plot.draw_series(points.iter().map(|p| Circle::new(*p, 4, c.filled())))
+        } else {
+            plot.draw_series(LineSeries::new(points, style))
+        };
+        drawn
+            .map_err(|e| draw_error(path, e))?
+            .label(s.label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
+    }
+    legend(&mut plot, path)?;
+    root.present().map_err(|e| draw_error(path, e))
+}
+
+/// Draws `bars` (mean with a low–high bar) into a PNG at `path`.
+pub fn error_bars(path: &Path, chart: &Chart, bars: &[Bar]) -> Result<(), PlotError> {
+    font()?;
+    let (Some(x_range), Some(y_range)) = (
+        range(bars.iter().map(|b| axis(b.x, chart.log_x))),
+        range(
+            bars.iter()
+                .flat_map(|b| [b.low, b.high, b.mean])
+                .map(|y| axis(y, chart.log_y)),
+        ),
+    ) else {
+        return Err(PlotError::Empty);
+    };
+    let mut labels: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
+    labels.dedup();
+    let y_range = with_legend_room(y_range, labels.len());
+    let x_range = match chart.x_whole {
+        Some(n) => 0.5..n as f64 + 0.5,
+        None => x_range,
+    };
+    let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+    let mut plot = axes(&root, path, chart, x_range, y_range)?;
+    let mut labelled: Vec<String> = Vec::new();
+    for bar in bars {
+        let c = color(bar.color);
+        let x = axis(bar.x, chart.log_x);
+        let (lo, mean, hi) = (
+            axis(bar.low, chart.log_y),
+            axis(bar.mean, chart.log_y),
+            axis(bar.high, chart.log_y),
+        );
+        let drawn = plot
+            .draw_series([
+                ErrorBar::new_vertical(x, lo, mean, hi, c.stroke_width(2), 12).into_dyn(),
+                Circle::new((x, mean), 6, c.filled()).into_dyn(),
+            ])
+            .map_err(|e| draw_error(path, e))?;
+        if !labelled.contains(&bar.label) {
+            labelled.push(bar.label.clone());
+            drawn
+                .label(bar.label.clone())
+                .legend(move |(x, y)| Circle::new((x + 12, y), 6, c.filled()));
+        }
+    }
+    legend(&mut plot, path)?;
+    root.present().map_err(|e| draw_error(path, e))
+}
+
+type Plot<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A white canvas with the title, axes, their labels and a light grid.
+fn axes<'a, 'b: 'a>(
+    root: &'a DrawingArea<BitMapBackend<'b>, Shift>,
+    path: &Path,
+    chart: &Chart,
+    x_range: Range<f64>,
+    y_range: Range<f64>,
+) -> Result<Plot<'a, 'b>, PlotError> {
+    root.fill(&WHITE).map_err(|e| draw_error(path, e))?;
+    let mut plot = ChartBuilder::on(root)
+        .caption(chart.title, (FONT, 30))
+        .margin(20)
+        .x_label_area_size(60)
+        .y_label_area_size(90)
+        .build_cartesian_2d(x_range, y_range)
+        .map_err(|e| draw_error(path, e))?;
+    let mut mesh = plot.configure_mesh();
+    if let Some(n) = chart.x_whole {
+        mesh.x_labels(n + 2);
+    }
+    mesh.x_desc(chart.x_label)
+        .y_desc(chart.y_label)
+        .axis_desc_style((FONT, 22))
+        .label_style((FONT, 17))
+        .x_label_formatter(&|v| match chart.x_whole {
+            Some(_) if v.fract() != 0.0 || *v < 1.0 => String::new(),
+            _ => tick(*v, chart.log_x),
+        })
+        .y_label_formatter(&|v| tick(*v, chart.log_y))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()
+        .map_err(|e| draw_error(path, e))?;
+    Ok(plot)
+}
+
+fn legend<'a, 'b: 'a>(plot: &mut Plot<'a, 'b>, path: &Path) -> Result<(), PlotError> {
+    plot.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .margin(12)
+        .label_font((FONT, 17))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(|e| draw_error(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_read_in_the_datas_units_on_both_axes() {
+        assert_eq!(tick(2.0, false), "2");
+        assert_eq!(tick(2.05, false), "2.05");
+        assert_eq!(tick(150_000.0, false), "150000");
+        assert_eq!(tick(0.0001, false), "1.0e-4");
+        assert_eq!(tick(1.0, true), "10");
+        assert_eq!(tick(-1.0, true), "0.1");
+        assert_eq!(range([1.0, 3.0].into_iter()), Some(0.94..3.06));
+        assert_eq!(range(std::iter::empty()), None);
+    }
+}

@@ -1,0 +1,212 @@
+//! Numbers for tables and plots, made from runs and curves as stored: the keys that vary
+//! between runs, replicate groups (runs that differ only in their seed), mean ± std, the
+//! lecture's smoothing of training curves, and mean curves with min–max bands.
+
+use serde_json::{Map, Value};
+
+/// A run's configuration as a JSON object (what `runs.config` holds).
+pub type Config = Map<String, Value>;
+
+/// The keys, in first-seen order, whose values differ between `configs`.
+pub fn varied_keys<'a>(configs: impl IntoIterator<Item = &'a Config> + Clone) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for config in configs.clone() {
+        for key in config.keys() {
+            if !keys.contains(key)
+                && configs
+                    .clone()
+                    .into_iter()
+                    .any(|other| other.get(key) != config.get(key))
+            {
+                keys.push(key.clone());
+            }
+        }
+    }
+    keys
+}
+
+/// Indices of runs grouped by (sweep, variant, configuration without `seed`), groups and
+/// members in first-seen order: the replicates of one configuration.
+pub fn replicate_groups(runs: &[(&str, Option<&str>, &Config)]) -> Vec<Vec<usize>> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, (sweep, variant, config)) in runs.iter().enumerate() {
+        let mut without_seed = (*config).clone();
+        without_seed.remove("seed");
+        let key = format!(
+            "{sweep}\u{0}{}\u{0}{}",
+            variant.unwrap_or(""),
+            Value::Object(without_seed)
+        );
+        match keys.iter().position(|k| *k == key) {
+            Some(g) => groups[g].push(i),
+            None => {
+                keys.push(key);
+                groups.push(vec![i]);
+            }
+        }
+    }
+    groups
+}
+
+/// Summary of a sample: mean, sample standard deviation (n − 1; 0 for one value), range.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spread {
+    pub n: usize,
+    pub mean: f64,
+    pub std: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+pub fn spread(values: &[f64]) -> Option<Spread> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = values.iter().sum::<f64>() / n as f64;
+    let std = if n > 1 {
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+    } else {
+        0.0
+    };
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    Some(Spread { n, mean, std, min, max })
+}
+
+/// The lecture's smoothing, `torch.tensor(lossi).view(-1, 1000).mean(1)` over log10 losses:
+/// the mean of log10(loss) of the points in each window of `window` steps, as
+/// (the window's last step, 10^mean). Points are (step, loss) with step counted from 1.
+pub fn smooth(points: &[(u64, f64)], window: u64) -> Vec<(u64, f64)> {
+    let window = window.max(1);
+    let mut smoothed: Vec<(u64, f64)> = Vec::new();
+    let mut current: Option<(u64, f64, usize)> = None;
+    for &(step, loss) in points {
+        let bucket = step.saturating_sub(1) / window;
+        match &mut current {
+            Some((b, sum, n)) if *b == bucket => {
+                *sum += loss.log10();
+                *n += 1;
+            }
+            _ => {
+                if let Some((b, sum, n)) = current.take() {
+                    smoothed.push(((b + 1) * window, 10f64.powf(sum / n as f64)));
+                }
+                current = Some((bucket, loss.log10(), 1));
+            }
+        }
+    }
+    if let Some((b, sum, n)) = current {
+        smoothed.push((
+            ((b + 1) * window).min(points.last().map_or(0, |p| p.0)),
+            10f64.powf(sum / n as f64),
+        ));
+    }
+    smoothed
+}
+
+/// One step of a replicate band.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BandPoint {
+    pub step: u64,
+    pub mean: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// Mean, min and max over `curves` at each step that every curve has.
+pub fn band(curves: &[Vec<(u64, f64)>]) -> Vec<BandPoint> {
+    let Some(first) = curves.first() else { return Vec::new() };
+    first
+        .iter()
+        .filter_map(|&(step, _)| {
+            let values: Option<Vec<f64>> = curves
+                .iter()
+                .map(|c| c.binary_search_by_key(&step, |p| p.0).ok().map(|i| c[i].1))
+                .collect();
+            let s = spread(&values?)?;
+            Some(BandPoint {
+                step,
+                mean: s.mean,
+                min: s.min,
+                max: s.max,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config(value: Value) -> Config {
+        value.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn only_keys_that_differ_between_runs_are_varied() {
+        let configs = [
+            config(json!({"lr": 0.1, "n_hidden": 68, "seed": 1})),
+            config(json!({"lr": 0.1, "n_hidden": 128, "seed": 1})),
+            config(json!({"lr": 0.1, "n_hidden": 128, "seed": 2})),
+        ];
+        assert_eq!(varied_keys(&configs), ["n_hidden", "seed"]);
+        assert!(varied_keys(&configs[..1]).is_empty());
+    }
+
+    #[test]
+    fn replicates_are_the_runs_that_differ_only_in_their_seed() {
+        let a1 = config(json!({"lr": 0.1, "seed": 1}));
+        let a2 = config(json!({"lr": 0.1, "seed": 2}));
+        let b1 = config(json!({"lr": 0.3, "seed": 1}));
+        let runs = [
+            ("s", None, &a1),
+            ("s", None, &b1),
+            ("s", None, &a2),
+            ("s", Some("other"), &a1),
+            ("t", None, &a1),
+        ];
+        assert_eq!(replicate_groups(&runs), vec![vec![0, 2], vec![1], vec![3], vec![4]]);
+    }
+
+    #[test]
+    fn spread_is_the_mean_and_sample_std() {
+        // numpy: np.mean([2.0, 2.1, 2.3]) = 2.1333, np.std([2.0, 2.1, 2.3], ddof=1) = 0.152753
+        let s = spread(&[2.0, 2.1, 2.3]).unwrap();
+        assert!((s.mean - 2.133_333).abs() < 1e-6);
+        assert!((s.std - 0.152_753).abs() < 1e-6);
+        assert_eq!((s.n, s.min, s.max), (3, 2.0, 2.3));
+        assert_eq!(spread(&[1.5]).unwrap().std, 0.0);
+        assert!(spread(&[]).is_none());
+    }
+
+    #[test]
+    fn smoothing_averages_log10_losses_per_window() {
+        // Points every 100 steps; windows of 200 steps: {100, 200}, {300, 400}, {500}.
+        let points = [(100, 1.0), (200, 100.0), (300, 10.0), (400, 10.0), (500, 2.0)];
+        let smoothed = smooth(&points, 200);
+        assert_eq!(smoothed.iter().map(|p| p.0).collect::<Vec<_>>(), [200, 400, 500]);
+        // 10^mean(log10 1, log10 100) = 10^1 = 10: the geometric mean.
+        assert!((smoothed[0].1 - 10.0).abs() < 1e-12);
+        assert!((smoothed[1].1 - 10.0).abs() < 1e-12);
+        assert!((smoothed[2].1 - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_band_covers_the_steps_every_curve_has() {
+        let curves = vec![vec![(0, 3.0), (100, 2.0), (200, 1.0)], vec![(0, 3.2), (100, 2.4)]];
+        let band = band(&curves);
+        assert_eq!(band.len(), 2);
+        assert_eq!(
+            band[1],
+            BandPoint {
+                step: 100,
+                mean: 2.2,
+                min: 2.0,
+                max: 2.4
+            }
+        );
+    }
+}
