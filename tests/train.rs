@@ -68,6 +68,34 @@ fn train_records_a_completed_run_with_curves_losses_and_samples() {
     assert_eq!(train_steps, vec![50, 100, 150, 200, 250, 300]);
     assert_eq!(val_steps, vec![0, 100, 200, 300]);
     assert_eq!(store.samples(run.id).unwrap().len(), 20);
+    // The run's final checkpoint is kept for `harness sample`.
+    assert!(sandbox.path("harness.db.checkpoints/sweep-1/run-1.ckpt").is_file());
+    let sampled = sandbox.run(&["sample", "1", "--count", "3"]);
+    assert!(sampled.status.success(), "{}", stderr(&sampled));
+    assert_eq!(stdout(&sampled).lines().count(), 3);
+}
+
+#[test]
+fn the_bench_command_prints_its_speed_as_one_json_line() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(200);
+    let out = sandbox.run(&[
+        "bench",
+        "--data",
+        data.to_str().unwrap(),
+        "--backend",
+        "flex",
+        "--steps",
+        "40",
+        "--warmup",
+        "20",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(line["impl"], "flex");
+    // The lecture's final model, on this data's 16-token vocabulary: 72,448 + 153 × 16.
+    assert_eq!(line["params"], 74_896);
+    assert!(line["steps_per_sec"].as_f64().unwrap() > 0.0 && line["eval_seconds"].as_f64().unwrap() > 0.0);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::bench::BenchArgs;
 use crate::commands::compare::CompareArgs;
 use crate::commands::launch::LaunchArgs;
 use crate::commands::query::QueryArgs;
@@ -44,4 +45,7 @@ pub enum Command {
     /// Train the run described by a JSON job on stdin, streaming JSON events (used by sweeps).
     #[command(hide = true)]
     Worker(WorkerArgs),
+    /// Measure one backend's training and evaluation speed as a JSON line (bench/run.sh).
+    #[command(hide = true)]
+    Bench(BenchArgs),
 }

@@ -15,7 +15,8 @@ use crate::table;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum XAxis {
     Step,
-    /// Training seconds, from each run's steps/s (evaluation time left out).
+    /// Training seconds, from the runs' steps/s (evaluation time left out); runs still
+    /// training have no steps/s yet and are left out.
     Time,
 }
 
@@ -119,21 +120,23 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
         let mut seconds_per_step = Vec::new();
         for run in &group.runs {
             let curve = store.curve(run.id, split)?;
-            if curve.is_empty() {
+            let pace = run.steps_per_sec.filter(|r| *r > 0.0).map(|r| 1.0 / r);
+            // On a time axis a run without a measured pace (still training) has no place.
+            if curve.is_empty() || (options.x == XAxis::Time && pace.is_none()) {
                 continue;
             }
             members.push(match split {
                 Split::Train => summary::smooth(&curve, options.smooth),
                 Split::Val => curve,
             });
-            seconds_per_step.push(run.steps_per_sec.filter(|r| *r > 0.0).map_or(0.0, |r| 1.0 / r));
+            seconds_per_step.extend(pace);
         }
         if members.is_empty() {
             continue;
         }
         let scale = match options.x {
             XAxis::Step => 1.0,
-            XAxis::Time => summary::spread(&seconds_per_step).map_or(0.0, |s| s.mean),
+            XAxis::Time => summary::spread(&seconds_per_step).map_or(1.0, |s| s.mean),
         };
         let x = |step: u64| step as f64 * scale;
         let (points, band) = if members.len() == 1 {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use model::Progress;
@@ -47,6 +47,10 @@ impl SweepProgress {
         let overall = multi.add(ProgressBar::new(total as u64));
         overall.set_style(style("sweep {bar:25} {pos}/{len} runs  {elapsed_precise}  eta {eta}"));
         overall.set_position(settled as u64);
+        if live {
+            // Keeps the elapsed time and ETA moving between events.
+            overall.enable_steady_tick(Duration::from_millis(500));
+        }
         Self {
             multi,
             overall,

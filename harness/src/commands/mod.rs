@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its `Args` and `execute`.
 
+pub mod bench;
 pub mod compare;
 pub mod launch;
 pub mod query;
@@ -26,6 +27,7 @@ pub fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::execute(args),
         Command::Sample(args) => sample::execute(args),
         Command::Compare(args) => compare::execute(args),
+        Command::Bench(args) => bench::execute(args),
         Command::Worker(args) => worker::execute(args),
     }
 }

@@ -144,6 +144,14 @@ fn write_report(
         output::markdown(&replicates::condense(&folded))
     );
     md.push_str("## Figures\n\n");
+    let curveless: Vec<String> = runs
+        .iter()
+        .filter(|r| store.curve(r.id, Split::Val).is_ok_and(|c| c.is_empty()))
+        .map(|r| r.id.to_string())
+        .collect();
+    if !curveless.is_empty() {
+        let _ = writeln!(md, "Runs without a curve yet (not drawn): {}.\n", curveless.join(", "));
+    }
     for (file, caption) in &figures {
         let _ = writeln!(md, "### {caption}\n\n![{caption}]({file})\n");
     }

@@ -226,9 +226,14 @@ impl Trainer {
         })
     }
 
+    /// Loss over the whole validation split, in eval mode, of the model as it is now.
+    pub fn val_loss(&self) -> f64 {
+        split_loss(&self.model.valid(), &self.splits.val, &self.eval_device)
+    }
+
     fn timed_val_loss(&mut self) -> f64 {
         let started = Instant::now();
-        let loss = split_loss(&self.model.valid(), &self.splits.val, &self.eval_device);
+        let loss = self.val_loss();
         self.eval_seconds += started.elapsed().as_secs_f64();
         loss
     }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Speed benchmark: training steps/s of the lecture's final model (76,579 parameters, batch
+# 32, one thread) on each of our CPU backends and on a PyTorch reference written with the
+# lecture's own layers (bench/reference.py), taken in alternation, round after round, so
+# that noise on the machine hits all of them; plus one pass over the whole validation split.
+# Prints the median of each and its ratio to PyTorch.
+#
+#   bench/run.sh [NAMES_TXT]          (default ../shared/data/names.txt)
+#   ROUNDS=5 STEPS=3000 bench/run.sh
+#
+# PyTorch 2.9.0 comes from PyPI into a venv, created on the first run (a ~4 GB download):
+# $HARNESS_BENCH_VENV, default ~/.cache/makemore-harness/bench-venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+data="${1:-../shared/data/names.txt}"
+rounds="${ROUNDS:-3}"
+steps="${STEPS:-3000}"
+venv="${HARNESS_BENCH_VENV:-$HOME/.cache/makemore-harness/bench-venv}"
+
+if ! "$venv/bin/python" -c 'import sys, torch; sys.exit(torch.__version__.split("+")[0] != "2.9.0")' 2>/dev/null; then
+    echo "bench: installing torch==2.9.0 into $venv (once)" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet torch==2.9.0
+fi
+cargo build --release --quiet
+harness="${CARGO_TARGET_DIR:-target}/release/harness"
+
+# One thread each, and no spinning OpenMP threads if the machine is shared.
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
+lines=$(mktemp)
+trap 'rm -f "$lines"' EXIT
+for round in $(seq "$rounds"); do
+    for impl in flex pytorch ndarray; do
+        echo "bench: round $round/$rounds: $impl" >&2
+        if [ "$impl" = pytorch ]; then
+            "$venv/bin/python" bench/reference.py "$data" --steps "$steps" >> "$lines"
+        else
+            "$harness" bench --data "$data" --backend "$impl" --steps "$steps" >> "$lines"
+        fi
+    done
+done
+
+python3 - "$lines" "$rounds" "$steps" <<'PY'
+import json, statistics, sys
+lines, rounds, steps = sys.argv[1], sys.argv[2], sys.argv[3]
+runs = [json.loads(line) for line in open(lines)]
+impls = list(dict.fromkeys(r["impl"] for r in runs))
+median = {i: statistics.median(r["steps_per_sec"] for r in runs if r["impl"] == i) for i in impls}
+evals = {i: statistics.median(r["eval_seconds"] for r in runs if r["impl"] == i) for i in impls}
+spread = {i: (min(r["steps_per_sec"] for r in runs if r["impl"] == i),
+              max(r["steps_per_sec"] for r in runs if r["impl"] == i)) for i in impls}
+print(f"lecture model, batch 32, 1 thread, {steps} timed steps, median of {rounds} rounds")
+print(f"{'implementation':<16}{'steps/s':>9}{'range':>15}{'vs pytorch':>12}{'val eval (s)':>14}")
+for i in impls:
+    lo, hi = spread[i]
+    print(f"{i:<16}{median[i]:>9.0f}{f'{lo:.0f}–{hi:.0f}':>15}{median[i] / median['pytorch']:>11.2f}×{evals[i]:>14.3f}")
+PY

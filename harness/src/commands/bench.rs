@@ -1,0 +1,96 @@
+//! `harness bench` (hidden; run by `bench/run.sh`): the speed of one backend on the
+//! lecture's final model — training steps/s at batch 32 after a warm-up, and the seconds of
+//! one pass over the whole validation split — as one JSON line, the format of
+//! `bench/reference.py`, so the two can be tabulated side by side.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::anyhow;
+use clap::Args;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use model::{Backend, Observer, Progress, TrainConfig, TrainOptions, Trainer};
+
+use crate::data_source;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Text file with one item per line
+    #[arg(long, value_name = "PATH")]
+    pub data: PathBuf,
+    #[arg(long, value_parser = PossibleValuesParser::new(Backend::NAMES).map(|s| s.parse::<Backend>().expect("a listed name")))]
+    pub backend: Backend,
+    /// Timed training steps
+    #[arg(long, default_value_t = 3000)]
+    pub steps: u64,
+    /// Untimed steps first
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
+    pub warmup: u64,
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    pub threads: usize,
+}
+
+/// Notes when the warm-up ends and when the last step is done.
+struct Stopwatch {
+    warmup: u64,
+    total: u64,
+    started: Option<Instant>,
+    seconds: Option<f64>,
+}
+
+impl Observer for Stopwatch {
+    fn observe(&mut self, progress: &Progress) -> ControlFlow<()> {
+        if let Progress::Train { step, .. } = *progress {
+            if step == self.warmup {
+                self.started = Some(Instant::now());
+            } else if step == self.total {
+                self.seconds = self.started.map(|s| s.elapsed().as_secs_f64());
+                return ControlFlow::Break(());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    // SAFETY: first thing the command does; no other thread has been started yet.
+    unsafe { model::backend::limit_threads(args.threads) }?;
+    let data = data_source::load(Some(&args.data))?;
+    let total = args.warmup + args.steps;
+    // The lecture's final model; a log point at the end of the warm-up and at the last step.
+    let config = TrainConfig::try_from(TrainOptions {
+        steps: total,
+        log_every: gcd(args.warmup, total),
+        eval_every: total + 1,
+        ..TrainOptions::default()
+    })?;
+    let trainer = Trainer::new(config, &data.dataset, args.backend);
+    let params = trainer.trainable_params();
+    let started = Instant::now();
+    trainer.val_loss();
+    let eval_seconds = started.elapsed().as_secs_f64();
+    let mut stopwatch = Stopwatch {
+        warmup: args.warmup,
+        total,
+        started: None,
+        seconds: None,
+    };
+    trainer.run(&mut stopwatch)?;
+    let seconds = stopwatch
+        .seconds
+        .ok_or_else(|| anyhow!("the timed steps did not complete"))?;
+    let line = serde_json::json!({
+        "impl": args.backend.to_string(),
+        "steps_per_sec": args.steps as f64 / seconds,
+        "eval_seconds": eval_seconds,
+        "params": params,
+    });
+    println!("{line}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
