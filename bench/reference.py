@@ -12,9 +12,12 @@ import argparse
 import json
 import random
 import time
+import warnings
 
-import torch
-import torch.nn.functional as F
+# torch warns when NumPy is missing; nothing here needs it.
+warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 
 # --- The lecture's layers, as written in the lecture ---------------------------------
