@@ -9,7 +9,7 @@ use results::plot::{self, Bar, Chart, Series};
 use results::summary::{self, Config};
 use results::{RunRecord, Split, Store};
 
-use crate::table;
+use crate::session;
 
 /// How the x axis of curves is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -42,30 +42,21 @@ pub fn groups<'a>(runs: &'a [RunRecord], configs: &'a [Config]) -> Vec<Group<'a>
         .zip(configs)
         .map(|(r, c)| (r.sweep_name.as_str(), r.variant.as_deref(), c))
         .collect();
-    let varied_within = |variant: Option<&str>| -> Vec<String> {
-        let same = keyed.iter().filter(|k| k.1 == variant).map(|k| k.2);
-        summary::varied_keys(same.collect::<Vec<_>>())
-            .into_iter()
-            .filter(|k| k != "seed")
-            .collect()
-    };
+    let labels = session::labels_without(runs, configs, &["seed"]);
     summary::replicate_groups(&keyed)
         .into_iter()
         .enumerate()
         .map(|(color, members)| {
-            let config = &configs[members[0]];
-            let keys = varied_within(runs[members[0]].variant.as_deref());
-            let values = keys.iter().map(|k| format!("{k}={}", table::cell(config.get(k))));
-            let label: Vec<String> = runs[members[0]].variant.iter().cloned().chain(values).collect();
+            let label = &labels[members[0]];
             Group {
                 label: if label.is_empty() {
                     "all runs".into()
                 } else {
-                    label.join(" ")
+                    label.clone()
                 },
                 color,
                 runs: members.iter().map(|&i| &runs[i]).collect(),
-                config,
+                config: &configs[members[0]],
             }
         })
         .collect()

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use model::{Backend, TrainConfig};
-use results::{RunRecord, RunStatus, Store, SweepRecord};
+use results::{RunId, RunRecord, RunStatus, Store, SweepRecord};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
@@ -57,29 +57,35 @@ fn lock(dir: &Path, sweep: &SweepRecord) -> anyhow::Result<File> {
 /// One line per run naming what sets it apart: its variant and the values that vary
 /// among the runs of that variant.
 pub fn labels(runs: &[RunRecord]) -> anyhow::Result<Vec<String>> {
-    let configs = configs(runs)?;
+    Ok(labels_without(runs, &configs(runs)?, &[]))
+}
+
+/// `labels`, leaving the keys in `skip` out (a replicate group's label skips `seed`).
+pub fn labels_without(runs: &[RunRecord], configs: &[Map<String, Value>], skip: &[&str]) -> Vec<String> {
     let mut varied: HashMap<Option<&str>, Vec<String>> = HashMap::new();
     for run in runs {
         let variant = run.variant.as_deref();
         varied.entry(variant).or_insert_with(|| {
-            let group: Vec<Map<String, Value>> = runs
+            let group: Vec<&Map<String, Value>> = runs
                 .iter()
-                .zip(&configs)
+                .zip(configs)
                 .filter(|(r, _)| r.variant.as_deref() == variant)
-                .map(|(_, c)| c.clone())
+                .map(|(_, c)| c)
                 .collect();
-            varied_keys(&group)
+            varied_keys(group)
+                .into_iter()
+                .filter(|k| !skip.contains(&k.as_str()))
+                .collect()
         });
     }
-    Ok(runs
-        .iter()
-        .zip(&configs)
+    runs.iter()
+        .zip(configs)
         .map(|(run, config)| {
             let keys = &varied[&run.variant.as_deref()];
             let values = keys.iter().map(|k| format!("{k}={}", table::cell(config.get(k))));
             run.variant.iter().cloned().chain(values).collect::<Vec<_>>().join(" ")
         })
-        .collect())
+        .collect()
 }
 
 pub fn configs(runs: &[RunRecord]) -> anyhow::Result<Vec<Map<String, Value>>> {
@@ -105,13 +111,10 @@ impl Session<'_> {
         let dir = checkpoint_dir(self.db, self.sweep);
         let _lock = lock(&dir, self.sweep)?;
         let threads = self.threads;
-        let labels = labels(all)?;
+        let labels: HashMap<RunId, String> = all.iter().map(|r| r.id).zip(labels(all)?).collect();
         let queue = todo
             .iter()
-            .map(|run| {
-                let label = all.iter().position(|r| r.id == run.id).map(|i| labels[i].clone());
-                self.queued(run, label.unwrap_or_default(), &dir, threads)
-            })
+            .map(|run| self.queued(run, labels.get(&run.id).cloned().unwrap_or_default(), &dir, threads))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let settled = all.len() - todo.len();
         let workers = self.workers.min(todo.len().max(1));

@@ -18,12 +18,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::record::{curve_point, run_result};
+use crate::recorder::PendingPoints;
 use crate::worker::{Event, Job};
 pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
 pub use store::RunStore;
-
-/// Curve points are written at each validation point, checkpoint and end, or after this.
-const FLUSH_AFTER: Duration = Duration::from_secs(10);
 
 /// A run waiting for a worker.
 #[derive(Clone, Debug)]
@@ -69,8 +67,8 @@ struct Active {
     control: Box<dyn WorkerControl>,
     started: Instant,
     deadline: Option<Instant>,
-    points: Vec<CurvePoint>,
-    last_flush: Instant,
+    /// Written at each validation point, checkpoint and end, or every few seconds.
+    points: PendingPoints,
     finished: bool,
     timed_out: bool,
 }
@@ -146,8 +144,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                         control,
                         started: now,
                         deadline: self.limits.timeout.map(|t| now + t),
-                        points: Vec::new(),
-                        last_flush: now,
+                        points: PendingPoints::new(),
                         finished: false,
                         timed_out: false,
                         run,
@@ -175,16 +172,14 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             }
             WorkerMessage::Event(Event::Point { progress }) => {
                 self.display.progress(id, &progress);
-                active.points.push(curve_point(&progress));
-                if matches!(progress, Progress::Val { .. }) || active.last_flush.elapsed() >= FLUSH_AFTER {
+                if active.points.push(&progress) {
                     flush(self.store, active)?;
                 }
             }
             WorkerMessage::Event(Event::Checkpointed { .. }) => flush(self.store, active)?,
             WorkerMessage::Event(Event::Finished { outcome }) => {
                 let result = run_result(&outcome, active.started.elapsed().as_secs_f64());
-                self.store.finish_run(id, &result, &active.points)?;
-                active.points.clear();
+                self.store.finish_run(id, &result, &active.points.take())?;
                 active.finished = true;
                 let summary = match (result.status, result.losses) {
                     (RunStatus::Completed, Some([_, val, _])) => format!("completed, val {val:.4}"),
@@ -277,11 +272,10 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
 }
 
 fn flush(store: &mut impl RunStore, active: &mut Active) -> anyhow::Result<()> {
-    if !active.points.is_empty() {
-        store.append_curve(active.run.id, &active.points)?;
-        active.points.clear();
+    let points = active.points.take();
+    if !points.is_empty() {
+        store.append_curve(active.run.id, &points)?;
     }
-    active.last_flush = Instant::now();
     Ok(())
 }
 
