@@ -31,20 +31,33 @@ pub fn linear(rng: &mut Rng, fan_in: usize, fan_out: usize, bias: bool, gain: f6
     }
 }
 
+/// One SGD step on a parameter: `w − lr · grad` (in place when nothing else holds `w`).
+pub fn descend<const D: usize>(param: Param<Tensor<D>>, grad: Tensor<D>, lr: f64) -> Param<Tensor<D>> {
+    param.map(|w| w - grad * lr)
+}
+
 pub const BATCHNORM_EPS: f64 = 1e-5;
 pub const BATCHNORM_MOMENTUM: f64 = 0.1;
 
 /// The lecture's `BatchNorm1d` for `[B, T, C]` input (channels last).
 ///
-/// Training (on an autodiff device): normalise with the batch mean and the *unbiased*
+/// Training (`forward_train`): normalise with the batch mean and the *unbiased*
 /// variance (`torch.var`) over dims (0, 1), and move the running statistics 10% towards
-/// them. Evaluation (on a plain device, after `valid()`): normalise with the running
+/// them. Evaluation (`forward`): normalise with the running
 /// statistics. With `per_position` (the lecture's bug) the statistics are taken over dim 0
 /// only, so every (position, channel) pair has its own: running stats hold `T × C` values.
+/// What `BatchNorm1d::backward` needs from the training pass.
+pub struct NormTape {
+    /// x̂, in the statistics layout (`[B·T, C]`, or `[B, T·C]` with the bug).
+    normalized: Tensor<2>,
+    /// 1/√(var + ε), `[1, F]`.
+    inv_std: Tensor<2>,
+}
+
 #[derive(Module, Debug)]
 pub struct BatchNorm1d {
-    gamma: Param<Tensor<1>>,
-    beta: Param<Tensor<1>>,
+    pub(crate) gamma: Param<Tensor<1>>,
+    pub(crate) beta: Param<Tensor<1>>,
     running_mean: RunningState<Tensor<1>>,
     running_var: RunningState<Tensor<1>>,
     per_position: bool,
@@ -68,41 +81,80 @@ impl BatchNorm1d {
         2 * self.gamma.dims()[0]
     }
 
-    /// `[B, T, C]` → `[B, T, C]`.
+    /// Evaluation: `[B, T, C]` → `[B, T, C]`, normalised with the running statistics.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let dims = x.dims();
+        let rows = self.statistics_rows(x);
+        let [_, features] = rows.dims();
+        let mean = self.running_mean.value().reshape([1, features]);
+        let var = self.running_var.value().reshape([1, features]);
+        self.scale_and_shift((rows - mean) / (var + BATCHNORM_EPS).sqrt(), dims)
+    }
+
+    /// Training: `[B, T, C]` → `[B, T, C]`, normalised with the batch mean and unbiased
+    /// variance, which also move the running statistics 10% towards them. The tape keeps
+    /// what `backward` needs.
+    pub fn forward_train(&self, x: Tensor<3>) -> (Tensor<3>, NormTape) {
+        let dims = x.dims();
+        let rows = self.statistics_rows(x);
+        let (var, mean) = rows.clone().var_mean(0);
+        Self::blend(&self.running_mean, mean.clone());
+        Self::blend(&self.running_var, var.clone());
+        let inv_std = (var + BATCHNORM_EPS).sqrt().recip();
+        let normalized = (rows - mean) * inv_std.clone();
+        let out = self.scale_and_shift(normalized.clone(), dims);
+        (out, NormTape { normalized, inv_std })
+    }
+
+    /// Gradients from `d_out [B, T, C]`: (input `[B, T, C]`, gamma `[C]`, beta `[C]`).
+    ///
+    /// With x̂ the normalised rows, s = 1/√(var + ε) and n rows per statistic (the lecture's
+    /// Part 4 derivation, unbiased variance): dx = s · (dx̂ − Σdx̂ / n − x̂ · Σ(dx̂ · x̂) / (n − 1)).
+    pub fn backward(&self, tape: NormTape, d_out: Tensor<3>) -> (Tensor<3>, Tensor<1>, Tensor<1>) {
+        let dims @ [b, t, c] = d_out.dims();
+        let NormTape { normalized, inv_std } = tape;
+        let per_channel = |x: Tensor<3>| x.sum_dims(&[0, 1]).reshape([c]);
+        let d_gamma = per_channel(d_out.clone() * normalized.clone().reshape(dims));
+        let d_beta = per_channel(d_out.clone());
+        let d_normalized = self.statistics_rows(d_out * self.gamma.val().reshape([1, 1, c]));
+        let n = d_normalized.dims()[0] as f64;
+        let mean_d = d_normalized.clone().sum_dim(0) / n;
+        let mean_d_x = (d_normalized.clone() * normalized.clone()).sum_dim(0) / (n - 1.0);
+        let d_rows = (d_normalized - mean_d - normalized * mean_d_x) * inv_std;
+        (d_rows.reshape([b, t, c]), d_gamma, d_beta)
+    }
+
+    /// `[B, T, C]` as rows of one statistic each: `[B·T, C]`, or `[B, T·C]` with the bug.
+    fn statistics_rows(&self, x: Tensor<3>) -> Tensor<2> {
         let [b, t, c] = x.dims();
-        let rows = match self.per_position {
+        match self.per_position {
             false => x.reshape([b * t, c]),
             true => x.reshape([b, t * c]),
-        };
-        let normalized = match rows.device().is_autodiff() {
-            true => self.normalize_with_batch_stats(rows),
-            false => self.normalize_with_running_stats(rows),
-        };
+        }
+    }
+
+    /// Normalised rows back to `[B, T, C]`, times gamma plus beta.
+    fn scale_and_shift(&self, normalized: Tensor<2>, [b, t, c]: [usize; 3]) -> Tensor<3> {
         let gamma = self.gamma.val().reshape([1, 1, c]);
         let beta = self.beta.val().reshape([1, 1, c]);
         normalized.reshape([b, t, c]) * gamma + beta
     }
 
-    /// `[N, F]`: statistics over the N rows, one per feature column.
-    fn normalize_with_batch_stats(&self, rows: Tensor<2>) -> Tensor<2> {
-        let [_, features] = rows.dims();
-        let (var, mean) = rows.clone().var_mean(0);
-        let blend = |running: &RunningState<Tensor<1>>, batch: Tensor<2>| {
-            let batch = batch.detach().reshape([features]);
-            let updated = running.value_sync() * (1.0 - BATCHNORM_MOMENTUM) + batch * BATCHNORM_MOMENTUM;
-            running.update(updated.detach());
-        };
-        blend(&self.running_mean, mean.clone());
-        blend(&self.running_var, var.clone());
-        (rows - mean) / (var + BATCHNORM_EPS).sqrt()
+    /// Moves a running statistic 10% towards the batch's `[1, F]` value.
+    fn blend(running: &RunningState<Tensor<1>>, batch: Tensor<2>) {
+        let [_, features] = batch.dims();
+        let updated =
+            running.value_sync() * (1.0 - BATCHNORM_MOMENTUM) + batch.detach().reshape([features]) * BATCHNORM_MOMENTUM;
+        running.update(updated.detach());
     }
 
-    fn normalize_with_running_stats(&self, rows: Tensor<2>) -> Tensor<2> {
-        let [_, features] = rows.dims();
-        let mean = self.running_mean.value().reshape([1, features]);
-        let var = self.running_var.value().reshape([1, features]);
-        (rows - mean) / (var + BATCHNORM_EPS).sqrt()
+    /// Takes one SGD step on gamma and beta.
+    pub fn descend(self, d_gamma: Tensor<1>, d_beta: Tensor<1>, lr: f64) -> Self {
+        Self {
+            gamma: descend(self.gamma, d_gamma, lr),
+            beta: descend(self.beta, d_beta, lr),
+            ..self
+        }
     }
 
     #[cfg(test)]
@@ -137,9 +189,10 @@ mod tests {
         // channel 1 sees {2,4,6,12}: mean 6, unbiased var (16+4+0+36)/3 = 56/3.
         // PyTorch: x = torch.tensor(...); m = x.mean((0,1), keepdim=True);
         //          v = x.var((0,1), keepdim=True); (x - m) / torch.sqrt(v + 1e-5)
-        let device = Device::flex().autodiff();
+        let device = Device::flex();
         let bn = BatchNorm1d::new(2, 2, false, &device);
-        let out = bn.forward(input(&device)).into_data().try_to_vec::<f32>().unwrap();
+        let (out, _) = bn.forward_train(input(&device));
+        let out = out.into_data().try_to_vec::<f32>().unwrap();
         let (s0, s1) = ((20f32 / 3. + 1e-5).sqrt(), (56f32 / 3. + 1e-5).sqrt());
         close(
             &out,
@@ -153,9 +206,10 @@ mod tests {
     #[test]
     fn the_lecture_bug_takes_statistics_per_position() {
         // Position 0, channel 0 sees {1,5}: mean 3, unbiased var 8, so ±2/√8.
-        let device = Device::flex().autodiff();
+        let device = Device::flex();
         let bn = BatchNorm1d::new(2, 2, true, &device);
-        let out = bn.forward(input(&device)).into_data().try_to_vec::<f32>().unwrap();
+        let (out, _) = bn.forward_train(input(&device));
+        let out = out.into_data().try_to_vec::<f32>().unwrap();
         let s = (8f32 + 1e-5).sqrt();
         let s_last = (32f32 + 1e-5).sqrt(); // position 1, channel 1 sees {4, 12}
         close(
@@ -177,12 +231,15 @@ mod tests {
 
     #[test]
     fn evaluation_uses_running_statistics() {
-        let device = Device::flex().autodiff();
+        let device = Device::flex();
         let bn = BatchNorm1d::new(2, 2, false, &device);
-        bn.forward(input(&device));
-        let eval = bn.valid();
-        let plain = Device::flex();
-        let out = eval.forward(input(&plain)).into_data().try_to_vec::<f32>().unwrap();
+        bn.forward_train(input(&device));
+        let out = bn
+            .valid()
+            .forward(input(&device))
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         let (m0, m1) = (0.4f32, 0.6f32);
         let (v0, v1) = ((0.9f32 + 2. / 3. + 1e-5).sqrt(), (0.9f32 + 5.6 / 3. + 1e-5).sqrt());
         close(&out[..2], &[(1. - m0) / v0, (2. - m1) / v1]);

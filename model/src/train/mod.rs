@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::backend::Backend;
@@ -23,7 +22,7 @@ use crate::checkpoint::{self, CheckpointError, RunState};
 use crate::config::TrainConfig;
 use crate::dataset::{Dataset, Splits, Vocabulary};
 use crate::evaluate::split_loss;
-use crate::network::{CharModel, cross_entropy};
+use crate::network::CharModel;
 use crate::rng::Rng;
 use crate::sample::sample;
 
@@ -43,10 +42,8 @@ pub struct Trainer {
     config: TrainConfig,
     vocab: Vocabulary,
     splits: Splits,
-    eval_device: Device,
-    train_device: Device,
+    device: Device,
     model: CharModel,
-    optimizer: ModuleOptimizer,
     rng: Rng,
     /// Steps done.
     step: u64,
@@ -60,18 +57,15 @@ pub struct Trainer {
 impl Trainer {
     /// Splits the data and initialises the model from `config.seed`.
     pub fn new(config: TrainConfig, dataset: &Dataset, backend: Backend) -> Self {
-        let eval_device = backend.device();
-        let train_device = eval_device.clone().autodiff();
+        let device = backend.device();
         let mut rng = Rng::seed_from(config.seed);
-        let model = CharModel::new(&config, dataset.vocab().size(), &mut rng, &train_device);
+        let model = CharModel::new(&config, dataset.vocab().size(), &mut rng, &device);
         Self {
             splits: dataset.split(config.split_seed, config.block_size),
             vocab: dataset.vocab().clone(),
             config,
-            eval_device,
-            train_device,
+            device,
             model,
-            optimizer: SgdConfig::new().init(),
             rng,
             step: 0,
             history: Vec::new(),
@@ -140,7 +134,7 @@ impl Trainer {
             count,
             temperature,
             &mut rng,
-            &self.eval_device,
+            &self.device,
         )
     }
 
@@ -201,16 +195,15 @@ impl Trainer {
         Ok(self.finish(ending, val))
     }
 
-    /// One SGD step; returns the minibatch loss (detached, not read back yet).
+    /// One SGD step; returns the minibatch loss (not read back yet).
     fn train_step(&mut self) -> Tensor<1> {
         let n = self.splits.train.len();
         let indices = (0..self.config.batch_size).map(|_| self.rng.below(n));
-        let (contexts, targets) = self.splits.train.batch(indices, &self.train_device);
-        let loss = cross_entropy(self.model.forward(contexts), targets);
-        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let (contexts, targets) = self.splits.train.batch(indices, &self.device);
+        let (loss, gradients) = self.model.loss_and_gradients(contexts, targets);
         let lr = self.config.lr_at(self.step);
-        self.model = self.optimizer.step(lr, self.model.clone(), grads);
-        loss.detach()
+        self.model = self.model.clone().descend(gradients, lr);
+        loss
     }
 
     fn report(&mut self, observer: &mut impl Observer, progress: Progress) -> ControlFlow<()> {
@@ -228,7 +221,7 @@ impl Trainer {
 
     /// Loss over the whole validation split, in eval mode, of the model as it is now.
     pub fn val_loss(&self) -> f64 {
-        split_loss(&self.model.valid(), &self.splits.val, &self.eval_device)
+        split_loss(&self.model.valid(), &self.splits.val, &self.device)
     }
 
     fn timed_val_loss(&mut self) -> f64 {
@@ -264,13 +257,13 @@ impl Trainer {
             Ending::Completed => {
                 let started = Instant::now();
                 let model = self.model.valid();
-                let loss = |examples| split_loss(&model, examples, &self.eval_device);
+                let loss = |examples| split_loss(&model, examples, &self.device);
                 let losses = FinalLosses {
                     train: loss(&self.splits.train),
                     val,
                     test: loss(&self.splits.test),
                 };
-                let (block, device) = (self.config.block_size, &self.eval_device);
+                let (block, device) = (self.config.block_size, &self.device);
                 let samples = sample(&model, &self.vocab, block, FINAL_SAMPLES, 1.0, &mut self.rng, device);
                 self.eval_seconds += started.elapsed().as_secs_f64();
                 (Some(losses), samples)

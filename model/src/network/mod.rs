@@ -12,6 +12,9 @@ use crate::config::{ModelKind, TrainConfig};
 use crate::layers::{self, BatchNorm1d};
 use crate::rng::Rng;
 
+mod backprop;
+pub use backprop::Gradients;
+
 #[derive(Module, Debug)]
 struct Block {
     /// How many consecutive positions FlattenConsecutive fuses.
@@ -114,8 +117,13 @@ impl CharModel {
 
 /// Mean cross-entropy of `logits [B, V]` against `targets [B]`, as `F.cross_entropy`: `[1]`.
 pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-    let [b, _] = logits.dims();
-    log_softmax(logits, 1).gather(1, targets.reshape([b, 1])).mean().neg()
+    mean_nll(log_softmax(logits, 1), targets)
+}
+
+/// Mean negative log-likelihood of `targets [B]` under `log_probs [B, V]`: `[1]`.
+fn mean_nll(log_probs: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let [b, _] = log_probs.dims();
+    log_probs.gather(1, targets.reshape([b, 1])).mean().neg()
 }
 
 #[cfg(test)]
