@@ -8,22 +8,18 @@
 #   bench/run.sh [NAMES_TXT]          (default ../shared/data/names.txt)
 #   ROUNDS=5 STEPS=3000 bench/run.sh
 #
-# PyTorch 2.9.0 comes from PyPI into a venv, created on the first run (a ~4 GB download):
-# $HARNESS_BENCH_VENV, default ~/.cache/makemore-harness/bench-venv.
+# PyTorch 2.9.0 comes from PyPI into a venv, created on the first run (a ~4 GB download) by
+# scripts/setup-libtorch.sh; the same libtorch builds our `tch` backend, benchmarked too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 data="${1:-../shared/data/names.txt}"
 rounds="${ROUNDS:-3}"
 steps="${STEPS:-3000}"
-venv="${HARNESS_BENCH_VENV:-$HOME/.cache/makemore-harness/bench-venv}"
 
-if ! "$venv/bin/python" -c 'import sys, torch; sys.exit(torch.__version__.split("+")[0] != "2.9.0")' 2>/dev/null; then
-    echo "bench: installing torch==2.9.0 into $venv (once)" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet torch==2.9.0
-fi
-cargo build --release --quiet
+eval "$(scripts/setup-libtorch.sh)"
+python="$HARNESS_TORCH_VENV/bin/python"
+cargo build --release --quiet --features tch
 harness="${CARGO_TARGET_DIR:-target}/release/harness"
 
 # One thread each, and no spinning OpenMP threads if the machine is shared.
@@ -31,10 +27,10 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 lines=$(mktemp)
 trap 'rm -f "$lines"' EXIT
 for round in $(seq "$rounds"); do
-    for impl in flex pytorch ndarray; do
+    for impl in flex pytorch tch ndarray; do
         echo "bench: round $round/$rounds: $impl" >&2
         if [ "$impl" = pytorch ]; then
-            "$venv/bin/python" bench/reference.py "$data" --steps "$steps" >> "$lines"
+            "$python" bench/reference.py "$data" --steps "$steps" >> "$lines"
         else
             "$harness" bench --data "$data" --backend "$impl" --steps "$steps" >> "$lines"
         fi

@@ -1,6 +1,9 @@
 //! Embeds the git commit the binary is built from (`HARNESS_GIT_COMMIT`, with `-dirty` when
 //! tracked files differ from it), so every run records which code produced it. Outside a
 //! git checkout the variable is simply unset.
+//! With the `tch` feature it also embeds the directory of the libtorch the build linked as an
+//! rpath of the binary and test executables, so they run without `LD_LIBRARY_PATH` (torch-sys,
+//! `links = "tch"`, tells its direct dependents that directory as `DEP_TCH_LIBTORCH_LIB`).
 
 use std::process::Command;
 
@@ -14,6 +17,13 @@ const SOURCES: [&str; 5] = [
 ];
 
 fn main() {
+    embed_git_commit();
+    if let Ok(dir) = std::env::var("DEP_TCH_LIBTORCH_LIB") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+    }
+}
+
+fn embed_git_commit() {
     let git = |args: &[&str]| {
         Command::new("git")
             .args(args)

@@ -54,6 +54,8 @@ fn train_records_a_completed_run_with_curves_losses_and_samples() {
     assert_eq!(run.status, RunStatus::Completed);
     assert_eq!(run.steps_done, 300);
     assert_eq!(run.backend, "flex");
+    assert_eq!(run.device.as_deref(), Some("cpu"));
+    assert!(!run.device_name.unwrap().is_empty(), "the processor's name");
     assert_eq!(run.threads, 1);
     assert_eq!(run.data_sha256.len(), 64);
     assert!(run.data_path.ends_with("names.txt"));
@@ -163,6 +165,36 @@ fn invalid_options_exit_2_naming_the_flag_and_write_nothing() {
         stderr(&out)
     );
     assert!(!sandbox.db().exists(), "nothing may be written for a refused command");
+}
+
+#[test]
+fn a_backend_or_device_this_binary_cannot_use_exits_2_before_writing_anything() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(100);
+    let mut cases = vec![
+        (&["--device", "cuda"][..], "backend `flex` computes on the CPU only"),
+        (
+            &["--backend", "cuda", "--device", "cpu"],
+            "backend `cuda` computes on a GPU",
+        ),
+        (&["--device", "gpu"], "expected cpu, cuda or cuda:N"),
+    ];
+    #[cfg(not(feature = "tch"))]
+    cases.push((
+        &["--backend", "tch"],
+        "build with `cargo build --release --features tch`",
+    ));
+    #[cfg(not(feature = "cuda"))]
+    cases.push((
+        &["--backend", "cuda"],
+        "build with `cargo build --release --features cuda`",
+    ));
+    for (extra, expected) in cases {
+        let out = train(&sandbox, &data, extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{extra:?}: {}", stderr(&out));
+    }
+    assert!(!sandbox.db().exists(), "nothing may be written for a refused run");
 }
 
 #[test]

@@ -29,6 +29,7 @@ fn job(sandbox: &Sandbox, steps: u64) -> Value {
         "run_id": 7,
         "config": config,
         "backend": "flex",
+        "device": "cpu",
         "threads": 1,
         "data_path": data,
         "data_sha256": sha256,
@@ -70,7 +71,8 @@ fn a_worker_trains_its_job_and_streams_events_ending_with_the_outcome() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         events[0],
-        json!({"event": "started", "steps_done": 0, "trainable_params": events[0]["trainable_params"], "history": []})
+        json!({"event": "started", "device": "cpu", "device_name": events[0]["device_name"],
+               "steps_done": 0, "trainable_params": events[0]["trainable_params"], "history": []})
     );
     let points = events.iter().filter(|e| e["event"] == "point").count();
     assert_eq!(points, 1 + 6 + 3, "val at 0, train every 50, val every 100");

@@ -162,6 +162,7 @@ impl Session<'_> {
                 run_id: run.id.0,
                 config,
                 backend,
+                device: backend.default_device(),
                 threads,
                 data_path: PathBuf::from(&run.data_path),
                 data_sha256: run.data_sha256.clone(),

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use model::{Backend, Outcome, Progress, TrainConfig};
+use model::{Backend, ComputeDevice, Outcome, Progress, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,6 +15,7 @@ pub struct Job {
     pub run_id: i64,
     pub config: TrainConfig,
     pub backend: Backend,
+    pub device: ComputeDevice,
     pub threads: usize,
     pub data_path: PathBuf,
     /// The data as the sweep recorded it; a file that changed since is refused.
@@ -30,6 +31,9 @@ pub enum Event {
     /// Training starts (or resumes) after `steps_done` steps; `history` is the curve so
     /// far, from the checkpoint (empty for a fresh start).
     Started {
+        /// Where the worker computes, and that processor's name.
+        device: ComputeDevice,
+        device_name: String,
         steps_done: u64,
         trainable_params: usize,
         history: Vec<Progress>,

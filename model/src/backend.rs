@@ -1,5 +1,7 @@
-//! Which Burn backend a run computes on, and how many CPU threads it may use.
-//! Every backend runs the same model and training code; only the `Device` differs.
+//! Which Burn backend a run computes on, on which device, and how many CPU threads it may
+//! use. Every backend runs the same model and training code; only the `Device` differs.
+//! `tch` (libtorch) and `cuda` (Burn's CUDA backend) are cargo features: a binary built
+//! without them knows their names and says how to get them.
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -13,19 +15,113 @@ pub enum Backend {
     Flex,
     /// burn-ndarray: the older pure-Rust CPU backend.
     Ndarray,
+    /// burn-tch: libtorch, on the CPU or a CUDA GPU (cargo feature `tch`).
+    Tch,
+    /// Burn's own CUDA backend (cargo feature `cuda`).
+    Cuda,
+}
+
+/// Where a backend computes: the CPU or the CUDA GPU of an index (`cpu`, `cuda`, `cuda:1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ComputeDevice {
+    Cpu,
+    Cuda(usize),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    #[error(
+        "backend `{0}` is not built into this binary; build with `cargo build --release --features {0}` (README: GPU and libtorch backends)"
+    )]
+    NotBuilt(Backend),
+    #[error("backend `{0}` computes on the CPU only; use device `cpu`, or backend `tch` or `cuda` for a GPU")]
+    CpuOnly(Backend),
+    #[error("backend `cuda` computes on a GPU; use device `cuda` or `cuda:N`, or backend `tch` on device `cpu`")]
+    GpuOnly,
+    #[error("no usable CUDA GPU {index} for backend `{backend}`: {reason}")]
+    NoGpu {
+        backend: Backend,
+        index: usize,
+        reason: String,
+    },
 }
 
 impl Backend {
-    pub const NAMES: [&'static str; 2] = ["flex", "ndarray"];
+    pub const NAMES: [&'static str; 4] = ["flex", "ndarray", "tch", "cuda"];
 
-    /// Plain device, for evaluation and sampling.
-    pub fn device(self) -> Device {
+    /// The device a run gets when none is asked for: the GPU 0 for `cuda`, else the CPU.
+    pub fn default_device(self) -> ComputeDevice {
         match self {
-            Self::Flex => Device::flex(),
-            #[allow(deprecated)] // burn-ndarray is deprecated upstream; we keep it selectable
-            Self::Ndarray => Device::ndarray(),
+            Self::Cuda => ComputeDevice::Cuda(0),
+            Self::Flex | Self::Ndarray | Self::Tch => ComputeDevice::Cpu,
         }
     }
+
+    /// The Burn device for computing on `on`, after checking that this binary has the
+    /// backend and, for a GPU, that the GPU is there (so nothing fails later, mid-run).
+    pub fn device(self, on: ComputeDevice) -> Result<Device, BackendError> {
+        match (self, on) {
+            (Self::Flex, ComputeDevice::Cpu) => Ok(Device::flex()),
+            #[allow(deprecated)] // burn-ndarray is deprecated upstream; we keep it selectable
+            (Self::Ndarray, ComputeDevice::Cpu) => Ok(Device::ndarray()),
+            (Self::Flex | Self::Ndarray, ComputeDevice::Cuda(_)) => Err(BackendError::CpuOnly(self)),
+            (Self::Cuda, ComputeDevice::Cpu) => Err(BackendError::GpuOnly),
+            (Self::Tch, on) => tch_device(on),
+            (Self::Cuda, ComputeDevice::Cuda(index)) => cuda_device(index),
+        }
+    }
+}
+
+#[cfg(feature = "tch")]
+#[allow(deprecated)] // burn-tch is deprecated upstream; it is the libtorch path the user asked for
+fn tch_device(on: ComputeDevice) -> Result<Device, BackendError> {
+    match on {
+        ComputeDevice::Cpu => Ok(Device::libtorch()),
+        ComputeDevice::Cuda(index) => {
+            // Without this check libtorch creates the device and panics at the first op.
+            let count = usize::try_from(tch::Cuda::device_count()).unwrap_or(0);
+            gpu(Backend::Tch, index, (count, "libtorch"), || {
+                Device::libtorch_cuda(index)
+            })
+        }
+    }
+}
+
+#[cfg(not(feature = "tch"))]
+fn tch_device(_: ComputeDevice) -> Result<Device, BackendError> {
+    Err(BackendError::NotBuilt(Backend::Tch))
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device(index: usize) -> Result<Device, BackendError> {
+    // Listing the GPUs panics inside cubecl where there is no driver at all: no GPU here.
+    let count = std::panic::catch_unwind(|| Device::enumerate(burn::tensor::DeviceType::Cuda).len()).unwrap_or(0);
+    gpu(Backend::Cuda, index, (count, "the CUDA driver"), || Device::cuda(index))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda_device(_: usize) -> Result<Device, BackendError> {
+    Err(BackendError::NotBuilt(Backend::Cuda))
+}
+
+/// `device()` when GPU `index` is among the `count` GPUs that `counter` sees, else why not.
+#[cfg(any(feature = "tch", feature = "cuda"))]
+fn gpu(
+    backend: Backend,
+    index: usize,
+    (count, counter): (usize, &str),
+    device: impl FnOnce() -> Device,
+) -> Result<Device, BackendError> {
+    if index < count {
+        return Ok(device());
+    }
+    let reason = match count {
+        0 => format!("{counter} sees no GPU (no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them)"),
+        1 => format!("{counter} sees 1 GPU, index 0"),
+        n => format!("{counter} sees {n} GPUs, indices 0 to {}", n - 1),
+    };
+    Err(BackendError::NoGpu { backend, index, reason })
 }
 
 impl fmt::Display for Backend {
@@ -33,6 +129,8 @@ impl fmt::Display for Backend {
         f.write_str(match self {
             Self::Flex => "flex",
             Self::Ndarray => "ndarray",
+            Self::Tch => "tch",
+            Self::Cuda => "cuda",
         })
     }
 }
@@ -43,8 +141,81 @@ impl FromStr for Backend {
         match s {
             "flex" => Ok(Self::Flex),
             "ndarray" => Ok(Self::Ndarray),
-            other => Err(format!("unknown backend `{other}`; expected one of: flex, ndarray")),
+            "tch" => Ok(Self::Tch),
+            "cuda" => Ok(Self::Cuda),
+            other => Err(format!(
+                "unknown backend `{other}`; expected one of: {}",
+                Self::NAMES.join(", ")
+            )),
         }
+    }
+}
+
+impl ComputeDevice {
+    /// The processor's name as the system reports it — the CPU model from `/proc/cpuinfo`,
+    /// the GPU's from `nvidia-smi` — or a generic one where neither says.
+    pub fn hardware_name(self) -> String {
+        match self {
+            Self::Cpu => cpu_name().unwrap_or_else(|| "CPU".to_string()),
+            Self::Cuda(index) => gpu_name(index).unwrap_or_else(|| format!("CUDA GPU {index}")),
+        }
+    }
+}
+
+fn cpu_name() -> Option<String> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    info.lines()
+        .find_map(|line| Some(line.strip_prefix("model name")?.split_once(':')?.1.trim().to_string()))
+}
+
+fn gpu_name(index: usize) -> Option<String> {
+    // nvidia-smi numbers every GPU; CUDA only those CUDA_VISIBLE_DEVICES lets through, renumbered.
+    let physical = match std::env::var("CUDA_VISIBLE_DEVICES") {
+        Ok(visible) => visible.split(',').nth(index)?.trim().to_string(),
+        Err(_) => index.to_string(),
+    };
+    let out = std::process::Command::new("nvidia-smi")
+        .args(["--query-gpu=name", "--format=csv,noheader", "-i", &physical])
+        .output()
+        .ok()?;
+    let name = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !name.is_empty()).then_some(name)
+}
+
+impl fmt::Display for ComputeDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cpu => f.write_str("cpu"),
+            Self::Cuda(index) => write!(f, "cuda:{index}"),
+        }
+    }
+}
+
+impl FromStr for ComputeDevice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let index = |digits: &str| digits.parse::<usize>().ok();
+        match s {
+            "cpu" => Ok(Self::Cpu),
+            "cuda" => Ok(Self::Cuda(0)),
+            _ => match s.strip_prefix("cuda:").and_then(index) {
+                Some(i) => Ok(Self::Cuda(i)),
+                None => Err(format!("unknown device `{s}`; expected cpu, cuda or cuda:N")),
+            },
+        }
+    }
+}
+
+impl TryFrom<String> for ComputeDevice {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<ComputeDevice> for String {
+    fn from(device: ComputeDevice) -> String {
+        device.to_string()
     }
 }
 
@@ -63,6 +234,8 @@ pub struct ThreadsError {
 pub unsafe fn limit_threads(threads: usize) -> Result<(), ThreadsError> {
     // SAFETY: the caller guarantees no other thread exists yet to read the environment.
     unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };
+    #[cfg(feature = "tch")]
+    tch::set_num_threads(i32::try_from(threads).unwrap_or(i32::MAX));
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global()
@@ -70,4 +243,35 @@ pub unsafe fn limit_threads(threads: usize) -> Result<(), ThreadsError> {
             threads,
             reason: e.to_string(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_read_and_print_as_cpu_cuda_and_cuda_n() {
+        assert_eq!("cpu".parse(), Ok(ComputeDevice::Cpu));
+        assert_eq!("cuda".parse(), Ok(ComputeDevice::Cuda(0)));
+        assert_eq!("cuda:3".parse(), Ok(ComputeDevice::Cuda(3)));
+        assert_eq!(ComputeDevice::Cuda(3).to_string(), "cuda:3");
+        for bad in ["gpu", "cuda:", "cuda:x", "cuda:-1", "CPU"] {
+            assert!(bad.parse::<ComputeDevice>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_cpu_has_a_name() {
+        assert!(!ComputeDevice::Cpu.hardware_name().is_empty());
+    }
+
+    #[test]
+    fn a_backend_refuses_a_device_it_cannot_compute_on() {
+        let err = |backend: Backend, on| backend.device(on).err().unwrap().to_string();
+        assert!(err(Backend::Flex, ComputeDevice::Cuda(0)).contains("CPU only"));
+        assert!(err(Backend::Cuda, ComputeDevice::Cpu).contains("computes on a GPU"));
+        assert!(Backend::Ndarray.device(ComputeDevice::Cpu).is_ok());
+        #[cfg(not(feature = "tch"))]
+        assert!(err(Backend::Tch, ComputeDevice::Cpu).contains("--features tch"));
+    }
 }

@@ -13,7 +13,7 @@ pub mod rng;
 pub mod sample;
 pub mod train;
 
-pub use backend::Backend;
+pub use backend::{Backend, BackendError, ComputeDevice};
 pub use checkpoint::CheckpointError;
 pub use config::{ConfigError, ModelKind, TrainConfig, TrainOptions};
 pub use dataset::{DataError, Dataset};

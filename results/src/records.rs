@@ -207,6 +207,9 @@ pub struct RunRecord {
     pub status: RunStatus,
     pub config_json: String,
     pub backend: String,
+    /// Where it computed (`cpu`, `cuda:0`) and that processor's name, once it has started.
+    pub device: Option<String>,
+    pub device_name: Option<String>,
     pub threads: usize,
     pub data_path: String,
     pub data_sha256: String,

@@ -9,7 +9,9 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use model::{Backend, Ending, ModelKind, Observer, Outcome, Progress, TrainConfig, TrainOptions, Trainer};
+use model::{
+    Backend, ComputeDevice, Ending, ModelKind, Observer, Outcome, Progress, TrainConfig, TrainOptions, Trainer,
+};
 use results::{NewSweep, Store, StoreError, SweepKind};
 
 use crate::data_source;
@@ -75,6 +77,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = DEFAULT_BACKEND,
           value_parser = PossibleValuesParser::new(Backend::NAMES).map(|s| s.parse::<Backend>().expect("a listed name")))]
     pub backend: Backend,
+    /// Where the backend computes: cpu, cuda or cuda:N [default: cuda:0 for backend cuda, else cpu]
+    #[arg(long, value_name = "DEVICE")]
+    pub device: Option<ComputeDevice>,
     /// CPU threads for the backend
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
     pub threads: usize,
@@ -112,11 +117,13 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     // SAFETY: first thing the command does; no other thread has been started yet.
     unsafe { model::backend::limit_threads(args.threads) }?;
     let config = args.config()?;
+    let on = args.device.unwrap_or(args.backend.default_device());
+    let device = args.backend.device(on).map_err(|e| usage(anyhow!(e)))?;
     let data = data_source::load(args.data.as_deref())?;
     let interrupted = interrupt::install("stopping after the current step (Ctrl-C again to quit at once)")?;
 
     let started = Instant::now();
-    let trainer = Trainer::new(config.clone(), &data.dataset, args.backend);
+    let trainer = Trainer::new(config.clone(), &data.dataset, device);
     let mut store = Store::open(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
     tracing::debug!(db = %args.db.display(), schema = store.schema_version()?, "database open");
     let sweep = NewSweep {
@@ -140,6 +147,7 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&checkpoints).with_context(|| format!("cannot create {}", checkpoints.display()))?;
     let trainer = trainer.checkpoint_to(checkpoints.join(format!("run-{run}.ckpt")), config.steps);
     store.mark_running(run)?;
+    store.record_device(run, &on.to_string(), &on.hardware_name())?;
     eprintln!(
         "run {run} (sweep {}): {} on {} items, {} parameters, {} steps on {}",
         created.name,

@@ -36,9 +36,10 @@ pub fn execute(_args: WorkerArgs) -> anyhow::Result<ExitCode> {
             job.data_sha256
         );
     }
+    let device = job.backend.device(job.device)?;
     let stop = interrupt::install("worker: stopping after the current step")?;
     let trainer = if job.checkpoint.exists() {
-        let trainer = Trainer::resume(&job.checkpoint, &data.dataset, job.backend)?;
+        let trainer = Trainer::resume(&job.checkpoint, &data.dataset, device)?;
         if *trainer.config() != job.config {
             bail!(
                 "the checkpoint {} belongs to another configuration than run {}",
@@ -48,7 +49,7 @@ pub fn execute(_args: WorkerArgs) -> anyhow::Result<ExitCode> {
         }
         trainer
     } else {
-        Trainer::new(job.config.clone(), &data.dataset, job.backend)
+        Trainer::new(job.config.clone(), &data.dataset, device)
     };
     let trainer = trainer.checkpoint_to(job.checkpoint.clone(), job.checkpoint_every);
     let mut events = EventStream {
@@ -57,6 +58,8 @@ pub fn execute(_args: WorkerArgs) -> anyhow::Result<ExitCode> {
         error: None,
     };
     events.send(&Event::Started {
+        device: job.device,
+        device_name: job.device.hardware_name(),
         steps_done: trainer.steps_done(),
         trainable_params: trainer.trainable_params(),
         history: trainer.history().to_vec(),

@@ -164,10 +164,15 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
         };
         match message {
             WorkerMessage::Event(Event::Started {
-                steps_done, history, ..
+                device,
+                device_name,
+                steps_done,
+                history,
+                ..
             }) => {
                 let points: Vec<CurvePoint> = history.iter().map(curve_point).collect();
                 self.store.replace_curve(id, &points)?;
+                self.store.record_device(id, &device.to_string(), &device_name)?;
                 self.display.started(&active.run, steps_done);
             }
             WorkerMessage::Event(Event::Point { progress }) => {

@@ -9,6 +9,8 @@ pub trait RunStore {
     /// The run's curve is exactly `points` (what its worker resumed with).
     fn replace_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()>;
     fn append_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()>;
+    /// Where the run's worker computes (`cpu`, `cuda:1`) and that processor's name.
+    fn record_device(&mut self, run: RunId, device: &str, device_name: &str) -> anyhow::Result<()>;
     /// An attempt failed: back to pending if `retry`, else failed for good.
     fn mark_failed(&mut self, run: RunId, error: &str, retry: bool) -> anyhow::Result<()>;
     /// The user stopped the run and its worker left no result.
@@ -23,6 +25,10 @@ impl RunStore for Store {
 
     fn replace_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()> {
         Ok(Store::replace_curve(self, run, points)?)
+    }
+
+    fn record_device(&mut self, run: RunId, device: &str, device_name: &str) -> anyhow::Result<()> {
+        Ok(Store::record_device(self, run, device, device_name)?)
     }
 
     fn append_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()> {

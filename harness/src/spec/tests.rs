@@ -326,3 +326,13 @@ fn every_example_sweep_in_the_repository_is_valid() {
     }
     assert!(checked >= 3, "{checked} example sweeps");
 }
+
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn a_backend_this_binary_lacks_is_refused_at_its_key() {
+    let message = error("name: x\nbackend: cuda\n").to_string();
+    assert!(
+        message.starts_with("sweep.yaml:2:10: `backend`: backend `cuda` is not built"),
+        "{message}"
+    );
+}

@@ -71,10 +71,17 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         method,
         data: raw.data.map(|d| data_file(&d, source, base)).transpose()?,
         backend: match raw.backend {
-            Some(b) => b
-                .value
-                .parse::<Backend>()
-                .map_err(|err| source.error(Some(b.referenced), "backend", err))?,
+            Some(b) => {
+                let backend = b
+                    .value
+                    .parse::<Backend>()
+                    .map_err(|err| source.error(Some(b.referenced), "backend", err))?;
+                // A backend this binary lacks, or a GPU that is not there: refused before anything runs.
+                backend
+                    .device(backend.default_device())
+                    .map_err(|err| source.error(Some(b.referenced), "backend", err.to_string()))?;
+                backend
+            }
             None => crate::commands::train::DEFAULT_BACKEND,
         },
         settings,

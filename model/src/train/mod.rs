@@ -17,7 +17,6 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
-use crate::backend::Backend;
 use crate::checkpoint::{self, CheckpointError, RunState};
 use crate::config::TrainConfig;
 use crate::dataset::{Dataset, Splits, Vocabulary};
@@ -55,9 +54,9 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// Splits the data and initialises the model from `config.seed`.
-    pub fn new(config: TrainConfig, dataset: &Dataset, backend: Backend) -> Self {
-        let device = backend.device();
+    /// Splits the data and initialises the model from `config.seed`, on `device` (see
+    /// `Backend::device`).
+    pub fn new(config: TrainConfig, dataset: &Dataset, device: Device) -> Self {
         let mut rng = Rng::seed_from(config.seed);
         let model = CharModel::new(&config, dataset.vocab().size(), &mut rng, &device);
         Self {
@@ -75,15 +74,15 @@ impl Trainer {
         }
     }
 
-    /// The run saved in the checkpoint at `path`, ready to continue on `backend`.
-    pub fn resume(path: &Path, dataset: &Dataset, backend: Backend) -> Result<Self, CheckpointError> {
+    /// The run saved in the checkpoint at `path`, ready to continue on `device`.
+    pub fn resume(path: &Path, dataset: &Dataset, device: Device) -> Result<Self, CheckpointError> {
         let (state, tensors) = checkpoint::load(path)?;
         if state.vocab != dataset.vocab().chars() {
             return Err(CheckpointError::OtherDataset {
                 path: path.to_path_buf(),
             });
         }
-        let mut trainer = Self::new(state.config, dataset, backend);
+        let mut trainer = Self::new(state.config, dataset, device);
         trainer.model = checkpoint::restore(trainer.model, tensors, path)?;
         trainer.step = state.step;
         trainer.rng = state.rng;

@@ -4,7 +4,13 @@
 use super::*;
 use std::path::PathBuf;
 
+use crate::backend::{Backend, ComputeDevice};
 use crate::config::{ModelKind, TrainOptions};
+
+/// The CPU device of `backend`.
+fn cpu(backend: Backend) -> Device {
+    backend.device(ComputeDevice::Cpu).unwrap()
+}
 
 /// 300 pronounceable made-up names: enough structure for a model to learn quickly.
 fn names() -> Dataset {
@@ -53,14 +59,14 @@ impl Observer for Record {
 
 fn train(config: TrainConfig, backend: Backend) -> (Outcome, Vec<Progress>) {
     let mut record = Record::default();
-    let outcome = Trainer::new(config, &names(), backend).run(&mut record).unwrap();
+    let outcome = Trainer::new(config, &names(), cpu(backend)).run(&mut record).unwrap();
     (outcome, record.0)
 }
 
 #[test]
 fn a_fresh_model_predicts_near_uniformly() {
     let data = names();
-    let mut trainer = Trainer::new(small(ModelKind::Wavenet, |_| {}), &data, Backend::Flex);
+    let mut trainer = Trainer::new(small(ModelKind::Wavenet, |_| {}), &data, cpu(Backend::Flex));
     let loss = trainer.timed_val_loss();
     let uniform = (data.vocab().size() as f64).ln();
     assert!((loss - uniform).abs() < 0.1, "initial loss {loss}, ln(vocab) {uniform}");
@@ -135,7 +141,7 @@ impl Observer for StopAt {
 
 #[test]
 fn an_observer_can_stop_the_run() {
-    let outcome = Trainer::new(small(ModelKind::Mlp, |_| {}), &names(), Backend::Flex)
+    let outcome = Trainer::new(small(ModelKind::Mlp, |_| {}), &names(), cpu(Backend::Flex))
         .run(&mut StopAt(100))
         .unwrap();
     assert_eq!((outcome.ending, outcome.steps_done), (Ending::Stopped, 100));
@@ -174,14 +180,14 @@ fn a_run_resumed_from_its_checkpoint_matches_the_uninterrupted_run() {
         }
     }
     let mut stop = Stop(StopAt(250), Vec::new());
-    let first = Trainer::new(config(), &names(), Backend::Flex)
+    let first = Trainer::new(config(), &names(), cpu(Backend::Flex))
         .checkpoint_to(file.0.clone(), 100)
         .run(&mut stop)
         .unwrap();
     assert_eq!((first.ending, first.steps_done), (Ending::Stopped, 250));
     assert_eq!(stop.1, vec![100, 200, 250], "every 100 steps, and where it stopped");
 
-    let resumed = Trainer::resume(&file.0, &names(), Backend::Flex).unwrap();
+    let resumed = Trainer::resume(&file.0, &names(), cpu(Backend::Flex)).unwrap();
     assert_eq!(resumed.steps_done(), 250);
     let mut curve = resumed.history().to_vec();
     let mut record = Record::default();
@@ -196,12 +202,12 @@ fn a_run_resumed_from_its_checkpoint_matches_the_uninterrupted_run() {
 #[test]
 fn a_checkpoint_of_other_data_or_a_damaged_one_is_refused() {
     let file = ScratchFile::new("refuse");
-    let trainer = Trainer::new(small(ModelKind::Mlp, |o| o.steps = 50), &names(), Backend::Flex);
+    let trainer = Trainer::new(small(ModelKind::Mlp, |o| o.steps = 50), &names(), cpu(Backend::Flex));
     trainer
         .checkpoint_to(file.0.clone(), 1000)
         .run(&mut Record::default())
         .unwrap();
-    assert!(Trainer::resume(&file.0, &names(), Backend::Flex).is_ok());
+    assert!(Trainer::resume(&file.0, &names(), cpu(Backend::Flex)).is_ok());
 
     let other = Dataset::from_bytes(
         b"xyz
@@ -218,13 +224,13 @@ xyy
     )
     .unwrap();
     assert!(matches!(
-        Trainer::resume(&file.0, &other, Backend::Flex),
+        Trainer::resume(&file.0, &other, cpu(Backend::Flex)),
         Err(CheckpointError::OtherDataset { .. })
     ));
 
     let bytes = std::fs::read(&file.0).unwrap();
     std::fs::write(&file.0, &bytes[..bytes.len() - 4]).unwrap();
-    let err = Trainer::resume(&file.0, &names(), Backend::Flex).err().unwrap();
+    let err = Trainer::resume(&file.0, &names(), cpu(Backend::Flex)).err().unwrap();
     assert!(err.to_string().contains("not a checkpoint"), "{err}");
 }
 
@@ -235,11 +241,11 @@ fn samples_from_a_checkpoint_are_seeded_and_cooler_ones_repeat_more() {
     let path = dir.join("run.ckpt");
     let data = names();
     let config = small(ModelKind::Wavenet, |_| {});
-    let outcome = Trainer::new(config, &data, Backend::Flex)
+    let outcome = Trainer::new(config, &data, cpu(Backend::Flex))
         .checkpoint_to(path.clone(), 400)
         .run(&mut Record::default())
         .unwrap();
-    let trainer = Trainer::resume(&path, &data, Backend::Flex).unwrap();
+    let trainer = Trainer::resume(&path, &data, cpu(Backend::Flex)).unwrap();
     let a = trainer.sample(50, 1.0, 7);
     assert_eq!(a, trainer.sample(50, 1.0, 7));
     assert_ne!(a, trainer.sample(50, 1.0, 8));

@@ -6,10 +6,10 @@ use rusqlite::Connection;
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 4] = [
+pub(super) const MIGRATIONS: [&str; 5] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -94,6 +94,34 @@ SELECT r.id AS run, s.name AS sweep, r.variant, r.status,
 FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 CREATE VIEW curves AS
 SELECT run_id AS run, split, step, loss FROM curve_points;
+"#,
+    // 5: where each run computed: `cpu` or `cuda:N`, and the processor's or GPU's name.
+    r#"
+ALTER TABLE runs ADD COLUMN device TEXT;
+ALTER TABLE runs ADD COLUMN device_name TEXT;
+DROP VIEW runs_wide;
+CREATE VIEW runs_wide AS
+SELECT r.id AS run, s.name AS sweep, r.variant, r.status,
+       json_extract(r.config, '$.model') AS model,
+       json_extract(r.config, '$.n_embd') AS n_embd,
+       json_extract(r.config, '$.n_hidden') AS n_hidden,
+       json_extract(r.config, '$.block_size') AS block_size,
+       json_extract(r.config, '$.batchnorm_bug') AS batchnorm_bug,
+       json_extract(r.config, '$.lr') AS lr,
+       json_extract(r.config, '$.lr_final') AS lr_final,
+       json_extract(r.config, '$.lr_decay_at') AS lr_decay_at,
+       json_extract(r.config, '$.batch_size') AS batch_size,
+       json_extract(r.config, '$.steps') AS steps,
+       json_extract(r.config, '$.seed') AS seed,
+       json_extract(r.config, '$.split_seed') AS split_seed,
+       json_extract(r.config, '$.log_every') AS log_every,
+       json_extract(r.config, '$.eval_every') AS eval_every,
+       r.train_loss, r.val_loss, r.test_loss,
+       r.trainable_params AS params, r.steps_done, r.steps_per_sec,
+       r.train_seconds, r.eval_seconds, r.wall_seconds, r.attempts,
+       r.backend, r.device, r.device_name, r.threads, r.data_path, r.data_sha256, r.git_commit, r.run_key,
+       r.created_at, r.started_at, r.finished_at, r.error
+FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 "#,
 ];
 

@@ -178,7 +178,10 @@ fn a_database_from_an_older_harness_is_read_after_an_upgrade() {
     drop(Store::open(&path).unwrap());
     Connection::open(&path)
         .unwrap()
-        .execute_batch("DROP VIEW runs_wide; DROP VIEW curves; PRAGMA user_version = 3;")
+        .execute_batch(
+            "DROP VIEW runs_wide; DROP VIEW curves; ALTER TABLE runs DROP COLUMN device;
+             ALTER TABLE runs DROP COLUMN device_name; PRAGMA user_version = 3;",
+        )
         .unwrap();
     assert!(matches!(
         Store::open_read_only(&path),
@@ -219,6 +222,22 @@ fn a_version_1_database_is_migrated_and_keeps_its_runs() {
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let run = store.run(RunId(1)).unwrap();
     assert_eq!((run.status, run.attempts), (RunStatus::Completed, 0));
+    assert_eq!((run.device, run.device_name), (None, None));
+}
+
+#[test]
+fn a_started_run_records_its_device_and_its_name() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    let run = store.create_sweep(&sweep("s"), &[new_run("a")]).unwrap().runs[0];
+    assert_eq!(store.run(run).unwrap().device, None);
+    store.mark_running(run).unwrap();
+    store.record_device(run, "cuda:1", "NVIDIA H200").unwrap();
+    let record = store.run(run).unwrap();
+    assert_eq!(record.device.as_deref(), Some("cuda:1"));
+    assert_eq!(record.device_name.as_deref(), Some("NVIDIA H200"));
+    let wide = store.query("SELECT device, device_name FROM runs_wide", &[]).unwrap();
+    assert_eq!(wide.columns, ["device", "device_name"]);
 }
 
 #[test]

@@ -132,6 +132,18 @@ impl Store {
         Ok(())
     }
 
+    /// Where a started run computes: `device` (`cpu`, `cuda:1`) and that processor's name.
+    pub fn record_device(&mut self, run: RunId, device: &str, device_name: &str) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        let changed = tx.execute(
+            "UPDATE runs SET device = ?2, device_name = ?3 WHERE id = ?1",
+            params![run.0, device, device_name],
+        )?;
+        found(changed, run)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// A run stopped before its end without a result (its worker was killed on request).
     pub fn mark_interrupted(&mut self, run: RunId) -> Result<(), StoreError> {
         let tx = self.write()?;

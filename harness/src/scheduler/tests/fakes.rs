@@ -105,6 +105,8 @@ impl Launcher for FakeLauncher {
                 _ => 0,
             };
             send(Event::Started {
+                device: model::ComputeDevice::Cpu,
+                device_name: "fake CPU".to_string(),
                 steps_done: resume_at * 100,
                 trainable_params: 10,
                 history: (1..=resume_at).map(point).collect(),
@@ -171,6 +173,7 @@ pub struct FakeRun {
     pub status: Option<RunStatus>,
     pub attempts: u32,
     pub curve: Vec<CurvePoint>,
+    pub device: Option<String>,
     pub error: Option<String>,
     pub result: Option<RunResult>,
 }
@@ -187,6 +190,10 @@ impl RunStore for FakeStore {
     }
     fn replace_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()> {
         self.0.entry(run).or_default().curve = points.to_vec();
+        Ok(())
+    }
+    fn record_device(&mut self, run: RunId, device: &str, device_name: &str) -> anyhow::Result<()> {
+        self.0.entry(run).or_default().device = Some(format!("{device} ({device_name})"));
         Ok(())
     }
     fn append_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()> {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use fakes::{FakeLauncher, FakeStore, Script, Transcript};
-use model::{Backend, TrainConfig, TrainOptions};
+use model::{Backend, ComputeDevice, TrainConfig, TrainOptions};
 use results::{RunId, RunStatus};
 use tokio::sync::mpsc;
 
@@ -24,6 +24,7 @@ fn queue(n: i64) -> Vec<QueuedRun> {
                 run_id: id,
                 config: TrainConfig::try_from(TrainOptions::default()).unwrap(),
                 backend: Backend::Flex,
+                device: ComputeDevice::Cpu,
                 threads: 1,
                 data_path: PathBuf::from("names.txt"),
                 data_sha256: String::new(),
@@ -97,6 +98,11 @@ fn every_run_completes_in_queue_order_with_at_most_n_workers() {
         let steps: Vec<u64> = run.curve.iter().map(|p| p.step).collect();
         assert_eq!(steps, [100, 200, 300, 400, 500]);
         assert_eq!(run.result.as_ref().unwrap().losses, Some([1.9, 2.0, 2.1]));
+        assert_eq!(
+            run.device.as_deref(),
+            Some("cpu (fake CPU)"),
+            "as the worker reported it"
+        );
     }
 }
 

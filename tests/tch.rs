@@ -1,0 +1,72 @@
+//! End-to-end tests of the libtorch backend (`--features tch`) on the CPU: it trains like
+//! flex from the same weights and batches, runs a sweep, and refuses a GPU that is not there.
+//! Built and run only with the feature: `cargo test --release --features tch --test tch`.
+
+mod common;
+
+use common::{Sandbox, open_store, stderr};
+use results::{RunId, RunRecord, RunStatus};
+
+/// 200 steps of a small wavenet, evaluated at the end only.
+fn train(sandbox: &Sandbox, name: &str, backend: &[&str]) -> RunRecord {
+    let data = sandbox.names(300);
+    let db = sandbox.db();
+    let mut args = vec!["train", "--data", data.to_str().unwrap(), "--db", db.to_str().unwrap()];
+    args.extend_from_slice(&["--name", name, "--n-embd", "8", "--n-hidden", "32", "--steps", "200"]);
+    args.extend_from_slice(&["--log-every", "200", "--eval-every", "200"]);
+    args.extend_from_slice(backend);
+    let out = sandbox.run(&args);
+    assert!(out.status.success(), "{backend:?}: {}", stderr(&out));
+    let store = open_store(&db);
+    let sweep = store.find_sweep(name).unwrap().expect("the run is stored");
+    store.sweep_runs(sweep.id).unwrap().remove(0)
+}
+
+#[test]
+fn tch_on_the_cpu_trains_like_flex_from_the_same_weights_and_batches() {
+    let sandbox = Sandbox::new();
+    let flex = train(&sandbox, "flex", &["--backend", "flex"]);
+    let tch = train(&sandbox, "tch", &["--backend", "tch", "--device", "cpu"]);
+    assert_eq!((flex.status, tch.status), (RunStatus::Completed, RunStatus::Completed));
+    assert_eq!(tch.backend, "tch");
+    assert_eq!(flex.trainable_params, tch.trainable_params);
+    let losses = |run: &RunRecord| [run.train_loss, run.val_loss, run.test_loss].map(Option::unwrap);
+    for (f, t) in losses(&flex).into_iter().zip(losses(&tch)) {
+        assert!((f - t).abs() <= 1e-4 * f, "flex {f} vs tch {t}");
+    }
+}
+
+#[test]
+fn a_short_sweep_on_tch_runs_end_to_end() {
+    let sandbox = Sandbox::new();
+    sandbox.names(300);
+    let spec = sandbox.path("tch.yaml");
+    let text = "name: tch\nmethod: grid\ndata: names.txt\nbackend: tch\nparameters:\n  n_embd: {value: 4}\n  n_hidden: {values: [8, 16]}\n  steps: {value: 100}\n  log_every: {value: 50}\n  eval_every: {value: 50}\n";
+    std::fs::write(&spec, text).unwrap();
+    let out = sandbox.run(&["launch", spec.to_str().unwrap(), "--workers", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let store = open_store(&sandbox.db());
+    for id in [1, 2] {
+        let run = store.run(RunId(id)).unwrap();
+        assert_eq!(
+            (run.status, run.backend.as_str(), run.steps_done),
+            (RunStatus::Completed, "tch", 100)
+        );
+    }
+}
+
+#[test]
+fn a_gpu_that_is_not_there_is_one_error_before_anything_is_written() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(100);
+    let db = sandbox.db();
+    let args = ["train", "--data", data.to_str().unwrap(), "--db", db.to_str().unwrap()];
+    let out = sandbox.run(&[&args[..], &["--backend", "tch", "--device", "cuda:99"]].concat());
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no usable CUDA GPU 99 for backend `tch`"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!db.exists(), "nothing may be written for a refused run");
+}
