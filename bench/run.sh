@@ -17,7 +17,8 @@ data="${1:-../shared/data/names.txt}"
 rounds="${ROUNDS:-3}"
 steps="${STEPS:-3000}"
 
-eval "$(scripts/setup-libtorch.sh)"
+libtorch_env=$(scripts/setup-libtorch.sh)  # a failure here stops the script (set -e)
+eval "$libtorch_env"
 python="$HARNESS_TORCH_VENV/bin/python"
 cargo build --release --quiet --features tch
 harness="${CARGO_TARGET_DIR:-target}/release/harness"
