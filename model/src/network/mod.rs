@@ -1,7 +1,8 @@
 //! The lecture's two models as one network: Embedding → blocks of
 //! [FlattenConsecutive(n) → Linear (no bias) → BatchNorm1d → Tanh] → Linear.
 //! `mlp` is one block that flattens the whole context; `wavenet` is log2(block_size)
-//! blocks that each fuse pairs of neighbours, halving the time axis.
+//! blocks that each fuse pairs of neighbours, halving the time axis. `forward` evaluates
+//! (BatchNorm with running statistics); training goes through `backprop`'s hand-derived pass.
 
 use burn::module::Module;
 use burn::nn::{Embedding, Linear};
