@@ -315,3 +315,23 @@ fn status_and_resume_name_what_is_missing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no sweep named `nope`"), "{}", stderr(&out));
 }
+
+#[cfg(not(feature = "tch"))]
+#[test]
+fn resuming_runs_on_a_backend_this_binary_lacks_is_one_error_before_any_worker() {
+    let sandbox = Sandbox::new();
+    let spec = write_spec(&sandbox, "moved", "[1]", 50);
+    assert!(sandbox.run(&["launch", spec.to_str().unwrap()]).status.success());
+    // As if the sweep had been launched by a build with libtorch and stopped early.
+    rusqlite::Connection::open(sandbox.db())
+        .unwrap()
+        .execute_batch("UPDATE runs SET backend = 'tch', status = 'interrupted'")
+        .unwrap();
+    let out = sandbox.run(&["resume", "moved"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("backend `tch` is not built"), "{}", stderr(&out));
+    assert!(
+        runs(&sandbox.db(), "moved").iter().all(|r| r.attempts == 1),
+        "no worker started"
+    );
+}

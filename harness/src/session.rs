@@ -154,6 +154,12 @@ impl Session<'_> {
             .backend
             .parse()
             .map_err(|e: String| anyhow!("run {}: {e}", run.id))?;
+        // A sweep resumed by a binary without its backend, or where its GPU is gone: one
+        // error before any worker starts, not a failure per run.
+        let device = backend.default_device();
+        backend
+            .device(device)
+            .map_err(|e| usage(anyhow!("run {}: {e}", run.id)))?;
         Ok(QueuedRun {
             id: run.id,
             label,
@@ -162,7 +168,7 @@ impl Session<'_> {
                 run_id: run.id.0,
                 config,
                 backend,
-                device: backend.default_device(),
+                device,
                 threads,
                 data_path: PathBuf::from(&run.data_path),
                 data_sha256: run.data_sha256.clone(),
