@@ -2,7 +2,7 @@
 //! sweep), turn its unfinished runs into worker jobs, run the scheduler on a tokio
 //! runtime with Ctrl-C and SIGTERM wired to it, then print the sweep's table.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -116,6 +116,7 @@ impl Session<'_> {
             .iter()
             .map(|run| self.queued(run, labels.get(&run.id).cloned().unwrap_or_default(), &dir, threads))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        check_devices(&queue)?;
         let settled = all.len() - todo.len();
         let workers = self.workers.min(todo.len().max(1));
         eprintln!(
@@ -154,12 +155,6 @@ impl Session<'_> {
             .backend
             .parse()
             .map_err(|e: String| anyhow!("run {}: {e}", run.id))?;
-        // A sweep resumed by a binary without its backend, or where its GPU is gone: one
-        // error before any worker starts, not a failure per run.
-        let device = backend.default_device();
-        backend
-            .device(device)
-            .map_err(|e| usage(anyhow!("run {}: {e}", run.id)))?;
         Ok(QueuedRun {
             id: run.id,
             label,
@@ -168,7 +163,7 @@ impl Session<'_> {
                 run_id: run.id.0,
                 config,
                 backend,
-                device,
+                device: backend.default_device(),
                 threads,
                 data_path: PathBuf::from(&run.data_path),
                 data_sha256: run.data_sha256.clone(),
@@ -177,6 +172,22 @@ impl Session<'_> {
             },
         })
     }
+}
+
+/// Every backend and device the queue needs is in this binary and present (a sweep resumed by
+/// a build without its backend, or where its GPU is gone): one error before any worker starts,
+/// not a failure per run. Each pair is checked once.
+fn check_devices(queue: &[QueuedRun]) -> anyhow::Result<()> {
+    let mut checked = HashSet::new();
+    for run in queue {
+        let Job { backend, device, .. } = run.job;
+        if checked.insert((backend, device)) {
+            backend
+                .device(device)
+                .map_err(|e| usage(anyhow!("run {}: {e}", run.id)))?;
+        }
+    }
+    Ok(())
 }
 
 /// Ctrl-C and SIGTERM, each delivery one message.

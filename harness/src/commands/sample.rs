@@ -59,7 +59,10 @@ pub fn execute(args: SampleArgs) -> anyhow::Result<ExitCode> {
         )));
     }
     let backend: Backend = run.backend.parse().map_err(|e: String| anyhow!(e))?;
-    let trainer = Trainer::resume(&checkpoint, &data.dataset, backend.device(backend.default_device())?)?;
+    let device = backend
+        .device(backend.default_device())
+        .map_err(|e| usage(anyhow!(e)))?;
+    let trainer = Trainer::resume(&checkpoint, &data.dataset, device)?;
     let [train, _, _] = data.dataset.split_items(trainer.config().split_seed);
     let seen: HashSet<&str> = train.into_iter().collect();
     let items = trainer.sample(args.count as usize, args.temperature, args.seed);
