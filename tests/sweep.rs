@@ -117,7 +117,7 @@ fn a_six_run_sweep_on_two_workers_trains_and_records_every_run() {
     let out = sandbox.run(&["launch", spec.to_str().unwrap(), "--workers", "2"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("6 of 6 runs to train, 2 workers"),
+        stderr(&out).contains("6 of 6 runs to train, 2 CPU workers"),
         "{}",
         stderr(&out)
     );
@@ -334,4 +334,33 @@ fn resuming_runs_on_a_backend_this_binary_lacks_is_one_error_before_any_worker()
         runs(&sandbox.db(), "moved").iter().all(|r| r.attempts == 1),
         "no worker started"
     );
+}
+
+#[test]
+fn one_sweep_runs_the_same_model_on_two_backends_and_records_where_each_ran() {
+    let sandbox = Sandbox::new();
+    sandbox.names(300);
+    let spec = sandbox.path("backends.yaml");
+    let text = "name: backends\ndata: names.txt\nparameters:\n  backend: {values: [flex, ndarray]}\n  n_embd: {value: 4}\n  n_hidden: {value: 8}\n  steps: {value: 100}\n  eval_every: {value: 100}\n";
+    std::fs::write(&spec, text).unwrap();
+    let out = sandbox.run(&["launch", spec.to_str().unwrap(), "--workers", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("started: backend=ndarray"), "{}", stderr(&out));
+    let runs = runs(&sandbox.db(), "backends");
+    let placed: Vec<(&str, Option<&str>, Option<&str>)> = runs
+        .iter()
+        .map(|r| (r.backend.as_str(), r.requested_device.as_deref(), r.device.as_deref()))
+        .collect();
+    assert_eq!(
+        placed,
+        [
+            ("flex", Some("cpu"), Some("cpu")),
+            ("ndarray", Some("cpu"), Some("cpu"))
+        ]
+    );
+    assert_eq!(runs[0].config_json, runs[1].config_json);
+    assert!(runs.iter().all(|r| r.status == RunStatus::Completed));
+    // The sweep's table names the backend, since it is what sets the runs apart.
+    let header = stdout(&out).lines().next().unwrap_or_default().to_string();
+    assert!(header.contains("backend"), "{}", stdout(&out));
 }

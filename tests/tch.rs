@@ -1,5 +1,6 @@
 //! End-to-end tests of the libtorch backend (`--features tch`) on the CPU: it trains like
-//! flex from the same weights and batches, runs a sweep, and refuses a GPU that is not there.
+//! flex from the same weights and batches, runs a sweep (alone and mixed with flex), and
+//! refuses a GPU that is not there, in `train` and in sweeps.
 //! Built and run only with the feature: `cargo test --release --features tch --test tch`.
 
 mod common;
@@ -41,18 +42,47 @@ fn a_short_sweep_on_tch_runs_end_to_end() {
     let sandbox = Sandbox::new();
     sandbox.names(300);
     let spec = sandbox.path("tch.yaml");
-    let text = "name: tch\nmethod: grid\ndata: names.txt\nbackend: tch\nparameters:\n  n_embd: {value: 4}\n  n_hidden: {values: [8, 16]}\n  steps: {value: 100}\n  log_every: {value: 50}\n  eval_every: {value: 50}\n";
+    let text = "name: tch\nmethod: grid\ndata: names.txt\nbackend: tch\nparameters:\n  n_embd: {value: 4}\n  n_hidden: {values: [8, 16]}\n  steps: {value: 100}\n  log_every: {value: 50}\n  eval_every: {value: 50}\nvariants:\n  - {label: libtorch}\n  - {label: flex, backend: flex}\n";
     std::fs::write(&spec, text).unwrap();
     let out = sandbox.run(&["launch", spec.to_str().unwrap(), "--workers", "2"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let store = open_store(&sandbox.db());
-    for id in [1, 2] {
+    for (id, backend) in [(1, "tch"), (2, "tch"), (3, "flex"), (4, "flex")] {
         let run = store.run(RunId(id)).unwrap();
         assert_eq!(
-            (run.status, run.backend.as_str(), run.steps_done),
-            (RunStatus::Completed, "tch", 100)
+            (run.status, run.backend.as_str(), run.device.as_deref(), run.steps_done),
+            (RunStatus::Completed, backend, Some("cpu"), 100)
         );
     }
+}
+
+/// A sweep of tch runs on any GPU, launched with `extra` arguments.
+fn launch_on_gpus(sandbox: &Sandbox, extra: &[&str]) -> std::process::Output {
+    sandbox.names(100);
+    let spec = sandbox.path("gpu.yaml");
+    let text = "name: gpu\ndata: names.txt\nbackend: tch\ndevice: cuda\nparameters:\n  seed: {values: [1, 2]}\n";
+    std::fs::write(&spec, text).unwrap();
+    sandbox.run(&[&["launch", spec.to_str().unwrap()][..], extra].concat())
+}
+
+#[test]
+fn a_sweep_of_gpu_runs_without_a_gpu_is_one_error_before_anything_is_stored() {
+    let sandbox = Sandbox::new();
+    let out = launch_on_gpus(&sandbox, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("backend `tch` on device `cuda`: no GPU to run on"),
+        "{}",
+        stderr(&out)
+    );
+    let out = launch_on_gpus(&sandbox, &["--gpus", "0,1", "--runs-per-gpu", "2"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no usable CUDA GPU 0 for backend `tch`: libtorch sees no GPU"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!sandbox.db().exists(), "nothing may be written for a refused sweep");
 }
 
 #[test]

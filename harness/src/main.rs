@@ -8,6 +8,7 @@ mod error;
 mod figures;
 mod interrupt;
 mod output;
+mod placement;
 mod progress;
 mod record;
 mod recorder;

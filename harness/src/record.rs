@@ -1,25 +1,28 @@
 //! What the store keeps of a run, made from the model's values, for `train` and the
 //! sweep scheduler alike: the `NewRun` before it starts (with its key, the hash of what
-//! decides its result: configuration, backend, data), `CurvePoint`s as it trains, and
+//! decides its result: configuration, backend, device, data), `CurvePoint`s as it trains, and
 //! the `RunResult` when it ends.
 
 use model::{Backend, Ending, Outcome, Progress, TrainConfig};
 use results::{CurvePoint, NewRun, RunResult, RunStatus, Split};
 
 use crate::data_source::{LoadedData, sha256_hex};
+use crate::placement::DeviceRequest;
 
 pub fn new_run(
     config: &TrainConfig,
     variant: Option<String>,
     backend: Backend,
+    device: DeviceRequest,
     threads: usize,
     data: &LoadedData,
 ) -> NewRun {
     let config_json = serde_json::to_string(config).expect("a config always serializes");
     NewRun {
-        run_key: sha256_hex(format!("{config_json}|{backend}|{}", data.sha256).as_bytes()),
+        run_key: sha256_hex(format!("{config_json}|{backend}|{device}|{}", data.sha256).as_bytes()),
         config_json,
         backend: backend.to_string(),
+        requested_device: device.to_string(),
         threads,
         data_path: data.path.display().to_string(),
         data_sha256: data.sha256.clone(),

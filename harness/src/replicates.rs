@@ -11,8 +11,9 @@ use results::{Cell, Table};
 use crate::output;
 use crate::spec::Reference;
 
-/// The training options, as `runs_wide` names its columns.
-pub const PARAMS: [&str; 14] = [
+/// What makes a configuration — the training options, the backend and the device asked
+/// for — as `runs_wide` names its columns.
+pub const PARAMS: [&str; 16] = [
     "model",
     "n_embd",
     "n_hidden",
@@ -27,6 +28,8 @@ pub const PARAMS: [&str; 14] = [
     "split_seed",
     "log_every",
     "eval_every",
+    "backend",
+    "requested_device",
 ];
 
 pub const LOSSES: [&str; 3] = ["train_loss", "val_loss", "test_loss"];

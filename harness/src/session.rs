@@ -1,19 +1,21 @@
-//! Running a stored sweep, for `launch` and `resume` alike: lock it (one scheduler per
-//! sweep), turn its unfinished runs into worker jobs, run the scheduler on a tokio
-//! runtime with Ctrl-C and SIGTERM wired to it, then print the sweep's table.
+//! Running a stored sweep, for `launch` and `resume` alike: check that its backends and
+//! GPUs are here, lock it (one scheduler per sweep), turn its unfinished runs into worker
+//! jobs, run the scheduler on a tokio runtime with Ctrl-C and SIGTERM wired to it, then
+//! print the sweep's table.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
-use model::{Backend, TrainConfig};
+use model::{Backend, ComputeDevice, TrainConfig};
 use results::{RunId, RunRecord, RunStatus, Store, SweepRecord};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use crate::error::usage;
+use crate::placement::{self, DeviceRequest, GpuPool, Needs};
 use crate::scheduler::launcher::ProcessLauncher;
 use crate::scheduler::{Limits, QueuedRun, Scheduler, Tally};
 use crate::spec::{Metric, SweepSettings};
@@ -29,9 +31,40 @@ pub fn checkpoint_dir(db: &Path, sweep: &SweepRecord) -> PathBuf {
     db.with_file_name(name).join(format!("sweep-{}", sweep.id.0))
 }
 
-/// Worker processes to run: the request, else one per core.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// CPU worker slots when the user sets none: one per core, less one per GPU slot when
+/// runs need a GPU (each GPU worker keeps a core busy feeding its GPU).
+pub fn default_workers(pool: &GpuPool, needs: &Needs) -> usize {
+    let gpu_slots = if needs.iter().any(|(_, request)| request.is_gpu()) {
+        pool.slots()
+    } else {
+        0
+    };
+    cores().saturating_sub(gpu_slots).max(1)
+}
+
+/// The GPU pool for a session of runs needing `needs`, once every backend and device among
+/// them is checked to be here: a usage error before anything is stored or started.
+pub fn gpu_pool(needs: &Needs, gpus: Option<&[usize]>, runs_per_gpu: usize) -> anyhow::Result<GpuPool> {
+    let pool = GpuPool::resolve(gpus, runs_per_gpu, needs);
+    placement::check(needs, &pool).map_err(|e| usage(anyhow!(e)))?;
+    Ok(pool)
+}
+
+/// Where a stored run asks to compute (runs from before schema 6: its backend's default).
+pub fn requested_device(run: &RunRecord) -> anyhow::Result<(Backend, DeviceRequest)> {
+    let backend: Backend = run
+        .backend
+        .parse()
+        .map_err(|e: String| anyhow!("run {}: {e}", run.id))?;
+    let request = match &run.requested_device {
+        Some(text) => text.parse().map_err(|e: String| anyhow!("run {}: {e}", run.id))?,
+        None => DeviceRequest::default_for(backend),
+    };
+    Ok((backend, request))
 }
 
 /// CPU threads per worker: the request, else the cores shared out among the workers.
@@ -88,11 +121,16 @@ pub fn labels_without(runs: &[RunRecord], configs: &[Map<String, Value>], skip: 
         .collect()
 }
 
+/// Each run's settings by name: its training options, `backend` and `device` (asked for).
 pub fn configs(runs: &[RunRecord]) -> anyhow::Result<Vec<Map<String, Value>>> {
     runs.iter()
         .map(|run| {
-            serde_json::from_str(&run.config_json)
-                .with_context(|| format!("run {} has an unreadable configuration", run.id))
+            let mut config: Map<String, Value> = serde_json::from_str(&run.config_json)
+                .with_context(|| format!("run {} has an unreadable configuration", run.id))?;
+            let (backend, device) = requested_device(run)?;
+            config.insert("backend".into(), Value::String(backend.to_string()));
+            config.insert("device".into(), Value::String(device.to_string()));
+            Ok(config)
         })
         .collect()
 }
@@ -103,6 +141,8 @@ pub struct Session<'a> {
     pub settings: SweepSettings,
     pub workers: usize,
     pub threads: usize,
+    /// Checked with `gpu_pool`.
+    pub gpus: GpuPool,
 }
 
 impl Session<'_> {
@@ -116,19 +156,30 @@ impl Session<'_> {
             .iter()
             .map(|run| self.queued(run, labels.get(&run.id).cloned().unwrap_or_default(), &dir, threads))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        check_devices(&queue)?;
         let settled = all.len() - todo.len();
-        let workers = self.workers.min(todo.len().max(1));
+        let cpu_runs = queue.iter().filter(|run| !run.request.is_gpu()).count();
+        let mut slots = Vec::new();
+        if cpu_runs > 0 {
+            let workers = self.workers.min(cpu_runs);
+            slots.push(format!(
+                "{workers} CPU worker{} × {threads} thread{}",
+                plural(workers),
+                plural(threads)
+            ));
+        }
+        if cpu_runs < queue.len() {
+            slots.push(self.gpus.to_string());
+        }
         eprintln!(
-            "sweep {}: {} of {} runs to train, {workers} worker{} × {threads} thread{}",
+            "sweep {}: {} of {} runs to train, {}",
             self.sweep.name,
             todo.len(),
             all.len(),
-            plural(workers),
-            plural(threads),
+            slots.join(" and ")
         );
         let limits = Limits {
             workers: self.workers,
+            gpus: self.gpus.clone(),
             max_retries: self.settings.max_retries,
             timeout: self.settings.timeout,
         };
@@ -151,20 +202,20 @@ impl Session<'_> {
     fn queued(&self, run: &RunRecord, label: String, dir: &Path, threads: usize) -> anyhow::Result<QueuedRun> {
         let config: TrainConfig = serde_json::from_str(&run.config_json)
             .with_context(|| format!("run {} has a configuration this harness cannot use", run.id))?;
-        let backend: Backend = run
-            .backend
-            .parse()
-            .map_err(|e: String| anyhow!("run {}: {e}", run.id))?;
+        let (backend, request) = requested_device(run)?;
         Ok(QueuedRun {
             id: run.id,
             label,
+            request,
             failures: 0,
             job: Job {
                 run_id: run.id.0,
                 config,
                 backend,
-                device: backend.default_device(),
-                threads,
+                // The scheduler gives a GPU run its GPU when a slot is free.
+                device: ComputeDevice::Cpu,
+                // A GPU run's worker only feeds its GPU.
+                threads: if request.is_gpu() { 1 } else { threads },
                 data_path: PathBuf::from(&run.data_path),
                 data_sha256: run.data_sha256.clone(),
                 checkpoint: dir.join(format!("run-{}.ckpt", run.id)),
@@ -172,22 +223,6 @@ impl Session<'_> {
             },
         })
     }
-}
-
-/// Every backend and device the queue needs is in this binary and present (a sweep resumed by
-/// a build without its backend, or where its GPU is gone): one error before any worker starts,
-/// not a failure per run. Each pair is checked once.
-fn check_devices(queue: &[QueuedRun]) -> anyhow::Result<()> {
-    let mut checked = HashSet::new();
-    for run in queue {
-        let Job { backend, device, .. } = run.job;
-        if checked.insert((backend, device)) {
-            backend
-                .device(device)
-                .map_err(|e| usage(anyhow!("run {}: {e}", run.id)))?;
-        }
-    }
-    Ok(())
 }
 
 /// Ctrl-C and SIGTERM, each delivery one message.

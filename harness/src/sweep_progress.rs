@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use model::Progress;
+use model::{ComputeDevice, Progress};
 use results::RunId;
 
 use crate::scheduler::{QueuedRun, SweepDisplay};
@@ -84,12 +84,17 @@ impl SweepDisplay for SweepProgress {
         } else {
             String::new()
         };
+        // Which GPU of the pool it got (the CPU goes without saying).
+        let on = match run.job.device {
+            ComputeDevice::Cpu => String::new(),
+            gpu => format!(" on {gpu}"),
+        };
         let label = if run.label.is_empty() {
             String::new()
         } else {
             format!(": {}", run.label)
         };
-        self.say(format!("run {} started{from}{label}", run.id));
+        self.say(format!("run {} started{on}{from}{label}", run.id));
         self.runs.insert(
             run.id,
             RunBar {

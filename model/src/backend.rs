@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// burn-flex: pure-Rust CPU backend (upstream's recommended one).
@@ -58,34 +58,88 @@ impl Backend {
         }
     }
 
+    /// Whether this binary was built with the backend (`tch` and `cuda` are cargo features).
+    pub fn built(self) -> Result<(), BackendError> {
+        let built = match self {
+            Self::Flex | Self::Ndarray => true,
+            Self::Tch => cfg!(feature = "tch"),
+            Self::Cuda => cfg!(feature = "cuda"),
+        };
+        if built {
+            Ok(())
+        } else {
+            Err(BackendError::NotBuilt(self))
+        }
+    }
+
+    /// Whether the backend can compute on that kind of device at all (no hardware is asked).
+    pub fn supports(self, on: ComputeDevice) -> Result<(), BackendError> {
+        match (self, on) {
+            (Self::Flex | Self::Ndarray, ComputeDevice::Cuda(_)) => Err(BackendError::CpuOnly(self)),
+            (Self::Cuda, ComputeDevice::Cpu) => Err(BackendError::GpuOnly),
+            _ => Ok(()),
+        }
+    }
+
+    /// How many CUDA GPUs the backend sees (0 for a CPU backend, or one not built in).
+    pub fn gpu_count(self) -> usize {
+        match self {
+            Self::Flex | Self::Ndarray => 0,
+            Self::Tch => tch_gpu_count(),
+            Self::Cuda => cuda_gpu_count(),
+        }
+    }
+
     /// The Burn device for computing on `on`, after checking that this binary has the
     /// backend and, for a GPU, that the GPU is there (so nothing fails later, mid-run).
     pub fn device(self, on: ComputeDevice) -> Result<Device, BackendError> {
+        self.supports(on)?;
+        self.built()?;
+        if let ComputeDevice::Cuda(index) = on {
+            gpu_present(self, index)?;
+        }
         match (self, on) {
-            (Self::Flex, ComputeDevice::Cpu) => Ok(Device::flex()),
+            (Self::Flex, _) => Ok(Device::flex()),
             #[allow(deprecated)] // burn-ndarray is deprecated upstream; we keep it selectable
-            (Self::Ndarray, ComputeDevice::Cpu) => Ok(Device::ndarray()),
-            (Self::Flex | Self::Ndarray, ComputeDevice::Cuda(_)) => Err(BackendError::CpuOnly(self)),
-            (Self::Cuda, ComputeDevice::Cpu) => Err(BackendError::GpuOnly),
+            (Self::Ndarray, _) => Ok(Device::ndarray()),
             (Self::Tch, on) => tch_device(on),
-            (Self::Cuda, ComputeDevice::Cuda(index)) => cuda_device(index),
+            (Self::Cuda, on) => cuda_device(on),
         }
     }
 }
 
 #[cfg(feature = "tch")]
+fn tch_gpu_count() -> usize {
+    usize::try_from(tch::Cuda::device_count()).unwrap_or(0)
+}
+
+#[cfg(feature = "tch")]
 #[allow(deprecated)] // burn-tch is deprecated upstream; it is the libtorch path the user asked for
 fn tch_device(on: ComputeDevice) -> Result<Device, BackendError> {
+    Ok(match on {
+        ComputeDevice::Cpu => Device::libtorch(),
+        ComputeDevice::Cuda(index) => Device::libtorch_cuda(index),
+    })
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_gpu_count() -> usize {
+    // Listing the GPUs panics inside cubecl where there is no driver at all: no GPU here.
+    std::panic::catch_unwind(|| Device::enumerate(burn::tensor::DeviceType::Cuda).len()).unwrap_or(0)
+}
+
+#[cfg(feature = "cuda")]
+fn cuda_device(on: ComputeDevice) -> Result<Device, BackendError> {
     match on {
-        ComputeDevice::Cpu => Ok(Device::libtorch()),
-        ComputeDevice::Cuda(index) => {
-            // Without this check libtorch creates the device and panics at the first op.
-            let count = usize::try_from(tch::Cuda::device_count()).unwrap_or(0);
-            gpu(Backend::Tch, index, (count, "libtorch"), || {
-                Device::libtorch_cuda(index)
-            })
-        }
+        ComputeDevice::Cuda(index) => Ok(Device::cuda(index)),
+        ComputeDevice::Cpu => Err(BackendError::GpuOnly),
     }
+}
+
+// Without the feature: no GPUs, and no device.
+#[cfg(not(feature = "tch"))]
+fn tch_gpu_count() -> usize {
+    0
 }
 
 #[cfg(not(feature = "tch"))]
@@ -93,29 +147,28 @@ fn tch_device(_: ComputeDevice) -> Result<Device, BackendError> {
     Err(BackendError::NotBuilt(Backend::Tch))
 }
 
-#[cfg(feature = "cuda")]
-fn cuda_device(index: usize) -> Result<Device, BackendError> {
-    // Listing the GPUs panics inside cubecl where there is no driver at all: no GPU here.
-    let count = std::panic::catch_unwind(|| Device::enumerate(burn::tensor::DeviceType::Cuda).len()).unwrap_or(0);
-    gpu(Backend::Cuda, index, (count, "the CUDA driver"), || Device::cuda(index))
+#[cfg(not(feature = "cuda"))]
+fn cuda_gpu_count() -> usize {
+    0
 }
 
 #[cfg(not(feature = "cuda"))]
-fn cuda_device(_: usize) -> Result<Device, BackendError> {
+fn cuda_device(_: ComputeDevice) -> Result<Device, BackendError> {
     Err(BackendError::NotBuilt(Backend::Cuda))
 }
 
-/// `device()` when GPU `index` is among the `count` GPUs that `counter` sees, else why not.
-#[cfg(any(feature = "tch", feature = "cuda"))]
-fn gpu(
-    backend: Backend,
-    index: usize,
-    (count, counter): (usize, &str),
-    device: impl FnOnce() -> Device,
-) -> Result<Device, BackendError> {
+/// GPU `index` is among those the backend sees; without this check libtorch creates the
+/// device and panics at its first operation.
+fn gpu_present(backend: Backend, index: usize) -> Result<(), BackendError> {
+    let count = backend.gpu_count();
     if index < count {
-        return Ok(device());
+        return Ok(());
     }
+    let counter = if backend == Backend::Cuda {
+        "the CUDA driver"
+    } else {
+        "libtorch"
+    };
     let reason = match count {
         0 => format!("{counter} sees no GPU (no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them)"),
         1 => format!("{counter} sees 1 GPU, index 0"),

@@ -62,6 +62,8 @@ pub struct NewRun {
     /// Every training parameter, resolved, as a JSON object.
     pub config_json: String,
     pub backend: String,
+    /// Where the run asks to compute: `cpu`, `cuda` (any GPU of its sweep's) or `cuda:N`.
+    pub requested_device: String,
     pub threads: usize,
     pub data_path: String,
     pub data_sha256: String,
@@ -207,6 +209,9 @@ pub struct RunRecord {
     pub status: RunStatus,
     pub config_json: String,
     pub backend: String,
+    /// Where it asks to compute (`cpu`, `cuda`, `cuda:1`); `None` in databases older than
+    /// schema 6: the backend's default.
+    pub requested_device: Option<String>,
     /// Where it computed (`cpu`, `cuda:0`) and that processor's name, once it has started.
     pub device: Option<String>,
     pub device_name: Option<String>,

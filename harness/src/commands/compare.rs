@@ -84,7 +84,15 @@ fn print_side_by_side(runs: &[RunRecord]) -> anyhow::Result<()> {
             "variant",
             runs.iter().map(|r| r.variant.clone().unwrap_or("-".into())).collect(),
         ),
-        ("backend", runs.iter().map(|r| r.backend.clone()).collect()),
+        (
+            "ran_on",
+            runs.iter()
+                .map(|r| match (&r.device, &r.device_name) {
+                    (Some(device), Some(name)) => format!("{device} ({name})"),
+                    _ => "-".into(),
+                })
+                .collect(),
+        ),
         (
             "data",
             runs.iter().map(|r| r.data_sha256.chars().take(12).collect()).collect(),

@@ -11,6 +11,7 @@ use results::{NewSweep, Store, SweepKind};
 
 use crate::data_source::{self, sha256_hex};
 use crate::error::usage;
+use crate::placement::Needs;
 use crate::record;
 use crate::session::{self, Session};
 use crate::spec::{self, Method, SweepSpec};
@@ -27,6 +28,12 @@ pub struct LaunchArgs {
     /// CPU threads per worker [default: the file's `threads`, else cores / workers]
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
     pub threads: Option<usize>,
+    /// GPUs for the sweep's GPU runs, as CUDA indices [default: the file's `gpus`, else every GPU]
+    #[arg(long, value_delimiter = ',', value_name = "N,N…", value_parser = clap::value_parser!(u16).range(0..1024).map(usize::from))]
+    pub gpus: Option<Vec<usize>>,
+    /// Runs at once on each GPU [default: the file's `runs_per_gpu`, else 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    pub runs_per_gpu: Option<usize>,
     /// Data file for every run [default: the file's `data`, else $HARNESS_DATA, else the names dataset]
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
@@ -62,7 +69,16 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         .or(spec.data.clone())
         .or_else(|| std::env::var_os("HARNESS_DATA").map(PathBuf::from));
     let data = data_source::load(data_path.as_deref())?;
-    let workers = args.workers.or(spec.settings.workers).unwrap_or_else(session::cores);
+    if args.gpus.is_some() {
+        spec.settings.gpus = args.gpus;
+    }
+    spec.settings.runs_per_gpu = args.runs_per_gpu.unwrap_or(spec.settings.runs_per_gpu);
+    let needs: Needs = spec.runs.iter().map(|run| (run.backend, run.device)).collect();
+    let gpus = session::gpu_pool(&needs, spec.settings.gpus.as_deref(), spec.settings.runs_per_gpu)?;
+    let workers = args
+        .workers
+        .or(spec.settings.workers)
+        .unwrap_or_else(|| session::default_workers(&gpus, &needs));
     spec.settings.workers = Some(workers);
     let threads = session::threads_per_worker(args.threads.or(spec.settings.threads), workers);
 
@@ -78,7 +94,16 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
     let runs: Vec<_> = spec
         .runs
         .iter()
-        .map(|run| record::new_run(&run.config, run.variant.clone(), spec.backend, threads, &data))
+        .map(|run| {
+            record::new_run(
+                &run.config,
+                run.variant.clone(),
+                run.backend,
+                run.device,
+                threads,
+                &data,
+            )
+        })
         .collect();
     let sweep = NewSweep {
         name: Some(spec.name.clone()),
@@ -98,6 +123,7 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         settings: spec.settings,
         workers,
         threads,
+        gpus,
     };
     let tally = session.run(&mut store, &all, &all)?;
     session::report(&store, &sweep, &session.settings.metric, &tally)
@@ -109,7 +135,11 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
         .runs
         .iter()
         .map(|run| match serde_json::to_value(&run.config)? {
-            serde_json::Value::Object(map) => Ok(map),
+            serde_json::Value::Object(mut map) => {
+                map.insert("backend".into(), run.backend.to_string().into());
+                map.insert("device".into(), run.device.to_string().into());
+                Ok(map)
+            }
             _ => Err(anyhow!("a configuration is not a JSON object")),
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

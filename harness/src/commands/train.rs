@@ -133,7 +133,7 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
         spec_sha256: None,
         settings_json: None,
     };
-    let new_run = record::new_run(&config, None, args.backend, args.threads, &data);
+    let new_run = record::new_run(&config, None, args.backend, on.into(), args.threads, &data);
     let created = store.create_sweep(&sweep, &[new_run]).map_err(|e| match e {
         StoreError::SweepExists(_) => usage(anyhow!(e).context("choose another --name")),
         other => anyhow!(other),

@@ -1,10 +1,12 @@
-//! The sweep scheduler: keeps up to `workers` worker processes busy with the queued runs,
-//! turns their events into store writes (it is the only writer), retries failed runs
-//! from their checkpoints, enforces timeouts and handles Ctrl-C. Processes, the store and
-//! the display sit behind the traits below, so tests drive it with fakes and tokio's
-//! paused clock; `launcher::ProcessLauncher` and `results::Store` are the real ones.
+//! The sweep scheduler: keeps the CPU and GPU worker slots (`slots`) busy with the queued
+//! runs, giving each GPU run its GPU; turns the workers' events into store writes (it is the
+//! only writer), retries failed runs from their checkpoints, enforces timeouts and handles
+//! Ctrl-C. Processes, the store and the display sit behind the traits below, so tests drive
+//! it with fakes and tokio's paused clock; `launcher::ProcessLauncher` and `results::Store`
+//! are the real ones.
 
 pub mod launcher;
+mod slots;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -17,10 +19,12 @@ use results::{CurvePoint, RunId, RunStatus};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::placement::{DeviceRequest, GpuPool};
 use crate::record::{curve_point, run_result};
 use crate::recorder::PendingPoints;
 use crate::worker::{Event, Job};
 pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
+use slots::Slots;
 pub use store::RunStore;
 
 /// A run waiting for a worker.
@@ -29,6 +33,8 @@ pub struct QueuedRun {
     pub id: RunId,
     /// How the display names it (variant and varied values).
     pub label: String,
+    /// Where it asks to compute; the scheduler sets `job.device` when it starts it.
+    pub request: DeviceRequest,
     pub job: Job,
     /// Failed attempts in this session; retried while ≤ `Limits::max_retries`.
     pub failures: u32,
@@ -36,7 +42,10 @@ pub struct QueuedRun {
 
 #[derive(Clone, Debug)]
 pub struct Limits {
+    /// Worker slots for CPU runs.
     pub workers: usize,
+    /// The GPUs for GPU runs, and slots on each.
+    pub gpus: GpuPool,
     pub max_retries: u32,
     pub timeout: Option<Duration>,
 }
@@ -75,6 +84,7 @@ struct Active {
 
 pub struct Scheduler<'a, L, S, D> {
     limits: Limits,
+    slots: Slots,
     launcher: &'a L,
     store: &'a mut S,
     display: &'a mut D,
@@ -98,6 +108,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
     ) -> anyhow::Result<Tally> {
         let (messages, mut inbox) = mpsc::unbounded_channel();
         let mut scheduler = Self {
+            slots: Slots::new(limits.workers, limits.gpus.clone()),
             limits,
             launcher,
             store,
@@ -133,12 +144,22 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
         }
     }
 
+    /// Starts queued runs while a slot of the kind each asks for is free (a GPU run may pass
+    /// CPU runs waiting for a CPU slot); a run no slot can ever take fails.
     fn fill_slots(&mut self) -> anyhow::Result<()> {
-        while !self.stopping && self.active.len() < self.limits.workers {
-            let Some(run) = self.queue.pop_front() else { break };
+        while !self.stopping {
+            let next = self
+                .queue
+                .iter()
+                .enumerate()
+                .find_map(|(i, run)| Some((i, self.slots.free(run.request)?)));
+            let Some((index, device)) = next else { break };
+            let Some(mut run) = self.queue.remove(index) else { break };
+            run.job.device = device;
             self.store.mark_running(run.id)?;
             match self.launcher.start(&run.job, self.messages.clone()) {
                 Ok(control) => {
+                    self.slots.take(device);
                     let now = Instant::now();
                     let active = Active {
                         control,
@@ -153,6 +174,21 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                 }
                 Err(err) => self.attempt_failed(run, &format!("cannot start a worker process: {err}"))?,
             }
+        }
+        self.fail_unplaceable()
+    }
+
+    /// Runs that ask for a device no slot serves (checked before a session, so only a bug
+    /// or a changed pool gets here) fail instead of waiting for ever.
+    fn fail_unplaceable(&mut self) -> anyhow::Result<()> {
+        let (stuck, placeable): (Vec<_>, Vec<_>) =
+            self.queue.drain(..).partition(|run| !self.slots.exists(run.request));
+        self.queue = placeable.into();
+        for run in stuck {
+            let error = format!("no worker slot runs device `{}` ({})", run.request, self.limits.gpus);
+            self.store.mark_failed(run.id, &error, false)?;
+            self.display.ended(run.id, &format!("failed: {error}"), true);
+            self.tally.failed += 1;
         }
         Ok(())
     }
@@ -204,6 +240,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                 let Some(mut active) = self.active.remove(&id) else {
                     return Ok(());
                 };
+                self.slots.release(active.run.job.device);
                 if !active.finished {
                     flush(self.store, &mut active)?;
                     self.worker_lost(active, &exit)?;

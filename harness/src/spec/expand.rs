@@ -1,12 +1,14 @@
 //! Parameters and variants → runs. A grid is the cartesian product of the parameters'
 //! values (the last parameter varies fastest), crossed with each variant; a random search
 //! draws `run_cap` configurations from a seeded Rng, variants taken in turn. Every run's
-//! configuration is checked with `TrainConfig::try_from`, errors pointing at the key.
+//! configuration is checked with `TrainConfig::try_from`, and its `backend` and `device`
+//! (parameters or variant keys like the training options) against each other; errors
+//! point at the key.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use model::rng::Rng;
-use model::{TrainConfig, TrainOptions};
+use model::{Backend, TrainConfig, TrainOptions};
 use serde_json::{Map, Value};
 use serde_saphyr::{Location, Spanned};
 
@@ -14,6 +16,7 @@ use super::domain::Domain;
 use super::error::Source;
 use super::raw::{OrderedMap, RawParameter, Scalar, VariantValue};
 use super::{METRICS, Method, PlannedRun, Reference, SpecError};
+use crate::placement::DeviceRequest;
 
 /// More runs than this in one sweep is almost certainly a mistake in the file.
 const MAX_RUNS: u64 = 100_000;
@@ -24,7 +27,18 @@ pub struct Sweep {
     pub method: Method,
     pub run_cap: Option<(u64, Location)>,
     pub sampler_seed: u64,
+    pub placement: Placement,
 }
+
+/// The sweep-level `backend`, `device` and `gpus`, with where the file sets them.
+pub struct Placement {
+    pub backend: (Backend, Option<Location>),
+    pub device: Option<(DeviceRequest, Location)>,
+    pub gpus: Option<(Vec<usize>, Location)>,
+}
+
+/// Keys that say where a run computes rather than what it trains.
+const PLACEMENT_KEYS: [&str; 2] = ["backend", "device"];
 
 struct Axis {
     key: String,
@@ -71,22 +85,32 @@ pub fn runs(
         variants.iter().map(Some).collect()
     };
     let planned = match sweep.method {
-        Method::Grid => grid(&axes, &variant_slots, sweep.run_cap, source, warnings)?,
+        Method::Grid => grid(&axes, &variant_slots, sweep, source, warnings)?,
         Method::Random => random(&axes, &variant_slots, sweep, source, warnings)?,
     };
     Ok(planned)
 }
 
-/// The training options a sweep may set: every field of `TrainOptions`.
+/// The keys a run may set: every field of `TrainOptions`, then `backend` and `device`.
 fn known_keys() -> Vec<String> {
-    match serde_json::to_value(TrainOptions::default()) {
-        Ok(Value::Object(fields)) => fields.keys().cloned().collect(),
+    let options = match serde_json::to_value(TrainOptions::default()) {
+        Ok(Value::Object(fields)) => fields.keys().cloned().collect::<Vec<_>>(),
         _ => unreachable!("TrainOptions serializes as an object"),
-    }
+    };
+    options.into_iter().chain(PLACEMENT_KEYS.map(String::from)).collect()
 }
 
-/// `None` when `value` suits option `key`, else serde's complaint.
+/// `None` when `value` suits key `key`, else why not.
 fn type_error(key: &str, value: &Scalar) -> Option<String> {
+    let named = |parse: fn(&str) -> Option<String>| match value {
+        Scalar::Text(text) => parse(text),
+        other => Some(format!("{other}: expected a name")),
+    };
+    match key {
+        "backend" => return named(|text| text.parse::<Backend>().err()),
+        "device" => return named(|text| text.parse::<DeviceRequest>().err()),
+        _ => {}
+    }
     let one = Map::from_iter([(key.to_string(), value.to_json())]);
     serde_json::from_value::<TrainOptions>(Value::Object(one))
         .err()
@@ -100,7 +124,7 @@ fn check_key(key: &str, at: Location, keys: &[String], source: &Source) -> Resul
         Err(source.error(
             Some(at),
             key,
-            format!("not a training option; the options are: {}", keys.join(", ")),
+            format!("not a run setting; the settings are: {}", keys.join(", ")),
         ))
     }
 }
@@ -208,7 +232,7 @@ fn reference(table: BTreeMap<String, f64>, at: Location, source: &Source) -> Res
 fn grid(
     axes: &[Axis],
     variants: &[Option<&Variant>],
-    run_cap: Option<(u64, Location)>,
+    sweep: &Sweep,
     source: &Source,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<PlannedRun>, SpecError> {
@@ -229,11 +253,11 @@ fn grid(
                 *slot = values[(index % values.len() as u64) as usize].clone();
                 index /= values.len() as u64;
             }
-            runs.push(planned(axes, *variant, chosen, source)?);
+            runs.push(planned(axes, *variant, chosen, &sweep.placement, source)?);
         }
     }
     reject_duplicates(&runs, variants, source)?;
-    if let Some((cap, at)) = run_cap.filter(|(cap, _)| *cap < runs.len() as u64) {
+    if let Some((cap, at)) = sweep.run_cap.filter(|(cap, _)| *cap < runs.len() as u64) {
         warnings.push(source.warning(
             at,
             format!("run_cap {cap} keeps the first {cap} of {} grid runs", runs.len()),
@@ -261,7 +285,7 @@ fn random(
     while (runs.len() as u64) < cap && draws < cap * DRAWS_PER_RUN {
         let variant = variants[runs.len() % variants.len()];
         let chosen = axes.iter().map(|axis| axis.domain.draw(&mut rng)).collect();
-        let run = planned(axes, variant, chosen, source)?;
+        let run = planned(axes, variant, chosen, &sweep.placement, source)?;
         draws += 1;
         if seen.insert(config_key(&run)) {
             runs.push(run);
@@ -284,6 +308,7 @@ fn planned(
     axes: &[Axis],
     variant: Option<&Variant>,
     chosen: Vec<Scalar>,
+    placement: &Placement,
     source: &Source,
 ) -> Result<PlannedRun, SpecError> {
     let settings = variant.map_or(&[][..], |v| &v.settings[..]);
@@ -296,29 +321,75 @@ fn planned(
                 .map(|(axis, value)| (axis.key.clone(), value.to_json())),
         )
         .collect();
-    let options: TrainOptions = serde_json::from_value(Value::Object(assigned.iter().cloned().collect()))
+    // Where the file sets `key` for this run: its axis, its variant's key, else the variant.
+    let located = |key: &str| {
+        axes.iter()
+            .find(|a| a.key == key)
+            .map(|a| a.at)
+            .or_else(|| settings.iter().find(|(k, _, _)| k == key).map(|(_, at, _)| *at))
+    };
+    let context = variant.map_or(String::new(), |v| format!(" (in variant `{}`)", v.label));
+    let options = assigned
+        .iter()
+        .filter(|(key, _)| !PLACEMENT_KEYS.contains(&key.as_str()))
+        .cloned()
+        .collect();
+    let options: TrainOptions = serde_json::from_value(Value::Object(options))
         .map_err(|err| source.error(variant.map(|v| v.at), "", err.to_string()))?;
     let config = TrainConfig::try_from(options).map_err(|err| {
-        let at = axes
-            .iter()
-            .find(|a| a.key == err.key)
-            .map(|a| a.at)
-            .or_else(|| settings.iter().find(|(k, _, _)| k == err.key).map(|(_, at, _)| *at))
-            .or(variant.map(|v| v.at));
-        let context = variant.map_or(String::new(), |v| format!(" (in variant `{}`)", v.label));
+        let at = located(err.key).or(variant.map(|v| v.at));
         source.error(at, err.key, format!("{}{context}", err.reason))
     })?;
+    let text = |key: &str| assigned.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_str());
+    let (backend, backend_at) = match text("backend") {
+        Some(name) => (
+            name.parse()
+                .map_err(|e| source.error(located("backend"), "backend", e))?,
+            located("backend"),
+        ),
+        None => placement.backend,
+    };
+    let (device, device_at) = match (text("device"), placement.device) {
+        (Some(name), _) => (
+            name.parse().map_err(|e| source.error(located("device"), "device", e))?,
+            located("device"),
+        ),
+        (None, Some((device, at))) => (device, Some(at)),
+        (None, None) => (DeviceRequest::default_for(backend), backend_at),
+    };
+    let (key, at) = if device_at.is_some() {
+        ("device", device_at)
+    } else {
+        ("backend", backend_at)
+    };
+    let at = at.or(variant.map(|v| v.at));
+    device
+        .suits(backend)
+        .map_err(|err| source.error(at, key, format!("{err}{context}")))?;
+    if let (DeviceRequest::Gpu(index), Some((gpus, _))) = (device, &placement.gpus)
+        && !gpus.contains(&index)
+    {
+        let message = format!("GPU {index} is not in `gpus`; add it there, or use `cuda` for any of them{context}");
+        return Err(source.error(at, "device", message));
+    }
+    backend
+        .built()
+        .map_err(|err| source.error(backend_at.or(at), "backend", format!("{err}{context}")))?;
     Ok(PlannedRun {
         variant: variant.map(|v| v.label.clone()),
         reference: variant.and_then(|v| v.reference.clone()),
         config,
+        backend,
+        device,
         assigned,
     })
 }
 
-/// The configuration as text, to find repeats (`TrainConfig` holds floats, so no `Hash`).
+/// What decides the run's result, as text, to find repeats (`TrainConfig` holds floats,
+/// so no `Hash`).
 fn config_key(run: &PlannedRun) -> String {
-    serde_json::to_string(&run.config).expect("a config always serializes")
+    let config = serde_json::to_string(&run.config).expect("a config always serializes");
+    format!("{config}|{}|{}", run.backend, run.device)
 }
 
 fn reject_duplicates(runs: &[PlannedRun], variants: &[Option<&Variant>], source: &Source) -> Result<(), SpecError> {

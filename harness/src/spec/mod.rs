@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use model::{Backend, TrainConfig};
+
+use crate::placement::DeviceRequest;
 use serde::{Deserialize, Serialize};
 
 pub use error::SpecError;
@@ -28,7 +30,6 @@ pub struct SweepSpec {
     pub method: Method,
     /// The data file, resolved against the sweep file's folder; `None`: the default dataset.
     pub data: Option<PathBuf>,
-    pub backend: Backend,
     pub settings: SweepSettings,
     pub runs: Vec<PlannedRun>,
 }
@@ -82,6 +83,12 @@ pub struct SweepSettings {
     /// CPU threads per worker; `None`: cores / workers.
     #[serde(default)]
     pub threads: Option<usize>,
+    /// The GPUs GPU runs are scheduled on; `None`: every GPU the backends see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpus: Option<Vec<usize>>,
+    /// Runs at once on each GPU.
+    #[serde(default = "one")]
+    pub runs_per_gpu: usize,
     /// Restarts of a run whose worker failed, from its last checkpoint.
     pub max_retries: u32,
     /// Wall-clock limit of one attempt of a run.
@@ -94,11 +101,17 @@ pub struct SweepSettings {
     pub references: BTreeMap<String, Reference>,
 }
 
+fn one() -> usize {
+    1
+}
+
 impl Default for SweepSettings {
     fn default() -> Self {
         Self {
             workers: None,
             threads: None,
+            gpus: None,
+            runs_per_gpu: 1,
             max_retries: 1,
             timeout: None,
             checkpoint_every: 5_000,
@@ -116,6 +129,8 @@ pub struct PlannedRun {
     /// The variant's reference numbers, if it gives any.
     pub reference: Option<Reference>,
     pub config: TrainConfig,
+    pub backend: Backend,
+    pub device: DeviceRequest,
     pub assigned: Vec<(String, serde_json::Value)>,
 }
 

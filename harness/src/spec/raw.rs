@@ -21,6 +21,10 @@ pub struct RawSpec {
     pub sampler_seed: Option<u64>,
     pub data: Option<Spanned<String>>,
     pub backend: Option<Spanned<String>>,
+    /// `cpu`, `cuda` (any GPU of `gpus`) or `cuda:N`, for runs that do not set their own.
+    pub device: Option<Spanned<String>>,
+    pub gpus: Option<Spanned<Vec<u64>>>,
+    pub runs_per_gpu: Option<Spanned<u64>>,
     pub workers: Option<Spanned<u64>>,
     pub threads: Option<Spanned<u64>>,
     pub max_retries: Option<u32>,

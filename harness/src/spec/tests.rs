@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
-use model::ModelKind;
+use model::{Backend, ModelKind};
 
 use super::{Method, SpecError, SweepSpec, parse};
+use crate::placement::DeviceRequest;
 
 fn parsed(yaml: &str) -> (SweepSpec, Vec<String>) {
     parse(yaml, "sweep.yaml", Path::new(".")).unwrap_or_else(|err| panic!("{err}"))
@@ -166,7 +167,7 @@ fn each_bad_spec_gets_one_error_naming_its_line_and_key() {
             "name: x\nmethod: grid\nparameters:\n  n_embed: {value: 3}\n",
             Some("n_embed"),
             4,
-            "not a training option",
+            "not a run setting",
         ),
         (
             "name: x\nparameters:\n  n_hidden: {value: abc}\n",
@@ -325,6 +326,46 @@ fn every_example_sweep_in_the_repository_is_valid() {
         }
     }
     assert!(checked >= 3, "{checked} example sweeps");
+}
+
+#[test]
+fn backend_and_device_are_set_per_run_by_parameters_variants_or_the_sweep() {
+    let (spec, _) = parsed(
+        "name: p
+device: cpu
+gpus: [1, 0]
+runs_per_gpu: 3
+parameters:
+  backend: {values: [flex, ndarray]}
+variants:
+  - {label: a}
+  - {label: b, device: cpu, seed: 7}
+",
+    );
+    let placed: Vec<(Backend, DeviceRequest)> = spec.runs.iter().map(|r| (r.backend, r.device)).collect();
+    let cpu = DeviceRequest::Cpu;
+    assert_eq!(
+        placed,
+        [
+            (Backend::Flex, cpu),
+            (Backend::Ndarray, cpu),
+            (Backend::Flex, cpu),
+            (Backend::Ndarray, cpu)
+        ]
+    );
+    assert_eq!((spec.settings.gpus, spec.settings.runs_per_gpu), (Some(vec![1, 0]), 3));
+    assert_eq!(
+        spec.runs[1].assigned,
+        [("backend".to_string(), serde_json::json!("ndarray"))]
+    );
+    // The same configuration on two backends is two runs, not a repeat.
+    assert_eq!(spec.runs[0].config, spec.runs[1].config);
+    let (defaults, _) = parsed("name: d\n");
+    assert_eq!(
+        (defaults.runs[0].backend, defaults.runs[0].device),
+        (Backend::Flex, cpu)
+    );
+    assert_eq!((defaults.settings.gpus, defaults.settings.runs_per_gpu), (None, 1));
 }
 
 #[cfg(not(feature = "cuda"))]

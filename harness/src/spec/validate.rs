@@ -1,12 +1,14 @@
 //! Raw sweep file → `SweepSpec`: the sweep-level keys (name, method, metric, data,
-//! backend, workers, retries, timeout), W&B keys we ignore (warnings), then the
-//! parameters and variants, expanded and checked run by run in `expand`.
+//! backend, device, gpus, workers, retries, timeout), W&B keys we ignore (warnings), then
+//! the parameters and variants, expanded and checked run by run in `expand`.
 
 use std::path::Path;
 use std::time::Duration;
 
 use model::Backend;
 use serde_saphyr::{Location, Spanned};
+
+use crate::placement::DeviceRequest;
 
 use super::error::Source;
 use super::expand;
@@ -40,9 +42,22 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         }
         None => None,
     };
+    let placement = expand::Placement {
+        backend: match raw.backend {
+            Some(b) => (parsed::<Backend>(&b, "backend", source)?, Some(b.referenced)),
+            None => (crate::commands::train::DEFAULT_BACKEND, None),
+        },
+        device: raw
+            .device
+            .map(|d| Ok::<_, SpecError>((parsed::<DeviceRequest>(&d, "device", source)?, d.referenced)))
+            .transpose()?,
+        gpus: raw.gpus.map(|g| gpus(&g, source)).transpose()?,
+    };
     let mut settings = SweepSettings {
         workers: at_least_one(raw.workers, "workers", source)?,
         threads: at_least_one(raw.threads, "threads", source)?,
+        gpus: placement.gpus.as_ref().map(|(gpus, _)| gpus.clone()),
+        runs_per_gpu: at_least_one(raw.runs_per_gpu, "runs_per_gpu", source)?.unwrap_or(1),
         max_retries: raw.max_retries.unwrap_or(SweepSettings::default().max_retries),
         timeout: raw.timeout.map(|t| timeout(&t, source)).transpose()?,
         checkpoint_every: match raw.checkpoint_every {
@@ -59,6 +74,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         method,
         run_cap,
         sampler_seed: raw.sampler_seed.unwrap_or(0),
+        placement,
     };
     let runs = expand::runs(&sweep, raw.parameters, raw.variants, source, &mut warnings)?;
     settings.references = runs
@@ -70,20 +86,6 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         description: raw.description,
         method,
         data: raw.data.map(|d| data_file(&d, source, base)).transpose()?,
-        backend: match raw.backend {
-            Some(b) => {
-                let backend = b
-                    .value
-                    .parse::<Backend>()
-                    .map_err(|err| source.error(Some(b.referenced), "backend", err))?;
-                // A backend this binary lacks, or a GPU that is not there: refused before anything runs.
-                backend
-                    .device(backend.default_device())
-                    .map_err(|err| source.error(Some(b.referenced), "backend", err.to_string()))?;
-                backend
-            }
-            None => crate::commands::train::DEFAULT_BACKEND,
-        },
         settings,
         runs,
     };
@@ -197,6 +199,38 @@ fn timeout(raw: &Spanned<Scalar>, source: &Source) -> Result<Duration, SpecError
         _ => return Err(bad(raw.referenced)),
     };
     Ok(Duration::from_secs_f64(seconds))
+}
+
+fn parsed<T: std::str::FromStr<Err = String>>(
+    raw: &Spanned<String>,
+    key: &str,
+    source: &Source,
+) -> Result<T, SpecError> {
+    raw.value
+        .parse()
+        .map_err(|err| source.error(Some(raw.referenced), key, err))
+}
+
+/// `gpus: [0, 1]`: CUDA indices, at least one, each once.
+fn gpus(raw: &Spanned<Vec<u64>>, source: &Source) -> Result<(Vec<usize>, Location), SpecError> {
+    let bad = |message: String| source.error(Some(raw.referenced), "gpus", message);
+    if raw.value.is_empty() {
+        return Err(bad(
+            "lists no GPU; give CUDA indices (`gpus: [0, 1]`), or leave it out to use every GPU".into(),
+        ));
+    }
+    let mut gpus: Vec<usize> = Vec::with_capacity(raw.value.len());
+    for &gpu in &raw.value {
+        let gpu = usize::try_from(gpu)
+            .ok()
+            .filter(|g| *g < 1024)
+            .ok_or_else(|| bad(format!("{gpu} is not a GPU index")))?;
+        if gpus.contains(&gpu) {
+            return Err(bad(format!("lists GPU {gpu} twice")));
+        }
+        gpus.push(gpu);
+    }
+    Ok((gpus, raw.referenced))
 }
 
 fn at_least_one(raw: Option<Spanned<u64>>, key: &str, source: &Source) -> Result<Option<usize>, SpecError> {

@@ -6,10 +6,44 @@ use rusqlite::Connection;
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
+
+/// The `runs_wide` view (README, "Querying"), with the device columns of its version.
+macro_rules! runs_wide {
+    ($devices:literal) => {
+        concat!(
+            r#"
+CREATE VIEW runs_wide AS
+SELECT r.id AS run, s.name AS sweep, r.variant, r.status,
+       json_extract(r.config, '$.model') AS model,
+       json_extract(r.config, '$.n_embd') AS n_embd,
+       json_extract(r.config, '$.n_hidden') AS n_hidden,
+       json_extract(r.config, '$.block_size') AS block_size,
+       json_extract(r.config, '$.batchnorm_bug') AS batchnorm_bug,
+       json_extract(r.config, '$.lr') AS lr,
+       json_extract(r.config, '$.lr_final') AS lr_final,
+       json_extract(r.config, '$.lr_decay_at') AS lr_decay_at,
+       json_extract(r.config, '$.batch_size') AS batch_size,
+       json_extract(r.config, '$.steps') AS steps,
+       json_extract(r.config, '$.seed') AS seed,
+       json_extract(r.config, '$.split_seed') AS split_seed,
+       json_extract(r.config, '$.log_every') AS log_every,
+       json_extract(r.config, '$.eval_every') AS eval_every,
+       r.train_loss, r.val_loss, r.test_loss,
+       r.trainable_params AS params, r.steps_done, r.steps_per_sec,
+       r.train_seconds, r.eval_seconds, r.wall_seconds, r.attempts,
+       r.backend, "#,
+            $devices,
+            r#" r.threads, r.data_path, r.data_sha256, r.git_commit, r.run_key,
+       r.created_at, r.started_at, r.finished_at, r.error
+FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
+"#
+        )
+    };
+}
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 5] = [
+pub(super) const MIGRATIONS: [&str; 6] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -69,60 +103,24 @@ CREATE TABLE samples (
     "ALTER TABLE sweeps ADD COLUMN settings TEXT CHECK (settings IS NULL OR json_valid(settings));
      ALTER TABLE runs ADD COLUMN variant TEXT;",
     // 4: documented views for users' own queries (README, "Querying").
-    r#"
-CREATE VIEW runs_wide AS
-SELECT r.id AS run, s.name AS sweep, r.variant, r.status,
-       json_extract(r.config, '$.model') AS model,
-       json_extract(r.config, '$.n_embd') AS n_embd,
-       json_extract(r.config, '$.n_hidden') AS n_hidden,
-       json_extract(r.config, '$.block_size') AS block_size,
-       json_extract(r.config, '$.batchnorm_bug') AS batchnorm_bug,
-       json_extract(r.config, '$.lr') AS lr,
-       json_extract(r.config, '$.lr_final') AS lr_final,
-       json_extract(r.config, '$.lr_decay_at') AS lr_decay_at,
-       json_extract(r.config, '$.batch_size') AS batch_size,
-       json_extract(r.config, '$.steps') AS steps,
-       json_extract(r.config, '$.seed') AS seed,
-       json_extract(r.config, '$.split_seed') AS split_seed,
-       json_extract(r.config, '$.log_every') AS log_every,
-       json_extract(r.config, '$.eval_every') AS eval_every,
-       r.train_loss, r.val_loss, r.test_loss,
-       r.trainable_params AS params, r.steps_done, r.steps_per_sec,
-       r.train_seconds, r.eval_seconds, r.wall_seconds, r.attempts,
-       r.backend, r.threads, r.data_path, r.data_sha256, r.git_commit, r.run_key,
-       r.created_at, r.started_at, r.finished_at, r.error
-FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
-CREATE VIEW curves AS
-SELECT run_id AS run, split, step, loss FROM curve_points;
-"#,
+    concat!(
+        runs_wide!(""),
+        "CREATE VIEW curves AS SELECT run_id AS run, split, step, loss FROM curve_points;"
+    ),
     // 5: where each run computed: `cpu` or `cuda:N`, and the processor's or GPU's name.
-    r#"
-ALTER TABLE runs ADD COLUMN device TEXT;
-ALTER TABLE runs ADD COLUMN device_name TEXT;
-DROP VIEW runs_wide;
-CREATE VIEW runs_wide AS
-SELECT r.id AS run, s.name AS sweep, r.variant, r.status,
-       json_extract(r.config, '$.model') AS model,
-       json_extract(r.config, '$.n_embd') AS n_embd,
-       json_extract(r.config, '$.n_hidden') AS n_hidden,
-       json_extract(r.config, '$.block_size') AS block_size,
-       json_extract(r.config, '$.batchnorm_bug') AS batchnorm_bug,
-       json_extract(r.config, '$.lr') AS lr,
-       json_extract(r.config, '$.lr_final') AS lr_final,
-       json_extract(r.config, '$.lr_decay_at') AS lr_decay_at,
-       json_extract(r.config, '$.batch_size') AS batch_size,
-       json_extract(r.config, '$.steps') AS steps,
-       json_extract(r.config, '$.seed') AS seed,
-       json_extract(r.config, '$.split_seed') AS split_seed,
-       json_extract(r.config, '$.log_every') AS log_every,
-       json_extract(r.config, '$.eval_every') AS eval_every,
-       r.train_loss, r.val_loss, r.test_loss,
-       r.trainable_params AS params, r.steps_done, r.steps_per_sec,
-       r.train_seconds, r.eval_seconds, r.wall_seconds, r.attempts,
-       r.backend, r.device, r.device_name, r.threads, r.data_path, r.data_sha256, r.git_commit, r.run_key,
-       r.created_at, r.started_at, r.finished_at, r.error
-FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
-"#,
+    concat!(
+        "ALTER TABLE runs ADD COLUMN device TEXT;
+         ALTER TABLE runs ADD COLUMN device_name TEXT;
+         DROP VIEW runs_wide;",
+        runs_wide!("r.device, r.device_name,")
+    ),
+    // 6: where each run asks to compute (`cpu`, `cuda` for any GPU of its sweep, `cuda:N`);
+    // `device` keeps where it did.
+    concat!(
+        "ALTER TABLE runs ADD COLUMN requested_device TEXT;
+         DROP VIEW runs_wide;",
+        runs_wide!("r.requested_device, r.device, r.device_name,")
+    ),
 ];
 
 pub(super) fn migrate(store: &mut Store) -> Result<(), StoreError> {

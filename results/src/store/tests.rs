@@ -36,6 +36,7 @@ fn new_run(key: &str) -> NewRun {
         run_key: key.into(),
         config_json: r#"{"lr":0.1}"#.into(),
         backend: "flex".into(),
+        requested_device: "cpu".into(),
         threads: 1,
         data_path: "/data/names.txt".into(),
         data_sha256: "ab".repeat(32),
@@ -180,7 +181,8 @@ fn a_database_from_an_older_harness_is_read_after_an_upgrade() {
         .unwrap()
         .execute_batch(
             "DROP VIEW runs_wide; DROP VIEW curves; ALTER TABLE runs DROP COLUMN device;
-             ALTER TABLE runs DROP COLUMN device_name; PRAGMA user_version = 3;",
+             ALTER TABLE runs DROP COLUMN device_name; ALTER TABLE runs DROP COLUMN requested_device;
+             PRAGMA user_version = 3;",
         )
         .unwrap();
     assert!(matches!(
@@ -222,22 +224,29 @@ fn a_version_1_database_is_migrated_and_keeps_its_runs() {
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let run = store.run(RunId(1)).unwrap();
     assert_eq!((run.status, run.attempts), (RunStatus::Completed, 0));
-    assert_eq!((run.device, run.device_name), (None, None));
+    assert_eq!((run.device, run.device_name, run.requested_device), (None, None, None));
 }
 
 #[test]
-fn a_started_run_records_its_device_and_its_name() {
+fn a_run_keeps_the_device_it_asked_for_and_records_the_one_it_got() {
     let dir = Scratch::new();
     let mut store = Store::open(&dir.db()).unwrap();
-    let run = store.create_sweep(&sweep("s"), &[new_run("a")]).unwrap().runs[0];
+    let asking = NewRun {
+        requested_device: "cuda".into(),
+        ..new_run("a")
+    };
+    let run = store.create_sweep(&sweep("s"), &[asking]).unwrap().runs[0];
     assert_eq!(store.run(run).unwrap().device, None);
     store.mark_running(run).unwrap();
     store.record_device(run, "cuda:1", "NVIDIA H200").unwrap();
     let record = store.run(run).unwrap();
+    assert_eq!(record.requested_device.as_deref(), Some("cuda"));
     assert_eq!(record.device.as_deref(), Some("cuda:1"));
     assert_eq!(record.device_name.as_deref(), Some("NVIDIA H200"));
-    let wide = store.query("SELECT device, device_name FROM runs_wide", &[]).unwrap();
-    assert_eq!(wide.columns, ["device", "device_name"]);
+    let wide = store
+        .query("SELECT requested_device, device, device_name FROM runs_wide", &[])
+        .unwrap();
+    assert_eq!(wide.columns, ["requested_device", "device", "device_name"]);
 }
 
 #[test]

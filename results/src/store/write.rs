@@ -47,8 +47,8 @@ impl Store {
         {
             let mut insert = tx.prepare(
                 "INSERT INTO runs (sweep_id, run_key, status, config, backend, threads, data_path,
-                                   data_sha256, git_commit, trainable_params, variant)
-                 VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                   data_sha256, git_commit, trainable_params, variant, requested_device)
+                 VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for run in runs {
                 insert.execute(params![
@@ -62,6 +62,7 @@ impl Store {
                     run.git_commit,
                     run.trainable_params as i64,
                     run.variant,
+                    run.requested_device,
                 ])?;
                 run_ids.push(RunId(tx.last_insert_rowid()));
             }

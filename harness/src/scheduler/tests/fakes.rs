@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use model::{Ending, Outcome, Progress};
+use model::{ComputeDevice, Ending, Outcome, Progress};
 use results::{CurvePoint, RunId, RunResult, RunStatus};
 use tokio::sync::mpsc;
 
@@ -49,9 +49,13 @@ impl WorkerControl for FakeControl {
 
 #[derive(Default)]
 pub struct Counters {
-    running: usize,
+    running: HashMap<ComputeDevice, usize>,
     pub most_running: usize,
+    /// The most workers at once on each device.
+    pub most_on: HashMap<ComputeDevice, usize>,
     pub starts: Vec<RunId>,
+    /// The device each start was given.
+    pub devices: Vec<(RunId, ComputeDevice)>,
 }
 
 pub struct FakeLauncher {
@@ -89,8 +93,13 @@ impl Launcher for FakeLauncher {
         let mut counters = self.counters.borrow_mut();
         let attempt = counters.starts.iter().filter(|r| **r == run).count();
         counters.starts.push(run);
-        counters.running += 1;
-        counters.most_running = counters.most_running.max(counters.running);
+        counters.devices.push((run, job.device));
+        *counters.running.entry(job.device).or_default() += 1;
+        let (on_device, in_all) = (counters.running[&job.device], counters.running.values().sum());
+        let most_on = counters.most_on.entry(job.device).or_default();
+        *most_on = (*most_on).max(on_device);
+        counters.most_running = counters.most_running.max(in_all);
+        let device = job.device;
         let script = (self.script)(run, attempt);
         let (control, mut signals) = mpsc::unbounded_channel();
         let counters = Rc::clone(&self.counters);
@@ -105,8 +114,8 @@ impl Launcher for FakeLauncher {
                 _ => 0,
             };
             send(Event::Started {
-                device: model::ComputeDevice::Cpu,
-                device_name: "fake CPU".to_string(),
+                device,
+                device_name: format!("fake {device}"),
                 steps_done: resume_at * 100,
                 trainable_params: 10,
                 history: (1..=resume_at).map(point).collect(),
@@ -153,7 +162,7 @@ impl Launcher for FakeLauncher {
                     None
                 }
             };
-            counters.borrow_mut().running -= 1;
+            *counters.borrow_mut().running.entry(device).or_default() -= 1;
             let exit = Exit {
                 description: status.unwrap_or("exited with status 0").into(),
                 stderr_tail: if status.is_some() {
