@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # GPU check, for a machine with an NVIDIA GPU: trains the lecture's final model for a few
-# thousand steps on `cuda` (Burn's CUDA backend) and checks that its loss falls, then measures
-# training steps/s at batch 32, 512 and 4096 on `cuda`, on `tch` CUDA (where the binary has
-# the `tch` feature and finds its libtorch) and on the CPU backend (flex, one thread), and
-# prints a table. Needs no Rust toolchain: build the binary elsewhere and carry it along.
+# thousand steps on `cuda` (Burn's CUDA backend; GPU_BACKEND=tch for libtorch) and checks that
+# it completes; runs a sweep mixing CPU runs and GPU runs, two per GPU, and checks where each
+# ran and that no GPU had more than two at once; then measures training steps/s at batch 32,
+# 512 and 4096 on `cuda`, on `tch` CUDA (where the binary has the `tch` feature and finds its
+# libtorch) and on the CPU backend (flex, one thread), and prints a table. Needs no Rust
+# toolchain: build the binary elsewhere and carry it along.
 #
 #   cargo build --release --features cuda            # (or --features cuda,tch)
 #   scripts/gpu-check.sh target/release/harness names.txt
@@ -12,6 +14,7 @@ set -euo pipefail
 harness="${1:?usage: scripts/gpu-check.sh HARNESS_BINARY NAMES_TXT}"
 data="${2:?usage: scripts/gpu-check.sh HARNESS_BINARY NAMES_TXT}"
 train_steps="${TRAIN_STEPS:-3000}"
+gpu_backend="${GPU_BACKEND:-cuda}"
 
 if ! gpus=$(nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader 2>&1); then
     echo "gpu-check: nvidia-smi finds no GPU here: $gpus" >&2
@@ -21,10 +24,50 @@ echo "gpu-check: $gpus" >&2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-echo "gpu-check: training the lecture's model for $train_steps steps on cuda" >&2
-"$harness" train --backend cuda --data "$data" --db "$work/gpu.db" --steps "$train_steps" \
-    --eval-every 1000 --name gpu-check | tee "$work/train.txt"
+echo "gpu-check: training the lecture's model for $train_steps steps on $gpu_backend" >&2
+"$harness" train --backend "$gpu_backend" --device cuda --data "$data" --db "$work/gpu.db" \
+    --steps "$train_steps" --eval-every 1000 --name gpu-check | tee "$work/train.txt"
 grep -q "completed after $train_steps" "$work/train.txt"
+
+echo "gpu-check: a sweep of 4 CPU runs (flex) and 6 GPU runs ($gpu_backend), 2 per GPU" >&2
+cat > "$work/mixed.yaml" <<YAML
+name: gpu-check-sweep
+runs_per_gpu: 2
+parameters:
+  seed: {values: [1, 2]}
+  steps: {value: 2000}
+  eval_every: {value: 1000}
+variants:
+  - {label: cpu, backend: flex, n_hidden: 64}
+  - {label: cpu-wide, backend: flex}
+  - {label: gpu, backend: $gpu_backend, device: cuda, n_hidden: 64}
+  - {label: gpu-wide, backend: $gpu_backend, device: cuda}
+  - {label: gpu-wider, backend: $gpu_backend, device: cuda, n_hidden: 256}
+YAML
+"$harness" launch "$work/mixed.yaml" --data "$data" --db "$work/gpu.db" --workers 2
+"$harness" query --db "$work/gpu.db" --format csv \
+    "SELECT run, variant, backend, device, device_name, status, started_at, finished_at
+     FROM runs_wide WHERE sweep = 'gpu-check-sweep'" > "$work/sweep.csv"
+python3 - "$work/sweep.csv" <<'PY'
+import csv, sys
+from collections import defaultdict
+runs = list(csv.DictReader(open(sys.argv[1])))
+for r in runs:
+    print(f"run {r['run']:>3} {r['variant']:<10} {r['backend']:<6} {r['device']:<7} {r['device_name']:<28} {r['status']}")
+assert all(r["status"] == "completed" for r in runs), "every run completes"
+assert all((r["device"] == "cpu") == (r["backend"] == "flex") for r in runs), "CPU runs on the CPU, GPU runs on a GPU"
+by_device = defaultdict(list)
+for r in runs:
+    by_device[r["device"]] += [(r["started_at"], 1), (r["finished_at"], -1)]
+for device, events in by_device.items():
+    running = most = 0
+    for _, change in sorted(events, key=lambda e: (e[0], e[1])):
+        running += change
+        most = max(most, running)
+    limit = 2
+    print(f"gpu-check: at most {most} runs at once on {device} (limit {limit})")
+    assert most <= limit, f"{device} had {most} runs at once"
+PY
 
 # Steps per measurement shrink as the batch grows, so the CPU rows stay a few minutes long.
 for batch in 32 512 4096; do

@@ -19,6 +19,7 @@ mod spec;
 mod sweep_progress;
 mod table;
 mod worker;
+mod worker_slots;
 
 use std::process::ExitCode;
 

@@ -15,13 +15,14 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 
 use crate::error::usage;
-use crate::placement::{self, DeviceRequest, GpuPool, Needs};
+use crate::placement::DeviceRequest;
 use crate::scheduler::launcher::ProcessLauncher;
 use crate::scheduler::{Limits, QueuedRun, Scheduler, Tally};
 use crate::spec::{Metric, SweepSettings};
 use crate::sweep_progress::SweepProgress;
 use crate::table;
 use crate::worker::Job;
+use crate::worker_slots::WorkerSlots;
 use results::summary::varied_keys;
 
 /// Where a sweep's checkpoints (and its lock) live: next to the database.
@@ -29,29 +30,6 @@ pub fn checkpoint_dir(db: &Path, sweep: &SweepRecord) -> PathBuf {
     let mut name = db.file_name().unwrap_or_default().to_os_string();
     name.push(".checkpoints");
     db.with_file_name(name).join(format!("sweep-{}", sweep.id.0))
-}
-
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, usize::from)
-}
-
-/// CPU worker slots when the user sets none: one per core, less one per GPU slot when
-/// runs need a GPU (each GPU worker keeps a core busy feeding its GPU).
-pub fn default_workers(pool: &GpuPool, needs: &Needs) -> usize {
-    let gpu_slots = if needs.iter().any(|(_, request)| request.is_gpu()) {
-        pool.slots()
-    } else {
-        0
-    };
-    cores().saturating_sub(gpu_slots).max(1)
-}
-
-/// The GPU pool for a session of runs needing `needs`, once every backend and device among
-/// them is checked to be here: a usage error before anything is stored or started.
-pub fn gpu_pool(needs: &Needs, gpus: Option<&[usize]>, runs_per_gpu: usize) -> anyhow::Result<GpuPool> {
-    let pool = GpuPool::resolve(gpus, runs_per_gpu, needs);
-    placement::check(needs, &pool).map_err(|e| usage(anyhow!(e)))?;
-    Ok(pool)
 }
 
 /// Where a stored run asks to compute (runs from before schema 6: its backend's default).
@@ -65,11 +43,6 @@ pub fn requested_device(run: &RunRecord) -> anyhow::Result<(Backend, DeviceReque
         None => DeviceRequest::default_for(backend),
     };
     Ok((backend, request))
-}
-
-/// CPU threads per worker: the request, else the cores shared out among the workers.
-pub fn threads_per_worker(requested: Option<usize>, workers: usize) -> usize {
-    requested.unwrap_or(cores() / workers).max(1)
 }
 
 /// Holds the sweep's lock file until dropped (or the process dies, even by SIGKILL).
@@ -139,10 +112,7 @@ pub struct Session<'a> {
     pub db: &'a Path,
     pub sweep: &'a SweepRecord,
     pub settings: SweepSettings,
-    pub workers: usize,
-    pub threads: usize,
-    /// Checked with `gpu_pool`.
-    pub gpus: GpuPool,
+    pub slots: WorkerSlots,
 }
 
 impl Session<'_> {
@@ -150,7 +120,7 @@ impl Session<'_> {
     pub fn run(&self, store: &mut Store, todo: &[RunRecord], all: &[RunRecord]) -> anyhow::Result<Tally> {
         let dir = checkpoint_dir(self.db, self.sweep);
         let _lock = lock(&dir, self.sweep)?;
-        let threads = self.threads;
+        let threads = self.slots.threads;
         let labels: HashMap<RunId, String> = all.iter().map(|r| r.id).zip(labels(all)?).collect();
         let queue = todo
             .iter()
@@ -160,7 +130,7 @@ impl Session<'_> {
         let cpu_runs = queue.iter().filter(|run| !run.request.is_gpu()).count();
         let mut slots = Vec::new();
         if cpu_runs > 0 {
-            let workers = self.workers.min(cpu_runs);
+            let workers = self.slots.workers.min(cpu_runs);
             slots.push(format!(
                 "{workers} CPU worker{} × {threads} thread{}",
                 plural(workers),
@@ -168,7 +138,7 @@ impl Session<'_> {
             ));
         }
         if cpu_runs < queue.len() {
-            slots.push(self.gpus.to_string());
+            slots.push(self.slots.gpus.to_string());
         }
         eprintln!(
             "sweep {}: {} of {} runs to train, {}",
@@ -178,8 +148,8 @@ impl Session<'_> {
             slots.join(" and ")
         );
         let limits = Limits {
-            workers: self.workers,
-            gpus: self.gpus.clone(),
+            workers: self.slots.workers,
+            gpus: self.slots.gpus.clone(),
             max_retries: self.settings.max_retries,
             timeout: self.settings.timeout,
         };

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use clap::builder::TypedValueParser;
 use results::{NewSweep, Store, SweepKind};
 
 use crate::data_source::{self, sha256_hex};
@@ -16,24 +15,15 @@ use crate::record;
 use crate::session::{self, Session};
 use crate::spec::{self, Method, SweepSpec};
 use crate::table;
+use crate::worker_slots::SlotArgs;
 use results::summary::varied_keys;
 
 #[derive(Debug, Args)]
 pub struct LaunchArgs {
     /// The sweep file (YAML, W&B Sweeps syntax; see README)
     pub file: PathBuf,
-    /// Worker processes at once [default: the file's `workers`, else one per core]
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
-    pub workers: Option<usize>,
-    /// CPU threads per worker [default: the file's `threads`, else cores / workers]
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
-    pub threads: Option<usize>,
-    /// GPUs for the sweep's GPU runs, as CUDA indices [default: the file's `gpus`, else every GPU]
-    #[arg(long, value_delimiter = ',', value_name = "N,N…", value_parser = clap::value_parser!(u16).range(0..1024).map(usize::from))]
-    pub gpus: Option<Vec<usize>>,
-    /// Runs at once on each GPU [default: the file's `runs_per_gpu`, else 1]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
-    pub runs_per_gpu: Option<usize>,
+    #[command(flatten)]
+    pub slots: SlotArgs,
     /// Data file for every run [default: the file's `data`, else $HARNESS_DATA, else the names dataset]
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
@@ -69,18 +59,12 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         .or(spec.data.clone())
         .or_else(|| std::env::var_os("HARNESS_DATA").map(PathBuf::from));
     let data = data_source::load(data_path.as_deref())?;
-    if args.gpus.is_some() {
-        spec.settings.gpus = args.gpus;
-    }
-    spec.settings.runs_per_gpu = args.runs_per_gpu.unwrap_or(spec.settings.runs_per_gpu);
     let needs: Needs = spec.runs.iter().map(|run| (run.backend, run.device)).collect();
-    let gpus = session::gpu_pool(&needs, spec.settings.gpus.as_deref(), spec.settings.runs_per_gpu)?;
-    let workers = args
-        .workers
-        .or(spec.settings.workers)
-        .unwrap_or_else(|| session::default_workers(&gpus, &needs));
-    spec.settings.workers = Some(workers);
-    let threads = session::threads_per_worker(args.threads.or(spec.settings.threads), workers);
+    let slots = args.slots.resolve(&spec.settings, &needs)?;
+    // Stored for `resume`: the GPUs only as given (else every GPU there is then).
+    spec.settings.workers = Some(slots.workers);
+    spec.settings.gpus = args.slots.gpus.or(spec.settings.gpus);
+    spec.settings.runs_per_gpu = slots.gpus.runs_per_gpu;
 
     let mut store = Store::open(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
     if store.find_sweep(&spec.name)?.is_some() {
@@ -100,7 +84,7 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
                 run.variant.clone(),
                 run.backend,
                 run.device,
-                threads,
+                slots.threads,
                 &data,
             )
         })
@@ -121,9 +105,7 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         db: &args.db,
         sweep: &sweep,
         settings: spec.settings,
-        workers,
-        threads,
-        gpus,
+        slots,
     };
     let tally = session.run(&mut store, &all, &all)?;
     session::report(&store, &sweep, &session.settings.metric, &tally)

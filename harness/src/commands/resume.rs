@@ -7,29 +7,19 @@ use std::process::ExitCode;
 
 use anyhow::anyhow;
 use clap::Args;
-use clap::builder::TypedValueParser;
 use results::{RunStatus, Store};
 
 use crate::data_source;
 use crate::error::usage;
 use crate::session::{self, Session};
+use crate::worker_slots::SlotArgs;
 
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
     /// The sweep's name (`harness status` lists them)
     pub sweep: String,
-    /// Worker processes at once [default: as the sweep was launched]
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
-    pub workers: Option<usize>,
-    /// CPU threads per worker [default: as launched, else cores / workers]
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
-    pub threads: Option<usize>,
-    /// GPUs for the sweep's GPU runs, as CUDA indices [default: as launched, else every GPU]
-    #[arg(long, value_delimiter = ',', value_name = "N,N…", value_parser = clap::value_parser!(u16).range(0..1024).map(usize::from))]
-    pub gpus: Option<Vec<usize>>,
-    /// Runs at once on each GPU [default: as launched]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
-    pub runs_per_gpu: Option<usize>,
+    #[command(flatten)]
+    pub slots: SlotArgs,
     /// Also rerun runs that failed for good (from their last checkpoint)
     #[arg(long)]
     pub retry_failed: bool,
@@ -81,20 +71,12 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         .map(session::requested_device)
         .collect::<anyhow::Result<_>>()
         .map_err(usage)?;
-    let runs_per_gpu = args.runs_per_gpu.unwrap_or(settings.runs_per_gpu);
-    let gpus = session::gpu_pool(&needs, args.gpus.as_deref().or(settings.gpus.as_deref()), runs_per_gpu)?;
-    let workers = args
-        .workers
-        .or(settings.workers)
-        .unwrap_or_else(|| session::default_workers(&gpus, &needs));
-    let threads = session::threads_per_worker(args.threads.or(settings.threads), workers);
+    let slots = args.slots.resolve(&settings, &needs)?;
     let session = Session {
         db: &args.db,
         sweep: &sweep,
         settings,
-        workers,
-        threads,
-        gpus,
+        slots,
     };
     let tally = session.run(&mut store, &todo, &all)?;
     session::report(&store, &sweep, &session.settings.metric, &tally)

@@ -1,0 +1,122 @@
+//! How many workers a session runs, of each kind: CPU worker slots with their threads, and
+//! the GPU pool with its runs per GPU. `SlotArgs` are the flags `launch` and `resume` share;
+//! `resolve` takes each from the command line, else the sweep's settings, else the machine,
+//! and checks the GPUs before anything is stored or started.
+
+use anyhow::anyhow;
+use clap::Args;
+use clap::builder::TypedValueParser;
+
+use crate::error::usage;
+use crate::placement::{self, GpuPool, Needs};
+use crate::spec::SweepSettings;
+
+#[derive(Debug, Args)]
+pub struct SlotArgs {
+    /// CPU worker slots [default: the sweep's `workers`, else one per core, less one per GPU slot]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    pub workers: Option<usize>,
+    /// CPU threads per CPU worker [default: the sweep's `threads`, else cores / workers]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    pub threads: Option<usize>,
+    /// GPUs for GPU runs, as CUDA indices [default: the sweep's `gpus`, else every GPU]
+    #[arg(long, value_delimiter = ',', value_name = "N,N…", value_parser = clap::value_parser!(u16).range(0..1024).map(usize::from))]
+    pub gpus: Option<Vec<usize>>,
+    /// Runs at once on each GPU [default: the sweep's `runs_per_gpu`, else 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
+    pub runs_per_gpu: Option<usize>,
+}
+
+/// The slots of one session.
+#[derive(Clone, Debug)]
+pub struct WorkerSlots {
+    pub workers: usize,
+    pub threads: usize,
+    pub gpus: GpuPool,
+}
+
+impl SlotArgs {
+    /// The slots for runs needing `needs`; a backend or GPU they need that is not here is a
+    /// usage error.
+    pub fn resolve(&self, settings: &SweepSettings, needs: &Needs) -> anyhow::Result<WorkerSlots> {
+        let gpus = self.gpus.as_deref().or(settings.gpus.as_deref());
+        let gpus = GpuPool::resolve(gpus, self.runs_per_gpu.unwrap_or(settings.runs_per_gpu), needs);
+        placement::check(needs, &gpus).map_err(|e| usage(anyhow!(e)))?;
+        let workers = self
+            .workers
+            .or(settings.workers)
+            .unwrap_or_else(|| default_workers(&gpus, needs));
+        let threads = self.threads.or(settings.threads).unwrap_or(cores() / workers).max(1);
+        Ok(WorkerSlots { workers, threads, gpus })
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// One CPU worker per core, less one per GPU slot when runs need a GPU (each GPU worker keeps
+/// a core busy feeding its GPU).
+fn default_workers(pool: &GpuPool, needs: &Needs) -> usize {
+    let gpu_slots = if needs.iter().any(|(_, request)| request.is_gpu()) {
+        pool.slots()
+    } else {
+        0
+    };
+    cores().saturating_sub(gpu_slots).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use model::Backend;
+
+    use super::*;
+    use crate::placement::DeviceRequest;
+
+    fn args(workers: Option<usize>, gpus: Option<Vec<usize>>, runs_per_gpu: Option<usize>) -> SlotArgs {
+        SlotArgs {
+            workers,
+            threads: None,
+            gpus,
+            runs_per_gpu,
+        }
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_sweeps_settings_which_win_over_the_machine() {
+        let cpu: Needs = [(Backend::Flex, DeviceRequest::Cpu)].into();
+        let settings = SweepSettings {
+            workers: Some(3),
+            gpus: Some(vec![0]),
+            runs_per_gpu: 2,
+            ..SweepSettings::default()
+        };
+        let given = args(Some(5), Some(vec![1, 2]), Some(4))
+            .resolve(&settings, &cpu)
+            .unwrap();
+        assert_eq!(
+            (given.workers, given.gpus.gpus, given.gpus.runs_per_gpu),
+            (5, vec![1, 2], 4)
+        );
+        let stored = args(None, None, None).resolve(&settings, &cpu).unwrap();
+        assert_eq!(
+            (stored.workers, stored.gpus.gpus, stored.gpus.runs_per_gpu),
+            (3, vec![0], 2)
+        );
+        assert_eq!(stored.threads, (cores() / 3).max(1));
+        let machine = args(None, None, None).resolve(&SweepSettings::default(), &cpu).unwrap();
+        assert_eq!((machine.workers, machine.threads), (cores(), 1));
+    }
+
+    #[test]
+    fn gpu_runs_leave_a_core_per_gpu_slot_to_feed_the_gpus() {
+        let pool = GpuPool {
+            gpus: vec![0, 1],
+            runs_per_gpu: 2,
+        };
+        let gpu: Needs = [(Backend::Tch, DeviceRequest::AnyGpu)].into();
+        let cpu: Needs = [(Backend::Flex, DeviceRequest::Cpu)].into();
+        assert_eq!(default_workers(&pool, &gpu), cores().saturating_sub(4).max(1));
+        assert_eq!(default_workers(&pool, &cpu), cores());
+    }
+}
