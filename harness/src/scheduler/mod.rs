@@ -175,6 +175,9 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                 Err(err) => self.attempt_failed(run, &format!("cannot start a worker process: {err}"))?,
             }
         }
+        if self.stopping {
+            return Ok(());
+        }
         self.fail_unplaceable()
     }
 
