@@ -8,15 +8,15 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use model::rng::Rng;
-use model::{Backend, TrainConfig, TrainOptions};
+use model::{TrainConfig, TrainOptions};
 use serde_json::{Map, Value};
 use serde_saphyr::{Location, Spanned};
 
+use super::devices::{self, PLACEMENT_KEYS, Placement};
 use super::domain::Domain;
 use super::error::Source;
 use super::raw::{OrderedMap, RawParameter, Scalar, VariantValue};
 use super::{METRICS, Method, PlannedRun, Reference, SpecError};
-use crate::placement::DeviceRequest;
 
 /// More runs than this in one sweep is almost certainly a mistake in the file.
 const MAX_RUNS: u64 = 100_000;
@@ -29,16 +29,6 @@ pub struct Sweep {
     pub sampler_seed: u64,
     pub placement: Placement,
 }
-
-/// The sweep-level `backend`, `device` and `gpus`, with where the file sets them.
-pub struct Placement {
-    pub backend: (Backend, Option<Location>),
-    pub device: Option<(DeviceRequest, Location)>,
-    pub gpus: Option<(Vec<usize>, Location)>,
-}
-
-/// Keys that say where a run computes rather than what it trains.
-const PLACEMENT_KEYS: [&str; 2] = ["backend", "device"];
 
 struct Axis {
     key: String,
@@ -102,14 +92,8 @@ fn known_keys() -> Vec<String> {
 
 /// `None` when `value` suits key `key`, else why not.
 fn type_error(key: &str, value: &Scalar) -> Option<String> {
-    let named = |parse: fn(&str) -> Option<String>| match value {
-        Scalar::Text(text) => parse(text),
-        other => Some(format!("{other}: expected a name")),
-    };
-    match key {
-        "backend" => return named(|text| text.parse::<Backend>().err()),
-        "device" => return named(|text| text.parse::<DeviceRequest>().err()),
-        _ => {}
+    if PLACEMENT_KEYS.contains(&key) {
+        return devices::value_error(key, value);
     }
     let one = Map::from_iter([(key.to_string(), value.to_json())]);
     serde_json::from_value::<TrainOptions>(Value::Object(one))
@@ -321,13 +305,7 @@ fn planned(
                 .map(|(axis, value)| (axis.key.clone(), value.to_json())),
         )
         .collect();
-    // Where the file sets `key` for this run: its axis, its variant's key, else the variant.
-    let located = |key: &str| {
-        axes.iter()
-            .find(|a| a.key == key)
-            .map(|a| a.at)
-            .or_else(|| settings.iter().find(|(k, _, _)| k == key).map(|(_, at, _)| *at))
-    };
+    let located = |key: &str| location_of(key, axes, settings);
     let context = variant.map_or(String::new(), |v| format!(" (in variant `{}`)", v.label));
     let options = assigned
         .iter()
@@ -340,41 +318,8 @@ fn planned(
         let at = located(err.key).or(variant.map(|v| v.at));
         source.error(at, err.key, format!("{}{context}", err.reason))
     })?;
-    let text = |key: &str| assigned.iter().find(|(k, _)| k == key).and_then(|(_, v)| v.as_str());
-    let (backend, backend_at) = match text("backend") {
-        Some(name) => (
-            name.parse()
-                .map_err(|e| source.error(located("backend"), "backend", e))?,
-            located("backend"),
-        ),
-        None => placement.backend,
-    };
-    let (device, device_at) = match (text("device"), placement.device) {
-        (Some(name), _) => (
-            name.parse().map_err(|e| source.error(located("device"), "device", e))?,
-            located("device"),
-        ),
-        (None, Some((device, at))) => (device, Some(at)),
-        (None, None) => (DeviceRequest::default_for(backend), backend_at),
-    };
-    let (key, at) = if device_at.is_some() {
-        ("device", device_at)
-    } else {
-        ("backend", backend_at)
-    };
-    let at = at.or(variant.map(|v| v.at));
-    device
-        .suits(backend)
-        .map_err(|err| source.error(at, key, format!("{err}{context}")))?;
-    if let (DeviceRequest::Gpu(index), Some((gpus, _))) = (device, &placement.gpus)
-        && !gpus.contains(&index)
-    {
-        let message = format!("GPU {index} is not in `gpus`; add it there, or use `cuda` for any of them{context}");
-        return Err(source.error(at, "device", message));
-    }
-    backend
-        .built()
-        .map_err(|err| source.error(backend_at.or(at), "backend", format!("{err}{context}")))?;
+    let (backend, device) = devices::place(&assigned, &located, placement)
+        .map_err(|(at, key, message)| source.error(at.or(variant.map(|v| v.at)), key, format!("{message}{context}")))?;
     Ok(PlannedRun {
         variant: variant.map(|v| v.label.clone()),
         reference: variant.and_then(|v| v.reference.clone()),
@@ -383,6 +328,14 @@ fn planned(
         device,
         assigned,
     })
+}
+
+/// Where the file sets `key` for a run: its axis, else its variant's key.
+fn location_of(key: &str, axes: &[Axis], settings: &[(String, Location, Scalar)]) -> Option<Location> {
+    axes.iter()
+        .find(|a| a.key == key)
+        .map(|a| a.at)
+        .or_else(|| settings.iter().find(|(k, _, _)| k == key).map(|(_, at, _)| *at))
 }
 
 /// What decides the run's result, as text, to find repeats (`TrainConfig` holds floats,

@@ -3,6 +3,7 @@
 //! names the file, line, column and key. Nothing here writes or starts anything:
 //! `commands::launch` stores what this returns and hands it to the scheduler.
 
+mod devices;
 mod domain;
 mod error;
 mod expand;

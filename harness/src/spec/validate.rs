@@ -11,9 +11,9 @@ use serde_saphyr::{Location, Spanned};
 use crate::placement::DeviceRequest;
 
 use super::error::Source;
-use super::expand;
 use super::raw::{RawSpec, Scalar};
 use super::{METRICS, Method, Metric, SpecError, SweepSettings, SweepSpec};
+use super::{devices, expand};
 
 pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec, Vec<String>), SpecError> {
     let mut warnings = ignored_wandb_keys(&raw, source);
@@ -42,7 +42,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         }
         None => None,
     };
-    let placement = expand::Placement {
+    let placement = devices::Placement {
         backend: match raw.backend {
             Some(b) => (parsed::<Backend>(&b, "backend", source)?, Some(b.referenced)),
             None => (crate::commands::train::DEFAULT_BACKEND, None),
