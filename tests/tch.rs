@@ -71,7 +71,7 @@ fn a_sweep_of_gpu_runs_without_a_gpu_is_one_error_before_anything_is_stored() {
     let out = launch_on_gpus(&sandbox, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("backend `tch` on device `cuda`: no GPU to run on"),
+        stderr(&out).contains("the runs on backend `tch`, device `cuda`: no GPU to run on"),
         "{}",
         stderr(&out)
     );

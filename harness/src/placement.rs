@@ -133,7 +133,7 @@ impl fmt::Display for GpuPool {
 /// for the first pair that cannot, naming what to change.
 pub fn check(needs: &Needs, pool: &GpuPool) -> Result<(), String> {
     for &(backend, request) in needs {
-        let on = |gpu| format!("backend `{backend}` on device `{request}`: {gpu}");
+        let on = |why| format!("the runs on backend `{backend}`, device `{request}`: {why}");
         request
             .suits(backend)
             .and(backend.built())
@@ -145,8 +145,8 @@ pub fn check(needs: &Needs, pool: &GpuPool) -> Result<(), String> {
             }
             DeviceRequest::AnyGpu if pool.gpus.is_empty() => {
                 return Err(on(format!(
-                    "no GPU to run on ({} sees none); give the GPUs with `gpus: [0, 1]` or `--gpus 0,1`, or run on `cpu`",
-                    backend
+                    "no GPU to run on: `{backend}` sees none (no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them); \
+                     run them on `cpu`, or where there is a GPU"
                 )));
             }
             DeviceRequest::AnyGpu => pool.gpus.clone(),
@@ -225,13 +225,16 @@ mod tests {
         assert_eq!(check(&needs(&[(Backend::Flex, DeviceRequest::Cpu)]), &none), Ok(()));
         let err = check(&needs(&[(Backend::Flex, DeviceRequest::AnyGpu)]), &none).unwrap_err();
         assert!(
-            err.contains("backend `flex` on device `cuda`") && err.contains("CPU only"),
+            err.contains("the runs on backend `flex`, device `cuda`") && err.contains("CPU only"),
             "{err}"
         );
         #[cfg(feature = "tch")]
         {
             let err = check(&needs(&[(Backend::Tch, DeviceRequest::AnyGpu)]), &none).unwrap_err();
-            assert!(err.contains("no GPU to run on") && err.contains("--gpus"), "{err}");
+            assert!(
+                err.contains("no GPU to run on") && err.contains("run them on `cpu`"),
+                "{err}"
+            );
             let pool = GpuPool {
                 gpus: vec![0],
                 runs_per_gpu: 1,
