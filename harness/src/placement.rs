@@ -139,10 +139,8 @@ pub fn check(needs: &Needs, pool: &GpuPool) -> Result<(), String> {
             .and(backend.built())
             .map_err(|e| on(e.to_string()))?;
         let gpus = match request {
-            DeviceRequest::Cpu => {
-                backend.device(ComputeDevice::Cpu).map_err(|e| on(e.to_string()))?;
-                continue;
-            }
+            // Built and suited is all a CPU run needs.
+            DeviceRequest::Cpu => continue,
             DeviceRequest::AnyGpu if pool.gpus.is_empty() => {
                 return Err(on(format!(
                     "no GPU to run on: `{backend}` sees none (no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them); \

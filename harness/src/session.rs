@@ -1,5 +1,5 @@
-//! Running a stored sweep, for `launch` and `resume` alike: check that its backends and
-//! GPUs are here, lock it (one scheduler per sweep), turn its unfinished runs into worker
+//! Running a stored sweep, for `launch` and `resume` alike, on the worker slots they resolved
+//! (`worker_slots`): lock it (one scheduler per sweep), turn its unfinished runs into worker
 //! jobs, run the scheduler on a tokio runtime with Ctrl-C and SIGTERM wired to it, then
 //! print the sweep's table.
 
@@ -124,7 +124,7 @@ impl Session<'_> {
         let labels: HashMap<RunId, String> = all.iter().map(|r| r.id).zip(labels(all)?).collect();
         let queue = todo
             .iter()
-            .map(|run| self.queued(run, labels.get(&run.id).cloned().unwrap_or_default(), &dir, threads))
+            .map(|run| self.queued(run, labels.get(&run.id).cloned().unwrap_or_default(), &dir))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let settled = all.len() - todo.len();
         let cpu_runs = queue.iter().filter(|run| !run.request.is_gpu()).count();
@@ -169,7 +169,7 @@ impl Session<'_> {
         tally
     }
 
-    fn queued(&self, run: &RunRecord, label: String, dir: &Path, threads: usize) -> anyhow::Result<QueuedRun> {
+    fn queued(&self, run: &RunRecord, label: String, dir: &Path) -> anyhow::Result<QueuedRun> {
         let config: TrainConfig = serde_json::from_str(&run.config_json)
             .with_context(|| format!("run {} has a configuration this harness cannot use", run.id))?;
         let (backend, request) = requested_device(run)?;
@@ -185,7 +185,7 @@ impl Session<'_> {
                 // The scheduler gives a GPU run its GPU when a slot is free.
                 device: ComputeDevice::Cpu,
                 // A GPU run's worker only feeds its GPU.
-                threads: if request.is_gpu() { 1 } else { threads },
+                threads: if request.is_gpu() { 1 } else { self.slots.threads },
                 data_path: PathBuf::from(&run.data_path),
                 data_sha256: run.data_sha256.clone(),
                 checkpoint: dir.join(format!("run-{}.ckpt", run.id)),

@@ -39,6 +39,10 @@ impl SlotArgs {
     /// The slots for runs needing `needs`; a backend or GPU they need that is not here is a
     /// usage error.
     pub fn resolve(&self, settings: &SweepSettings, needs: &Needs) -> anyhow::Result<WorkerSlots> {
+        let given = self.gpus.as_deref().unwrap_or_default();
+        if let Some(twice) = (1..given.len()).find(|&i| given[..i].contains(&given[i])) {
+            return Err(usage(anyhow!("--gpus lists GPU {} twice", given[twice])));
+        }
         let gpus = self.gpus.as_deref().or(settings.gpus.as_deref());
         let gpus = GpuPool::resolve(gpus, self.runs_per_gpu.unwrap_or(settings.runs_per_gpu), needs);
         placement::check(needs, &gpus).map_err(|e| usage(anyhow!(e)))?;
@@ -106,6 +110,10 @@ mod tests {
         assert_eq!(stored.threads, (cores() / 3).max(1));
         let machine = args(None, None, None).resolve(&SweepSettings::default(), &cpu).unwrap();
         assert_eq!((machine.workers, machine.threads), (cores(), 1));
+        let twice = args(None, Some(vec![0, 1, 0]), None)
+            .resolve(&settings, &cpu)
+            .unwrap_err();
+        assert_eq!(twice.to_string(), "--gpus lists GPU 0 twice");
     }
 
     #[test]
