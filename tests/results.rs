@@ -129,6 +129,27 @@ fn query_reads_the_views_and_refuses_to_change_anything() {
 }
 
 #[test]
+fn output_to_a_reader_that_goes_away_ends_quietly() {
+    let sandbox = trained();
+    // 200,000 rows: far more than a pipe holds, so the writer is still writing when we go.
+    let many = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 200000) SELECT x FROM n";
+    for format in ["table", "csv", "json"] {
+        let mut child = sandbox
+            .harness(&["query", many, "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 16];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut head).unwrap();
+        drop(child.stdout.take()); // `| head -c 16`
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{format}: no panic, no message");
+    }
+}
+
+#[test]
 fn report_draws_readable_pngs_and_a_markdown_that_embeds_them() {
     let sandbox = trained();
     let out = sandbox.run(&["report", "grid", "--out", "rep", "--smooth", "100"]);
@@ -150,7 +171,10 @@ fn report_draws_readable_pngs_and_a_markdown_that_embeds_them() {
     }
     let md = std::fs::read_to_string(sandbox.path("rep/report.md")).unwrap();
     assert!(md.contains("![") && md.contains("(train.png)"), "{md}");
-    assert!(md.contains("| n_hidden |") || md.contains("n_hidden"), "{md}");
+    assert!(
+        md.contains("| variant | n_hidden | seeds | params | train | val | val_ref | val_diff | test |"),
+        "{md}"
+    );
     assert!(md.contains("```yaml\nname: grid"), "{md}");
     assert!(md.contains("## Samples from the best run"), "{md}");
     assert!(
@@ -161,10 +185,66 @@ fn report_draws_readable_pngs_and_a_markdown_that_embeds_them() {
             .starts_with(".staging"))
     );
 
+    assert!(
+        md.contains("validation loss, from the first evaluation after step 0"),
+        "{md}"
+    );
+
     let time = sandbox.run(&[
         "report", "grid", "--out", "rep2", "--x", "time", "--log-y", "--runs", "1,2",
     ]);
     assert!(time.status.success(), "{}", stderr(&time));
+    let md = std::fs::read_to_string(sandbox.path("rep2/report.md")).unwrap();
+    assert!(md.contains("### grid: validation loss against training time"), "{md}");
+    assert!(md.contains("### grid: training loss against training time"), "{md}");
+}
+
+#[test]
+fn tables_and_reports_show_what_the_user_varied_rounded_for_reading() {
+    let sandbox = Sandbox::new();
+    sandbox.names(300);
+    // Only `lr` is set per run: `lr_final` follows it (lr / 10) without being set, and
+    // each configuration has one seed.
+    std::fs::write(
+        sandbox.path("lrs.yaml"),
+        "name: lrs\ndata: names.txt\nparameters:\n  n_embd: {value: 4}\n  n_hidden: {value: 8}\n  lr: {values: [0.1, 0.2]}\n  steps: {value: 200}\n  eval_every: {value: 100}\n",
+    )
+    .unwrap();
+    let out = sandbox.run(&["launch", "lrs.yaml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for table in [stdout(&out), stdout(&sandbox.run(&["runs", "--sweep", "lrs"]))] {
+        let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+        assert!(header.contains(&"lr") && !header.contains(&"lr_final"), "{table}");
+        assert!(!table.contains('±'), "one seed has no spread: {table}");
+    }
+    let runs = stdout(&sandbox.run(&["runs", "--sweep", "lrs"]));
+    let header: Vec<&str> = runs.lines().next().unwrap().split_whitespace().collect();
+    let column = |name: &str| header.iter().position(|c| *c == name).unwrap();
+    for row in runs.lines().skip(1) {
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        for (name, decimals) in [("val_loss", 4), ("steps_per_sec", 1), ("wall_seconds", 1)] {
+            let cell = cells[column(name)];
+            assert_eq!(
+                cell.split_once('.').map(|(_, d)| d.len()),
+                Some(decimals),
+                "{name} {cell}: {runs}"
+            );
+        }
+    }
+    let csv = stdout(&sandbox.run(&["runs", "--sweep", "lrs", "--format", "csv"]));
+    assert!(csv.contains(",0.02,"), "csv keeps every parameter: {csv}");
+
+    let report = sandbox.run(&["report", "lrs", "--out", "rep"]);
+    assert!(report.status.success(), "{}", stderr(&report));
+    let files = stdout(&report);
+    assert!(
+        files.contains("final-val-lr.png") && !files.contains("lr_final"),
+        "{files}"
+    );
+    let md = std::fs::read_to_string(sandbox.path("rep/report.md")).unwrap();
+    let ranking: Vec<&str> = md.lines().filter(|l| l.starts_with("| 0.")).collect();
+    assert_eq!(ranking.len(), 2, "{md}");
+    assert!(ranking.iter().all(|row| !row.contains('±')), "{md}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! End-to-end tests of the libtorch backend (`--features tch`) on the CPU: it trains like
-//! flex from the same weights and batches, runs a sweep (alone and mixed with flex), and
-//! refuses a GPU that is not there, in `train` and in sweeps.
+//! End-to-end tests of the libtorch backend (`--features tch`): on the CPU it trains like
+//! flex from the same weights and batches and runs a sweep (alone and mixed with flex); a
+//! sweep of GPU runs trains on the GPUs where libtorch sees some, and is refused before
+//! anything is stored where it sees none; a GPU that is not there is refused in `train`.
 //! Built and run only with the feature: `cargo test --release --features tch --test tch`.
 
 mod common;
@@ -56,17 +57,45 @@ fn a_short_sweep_on_tch_runs_end_to_end() {
     }
 }
 
-/// A sweep of tch runs on any GPU, launched with `extra` arguments.
+/// A sweep of two short tch runs on any GPU, launched with `extra` arguments.
 fn launch_on_gpus(sandbox: &Sandbox, extra: &[&str]) -> std::process::Output {
     sandbox.names(100);
     let spec = sandbox.path("gpu.yaml");
-    let text = "name: gpu\ndata: names.txt\nbackend: tch\ndevice: cuda\nparameters:\n  seed: {values: [1, 2]}\n";
+    let text = "name: gpu\ndata: names.txt\nbackend: tch\ndevice: cuda\nparameters:\n  seed: {values: [1, 2]}\n  steps: {value: 200}\n  eval_every: {value: 100}\n";
     std::fs::write(&spec, text).unwrap();
     sandbox.run(&[&["launch", spec.to_str().unwrap()][..], extra].concat())
 }
 
 #[test]
+fn a_sweep_of_gpu_runs_trains_on_the_gpus_libtorch_sees() {
+    if model::Backend::Tch.gpu_count() == 0 {
+        eprintln!("skipped: libtorch sees no GPU here (the refusal is tested instead)");
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let out = launch_on_gpus(&sandbox, &["--runs-per-gpu", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let store = open_store(&sandbox.db());
+    for id in [1, 2] {
+        let run = store.run(RunId(id)).unwrap();
+        assert_eq!((run.status, run.steps_done), (RunStatus::Completed, 200));
+        let device = run.device.unwrap_or_default();
+        assert!(device.starts_with("cuda:"), "run {id} ran on {device}");
+        let name = run.device_name.unwrap_or_default();
+        let cpu = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        assert!(
+            !name.is_empty() && !cpu.contains(&name),
+            "run {id}: the GPU's name, not the processor's: {name:?}"
+        );
+    }
+}
+
+#[test]
 fn a_sweep_of_gpu_runs_without_a_gpu_is_one_error_before_anything_is_stored() {
+    if model::Backend::Tch.gpu_count() > 0 {
+        eprintln!("skipped: libtorch sees a GPU here (the GPU runs are tested instead)");
+        return;
+    }
     let sandbox = Sandbox::new();
     let out = launch_on_gpus(&sandbox, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -1,25 +1,17 @@
 //! The `harness` binary: parse the command line, run the command, print any error chain
 //! once. Exit codes: 0 success, 1 failure, 2 a mistake in what the user asked for.
 
+#[macro_use]
+mod stdout;
+
 mod cli;
 mod commands;
-mod data_source;
 mod error;
-mod figures;
-mod interrupt;
-mod output;
-mod placement;
-mod progress;
-mod record;
-mod recorder;
-mod replicates;
+mod run;
 mod scheduler;
-mod session;
 mod spec;
-mod sweep_progress;
-mod table;
-mod worker;
-mod worker_slots;
+mod stored;
+mod view;
 
 use std::process::ExitCode;
 
@@ -33,6 +25,8 @@ fn main() -> ExitCode {
         .init();
     match commands::execute(cli.command) {
         Ok(code) => code,
+        // The reader of our stdout went away (`harness runs | head`): nothing left to say.
+        Err(err) if stdout::is_closed_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             if error::is_usage_error(&err) {

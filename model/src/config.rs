@@ -39,6 +39,37 @@ impl FromStr for ModelKind {
     }
 }
 
+/// A setting whose unset value is computed from another one (`lr_final` = `lr` / 10).
+pub struct DerivedDefault {
+    pub key: &'static str,
+    pub from: &'static str,
+    pub rule: fn(f64) -> f64,
+}
+
+impl DerivedDefault {
+    /// Whether a configuration's `key` holds what the rule makes of its `from`, as when the
+    /// user left it unset; `value` reads a setting of that configuration as a number.
+    pub fn holds(&self, value: impl Fn(&str) -> Option<f64>) -> bool {
+        match (value(self.key), value(self.from)) {
+            (Some(set), Some(from)) => set == (self.rule)(from),
+            _ => false,
+        }
+    }
+}
+
+/// Every derived default of `TrainOptions`: tables show such a key as varying only where a
+/// run's value is not the derived one.
+pub const DERIVED_DEFAULTS: [DerivedDefault; 1] = [DerivedDefault {
+    key: "lr_final",
+    from: "lr",
+    rule: lr_final_default,
+}];
+
+/// The lecture's decay: a tenth of the learning rate.
+fn lr_final_default(lr: f64) -> f64 {
+    lr / 10.0
+}
+
 /// A configuration key that failed its check, and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("`{key}` {reason}")]
@@ -197,7 +228,7 @@ impl TryFrom<TrainOptions> for TrainConfig {
         check(o.lr.is_finite() && o.lr > 0.0, "lr", || {
             format!("must be a positive number, got {}", o.lr)
         })?;
-        let lr_final = o.lr_final.unwrap_or(o.lr / 10.0);
+        let lr_final = o.lr_final.unwrap_or_else(|| lr_final_default(o.lr));
         check(lr_final.is_finite() && lr_final >= 0.0, "lr_final", || {
             format!("must be a non-negative number, got {lr_final}")
         })?;
@@ -262,6 +293,24 @@ mod tests {
         for (key, edit) in cases {
             assert_eq!(config(edit).unwrap_err().key, key);
         }
+    }
+
+    #[test]
+    fn lr_final_is_derived_only_where_it_is_a_tenth_of_lr() {
+        let [derived] = &DERIVED_DEFAULTS;
+        let of = |c: &TrainConfig| {
+            let (lr, lr_final) = (c.lr, c.lr_final);
+            move |key: &str| match key {
+                "lr" => Some(lr),
+                "lr_final" => Some(lr_final),
+                _ => None,
+            }
+        };
+        let unset = config(|o| o.lr = 0.3).unwrap();
+        assert!(derived.holds(of(&unset)));
+        let set = config(|o| o.lr_final = Some(0.02)).unwrap();
+        assert!(!derived.holds(of(&set)));
+        assert!(!derived.holds(|_| None), "a setting that is not there is not derived");
     }
 
     #[test]

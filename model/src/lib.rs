@@ -15,6 +15,6 @@ pub mod train;
 
 pub use backend::{Backend, BackendError, ComputeDevice};
 pub use checkpoint::CheckpointError;
-pub use config::{ConfigError, ModelKind, TrainConfig, TrainOptions};
+pub use config::{ConfigError, DERIVED_DEFAULTS, ModelKind, TrainConfig, TrainOptions};
 pub use dataset::{DataError, Dataset};
 pub use train::{Ending, Observer, Outcome, Progress, Trainer};

@@ -9,8 +9,8 @@ pub mod store;
 pub mod summary;
 
 pub use records::{
-    CreatedSweep, CurvePoint, NewRun, NewSweep, RunId, RunRecord, RunResult, RunStatus, Split, SweepId, SweepKind,
-    SweepRecord, SweepSummary,
+    CreatedSweep, CurvePoint, Loss, NewRun, NewSweep, RunId, RunRecord, RunResult, RunStatus, Split, SweepId,
+    SweepKind, SweepRecord, SweepSummary,
 };
 pub use rusqlite::ToSql;
 pub use store::{Cell, SCHEMA_VERSION, Store, StoreError, Table};

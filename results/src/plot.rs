@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, register_font};
 
 pub const WIDTH: u32 = 1200;
@@ -48,8 +49,9 @@ pub struct Chart<'a> {
     pub y_label: &'a str,
     pub log_x: bool,
     pub log_y: bool,
-    /// The x values are whole numbers 1..=n (configurations): one tick each.
-    pub x_whole: Option<usize>,
+    /// The x values are whole numbers 1..=n naming these categories (configurations): one
+    /// tick each, labelled with the name, written upwards.
+    pub x_names: Option<&'a [String]>,
 }
 
 /// One curve: `points` (x, y), and `band` (x, low, high) drawn as a shaded area.
@@ -205,13 +207,19 @@ pub fn error_bars(path: &Path, chart: &Chart, bars: &[Bar]) -> Result<(), PlotEr
     };
     let mut labels: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
     labels.dedup();
-    let y_range = with_legend_room(y_range, labels.len());
-    let x_range = match chart.x_whole {
-        Some(n) => 0.5..n as f64 + 0.5,
+    // Named categories on the x axis need no legend.
+    let legend_entries = if chart.x_names.is_some() { 0 } else { labels.len() };
+    let y_range = with_legend_room(y_range, legend_entries);
+    let x_range = match chart.x_names {
+        Some(names) => 0.5..names.len() as f64 + 0.5,
         None => x_range,
     };
     let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
+    let bottom = y_range.start;
     let mut plot = axes(&root, path, chart, x_range, y_range)?;
+    if let Some(names) = chart.x_names {
+        name_categories(&root, &plot, names, bottom, path)?;
+    }
     let mut labelled: Vec<String> = Vec::new();
     for bar in bars {
         let c = color(bar.color);
@@ -227,15 +235,36 @@ pub fn error_bars(path: &Path, chart: &Chart, bars: &[Bar]) -> Result<(), PlotEr
                 Circle::new((x, mean), 6, c.filled()).into_dyn(),
             ])
             .map_err(|e| draw_error(path, e))?;
-        if !labelled.contains(&bar.label) {
+        if chart.x_names.is_none() && !labelled.contains(&bar.label) {
             labelled.push(bar.label.clone());
             drawn
                 .label(bar.label.clone())
                 .legend(move |(x, y)| Circle::new((x + 12, y), 6, c.filled()));
         }
     }
-    legend(&mut plot, path)?;
+    if chart.x_names.is_none() {
+        legend(&mut plot, path)?;
+    }
     root.present().map_err(|e| draw_error(path, e))
+}
+
+/// Writes category `i`'s name under x = i + 1, downwards from just below the axis at `bottom`.
+fn name_categories(
+    root: &DrawingArea<BitMapBackend, Shift>,
+    plot: &Plot,
+    names: &[String],
+    bottom: f64,
+    path: &Path,
+) -> Result<(), PlotError> {
+    let style = TextStyle::from((FONT, 17))
+        .transform(FontTransform::Rotate90)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, name) in names.iter().enumerate() {
+        let (x, y) = plot.backend_coord(&((i + 1) as f64, bottom));
+        root.draw(&Text::new(name.clone(), (x, y + 10), style.clone()))
+            .map_err(|e| draw_error(path, e))?;
+    }
+    Ok(())
 }
 
 type Plot<'a, 'b> = ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -249,24 +278,30 @@ fn axes<'a, 'b: 'a>(
     y_range: Range<f64>,
 ) -> Result<Plot<'a, 'b>, PlotError> {
     root.fill(&WHITE).map_err(|e| draw_error(path, e))?;
+    // Upright category names need room below the axis: about 9 pixels a character.
+    let longest = chart
+        .x_names
+        .map_or(0, |names| names.iter().map(|n| n.chars().count()).max().unwrap_or(0));
+    let x_label_area = (60 + longest as u32 * 9).min(HEIGHT / 2);
     let mut plot = ChartBuilder::on(root)
         .caption(chart.title, (FONT, 30))
         .margin(20)
-        .x_label_area_size(60)
+        .x_label_area_size(x_label_area)
         .y_label_area_size(90)
         .build_cartesian_2d(x_range, y_range)
         .map_err(|e| draw_error(path, e))?;
     let mut mesh = plot.configure_mesh();
-    if let Some(n) = chart.x_whole {
-        mesh.x_labels(n + 2);
+    mesh.label_style((FONT, 17));
+    if let Some(names) = chart.x_names {
+        // Tick marks only: `name_categories` writes the names.
+        mesh.x_labels(names.len() + 2);
     }
     mesh.x_desc(chart.x_label)
         .y_desc(chart.y_label)
         .axis_desc_style((FONT, 22))
-        .label_style((FONT, 17))
-        .x_label_formatter(&|v| match chart.x_whole {
-            Some(_) if v.fract() != 0.0 || *v < 1.0 => String::new(),
-            _ => tick(*v, chart.log_x),
+        .x_label_formatter(&|v| match chart.x_names {
+            Some(_) => String::new(),
+            None => tick(*v, chart.log_x),
         })
         .y_label_formatter(&|v| tick(*v, chart.log_y))
         .light_line_style(WHITE.mix(0.0))

@@ -16,6 +16,57 @@ impl fmt::Display for RunId {
     }
 }
 
+/// A run's final loss on one split: what a sweep's metric, a reference and a ranking name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Loss {
+    Train,
+    Val,
+    Test,
+}
+
+impl Loss {
+    pub const ALL: [Self; 3] = [Self::Train, Self::Val, Self::Test];
+
+    /// As sweep files and `runs_wide` name it: `val_loss`.
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::Train => "train_loss",
+            Self::Val => "val_loss",
+            Self::Test => "test_loss",
+        }
+    }
+
+    /// The split alone, for short table headers: `val`.
+    pub fn split_name(self) -> &'static str {
+        self.column().trim_end_matches("_loss")
+    }
+
+    /// This loss of a settled run.
+    pub fn of(self, run: &RunRecord) -> Option<f64> {
+        match self {
+            Self::Train => run.train_loss,
+            Self::Val => run.val_loss,
+            Self::Test => run.test_loss,
+        }
+    }
+}
+
+impl fmt::Display for Loss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.column())
+    }
+}
+
+impl FromStr for Loss {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL.into_iter().find(|loss| loss.column() == s).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|l| l.column()).collect();
+            format!("unknown loss `{s}`; use one of {}", names.join(", "))
+        })
+    }
+}
+
 /// A sweep is a set of runs launched together; a single `harness train` is a one-run sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SweepKind {

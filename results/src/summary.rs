@@ -49,12 +49,13 @@ pub fn replicate_groups(runs: &[(&str, Option<&str>, &Config)]) -> Vec<Vec<usize
     groups
 }
 
-/// Summary of a sample: mean, sample standard deviation (n − 1; 0 for one value), range.
+/// Summary of a sample: mean, sample standard deviation (n − 1), range.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Spread {
     pub n: usize,
     pub mean: f64,
-    pub std: f64,
+    /// `None` for one value: a spread over one value does not exist.
+    pub std: Option<f64>,
     pub min: f64,
     pub max: f64,
 }
@@ -65,11 +66,7 @@ pub fn spread(values: &[f64]) -> Option<Spread> {
         return None;
     }
     let mean = values.iter().sum::<f64>() / n as f64;
-    let std = if n > 1 {
-        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-    } else {
-        0.0
-    };
+    let std = (n > 1).then(|| (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt());
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     Some(Spread { n, mean, std, min, max })
@@ -176,9 +173,9 @@ mod tests {
         // numpy: np.mean([2.0, 2.1, 2.3]) = 2.1333, np.std([2.0, 2.1, 2.3], ddof=1) = 0.152753
         let s = spread(&[2.0, 2.1, 2.3]).unwrap();
         assert!((s.mean - 2.133_333).abs() < 1e-6);
-        assert!((s.std - 0.152_753).abs() < 1e-6);
+        assert!((s.std.unwrap() - 0.152_753).abs() < 1e-6);
         assert_eq!((s.n, s.min, s.max), (3, 2.0, 2.3));
-        assert_eq!(spread(&[1.5]).unwrap().std, 0.0);
+        assert_eq!(spread(&[1.5]).unwrap().std, None);
         assert!(spread(&[]).is_none());
     }
 

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+pub mod sweeps;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -86,6 +88,21 @@ pub fn made_up_names(count: usize) -> String {
             name + "\n"
         })
         .collect()
+}
+
+/// The loss (nats per character, end token included) of the best model that ignores
+/// context: each character's frequency in `text` (one item per line). A model that has
+/// learned anything of its context is below it; an untrained one is near ln(vocabulary).
+pub fn unigram_entropy(text: &str) -> f64 {
+    let mut counts = std::collections::BTreeMap::<char, f64>::new();
+    for item in text.lines() {
+        // `.` stands for the end token here; the made-up names never contain one.
+        for c in item.chars().chain(['.']) {
+            *counts.entry(c).or_default() += 1.0;
+        }
+    }
+    let total: f64 = counts.values().sum();
+    -counts.values().map(|n| n / total * (n / total).ln()).sum::<f64>()
 }
 
 pub fn stdout(output: &Output) -> String {

@@ -13,7 +13,7 @@ use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use model::{Backend, ComputeDevice, Observer, Progress, TrainConfig, TrainOptions, Trainer};
 
-use crate::data_source;
+use crate::run::data_file;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -63,7 +63,7 @@ impl Observer for Stopwatch {
 pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // SAFETY: first thing the command does; no other thread has been started yet.
     unsafe { model::backend::limit_threads(args.threads) }?;
-    let data = data_source::load(Some(&args.data))?;
+    let data = data_file::load(Some(&args.data))?;
     let total = args.warmup + args.steps;
     // The lecture's final model; a log point at the end of the warm-up and at the last step.
     let config = TrainConfig::try_from(TrainOptions {
@@ -98,7 +98,7 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
         "eval_seconds": eval_seconds,
         "params": params,
     });
-    println!("{line}");
+    out!("{line}")?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,8 +9,9 @@ use results::plot::{self, Chart, Series};
 use results::{RunRecord, Split, Store};
 use serde_json::Value;
 
-use crate::session;
-use crate::table;
+use crate::stored;
+use crate::view::labels;
+use crate::view::table;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -26,18 +27,18 @@ pub struct CompareArgs {
 }
 
 pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
-    let store = session::open_existing(&args.db, Store::open_read_only)?;
+    let store = stored::open_existing(&args.db, Store::open_read_only)?;
     let runs = args
         .runs
         .iter()
-        .map(|&id| session::run(&store, id))
+        .map(|&id| stored::run(&store, id))
         .collect::<anyhow::Result<Vec<_>>>()?;
     print_side_by_side(&runs)?;
     let ids: Vec<String> = runs.iter().map(|r| r.id.to_string()).collect();
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from(format!("compare-{}.png", ids.join("-"))));
-    let labels = session::labels(&runs)?;
+    let labels = labels::labels(&runs)?;
     let mut series = Vec::new();
     for (color, (run, label)) in runs.iter().zip(&labels).enumerate() {
         let curve = store.curve(run.id, Split::Val)?;
@@ -63,7 +64,7 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
         y_label: "val loss",
         log_x: false,
         log_y: false,
-        x_whole: None,
+        x_names: None,
     };
     plot::lines(&out, &chart, &series)?;
     eprintln!("curves drawn in {}", out.display());
@@ -72,7 +73,7 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
 
 /// One row per parameter and result, one column per run; `≠` where they differ.
 fn print_side_by_side(runs: &[RunRecord]) -> anyhow::Result<()> {
-    let configs = session::configs(runs)?;
+    let configs = labels::configs(runs)?;
     let mut keys: Vec<String> = Vec::new();
     for config in &configs {
         keys.extend(config.keys().filter(|k| !keys.contains(k)).cloned().collect::<Vec<_>>());
@@ -140,6 +141,6 @@ fn print_side_by_side(runs: &[RunRecord]) -> anyhow::Result<()> {
         .map(|s| s.to_string())
         .chain(runs.iter().map(|r| format!("run {}", r.id)))
         .collect();
-    table::print(&headers.iter().map(String::as_str).collect::<Vec<_>>(), &rows);
+    table::print(&headers.iter().map(String::as_str).collect::<Vec<_>>(), &rows)?;
     Ok(())
 }

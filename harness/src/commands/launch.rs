@@ -8,15 +8,17 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use results::{NewSweep, Store, SweepKind};
 
-use crate::data_source::{self, sha256_hex};
 use crate::error::usage;
-use crate::placement::Needs;
-use crate::record;
-use crate::session::{self, Session};
+use crate::run::data_file::{self, sha256_hex};
+use crate::run::placement::Needs;
+use crate::run::record;
+use crate::run::session::Session;
+use crate::run::worker_slots::SlotArgs;
 use crate::spec::{self, Method, SweepSpec};
-use crate::table;
-use crate::worker_slots::SlotArgs;
-use results::summary::varied_keys;
+use crate::view;
+use crate::view::labels::varied_settings;
+use crate::view::sweep_table;
+use crate::view::table;
 
 #[derive(Debug, Args)]
 pub struct LaunchArgs {
@@ -58,7 +60,7 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         .data
         .or(spec.data.clone())
         .or_else(|| std::env::var_os("HARNESS_DATA").map(PathBuf::from));
-    let data = data_source::load(data_path.as_deref())?;
+    let data = data_file::load(data_path.as_deref())?;
     let needs: Needs = spec.runs.iter().map(|run| (run.backend, run.device)).collect();
     let slots = args.slots.resolve(&spec.settings, &needs)?;
     // Stored for `resume`: the GPUs only as given (else every GPU there is then).
@@ -69,10 +71,11 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
     let mut store = Store::open(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
     if store.find_sweep(&spec.name)?.is_some() {
         return Err(usage(anyhow!(
-            "a sweep named `{0}` is already in {1}: continue it with `harness resume {0}`, \
+            "a sweep named `{0}` is already in {1}: continue it with `{2} resume {0}`, \
              or launch this file as a new sweep with `--name NEW_NAME`",
             spec.name,
-            args.db.display()
+            args.db.display(),
+            view::invocation()
         )));
     }
     let runs: Vec<_> = spec
@@ -108,7 +111,7 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         slots,
     };
     let tally = session.run(&mut store, &all, &all)?;
-    session::report(&store, &sweep, &session.settings.metric, &tally)
+    sweep_table::report(&store, &args.db, &sweep, &session.settings.metric, &tally)
 }
 
 /// The `--dry-run` table: each run's variant and the values that vary, then the count.
@@ -119,13 +122,13 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
         .map(|run| match serde_json::to_value(&run.config)? {
             serde_json::Value::Object(mut map) => {
                 map.insert("backend".into(), run.backend.to_string().into());
-                map.insert("device".into(), run.device.to_string().into());
+                map.insert("requested_device".into(), run.device.to_string().into());
                 Ok(map)
             }
             _ => Err(anyhow!("a configuration is not a JSON object")),
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let keys = varied_keys(&configs);
+    let keys = varied_settings(&configs);
     let has_variants = spec.runs.iter().any(|r| r.variant.is_some());
     let mut headers = vec!["#"];
     if has_variants {
@@ -148,16 +151,16 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
             row
         })
         .collect();
-    table::print(&headers, &rows);
+    table::print(&headers, &rows)?;
     let method = match spec.method {
         Method::Grid => "grid",
         Method::Random => "random",
     };
-    println!(
+    out!(
         "{} run{} in {method} sweep `{}` (dry run: nothing stored or started)",
         spec.runs.len(),
-        session::plural(spec.runs.len()),
+        view::plural(spec.runs.len()),
         spec.name
-    );
+    )?;
     Ok(())
 }

@@ -9,8 +9,8 @@ use clap::Args;
 use results::Store;
 
 use crate::error::usage;
-use crate::output::{self, Format};
-use crate::session;
+use crate::stored;
+use crate::view::output::{self, Format};
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
@@ -24,10 +24,10 @@ pub struct QueryArgs {
 }
 
 pub fn execute(args: QueryArgs) -> anyhow::Result<ExitCode> {
-    let store = session::open_existing(&args.db, Store::open_read_only)?;
+    let store = stored::open_existing(&args.db, Store::open_read_only)?;
     let table = store
         .query(&args.sql, &[])
         .map_err(|err| usage(anyhow!(err).context("the query failed")))?;
-    output::print(args.format, &table);
+    output::print(args.format, &table)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -11,12 +11,13 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use results::{RunRecord, Split, Store, SweepRecord};
 
-use crate::commands::runs::references;
 use crate::error::usage;
-use crate::figures::{self, Options, XAxis};
-use crate::output;
-use crate::replicates;
-use crate::session;
+use crate::spec::Goal;
+use crate::stored;
+use crate::view::figures::{self, Options, XAxis};
+use crate::view::labels;
+use crate::view::output;
+use crate::view::replicates;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -43,8 +44,8 @@ pub struct ReportArgs {
 }
 
 pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let store = session::open_existing(&args.db, Store::open_read_only)?;
-    let sweep = session::find_sweep(&store, &args.sweep, &args.db)?;
+    let store = stored::open_existing(&args.db, Store::open_read_only)?;
+    let sweep = stored::find_sweep(&store, &args.sweep, &args.db)?;
     let runs = chosen_runs(&store, &sweep, &args.runs)?;
     let plotted: Vec<&RunRecord> = runs
         .iter()
@@ -63,7 +64,7 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let moved = written.and_then(|files| publish(&staging, &out, &files));
     let _ = std::fs::remove_dir_all(&staging);
     for file in moved? {
-        println!("{}", out.join(file).display());
+        out!("{}", out.join(file).display())?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -107,7 +108,7 @@ fn write_report(
     args: &ReportArgs,
     dir: &Path,
 ) -> anyhow::Result<Vec<String>> {
-    let configs = session::configs(runs)?;
+    let configs = labels::configs(runs)?;
     let groups = figures::groups(runs, &configs);
     let options = Options {
         smooth: args.smooth,
@@ -115,7 +116,7 @@ fn write_report(
         x: args.x,
     };
     let figures = figures::draw(store, &sweep.name, &groups, &options, dir)?;
-    let settings = session::settings(sweep)?;
+    let settings = stored::settings(sweep)?;
     let mut md = format!("# Sweep `{}`\n\n", sweep.name);
     let _ = writeln!(
         md,
@@ -129,18 +130,16 @@ fn write_report(
         &format!("SELECT * FROM runs_wide WHERE run IN ({}) ORDER BY run", ids.join(",")),
         &[],
     )?;
-    let metric = &settings.metric;
+    let metric = settings.metric;
     let folded = replicates::fold(
         &table,
-        &metric.name,
-        metric.goal == "maximize",
-        &references(store, &table)?,
+        metric.loss,
+        metric.goal == Goal::Maximize,
+        &replicates::references(store, &table)?,
     );
     let _ = writeln!(
         md,
-        "## Ranking\n\nConfigurations by mean {} ({}), mean ± std over their seeds.\n\n{}",
-        metric.name,
-        metric.goal,
+        "## Ranking\n\nConfigurations by mean {metric} over their seeds (± std where there are two or more).\n\n{}",
         output::markdown(&replicates::condense(&folded))
     );
     md.push_str("## Figures\n\n");
@@ -155,7 +154,7 @@ fn write_report(
     for (file, caption) in &figures {
         let _ = writeln!(md, "### {caption}\n\n![{caption}]({file})\n");
     }
-    if let Some((best, _)) = session::best_run(runs, metric) {
+    if let Some((best, _)) = metric.best(runs) {
         let samples = store.samples(best.id)?;
         if !samples.is_empty() {
             let _ = writeln!(

@@ -5,14 +5,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::anyhow;
 use clap::Args;
 use results::{RunStatus, Store};
 
-use crate::data_source;
 use crate::error::usage;
-use crate::session::{self, Session};
-use crate::worker_slots::SlotArgs;
+use crate::run::data_file;
+use crate::run::session::Session;
+use crate::run::worker_slots::SlotArgs;
+use crate::stored;
+use crate::view::{self, sweep_table};
 
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
@@ -29,9 +30,9 @@ pub struct ResumeArgs {
 }
 
 pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
-    let mut store = session::open_existing(&args.db, Store::open)?;
-    let sweep = session::find_sweep(&store, &args.sweep, &args.db)?;
-    let settings = session::settings(&sweep)?;
+    let mut store = stored::open_existing(&args.db, Store::open)?;
+    let sweep = stored::find_sweep(&store, &args.sweep, &args.db)?;
+    let settings = stored::settings(&sweep)?;
     let all = store.sweep_runs(sweep.id)?;
     let todo: Vec<_> = all
         .iter()
@@ -43,8 +44,19 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         .cloned()
         .collect();
     if todo.is_empty() {
-        session::print_runs(&all)?;
-        eprintln!("sweep {}: nothing to resume, every run is settled", sweep.name);
+        sweep_table::print_runs(&all)?;
+        let failed = all.iter().filter(|r| r.status == RunStatus::Failed).count();
+        if failed > 0 {
+            eprintln!(
+                "sweep {}: nothing to resume; {failed} run{} failed for good (rerun with `{} resume {} --retry-failed`)",
+                sweep.name,
+                view::plural(failed),
+                view::invocation(),
+                sweep.name
+            );
+        } else {
+            eprintln!("sweep {}: nothing to resume, every run is settled", sweep.name);
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let mut checked: Vec<(&str, &str)> = Vec::new();
@@ -54,21 +66,12 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
             continue;
         }
         checked.push(data);
-        let now = data_source::load(Some(run.data_path.as_ref()))?;
-        if now.sha256 != run.data_sha256 {
-            return Err(usage(anyhow!(
-                "the data file {} changed since sweep `{}` was launched (sha256 {} then, {} now); \
-                 put the original back to resume",
-                run.data_path,
-                sweep.name,
-                run.data_sha256,
-                now.sha256
-            )));
-        }
+        let since = format!("sweep `{}` was launched", sweep.name);
+        data_file::load_recorded(run.data_path.as_ref(), &run.data_sha256, &since)?;
     }
     let needs = todo
         .iter()
-        .map(session::requested_device)
+        .map(stored::requested_device)
         .collect::<anyhow::Result<_>>()
         .map_err(usage)?;
     let slots = args.slots.resolve(&settings, &needs)?;
@@ -79,5 +82,5 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         slots,
     };
     let tally = session.run(&mut store, &todo, &all)?;
-    session::report(&store, &sweep, &session.settings.metric, &tally)
+    sweep_table::report(&store, &args.db, &sweep, &session.settings.metric, &tally)
 }

@@ -8,13 +8,13 @@ use std::process::ExitCode;
 use anyhow::anyhow;
 use clap::Args;
 use clap::builder::PossibleValuesParser;
-use results::{Cell, RunStatus, Store, Table, ToSql};
+use results::{Loss, RunStatus, Store, Table, ToSql};
 
 use crate::error::usage;
-use crate::output::{self, Format};
-use crate::replicates::{self, LOSSES, PARAMS, References};
-use crate::session;
-use crate::spec::SweepSettings;
+use crate::spec::Goal;
+use crate::stored;
+use crate::view::output::{self, Format};
+use crate::view::replicates::{self, PARAMS, References};
 
 #[derive(Debug, Args)]
 pub struct RunsArgs {
@@ -50,9 +50,9 @@ pub struct RunsArgs {
 }
 
 pub fn execute(args: RunsArgs) -> anyhow::Result<ExitCode> {
-    let store = session::open_existing(&args.db, Store::open_read_only)?;
+    let store = stored::open_existing(&args.db, Store::open_read_only)?;
     if let Some(name) = &args.sweep {
-        session::find_sweep(&store, name, &args.db)?;
+        stored::find_sweep(&store, name, &args.db)?;
     }
     let columns = store.query("SELECT * FROM runs_wide LIMIT 0", &[])?.columns;
     if let Some(sort) = args.sort.as_ref().filter(|s| !columns.contains(s)) {
@@ -66,15 +66,17 @@ pub fn execute(args: RunsArgs) -> anyhow::Result<ExitCode> {
     let mut table = if grouped {
         let metric = metric(&store, &args, &runs)?;
         let (loss, descending) = match &args.sort {
-            Some(sort) if LOSSES.contains(&sort.as_str()) => (sort.clone(), args.desc),
-            Some(sort) => {
-                return Err(usage(anyhow!(
-                    "one row per configuration is ranked by a loss: `--sort train_loss|val_loss|test_loss`, not `{sort}` (or pass --each-run)"
-                )));
-            }
-            None => (metric.name.clone(), metric.goal == "maximize"),
+            Some(sort) => match sort.parse::<Loss>() {
+                Ok(loss) => (loss, args.desc),
+                Err(_) => {
+                    return Err(usage(anyhow!(
+                        "one row per configuration is ranked by a loss: `--sort train_loss|val_loss|test_loss`, not `{sort}` (or pass --each-run)"
+                    )));
+                }
+            },
+            None => (metric.loss, metric.goal == Goal::Maximize),
         };
-        let folded = replicates::fold(&runs, &loss, descending, &references(&store, &runs)?);
+        let folded = replicates::fold(&runs, loss, descending, &replicates::references(&store, &runs)?);
         if args.format == Format::Table {
             replicates::condense(&folded)
         } else {
@@ -91,7 +93,7 @@ pub fn execute(args: RunsArgs) -> anyhow::Result<ExitCode> {
     if table.rows.is_empty() {
         eprintln!("no runs match");
     }
-    output::print(args.format, &table);
+    output::print(args.format, &table)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -120,48 +122,17 @@ fn select(store: &Store, args: &RunsArgs) -> anyhow::Result<Table> {
 
 /// Whether some runs differ only in their seed.
 fn has_replicates(runs: &Table) -> bool {
-    let folded = replicates::fold(runs, "val_loss", false, &References::new());
+    let folded = replicates::fold(runs, Loss::Val, false, &References::new());
     folded.rows.len() < runs.rows.len()
 }
 
 /// The one sweep's metric, else `val_loss` to minimize.
 fn metric(store: &Store, args: &RunsArgs, runs: &Table) -> anyhow::Result<crate::spec::Metric> {
-    let sweeps = distinct_sweeps(runs);
+    let sweeps = replicates::sweeps_in(runs);
     match (args.sweep.as_ref(), sweeps.as_slice()) {
-        (Some(name), _) | (None, [name]) => Ok(settings(store, name)?.metric),
+        (Some(name), _) | (None, [name]) => Ok(stored::settings_by_name(store, name)?.metric),
         _ => Ok(crate::spec::Metric::default()),
     }
-}
-
-fn distinct_sweeps(runs: &Table) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    if let Some(c) = runs.column("sweep") {
-        for row in &runs.rows {
-            if let Cell::Text(name) = &row[c]
-                && !names.contains(name)
-            {
-                names.push(name.clone());
-            }
-        }
-    }
-    names
-}
-
-fn settings(store: &Store, sweep: &str) -> anyhow::Result<SweepSettings> {
-    let record = store
-        .find_sweep(sweep)?
-        .ok_or_else(|| anyhow!("sweep `{sweep}` vanished"))?;
-    session::settings(&record)
-}
-
-pub fn references(store: &Store, runs: &Table) -> anyhow::Result<References> {
-    let mut references = References::new();
-    for sweep in distinct_sweeps(runs) {
-        for (variant, reference) in settings(store, &sweep)?.references {
-            references.insert((sweep.clone(), variant), reference);
-        }
-    }
-    Ok(references)
 }
 
 /// Keeps the columns a person needs: what sets runs apart, status, losses, size, speed.

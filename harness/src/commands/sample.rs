@@ -10,9 +10,9 @@ use clap::Args;
 use model::{Backend, Trainer};
 use results::Store;
 
-use crate::data_source;
 use crate::error::usage;
-use crate::session;
+use crate::run::data_file;
+use crate::stored;
 
 #[derive(Debug, Args)]
 pub struct SampleArgs {
@@ -39,10 +39,10 @@ pub fn execute(args: SampleArgs) -> anyhow::Result<ExitCode> {
             args.temperature
         )));
     }
-    let store = session::open_existing(&args.db, Store::open_read_only)?;
-    let run = session::run(&store, args.run)?;
-    let sweep = session::find_sweep(&store, &run.sweep_name, &args.db)?;
-    let checkpoint = session::checkpoint_dir(&args.db, &sweep).join(format!("run-{}.ckpt", run.id));
+    let store = stored::open_existing(&args.db, Store::open_read_only)?;
+    let run = stored::run(&store, args.run)?;
+    let sweep = stored::find_sweep(&store, &run.sweep_name, &args.db)?;
+    let checkpoint = stored::checkpoint_dir(&args.db, &sweep).join(format!("run-{}.ckpt", run.id));
     if !checkpoint.is_file() {
         return Err(usage(anyhow!(
             "run {} has no checkpoint at {} (a run is sampled from the checkpoint its training left)",
@@ -50,14 +50,8 @@ pub fn execute(args: SampleArgs) -> anyhow::Result<ExitCode> {
             checkpoint.display()
         )));
     }
-    let data = data_source::load(Some(run.data_path.as_ref()))?;
-    if data.sha256 != run.data_sha256 {
-        return Err(usage(anyhow!(
-            "the data file {} changed since run {} was trained; put the original back to sample it",
-            run.data_path,
-            run.id
-        )));
-    }
+    let since = format!("run {} was trained", run.id);
+    let data = data_file::load_recorded(run.data_path.as_ref(), &run.data_sha256, &since)?;
     let backend: Backend = run.backend.parse().map_err(|e: String| anyhow!(e))?;
     let device = backend
         .device(backend.default_device())
@@ -71,9 +65,9 @@ pub fn execute(args: SampleArgs) -> anyhow::Result<ExitCode> {
     for item in &items {
         if seen.contains(item.as_str()) {
             known += 1;
-            println!("{item:<width$}  (in the training data)");
+            out!("{item:<width$}  (in the training data)")?;
         } else {
-            println!("{item}");
+            out!("{item}")?;
         }
     }
     eprintln!(

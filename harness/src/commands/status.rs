@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use clap::Args;
 use results::{RunStatus, Store};
 
-use crate::session;
-use crate::table;
+use crate::stored;
+use crate::view::sweep_table;
+use crate::view::table;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -20,10 +21,10 @@ pub struct StatusArgs {
 }
 
 pub fn execute(args: StatusArgs) -> anyhow::Result<ExitCode> {
-    let store = session::open_existing(&args.db, Store::open_read_only)?;
+    let store = stored::open_existing(&args.db, Store::open_read_only)?;
     if let Some(name) = &args.sweep {
-        let sweep = session::find_sweep(&store, name, &args.db)?;
-        session::print_runs(&store.sweep_runs(sweep.id)?)?;
+        let sweep = stored::find_sweep(&store, name, &args.db)?;
+        sweep_table::print_runs(&store.sweep_runs(sweep.id)?)?;
         return Ok(ExitCode::SUCCESS);
     }
     let summaries = store.sweep_summaries()?;
@@ -51,6 +52,6 @@ pub fn execute(args: StatusArgs) -> anyhow::Result<ExitCode> {
             row
         })
         .collect();
-    table::print(&headers, &rows);
+    table::print(&headers, &rows)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -14,13 +14,13 @@ use model::{
 };
 use results::{NewSweep, Store, StoreError, SweepKind};
 
-use crate::data_source;
 use crate::error::usage;
-use crate::interrupt::{self, StopFlag};
-use crate::progress::TrainProgress;
-use crate::record::{self, run_result};
-use crate::recorder::Recorder;
-use crate::session;
+use crate::run::data_file;
+use crate::run::interrupt::{self, StopFlag};
+use crate::run::record::{self, run_result};
+use crate::run::recorder::Recorder;
+use crate::stored;
+use crate::view::progress::TrainProgress;
 
 /// The default backend: the faster of the two on one thread (see README, Measured).
 pub const DEFAULT_BACKEND: Backend = Backend::Flex;
@@ -119,8 +119,8 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let config = args.config()?;
     let on = args.device.unwrap_or(args.backend.default_device());
     let device = args.backend.device(on).map_err(|e| usage(anyhow!(e)))?;
-    let data = data_source::load(args.data.as_deref())?;
-    let interrupted = interrupt::install("stopping after the current step (Ctrl-C again to quit at once)")?;
+    let data = data_file::load(args.data.as_deref())?;
+    let interrupted = interrupt::install("stopping at the next log point (Ctrl-C again to quit at once)")?;
 
     let started = Instant::now();
     let trainer = Trainer::new(config.clone(), &data.dataset, device);
@@ -143,7 +143,7 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let sweep_record = store
         .find_sweep(&created.name)?
         .ok_or_else(|| anyhow!("sweep `{}` vanished from {}", created.name, args.db.display()))?;
-    let checkpoints = session::checkpoint_dir(&args.db, &sweep_record);
+    let checkpoints = stored::checkpoint_dir(&args.db, &sweep_record);
     std::fs::create_dir_all(&checkpoints).with_context(|| format!("cannot create {}", checkpoints.display()))?;
     let trainer = trainer.checkpoint_to(checkpoints.join(format!("run-{run}.ckpt")), config.steps);
     store.mark_running(run)?;
@@ -174,7 +174,7 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
         .recorder
         .finish(&result)
         .with_context(|| format!("could not record the result of run {run}"))?;
-    print_summary(run.0, &created.name, &config, &outcome);
+    print_summary(run.0, &created.name, &config, &outcome)?;
     Ok(match outcome.ending {
         Ending::Completed | Ending::Diverged => ExitCode::SUCCESS,
         Ending::Stopped => ExitCode::FAILURE,
@@ -199,32 +199,36 @@ impl Observer for TrainObserver<'_> {
     }
 }
 
-fn print_summary(run: i64, sweep: &str, config: &TrainConfig, outcome: &Outcome) {
+fn print_summary(run: i64, sweep: &str, config: &TrainConfig, outcome: &Outcome) -> std::io::Result<()> {
     let status = match outcome.ending {
         Ending::Completed => "completed",
         Ending::Diverged => "diverged (the loss became NaN or infinite)",
         Ending::Stopped => "interrupted",
     };
-    println!(
+    out!(
         "run {run} (sweep {sweep}): {status} after {} of {} steps",
-        outcome.steps_done, config.steps
-    );
+        outcome.steps_done,
+        config.steps
+    )?;
     if let Some(losses) = outcome.losses {
-        println!(
+        out!(
             "loss: train {:.4}  val {:.4}  test {:.4}",
-            losses.train, losses.val, losses.test
-        );
+            losses.train,
+            losses.val,
+            losses.test
+        )?;
     }
-    println!(
+    out!(
         "time: {:.1} s training ({:.0} steps/s), {:.1} s evaluating",
         outcome.train_seconds,
         outcome.steps_per_second(),
         outcome.eval_seconds
-    );
+    )?;
     if !outcome.samples.is_empty() {
-        println!("samples:");
+        out!("samples:")?;
         for sample in &outcome.samples {
-            println!("  {sample}");
+            out!("  {sample}")?;
         }
     }
+    Ok(())
 }

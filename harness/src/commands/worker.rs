@@ -1,6 +1,7 @@
 //! `harness worker` (hidden): trains the one run described by the `Job` on stdin and
-//! streams `Event`s on stdout (see `worker`). Resumes from the job's checkpoint when it
-//! exists. SIGINT/SIGTERM stop it after the current step, with a checkpoint written.
+//! streams `Event`s on stdout (see `run::protocol`). Resumes from the job's checkpoint when it
+//! exists. SIGINT/SIGTERM stop it at its next log point (every `log_every` steps), with a
+//! checkpoint written.
 
 use std::io::{BufRead, Write};
 use std::ops::ControlFlow;
@@ -10,9 +11,9 @@ use anyhow::{Context, bail};
 use clap::Args;
 use model::{Observer, Progress, Trainer};
 
-use crate::data_source;
-use crate::interrupt::{self, StopFlag};
-use crate::worker::{Event, Job};
+use crate::run::data_file;
+use crate::run::interrupt::{self, StopFlag};
+use crate::run::protocol::{Event, Job};
 
 #[derive(Debug, Args)]
 pub struct WorkerArgs {}
@@ -26,18 +27,13 @@ pub fn execute(_args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let job: Job = serde_json::from_str(&line).context("the worker expects one JSON job on stdin")?;
     // SAFETY: no other thread has been started yet.
     unsafe { model::backend::limit_threads(job.threads) }?;
-    let data = data_source::load(Some(&job.data_path))?;
-    if data.sha256 != job.data_sha256 {
-        bail!(
-            "the data file {} changed since run {} was planned (sha256 now {}, then {})",
-            job.data_path.display(),
-            job.run_id,
-            data.sha256,
-            job.data_sha256
-        );
-    }
+    let data = data_file::load_recorded(
+        &job.data_path,
+        &job.data_sha256,
+        &format!("run {} was planned", job.run_id),
+    )?;
     let device = job.backend.device(job.device)?;
-    let stop = interrupt::install("worker: stopping after the current step")?;
+    let stop = interrupt::install("worker: stopping at the next log point")?;
     let trainer = if job.checkpoint.exists() {
         let trainer = Trainer::resume(&job.checkpoint, &data.dataset, device)?;
         if *trainer.config() != job.config {

@@ -14,7 +14,7 @@ use results::RunId;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
 
-use crate::worker::{Event, Job};
+use crate::run::protocol::{Event, Job};
 
 /// Lines of a worker's stderr kept for the run's error message.
 const STDERR_TAIL_LINES: usize = 20;
@@ -44,7 +44,7 @@ pub trait Launcher {
 }
 
 pub trait WorkerControl {
-    /// Ask the worker to checkpoint and stop after its current step.
+    /// Ask the worker to checkpoint and stop at its next log point.
     fn stop(&mut self);
     /// End it at once.
     fn kill(&mut self);

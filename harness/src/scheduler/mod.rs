@@ -19,10 +19,10 @@ use results::{CurvePoint, RunId, RunStatus};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::placement::{DeviceRequest, GpuPool};
-use crate::record::{curve_point, run_result};
-use crate::recorder::PendingPoints;
-use crate::worker::{Event, Job};
+use crate::run::placement::{DeviceRequest, GpuPool};
+use crate::run::protocol::{Event, Job};
+use crate::run::record::{curve_point, run_result};
+use crate::run::recorder::PendingPoints;
 pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
 use slots::Slots;
 pub use store::RunStore;
@@ -69,6 +69,8 @@ pub struct Tally {
     pub interrupted: usize,
     /// Failed attempts that were queued again.
     pub retried: usize,
+    /// Runs still queued when the session was stopped (Ctrl-C): never started in it.
+    pub not_started: usize,
 }
 
 struct Active {
@@ -123,6 +125,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
         loop {
             scheduler.fill_slots()?;
             if scheduler.active.is_empty() {
+                scheduler.tally.not_started = scheduler.queue.len();
                 return Ok(scheduler.tally);
             }
             let deadline = scheduler

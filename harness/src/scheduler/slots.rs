@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use model::ComputeDevice;
 
-use crate::placement::{DeviceRequest, GpuPool};
+use crate::run::placement::{DeviceRequest, GpuPool};
 
 #[derive(Clone, Debug)]
 pub struct Slots {

@@ -16,7 +16,9 @@ use super::devices::{self, PLACEMENT_KEYS, Placement};
 use super::domain::Domain;
 use super::error::Source;
 use super::raw::{OrderedMap, RawParameter, Scalar, VariantValue};
-use super::{METRICS, Method, PlannedRun, Reference, SpecError};
+use results::Loss;
+
+use super::{Method, PlannedRun, Reference, SpecError};
 
 /// More runs than this in one sweep is almost certainly a mistake in the file.
 const MAX_RUNS: u64 = 100_000;
@@ -199,16 +201,8 @@ fn variant(
 fn reference(table: BTreeMap<String, f64>, at: Location, source: &Source) -> Result<Reference, SpecError> {
     let mut reference = Reference::default();
     for (name, value) in table {
-        let slot = match name.as_str() {
-            "train_loss" => &mut reference.train_loss,
-            "val_loss" => &mut reference.val_loss,
-            "test_loss" => &mut reference.test_loss,
-            _ => {
-                let message = format!("unknown loss `{name}`; use {}", METRICS.join(", "));
-                return Err(source.error(Some(at), "reference", message));
-            }
-        };
-        *slot = Some(value);
+        let loss: Loss = name.parse().map_err(|err| source.error(Some(at), "reference", err))?;
+        reference.set(loss, value);
     }
     Ok(reference)
 }

@@ -16,9 +16,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use model::{Backend, TrainConfig};
+use std::fmt;
 
-use crate::placement::DeviceRequest;
+use model::{Backend, TrainConfig};
+use results::{Loss, RunRecord};
+
+use crate::run::placement::DeviceRequest;
 use serde::{Deserialize, Serialize};
 
 pub use error::SpecError;
@@ -41,9 +44,6 @@ pub enum Method {
     Random,
 }
 
-/// The final losses a sweep file may name as a metric or a reference.
-pub const METRICS: [&str; 3] = ["train_loss", "val_loss", "test_loss"];
-
 /// Published numbers a variant is compared against (a paper's, a lecture's).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,20 +56,100 @@ pub struct Reference {
     pub test_loss: Option<f64>,
 }
 
-/// What "best" means for this sweep: a final loss (`train_loss`, `val_loss`, `test_loss`)
-/// to `minimize` or `maximize`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+impl Reference {
+    pub fn get(&self, loss: Loss) -> Option<f64> {
+        *self.slot(loss)
+    }
+
+    pub fn set(&mut self, loss: Loss, value: f64) {
+        *self.slot_mut(loss) = Some(value);
+    }
+
+    fn slot(&self, loss: Loss) -> &Option<f64> {
+        match loss {
+            Loss::Train => &self.train_loss,
+            Loss::Val => &self.val_loss,
+            Loss::Test => &self.test_loss,
+        }
+    }
+
+    fn slot_mut(&mut self, loss: Loss) -> &mut Option<f64> {
+        match loss {
+            Loss::Train => &mut self.train_loss,
+            Loss::Val => &mut self.val_loss,
+            Loss::Test => &mut self.test_loss,
+        }
+    }
+}
+
+/// What "best" means for this sweep: a final loss to minimize or maximize. Stored as the
+/// sweep file writes it: `{"name": "val_loss", "goal": "minimize"}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "WrittenMetric", into = "WrittenMetric")]
 pub struct Metric {
-    pub name: String,
-    pub goal: String,
+    pub loss: Loss,
+    pub goal: Goal,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Goal {
+    #[default]
+    Minimize,
+    Maximize,
+}
+
+impl Metric {
+    /// The settled run with the best value of this metric, and that value.
+    pub fn best<'a>(&self, runs: &'a [RunRecord]) -> Option<(&'a RunRecord, f64)> {
+        let sign = if self.goal == Goal::Maximize { -1.0 } else { 1.0 };
+        runs.iter()
+            .filter_map(|run| self.loss.of(run).map(|v| (run, v)))
+            .min_by(|a, b| (sign * a.1).total_cmp(&(sign * b.1)))
+    }
 }
 
 impl Default for Metric {
     fn default() -> Self {
         Self {
-            name: "val_loss".into(),
-            goal: "minimize".into(),
+            loss: Loss::Val,
+            goal: Goal::Minimize,
+        }
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let goal = match self.goal {
+            Goal::Minimize => "minimize",
+            Goal::Maximize => "maximize",
+        };
+        write!(f, "{} ({goal})", self.loss)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WrittenMetric {
+    name: String,
+    goal: Goal,
+}
+
+impl TryFrom<WrittenMetric> for Metric {
+    type Error = String;
+    fn try_from(written: WrittenMetric) -> Result<Self, String> {
+        Ok(Self {
+            loss: written.name.parse()?,
+            goal: written.goal,
+        })
+    }
+}
+
+impl From<Metric> for WrittenMetric {
+    fn from(metric: Metric) -> Self {
+        Self {
+            name: metric.loss.column().into(),
+            goal: metric.goal,
         }
     }
 }

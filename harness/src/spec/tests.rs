@@ -5,7 +5,7 @@ use std::path::Path;
 use model::{Backend, ModelKind};
 
 use super::{Method, SpecError, SweepSpec, parse};
-use crate::placement::DeviceRequest;
+use crate::run::placement::DeviceRequest;
 
 fn parsed(yaml: &str) -> (SweepSpec, Vec<String>) {
     parse(yaml, "sweep.yaml", Path::new(".")).unwrap_or_else(|err| panic!("{err}"))
@@ -135,7 +135,7 @@ fn sweep_settings_have_defaults_and_take_units() {
     let (spec, _) = parsed("name: s\n");
     assert_eq!(spec.runs.len(), 1);
     assert_eq!(spec.settings, super::SweepSettings::default());
-    assert_eq!(spec.settings.metric.name, "val_loss");
+    assert_eq!(spec.settings.metric.loss, results::Loss::Val);
     let (spec, _) = parsed("name: s\ntimeout: 2h\nmax_retries: 0\ncheckpoint_every: 100\nworkers: 3\nthreads: 2\n");
     assert_eq!(spec.settings.threads, Some(2));
     assert_eq!(spec.settings.timeout, Some(std::time::Duration::from_secs(7200)));
@@ -238,6 +238,19 @@ fn each_bad_spec_gets_one_error_naming_its_line_and_key() {
         ),
         ("name: x\ndata: no-such-file.txt\n", Some("data"), 2, "no data file"),
         ("name: x\nbackend: cuda9\n", Some("backend"), 2, "cuda9"),
+        ("name: x\ndevice: cuda\n", Some("device"), 2, "CPU only"),
+        (
+            "name: x\nvariants:\n  - {label: g, device: cuda:0}\n",
+            Some("device"),
+            3,
+            "CPU only",
+        ),
+        (
+            "name: x\nbackend: tch\ngpus: [0]\nparameters:\n  device: {values: [cuda:1]}\n",
+            Some("device"),
+            5,
+            "GPU 1 is not in `gpus`",
+        ),
         ("name: x\nworkers: 0\n", Some("workers"), 2, "between 1 and 1024"),
         ("name: x\nthreads: 5000\n", Some("threads"), 2, "between 1 and 1024"),
         ("name: x\ntimeout: soon\n", Some("timeout"), 2, "seconds"),
@@ -366,6 +379,30 @@ variants:
         (Backend::Flex, cpu)
     );
     assert_eq!((defaults.settings.gpus, defaults.settings.runs_per_gpu), (None, 1));
+}
+
+/// GPU runs, where libtorch is built in: any GPU of the pool, a pinned one, the sweep's
+/// device for runs that set none, and the CPU for a variant that says so.
+#[cfg(feature = "tch")]
+#[test]
+fn gpu_devices_are_set_per_run_by_parameters_variants_or_the_sweep() {
+    let (spec, _) = parsed(
+        "name: p
+backend: tch
+device: cuda
+gpus: [0, 1]
+parameters:
+  seed: {values: [1, 2]}
+variants:
+  - {label: any}
+  - {label: pinned, device: cuda:1}
+  - {label: cpu, device: cpu}
+",
+    );
+    let placed: Vec<DeviceRequest> = spec.runs.iter().map(|r| r.device).collect();
+    use DeviceRequest::{AnyGpu, Cpu, Gpu};
+    assert_eq!(placed, [AnyGpu, AnyGpu, Gpu(1), Gpu(1), Cpu, Cpu]);
+    assert!(spec.runs.iter().all(|r| r.backend == Backend::Tch));
 }
 
 #[cfg(not(feature = "cuda"))]

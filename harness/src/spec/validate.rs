@@ -8,11 +8,13 @@ use std::time::Duration;
 use model::Backend;
 use serde_saphyr::{Location, Spanned};
 
-use crate::placement::DeviceRequest;
+use crate::run::placement::DeviceRequest;
 
 use super::error::Source;
 use super::raw::{RawSpec, Scalar};
-use super::{METRICS, Method, Metric, SpecError, SweepSettings, SweepSpec};
+use results::Loss;
+
+use super::{Goal, Method, Metric, SpecError, SweepSettings, SweepSpec};
 use super::{devices, expand};
 
 pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec, Vec<String>), SpecError> {
@@ -137,22 +139,19 @@ fn metric(raw: Option<Spanned<super::raw::RawMetric>>, source: &Source) -> Resul
         return Ok(Metric::default());
     };
     let at = Some(metric.referenced);
-    if !METRICS.contains(&metric.value.name.as_str()) {
-        let message = format!(
-            "unknown metric `{}`; use one of {}",
-            metric.value.name,
-            METRICS.join(", ")
-        );
-        return Err(source.error(at, "metric.name", message));
-    }
-    let goal = metric.value.goal.unwrap_or_else(|| "minimize".into());
-    if goal != "minimize" && goal != "maximize" {
-        return Err(source.error(at, "metric.goal", format!("`{goal}`: use `minimize` or `maximize`")));
-    }
-    Ok(Metric {
-        name: metric.value.name,
-        goal,
-    })
+    let loss: Loss = metric
+        .value
+        .name
+        .parse()
+        .map_err(|err: String| source.error(at, "metric.name", err.replace("unknown loss", "unknown metric")))?;
+    let goal = match metric.value.goal.as_deref() {
+        None | Some("minimize") => Goal::Minimize,
+        Some("maximize") => Goal::Maximize,
+        Some(goal) => {
+            return Err(source.error(at, "metric.goal", format!("`{goal}`: use `minimize` or `maximize`")));
+        }
+    };
+    Ok(Metric { loss, goal })
 }
 
 fn data_file(data: &Spanned<String>, source: &Source, base: &Path) -> Result<std::path::PathBuf, SpecError> {

@@ -55,8 +55,10 @@ fn schedule(
     launcher: &impl Launcher,
     interrupt_after: &[u64],
 ) -> (anyhow::Result<Tally>, FakeStore, Transcript) {
+    // Paused: time advances only when every task waits, straight to the next timer.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .start_paused(true)
         .build()
         .unwrap();
     let mut store = FakeStore::default();
@@ -231,6 +233,7 @@ fn the_first_interrupt_stops_workers_gracefully_and_launches_nothing_more() {
         tally.unwrap(),
         Tally {
             interrupted: 2,
+            not_started: 2,
             ..Tally::default()
         }
     );
@@ -276,6 +279,26 @@ fn a_second_interrupt_kills_the_workers_and_marks_their_runs_interrupted() {
     assert!(store.0[&RunId(1)].result.is_none(), "killed: no result");
     assert!(!store.0[&RunId(1)].curve.is_empty(), "the points received are kept");
     assert!(transcript.0.iter().any(|l| l == "killing the workers"));
+}
+
+#[test]
+fn runs_that_finish_after_an_interrupt_leave_the_rest_of_the_queue_not_started() {
+    // Both workers are in their final evaluation when Ctrl-C comes: they finish anyway.
+    let launcher = Stubborn(FakeLauncher::new(|_, _| Script::Complete {
+        points: 5,
+        resume_at: 0,
+    }));
+    let (tally, store, _) = schedule(queue(5), limits(2), &launcher, &[5]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            completed: 2,
+            not_started: 3,
+            ..Tally::default()
+        }
+    );
+    assert_eq!(launcher.0.counters.borrow().starts, [RunId(1), RunId(2)]);
+    assert!(!store.0.contains_key(&RunId(3)));
 }
 
 /// `queue(n)` with run `id` asking for `requests(id)`.

@@ -9,7 +9,7 @@ use results::plot::{self, Bar, Chart, Series};
 use results::summary::{self, Config};
 use results::{RunRecord, Split, Store};
 
-use crate::session;
+use crate::view::labels;
 
 /// How the x axis of curves is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -42,7 +42,7 @@ pub fn groups<'a>(runs: &'a [RunRecord], configs: &'a [Config]) -> Vec<Group<'a>
         .zip(configs)
         .map(|(r, c)| (r.sweep_name.as_str(), r.variant.as_deref(), c))
         .collect();
-    let labels = session::labels_without(runs, configs, &["seed"]);
+    let labels = labels::labels_without(runs, configs, &["seed"]);
     summary::replicate_groups(&keyed)
         .into_iter()
         .enumerate()
@@ -71,18 +71,26 @@ pub fn draw(
     dir: &Path,
 ) -> anyhow::Result<Vec<(String, String)>> {
     let mut figures = Vec::new();
-    let x_label = match options.x {
-        XAxis::Step => "step",
-        XAxis::Time => "training time (s)",
+    let (x_label, against) = match options.x {
+        XAxis::Step => ("step", ""),
+        XAxis::Time => ("training time (s)", " against training time"),
     };
     for (split, file, title, y_label) in [
         (
             Split::Train,
             "train.png",
-            format!("{sweep}: training loss (geometric mean per {} steps)", options.smooth),
+            format!(
+                "{sweep}: training loss{against} (geometric mean per {} steps)",
+                options.smooth
+            ),
             "train loss",
         ),
-        (Split::Val, "val.png", format!("{sweep}: validation loss"), "val loss"),
+        (
+            Split::Val,
+            "val.png",
+            format!("{sweep}: validation loss{against}, from the first evaluation after step 0"),
+            "val loss",
+        ),
     ] {
         let series = curves(store, groups, split, options)?;
         if series.iter().all(|s| s.points.is_empty()) {
@@ -94,7 +102,7 @@ pub fn draw(
             y_label,
             log_x: false,
             log_y: options.log_y,
-            x_whole: None,
+            x_names: None,
         };
         plot::lines(&dir.join(file), &chart, &series)?;
         figures.push((file.to_string(), title));
@@ -118,7 +126,7 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
             }
             members.push(match split {
                 Split::Train => summary::smooth(&curve, options.smooth),
-                Split::Val => curve,
+                Split::Val => after_step_zero(curve),
             });
             seconds_per_step.extend(pace);
         }
@@ -149,6 +157,16 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
     Ok(series)
 }
 
+/// A validation curve without its step-0 point (the untrained model, ≈ ln of the
+/// vocabulary), which would otherwise set the y range and squeeze the differences that
+/// matter into the bottom of the plot; kept while it is the only point.
+fn after_step_zero(curve: Vec<(u64, f64)>) -> Vec<(u64, f64)> {
+    match curve.as_slice() {
+        [(0, _), _, ..] => curve[1..].to_vec(),
+        _ => curve,
+    }
+}
+
 fn seeds_label(group: &Group) -> String {
     match group.runs.len() {
         1 => group.label.clone(),
@@ -170,23 +188,29 @@ fn final_losses(sweep: &str, groups: &[Group], options: &Options, dir: &Path) ->
             high: s.max,
         })
     };
-    let ranked: Vec<Bar> = groups.iter().filter_map(|g| bar(g, (g.color + 1) as f64)).collect();
+    // Best first, each configuration named on the axis under its bar.
+    let mut ranked: Vec<Bar> = groups.iter().filter_map(|g| bar(g, 0.0)).collect();
     if ranked.is_empty() {
         return Ok(figures);
     }
+    ranked.sort_by(|a, b| a.mean.total_cmp(&b.mean));
+    for (rank, bar) in ranked.iter_mut().enumerate() {
+        bar.x = (rank + 1) as f64;
+    }
+    let names: Vec<String> = ranked.iter().map(|b| b.label.clone()).collect();
     let title = format!("{sweep}: final validation loss per configuration (min–max over seeds)");
     let chart = Chart {
         title: &title,
-        x_label: "configuration (legend order)",
+        x_label: "configuration, best first",
         y_label: "final val loss",
         log_x: false,
         log_y: options.log_y,
-        x_whole: Some(groups.len()),
+        x_names: Some(&names),
     };
     plot::error_bars(&dir.join("final-val.png"), &chart, &ranked)?;
     figures.push(("final-val.png".to_string(), title));
     let configs: Vec<&Config> = groups.iter().map(|g| g.config).collect();
-    for key in summary::varied_keys(configs.iter().copied()) {
+    for key in labels::varied_settings(configs.iter().copied()) {
         let numeric: Option<Vec<f64>> = configs.iter().map(|c| c.get(&key).and_then(|v| v.as_f64())).collect();
         let Some(xs) = numeric.filter(|_| key != "seed") else {
             continue;
@@ -200,7 +224,7 @@ fn final_losses(sweep: &str, groups: &[Group], options: &Options, dir: &Path) ->
             y_label: "final val loss",
             log_x,
             log_y: options.log_y,
-            x_whole: None,
+            x_names: None,
         };
         let file = format!("final-val-{key}.png");
         plot::error_bars(&dir.join(&file), &chart, &bars)?;
@@ -212,4 +236,19 @@ fn final_losses(sweep: &str, groups: &[Group], options: &Options, dir: &Path) ->
 /// Where a report goes by default: `report-<sweep>` in the working directory.
 pub fn default_dir(sweep: &str) -> PathBuf {
     PathBuf::from(format!("report-{sweep}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_validation_plot_starts_after_step_zero_unless_nothing_else_is_there() {
+        assert_eq!(
+            after_step_zero(vec![(0, 3.3), (100, 2.5), (200, 2.4)]),
+            [(100, 2.5), (200, 2.4)]
+        );
+        assert_eq!(after_step_zero(vec![(0, 3.3)]), [(0, 3.3)]);
+        assert_eq!(after_step_zero(vec![(100, 2.5)]), [(100, 2.5)]);
+    }
 }

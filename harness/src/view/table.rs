@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 /// Prints `rows` under `headers`, each column as wide as its widest cell.
-pub fn print(headers: &[&str], rows: &[Vec<String>]) {
+pub fn print(headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     let widths: Vec<usize> = (0..headers.len())
         .map(|c| {
             rows.iter()
@@ -31,12 +31,13 @@ pub fn print(headers: &[&str], rows: &[Vec<String>]) {
                 }
             })
             .collect();
-        println!("{}", padded.join("  ").trim_end());
+        out!("{}", padded.join("  ").trim_end())
     };
-    line(headers.to_vec());
+    line(headers.to_vec())?;
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        line(row.iter().map(String::as_str).collect())?;
     }
+    Ok(())
 }
 
 /// A JSON value as a table cell: strings without quotes.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use model::Progress;
 use results::{CurvePoint, RunId, RunResult, Split, Store, StoreError};
 
-use crate::record::curve_point;
+use crate::run::record::curve_point;
 
 /// Points are written at each validation point, or once this long has passed.
 const FLUSH_AFTER: Duration = Duration::from_secs(10);

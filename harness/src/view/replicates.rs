@@ -5,11 +5,13 @@
 
 use std::collections::HashMap;
 
+use model::DERIVED_DEFAULTS;
 use results::summary::{self, Config, Spread};
-use results::{Cell, Table};
+use results::{Cell, Loss, Store, Table};
 
-use crate::output;
 use crate::spec::Reference;
+use crate::stored;
+use crate::view::output;
 
 /// What makes a configuration — the training options, the backend and the device asked
 /// for — as `runs_wide` names its columns.
@@ -32,10 +34,34 @@ pub const PARAMS: [&str; 16] = [
     "requested_device",
 ];
 
-pub const LOSSES: [&str; 3] = ["train_loss", "val_loss", "test_loss"];
-
 /// References by (sweep, variant).
 pub type References = HashMap<(String, String), Reference>;
+
+/// The sweep files' references of the variants among `runs` (rows of `runs_wide`).
+pub fn references(store: &Store, runs: &Table) -> anyhow::Result<References> {
+    let mut references = References::new();
+    for sweep in sweeps_in(runs) {
+        for (variant, reference) in stored::settings_by_name(store, &sweep)?.references {
+            references.insert((sweep.clone(), variant), reference);
+        }
+    }
+    Ok(references)
+}
+
+/// The sweeps of `runs` (rows of `runs_wide`), in first-seen order.
+pub fn sweeps_in(runs: &Table) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    if let Some(c) = runs.column("sweep") {
+        for row in &runs.rows {
+            if let Cell::Text(name) = &row[c]
+                && !names.contains(name)
+            {
+                names.push(name.clone());
+            }
+        }
+    }
+    names
+}
 
 fn text(row: &[Cell], column: Option<usize>) -> Option<String> {
     match column.map(|c| &row[c]) {
@@ -52,18 +78,9 @@ fn real(cell: &Cell) -> Option<f64> {
     }
 }
 
-fn reference_value(reference: Option<&Reference>, loss: &str) -> Option<f64> {
-    let r = reference?;
-    match loss {
-        "train_loss" => r.train_loss,
-        "val_loss" => r.val_loss,
-        _ => r.test_loss,
-    }
-}
-
 /// One row per replicate group of `runs` (rows of `runs_wide`), best first by the mean of
-/// `rank_by` (one of `LOSSES`; `descending` for a metric to maximize).
-pub fn fold(runs: &Table, rank_by: &str, descending: bool, references: &References) -> Table {
+/// `rank_by` (`descending` for a metric to maximize).
+pub fn fold(runs: &Table, rank_by: Loss, descending: bool, references: &References) -> Table {
     let column = |name: &str| runs.column(name);
     let (sweep_col, variant_col) = (column("sweep"), column("variant"));
     let configs: Vec<Config> = runs
@@ -91,8 +108,8 @@ pub fn fold(runs: &Table, rank_by: &str, descending: bool, references: &Referenc
     let mut columns: Vec<String> = ["sweep", "variant"].map(String::from).to_vec();
     columns.extend(PARAMS.iter().filter(|p| **p != "seed").map(|p| p.to_string()));
     columns.extend(["seeds".into(), "runs".into(), "params".into()]);
-    for loss in LOSSES {
-        let stem = loss.trim_end_matches("_loss");
+    for loss in Loss::ALL {
+        let stem = loss.split_name();
         columns.extend([
             format!("{stem}_mean"),
             format!("{stem}_std"),
@@ -120,22 +137,22 @@ pub fn fold(runs: &Table, rank_by: &str, descending: bool, references: &Referenc
             );
             let finished = members
                 .iter()
-                .filter(|&&m| column(rank_by).is_some_and(|c| real(&runs.rows[m][c]).is_some()))
+                .filter(|&&m| column(rank_by.column()).is_some_and(|c| real(&runs.rows[m][c]).is_some()))
                 .count();
             row.push(Cell::Int(finished as i64));
             row.push(Cell::Int(members.len() as i64));
             row.push(column("params").map_or(Cell::Null, |c| first[c].clone()));
             let mut rank = None;
-            for loss in LOSSES {
+            for loss in Loss::ALL {
                 let values: Vec<f64> = members
                     .iter()
-                    .filter_map(|&m| column(loss).and_then(|c| real(&runs.rows[m][c])))
+                    .filter_map(|&m| column(loss.column()).and_then(|c| real(&runs.rows[m][c])))
                     .collect();
                 let spread: Option<Spread> = summary::spread(&values);
-                let refer = reference_value(reference, loss);
+                let refer = reference.and_then(|r| r.get(loss));
                 row.extend([
                     spread.map_or(Cell::Null, |s| Cell::Real(s.mean)),
-                    spread.map_or(Cell::Null, |s| Cell::Real(s.std)),
+                    spread.and_then(|s| s.std).map_or(Cell::Null, Cell::Real),
                     refer.map_or(Cell::Null, Cell::Real),
                     spread.zip(refer).map_or(Cell::Null, |(s, r)| Cell::Real(s.mean - r)),
                 ]);
@@ -172,12 +189,16 @@ pub fn condense(folded: &Table) -> Table {
     if let (Some(s), Some(r)) = (seeds, runs) {
         for (row, source) in table.rows.iter_mut().zip(&folded.rows) {
             if row[s] != source[r] {
-                row[s] = Cell::Text(format!("{}/{}", output::short(&row[s]), output::short(&source[r])));
+                row[s] = Cell::Text(format!(
+                    "{}/{}",
+                    output::short("seeds", &row[s]),
+                    output::short("runs", &source[r])
+                ));
             }
         }
     }
-    for loss in LOSSES {
-        let stem = loss.trim_end_matches("_loss");
+    for loss in Loss::ALL {
+        let stem = loss.split_name();
         let (mean, std) = (
             folded.column(&format!("{stem}_mean")),
             folded.column(&format!("{stem}_std")),
@@ -186,6 +207,8 @@ pub fn condense(folded: &Table) -> Table {
         for (row, source) in table.rows.iter_mut().zip(&folded.rows) {
             row.push(match (mean.map(|c| &source[c]), std.map(|c| &source[c])) {
                 (Some(Cell::Real(m)), Some(Cell::Real(s))) => Cell::Text(format!("{m:.4} ± {s:.4}")),
+                // One finished seed: a mean without a spread.
+                (Some(Cell::Real(m)), _) => Cell::Text(format!("{m:.4}")),
                 _ => Cell::Null,
             });
         }
@@ -211,9 +234,21 @@ pub fn informative<'a>(table: &Table, names: &[&'a str]) -> Vec<&'a str> {
     columns_where(table, names, |row, c| row[c] != Cell::Null)
 }
 
-/// Of `names`, the columns whose values differ between rows.
+/// Of `names`, the columns whose values differ between rows, less derived defaults that
+/// every row left to their rule (`lr_final` = lr / 10 in a sweep over `lr`).
 pub fn varying<'a>(table: &Table, names: &[&'a str]) -> Vec<&'a str> {
+    let derived_everywhere = |name: &str| {
+        DERIVED_DEFAULTS.iter().filter(|d| d.key == name).any(|derived| {
+            table
+                .rows
+                .iter()
+                .all(|row| derived.holds(|key| table.column(key).and_then(|c| real(&row[c]))))
+        })
+    };
     columns_where(table, names, |row, c| row[c] != table.rows[0][c])
+        .into_iter()
+        .filter(|name| !derived_everywhere(name))
+        .collect()
 }
 
 /// Of `names`, the columns `c` for which some row satisfies `test(row, c)`.
@@ -290,7 +325,7 @@ mod tests {
                 ..Reference::default()
             },
         )]);
-        let folded = fold(&runs(), "val_loss", false, &references);
+        let folded = fold(&runs(), Loss::Val, false, &references);
         assert_eq!(folded.rows.len(), 3);
         // b (1.9), then a at lr 0.1 (mean 2.1 of 2.0 and 2.2), then a at lr 0.3.
         assert_eq!(cell(&folded, 0, "variant"), Cell::Text("b".into()));
@@ -309,7 +344,26 @@ mod tests {
         assert!((diff - 0.1).abs() < 1e-12);
         assert_eq!(cell(&folded, 0, "val_ref"), Cell::Null);
         assert_eq!(cell(&folded, 1, "test_mean"), Cell::Null);
-        let descending = fold(&runs(), "val_loss", true, &References::new());
+        // One seed: a mean, no spread.
+        assert_eq!(cell(&folded, 0, "val_std"), Cell::Null);
+        let condensed = condense(&folded);
+        assert_eq!(cell(&condensed, 0, "val"), Cell::Text("1.9000".into()));
+        assert_eq!(cell(&condensed, 1, "val"), Cell::Text("2.1000 ± 0.1414".into()));
+        let descending = fold(&runs(), Loss::Val, true, &References::new());
         assert_eq!(cell(&descending, 0, "lr"), Cell::Real(0.3));
+    }
+
+    #[test]
+    fn a_derived_default_is_a_varying_column_only_where_a_run_set_it() {
+        let table = |rows: &[(f64, f64)]| Table {
+            columns: vec!["lr".into(), "lr_final".into()],
+            rows: rows
+                .iter()
+                .map(|&(lr, f)| vec![Cell::Real(lr), Cell::Real(f)])
+                .collect(),
+        };
+        let names = ["lr", "lr_final"];
+        assert_eq!(varying(&table(&[(0.1, 0.01), (0.2, 0.02)]), &names), ["lr"]);
+        assert_eq!(varying(&table(&[(0.1, 0.01), (0.2, 0.05)]), &names), names);
     }
 }

@@ -6,8 +6,8 @@
 use model::{Backend, Ending, Outcome, Progress, TrainConfig};
 use results::{CurvePoint, NewRun, RunResult, RunStatus, Split};
 
-use crate::data_source::{LoadedData, sha256_hex};
-use crate::placement::DeviceRequest;
+use crate::run::data_file::{LoadedData, sha256_hex};
+use crate::run::placement::DeviceRequest;
 
 pub fn new_run(
     config: &TrainConfig,

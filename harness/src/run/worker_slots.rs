@@ -8,7 +8,7 @@ use clap::Args;
 use clap::builder::TypedValueParser;
 
 use crate::error::usage;
-use crate::placement::{self, GpuPool, Needs};
+use crate::run::placement::{self, GpuPool, Needs};
 use crate::spec::SweepSettings;
 
 #[derive(Debug, Args)]
@@ -39,6 +39,11 @@ impl SlotArgs {
     /// The slots for runs needing `needs`; a backend or GPU they need that is not here is a
     /// usage error.
     pub fn resolve(&self, settings: &SweepSettings, needs: &Needs) -> anyhow::Result<WorkerSlots> {
+        self.resolve_on(settings, needs, cores())
+    }
+
+    /// `resolve` on a machine with `cores` cores.
+    fn resolve_on(&self, settings: &SweepSettings, needs: &Needs, cores: usize) -> anyhow::Result<WorkerSlots> {
         let given = self.gpus.as_deref().unwrap_or_default();
         if let Some(twice) = (1..given.len()).find(|&i| given[..i].contains(&given[i])) {
             return Err(usage(anyhow!("--gpus lists GPU {} twice", given[twice])));
@@ -49,8 +54,8 @@ impl SlotArgs {
         let workers = self
             .workers
             .or(settings.workers)
-            .unwrap_or_else(|| default_workers(&gpus, needs));
-        let threads = self.threads.or(settings.threads).unwrap_or(cores() / workers).max(1);
+            .unwrap_or_else(|| default_workers(&gpus, needs, cores));
+        let threads = self.threads.or(settings.threads).unwrap_or(cores / workers).max(1);
         Ok(WorkerSlots { workers, threads, gpus })
     }
 }
@@ -61,13 +66,13 @@ fn cores() -> usize {
 
 /// One CPU worker per core, less one per GPU slot when runs need a GPU (each GPU worker keeps
 /// a core busy feeding its GPU).
-fn default_workers(pool: &GpuPool, needs: &Needs) -> usize {
+fn default_workers(pool: &GpuPool, needs: &Needs, cores: usize) -> usize {
     let gpu_slots = if needs.iter().any(|(_, request)| request.is_gpu()) {
         pool.slots()
     } else {
         0
     };
-    cores().saturating_sub(gpu_slots).max(1)
+    cores.saturating_sub(gpu_slots).max(1)
 }
 
 #[cfg(test)]
@@ -75,7 +80,7 @@ mod tests {
     use model::Backend;
 
     use super::*;
-    use crate::placement::DeviceRequest;
+    use crate::run::placement::DeviceRequest;
 
     fn args(workers: Option<usize>, gpus: Option<Vec<usize>>, runs_per_gpu: Option<usize>) -> SlotArgs {
         SlotArgs {
@@ -96,22 +101,28 @@ mod tests {
             ..SweepSettings::default()
         };
         let given = args(Some(5), Some(vec![1, 2]), Some(4))
-            .resolve(&settings, &cpu)
+            .resolve_on(&settings, &cpu, 8)
             .unwrap();
         assert_eq!(
             (given.workers, given.gpus.gpus, given.gpus.runs_per_gpu),
             (5, vec![1, 2], 4)
         );
-        let stored = args(None, None, None).resolve(&settings, &cpu).unwrap();
+        let stored = args(None, None, None).resolve_on(&settings, &cpu, 8).unwrap();
         assert_eq!(
             (stored.workers, stored.gpus.gpus, stored.gpus.runs_per_gpu),
             (3, vec![0], 2)
         );
-        assert_eq!(stored.threads, (cores() / 3).max(1));
-        let machine = args(None, None, None).resolve(&SweepSettings::default(), &cpu).unwrap();
-        assert_eq!((machine.workers, machine.threads), (cores(), 1));
+        assert_eq!(stored.threads, 2, "8 cores shared by 3 workers");
+        let machine = args(None, None, None)
+            .resolve_on(&SweepSettings::default(), &cpu, 8)
+            .unwrap();
+        assert_eq!((machine.workers, machine.threads), (8, 1));
+        let one_core = args(Some(4), None, None)
+            .resolve_on(&SweepSettings::default(), &cpu, 1)
+            .unwrap();
+        assert_eq!(one_core.threads, 1, "never 0 threads");
         let twice = args(None, Some(vec![0, 1, 0]), None)
-            .resolve(&settings, &cpu)
+            .resolve_on(&settings, &cpu, 8)
             .unwrap_err();
         assert_eq!(twice.to_string(), "--gpus lists GPU 0 twice");
     }
@@ -124,7 +135,8 @@ mod tests {
         };
         let gpu: Needs = [(Backend::Tch, DeviceRequest::AnyGpu)].into();
         let cpu: Needs = [(Backend::Flex, DeviceRequest::Cpu)].into();
-        assert_eq!(default_workers(&pool, &gpu), cores().saturating_sub(4).max(1));
-        assert_eq!(default_workers(&pool, &cpu), cores());
+        assert_eq!(default_workers(&pool, &gpu, 16), 12);
+        assert_eq!(default_workers(&pool, &gpu, 2), 1, "at least one CPU worker");
+        assert_eq!(default_workers(&pool, &cpu, 16), 16);
     }
 }

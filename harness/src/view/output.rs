@@ -1,11 +1,13 @@
 //! Data on stdout in the format asked for: an aligned table for people, CSV (RFC 4180) or
 //! JSON (an array of objects) for scripts. Used by `query` and `runs`.
 
+use std::io;
+
 use clap::ValueEnum;
 use results::{Cell, Table};
 use serde_json::{Map, Value};
 
-use crate::table;
+use crate::view::table;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -14,15 +16,15 @@ pub enum Format {
     Json,
 }
 
-pub fn print(format: Format, result: &Table) {
+pub fn print(format: Format, result: &Table) -> io::Result<()> {
     match format {
         Format::Table => {
             let headers: Vec<&str> = result.columns.iter().map(String::as_str).collect();
-            let rows: Vec<Vec<String>> = result.rows.iter().map(|r| r.iter().map(short).collect()).collect();
-            table::print(&headers, &rows);
+            let rows: Vec<Vec<String>> = result.rows.iter().map(|r| short_row(&result.columns, r)).collect();
+            table::print(&headers, &rows)
         }
         Format::Csv => {
-            println!(
+            out!(
                 "{}",
                 result
                     .columns
@@ -30,11 +32,12 @@ pub fn print(format: Format, result: &Table) {
                     .map(|c| csv_field(c))
                     .collect::<Vec<_>>()
                     .join(",")
-            );
+            )?;
             for row in &result.rows {
                 let fields: Vec<String> = row.iter().map(|c| csv_field(&full(c))).collect();
-                println!("{}", fields.join(","));
+                out!("{}", fields.join(","))?;
             }
+            Ok(())
         }
         Format::Json => {
             let objects: Vec<Value> = result
@@ -51,10 +54,10 @@ pub fn print(format: Format, result: &Table) {
                     )
                 })
                 .collect();
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&objects).expect("JSON values always serialize")
-            );
+            )
         }
     }
 }
@@ -65,7 +68,12 @@ pub fn markdown(result: &Table) -> String {
     let mut text = line(result.columns.clone());
     text.push_str(&line(result.columns.iter().map(|_| "---".to_string()).collect()));
     for row in &result.rows {
-        text.push_str(&line(row.iter().map(|c| short(c).replace('|', "\\|")).collect()));
+        text.push_str(&line(
+            short_row(&result.columns, row)
+                .into_iter()
+                .map(|c| c.replace('|', "\\|"))
+                .collect(),
+        ));
     }
     text
 }
@@ -90,12 +98,45 @@ fn full(cell: &Cell) -> String {
     }
 }
 
-/// For a table: long decimals cut to 4 places, null as `-`.
-pub fn short(cell: &Cell) -> String {
-    match cell {
-        Cell::Null => "-".into(),
-        Cell::Real(x) if x.to_string().len() > 8 => format!("{x:.4}"),
-        other => full(other),
+/// A row for reading: each cell rounded for what its column holds.
+fn short_row(columns: &[String], row: &[Cell]) -> Vec<String> {
+    columns
+        .iter()
+        .zip(row)
+        .map(|(column, cell)| short(column, cell))
+        .collect()
+}
+
+/// For a table, by column: losses to 4 decimals, times and speeds to 1, other numbers to 5
+/// significant digits (a learning rate of 0.031622776 reads 0.031623); null as `-`.
+pub fn short(column: &str, cell: &Cell) -> String {
+    let Cell::Real(x) = cell else {
+        return if *cell == Cell::Null { "-".into() } else { full(cell) };
+    };
+    let loss = ["_loss", "_mean", "_std", "_ref", "_diff"]
+        .iter()
+        .any(|s| column.ends_with(s));
+    let timing = column == "steps_per_sec" || column.ends_with("_seconds");
+    if loss {
+        format!("{x:.4}")
+    } else if timing {
+        format!("{x:.1}")
+    } else {
+        significant(*x, 5)
+    }
+}
+
+/// `x` to `digits` significant digits, without trailing zeros.
+fn significant(x: f64, digits: i32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let decimals = (digits - 1 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{x:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
     }
 }
 
@@ -117,8 +158,15 @@ mod tests {
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(json(&Cell::Real(f64::NAN)), Value::Null);
         assert_eq!(json(&Cell::Int(3)), Value::from(3));
-        assert_eq!(short(&Cell::Real(2.058_123_456)), "2.0581");
-        assert_eq!(short(&Cell::Real(0.1)), "0.1");
-        assert_eq!(short(&Cell::Null), "-");
+        assert_eq!(short("val_loss", &Cell::Real(2.058_123_456)), "2.0581");
+        assert_eq!(short("val_mean", &Cell::Real(2.1)), "2.1000");
+        assert_eq!(short("steps_per_sec", &Cell::Real(2751.858)), "2751.9");
+        assert_eq!(short("wall_seconds", &Cell::Real(6.1225)), "6.1");
+        assert_eq!(short("lr", &Cell::Real(0.1)), "0.1");
+        assert_eq!(short("lr", &Cell::Real(0.031_622_776)), "0.031623");
+        assert_eq!(short("lr_decay_at", &Cell::Real(0.75)), "0.75");
+        assert_eq!(short("lr", &Cell::Real(1234.5678)), "1234.6");
+        assert_eq!(short("params", &Cell::Int(76_579)), "76579");
+        assert_eq!(short("lr", &Cell::Null), "-");
     }
 }

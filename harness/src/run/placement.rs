@@ -96,13 +96,23 @@ impl GpuPool {
     /// `gpus` as the user gave them, else every GPU that the GPU backends among `needs` see
     /// (none when no run asks for a GPU).
     pub fn resolve(gpus: Option<&[usize]>, runs_per_gpu: usize, needs: &Needs) -> Self {
+        Self::resolve_seeing(gpus, runs_per_gpu, needs, Backend::gpu_count)
+    }
+
+    /// `resolve`, with `seen` telling how many GPUs a backend sees.
+    fn resolve_seeing(
+        gpus: Option<&[usize]>,
+        runs_per_gpu: usize,
+        needs: &Needs,
+        seen: impl Fn(Backend) -> usize,
+    ) -> Self {
         let gpus = match gpus {
             Some(gpus) => gpus.to_vec(),
             None => {
                 let seen = needs
                     .iter()
                     .filter(|(_, request)| request.is_gpu())
-                    .map(|(backend, _)| backend.gpu_count())
+                    .map(|&(backend, _)| seen(backend))
                     .max()
                     .unwrap_or(0);
                 (0..seen).collect()
@@ -205,12 +215,24 @@ mod tests {
             (Backend::Flex, DeviceRequest::Cpu),
             (Backend::Tch, DeviceRequest::AnyGpu),
         ]);
-        let given = GpuPool::resolve(Some(&[1, 3]), 2, &gpu_runs);
+        // A machine where libtorch sees two GPUs and Burn's CUDA three.
+        let seen = |backend| match backend {
+            Backend::Tch => 2,
+            Backend::Cuda => 3,
+            _ => 0,
+        };
+        let given = GpuPool::resolve_seeing(Some(&[1, 3]), 2, &gpu_runs, seen);
         assert_eq!((given.gpus.as_slice(), given.slots()), (&[1, 3][..], 4));
-        let detected = GpuPool::resolve(None, 1, &gpu_runs);
-        assert_eq!(detected.gpus, (0..Backend::Tch.gpu_count()).collect::<Vec<_>>());
-        let cpu_only = GpuPool::resolve(None, 1, &needs(&[(Backend::Flex, DeviceRequest::Cpu)]));
-        assert!(cpu_only.gpus.is_empty());
+        let detected = GpuPool::resolve_seeing(None, 1, &gpu_runs, seen);
+        assert_eq!(detected.gpus, [0, 1]);
+        let both = needs(&[
+            (Backend::Tch, DeviceRequest::AnyGpu),
+            (Backend::Cuda, DeviceRequest::Gpu(2)),
+        ]);
+        assert_eq!(GpuPool::resolve_seeing(None, 1, &both, seen).gpus, [0, 1, 2]);
+        // CUDA runs on the CPU do not count: no run asks for a GPU.
+        let cpu_only = needs(&[(Backend::Flex, DeviceRequest::Cpu), (Backend::Tch, DeviceRequest::Cpu)]);
+        assert!(GpuPool::resolve_seeing(None, 1, &cpu_only, seen).gpus.is_empty());
         assert_eq!(given.to_string(), "GPUs 1,3 × 2 runs");
     }
 

@@ -57,6 +57,20 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<LoadedData> {
     Ok(loaded)
 }
 
+/// Loads the data file a run recorded, refusing it if its content changed since
+/// (`since` says since when: "run 3 was trained").
+pub fn load_recorded(path: &Path, sha256: &str, since: &str) -> anyhow::Result<LoadedData> {
+    let data = load(Some(path))?;
+    if data.sha256 != sha256 {
+        return Err(usage(anyhow!(
+            "the data file {} changed since {since} (sha256 {sha256} then, {} now); put the original back",
+            path.display(),
+            data.sha256
+        )));
+    }
+    Ok(data)
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }

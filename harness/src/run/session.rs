@@ -1,0 +1,144 @@
+//! Running a stored sweep, for `launch` and `resume` alike, on the worker slots they resolved
+//! (`worker_slots`): lock it (one scheduler per sweep), turn its unfinished runs into worker
+//! jobs, and run the scheduler on a tokio runtime with Ctrl-C and SIGTERM wired to it.
+//! The commands then show how it ended (`view::sweep_table::report`).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use model::{ComputeDevice, TrainConfig};
+use results::{RunId, RunRecord, Store, SweepRecord};
+use tokio::sync::mpsc;
+
+use crate::error::usage;
+use crate::run::protocol::Job;
+use crate::run::worker_slots::WorkerSlots;
+use crate::scheduler::launcher::ProcessLauncher;
+use crate::scheduler::{Limits, QueuedRun, Scheduler, Tally};
+use crate::spec::SweepSettings;
+use crate::stored::{checkpoint_dir, requested_device};
+use crate::view::labels::labels;
+use crate::view::plural;
+use crate::view::sweep_progress::SweepProgress;
+
+/// Holds the sweep's lock file until dropped (or the process dies, even by SIGKILL).
+fn lock(dir: &Path, sweep: &SweepRecord) -> anyhow::Result<File> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("lock");
+    let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    file.try_lock().map_err(|_| {
+        usage(anyhow!(
+            "sweep `{}` is being run by another harness process (it holds {}); wait for it or stop it first",
+            sweep.name,
+            path.display()
+        ))
+    })?;
+    Ok(file)
+}
+
+pub struct Session<'a> {
+    pub db: &'a Path,
+    pub sweep: &'a SweepRecord,
+    pub settings: SweepSettings,
+    pub slots: WorkerSlots,
+}
+
+impl Session<'_> {
+    /// Trains `todo` (runs of the sweep, in order) and returns how they ended.
+    pub fn run(&self, store: &mut Store, todo: &[RunRecord], all: &[RunRecord]) -> anyhow::Result<Tally> {
+        let dir = checkpoint_dir(self.db, self.sweep);
+        let _lock = lock(&dir, self.sweep)?;
+        let threads = self.slots.threads;
+        let labels: HashMap<RunId, String> = all.iter().map(|r| r.id).zip(labels(all)?).collect();
+        let queue = todo
+            .iter()
+            .map(|run| self.queued(run, labels.get(&run.id).cloned().unwrap_or_default(), &dir))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let settled = all.len() - todo.len();
+        let cpu_runs = queue.iter().filter(|run| !run.request.is_gpu()).count();
+        let mut slots = Vec::new();
+        if cpu_runs > 0 {
+            let workers = self.slots.workers.min(cpu_runs);
+            slots.push(format!(
+                "{workers} CPU worker{} × {threads} thread{}",
+                plural(workers),
+                plural(threads)
+            ));
+        }
+        if cpu_runs < queue.len() {
+            slots.push(self.slots.gpus.to_string());
+        }
+        eprintln!(
+            "sweep {}: {} of {} runs to train, {}",
+            self.sweep.name,
+            todo.len(),
+            all.len(),
+            slots.join(" and ")
+        );
+        let limits = Limits {
+            workers: self.slots.workers,
+            gpus: self.slots.gpus.clone(),
+            max_retries: self.settings.max_retries,
+            timeout: self.settings.timeout,
+        };
+        let launcher = ProcessLauncher {
+            exe: std::env::current_exe().context("cannot find the harness executable to start workers")?,
+        };
+        let mut display = SweepProgress::new(all.len(), settled);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let tally = runtime.block_on(async {
+            let interrupts = forward_signals()?;
+            Scheduler::run(queue, limits, &launcher, store, &mut display, interrupts).await
+        });
+        display.finish();
+        tally
+    }
+
+    fn queued(&self, run: &RunRecord, label: String, dir: &Path) -> anyhow::Result<QueuedRun> {
+        let config: TrainConfig = serde_json::from_str(&run.config_json)
+            .with_context(|| format!("run {} has a configuration this harness cannot use", run.id))?;
+        let (backend, request) = requested_device(run)?;
+        Ok(QueuedRun {
+            id: run.id,
+            label,
+            request,
+            failures: 0,
+            job: Job {
+                run_id: run.id.0,
+                config,
+                backend,
+                // The scheduler gives a GPU run its GPU when a slot is free.
+                device: ComputeDevice::Cpu,
+                // A GPU run's worker only feeds its GPU.
+                threads: if request.is_gpu() { 1 } else { self.slots.threads },
+                data_path: PathBuf::from(&run.data_path),
+                data_sha256: run.data_sha256.clone(),
+                checkpoint: dir.join(format!("run-{}.ckpt", run.id)),
+                checkpoint_every: self.settings.checkpoint_every,
+            },
+        })
+    }
+}
+
+/// Ctrl-C and SIGTERM, each delivery one message.
+fn forward_signals() -> anyhow::Result<mpsc::UnboundedReceiver<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (sender, receiver) = mpsc::unbounded_channel();
+    for kind in [SignalKind::interrupt(), SignalKind::terminate()] {
+        let mut signals = signal(kind).context("cannot listen for Ctrl-C")?;
+        let sender = sender.clone();
+        tokio::spawn(async move {
+            while signals.recv().await.is_some() {
+                if sender.send(()).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    Ok(receiver)
+}

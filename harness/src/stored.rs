@@ -1,0 +1,86 @@
+//! The stored sweeps and runs as commands ask for them: open the database (refusing a
+//! missing file, upgrading an older one), find a sweep or run by what the user typed, read
+//! back a sweep's settings and a run's device request, and where checkpoints live.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow};
+use model::Backend;
+use results::{RunRecord, Store, SweepRecord};
+
+use crate::error::usage;
+use crate::run::placement::DeviceRequest;
+use crate::spec::SweepSettings;
+
+/// The run with id `id`, or an error that says there is none.
+pub fn run(store: &Store, id: i64) -> anyhow::Result<RunRecord> {
+    store.run(results::RunId(id)).map_err(|err| match err {
+        results::StoreError::NoSuchRun(_) => usage(anyhow!("no run with id {id}; `harness runs` lists them")),
+        other => anyhow!(other),
+    })
+}
+
+/// The settings the sweep was launched with (a `train` run has none: the defaults).
+pub fn settings(sweep: &SweepRecord) -> anyhow::Result<SweepSettings> {
+    match &sweep.settings_json {
+        Some(json) => serde_json::from_str(json)
+            .with_context(|| format!("sweep `{}` has settings this harness cannot read", sweep.name)),
+        None => Ok(SweepSettings::default()),
+    }
+}
+
+/// The settings of the sweep named `name`, which a query just found.
+pub fn settings_by_name(store: &Store, name: &str) -> anyhow::Result<SweepSettings> {
+    let record = store
+        .find_sweep(name)?
+        .ok_or_else(|| anyhow!("sweep `{name}` vanished"))?;
+    settings(&record)
+}
+
+/// Opens the database at `db` with `open`, or says clearly that there is none.
+pub fn open_existing(db: &Path, open: fn(&Path) -> Result<Store, results::StoreError>) -> anyhow::Result<Store> {
+    if !db.is_file() {
+        return Err(usage(anyhow!(
+            "no database at {} (give its path with --db or HARNESS_DB)",
+            db.display()
+        )));
+    }
+    match open(db) {
+        // A file from an older harness: bring its schema up to date, then open it as asked.
+        Err(results::StoreError::OlderSchema { .. }) => {
+            Store::open(db).with_context(|| format!("cannot upgrade the database {}", db.display()))?;
+            open(db)
+        }
+        other => other,
+    }
+    .with_context(|| format!("cannot open the database {}", db.display()))
+}
+
+pub fn find_sweep(store: &Store, name: &str, db: &Path) -> anyhow::Result<SweepRecord> {
+    store.find_sweep(name)?.ok_or_else(|| {
+        usage(anyhow!(
+            "no sweep named `{name}` in {}; `harness status` lists the sweeps",
+            db.display()
+        ))
+    })
+}
+
+/// Where a sweep's checkpoints (and its lock) live: next to the database.
+pub fn checkpoint_dir(db: &Path, sweep: &SweepRecord) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".checkpoints");
+    db.with_file_name(name).join(format!("sweep-{}", sweep.id.0))
+}
+
+/// Where a stored run asks to compute (runs from before schema 6: its backend's default).
+pub fn requested_device(run: &RunRecord) -> anyhow::Result<(Backend, DeviceRequest)> {
+    let backend: Backend = run
+        .backend
+        .parse()
+        .map_err(|e: String| anyhow!("run {}: {e}", run.id))?;
+    let request = match &run.requested_device {
+        Some(text) => text.parse().map_err(|e: String| anyhow!("run {}: {e}", run.id))?,
+        None => DeviceRequest::default_for(backend),
+    };
+    Ok((backend, request))
+}

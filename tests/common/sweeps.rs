@@ -1,0 +1,109 @@
+//! Helpers for end-to-end tests of sweeps: a sweep file of tiny wavenets, reading its runs
+//! back, waiting for the database to show a state, and the processes of a running sweep.
+
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use results::{RunRecord, Split};
+
+use super::{Sandbox, open_store};
+
+/// A sweep of `runs` tiny wavenets (n_hidden × seed) on the sandbox's names.
+pub fn write_spec(sandbox: &Sandbox, name: &str, seeds: &str, steps: u64) -> std::path::PathBuf {
+    sandbox.names(300);
+    let path = sandbox.path(&format!("{name}.yaml"));
+    let text = format!(
+        "name: {name}
+description: tiny wavenets
+method: grid
+data: names.txt
+checkpoint_every: 100
+parameters:
+  n_embd: {{value: 4}}
+  n_hidden: {{values: [8, 16]}}
+  seed: {{values: {seeds}}}
+  steps: {{value: {steps}}}
+  log_every: {{value: 50}}
+  eval_every: {{value: 100}}
+"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+pub fn runs(db: &Path, sweep: &str) -> Vec<RunRecord> {
+    let store = open_store(db);
+    let sweep = store.find_sweep(sweep).unwrap().expect("the sweep is stored");
+    store.sweep_runs(sweep.id).unwrap()
+}
+
+/// Every train point once, every `log_every` steps; val at 0 and every `eval_every`.
+pub fn assert_continuous_curves(db: &Path, run: &RunRecord, steps: u64) {
+    let store = open_store(db);
+    let train: Vec<u64> = store.curve(run.id, Split::Train).unwrap().iter().map(|p| p.0).collect();
+    assert_eq!(
+        train,
+        (1..=steps / 50).map(|i| i * 50).collect::<Vec<_>>(),
+        "run {}",
+        run.id
+    );
+    let val: Vec<u64> = store.curve(run.id, Split::Val).unwrap().iter().map(|p| p.0).collect();
+    assert_eq!(
+        val,
+        (0..=steps / 100).map(|i| i * 100).collect::<Vec<_>>(),
+        "run {}",
+        run.id
+    );
+}
+
+/// Polls the database until `ready` holds for the sweep's runs.
+pub fn wait_for(db: &Path, sweep: &str, what: &str, ready: impl Fn(&[RunRecord]) -> bool) {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(120) {
+        // Until `launch` has created its tables, reads fail: not ready yet.
+        let runs = results::Store::open_read_only(db).ok().and_then(|store| {
+            store
+                .find_sweep(sweep)
+                .ok()
+                .flatten()
+                .and_then(|s| store.sweep_runs(s.id).ok())
+        });
+        if runs.is_some_and(|runs| ready(&runs)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// The pids of `parent`'s child processes.
+pub fn children(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| {
+            let pid: u32 = entry.ok()?.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // "pid (comm) state ppid …": the ppid follows the last ')'.
+            let ppid: u32 = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
+}
+
+pub fn kill(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+pub fn spawn(sandbox: &Sandbox, args: &[&str]) -> Child {
+    sandbox
+        .harness(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
