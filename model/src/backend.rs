@@ -48,6 +48,10 @@ pub enum BackendError {
 }
 
 impl Backend {
+    /// What runs use when they name no backend: the fastest on one CPU thread (README,
+    /// Performance).
+    pub const DEFAULT: Self = Self::Flex;
+
     pub const NAMES: [&'static str; 4] = ["flex", "ndarray", "tch", "cuda"];
 
     /// The device a run gets when none is asked for: the GPU 0 for `cuda`, else the CPU.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use results::plot::{self, Chart, Series};
-use results::{RunRecord, Split, Store};
+use results::{Loss, RunRecord, Split, Store};
 use serde_json::Value;
 
 use crate::stored;
@@ -79,7 +79,7 @@ fn print_side_by_side(runs: &[RunRecord]) -> anyhow::Result<()> {
         keys.extend(config.keys().filter(|k| !keys.contains(k)).cloned().collect::<Vec<_>>());
     }
     let loss = |l: Option<f64>| l.map_or("-".into(), |l| format!("{l:.4}"));
-    let facts: Vec<(&str, Vec<String>)> = vec![
+    let mut facts: Vec<(&str, Vec<String>)> = vec![
         ("sweep", runs.iter().map(|r| r.sweep_name.clone()).collect()),
         (
             "variant",
@@ -107,16 +107,14 @@ fn print_side_by_side(runs: &[RunRecord]) -> anyhow::Result<()> {
         ("status", runs.iter().map(|r| r.status.to_string()).collect()),
         ("params", runs.iter().map(|r| r.trainable_params.to_string()).collect()),
         ("steps_done", runs.iter().map(|r| r.steps_done.to_string()).collect()),
-        ("train_loss", runs.iter().map(|r| loss(r.train_loss)).collect()),
-        ("val_loss", runs.iter().map(|r| loss(r.val_loss)).collect()),
-        ("test_loss", runs.iter().map(|r| loss(r.test_loss)).collect()),
-        (
-            "steps_per_sec",
-            runs.iter()
-                .map(|r| r.steps_per_sec.map_or("-".into(), |s| format!("{s:.0}")))
-                .collect(),
-        ),
     ];
+    facts.extend(Loss::ALL.map(|l| (l.column(), runs.iter().map(|r| loss(l.of(r))).collect())));
+    facts.extend([(
+        "steps_per_sec",
+        runs.iter()
+            .map(|r| r.steps_per_sec.map_or("-".into(), |s| format!("{s:.0}")))
+            .collect(),
+    )]);
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut push = |key: &str, values: Vec<String>| {
         let differs = values.iter().any(|v| *v != values[0]);

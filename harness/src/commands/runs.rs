@@ -140,14 +140,8 @@ fn condense(runs: &Table) -> Table {
     let mut keep: Vec<&str> = vec!["run"];
     keep.extend(replicates::informative(runs, &["sweep", "variant"]));
     keep.extend(replicates::varying(runs, &PARAMS));
-    keep.extend([
-        "status",
-        "train_loss",
-        "val_loss",
-        "test_loss",
-        "params",
-        "steps_per_sec",
-        "wall_seconds",
-    ]);
+    keep.push("status");
+    keep.extend(Loss::ALL.map(Loss::column));
+    keep.extend(["params", "steps_per_sec", "wall_seconds"]);
     replicates::project(runs, &keep)
 }

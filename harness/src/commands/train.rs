@@ -22,9 +22,6 @@ use crate::run::recorder::Recorder;
 use crate::stored;
 use crate::view::progress::TrainProgress;
 
-/// The default backend: the faster of the two on one thread (see README, Measured).
-pub const DEFAULT_BACKEND: Backend = Backend::Flex;
-
 fn defaults() -> TrainOptions {
     TrainOptions::default()
 }
@@ -74,7 +71,7 @@ pub struct TrainArgs {
     /// Steps between full validation-split evaluations
     #[arg(long, default_value_t = defaults().eval_every)]
     pub eval_every: u64,
-    #[arg(long, default_value_t = DEFAULT_BACKEND,
+    #[arg(long, default_value_t = Backend::DEFAULT,
           value_parser = PossibleValuesParser::new(Backend::NAMES).map(|s| s.parse::<Backend>().expect("a listed name")))]
     pub backend: Backend,
     /// Where the backend computes: cpu, cuda or cuda:N [default: cuda:0 for backend cuda, else cpu]

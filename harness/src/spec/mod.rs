@@ -120,11 +120,34 @@ impl Default for Metric {
 
 impl fmt::Display for Metric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let goal = match self.goal {
-            Goal::Minimize => "minimize",
-            Goal::Maximize => "maximize",
-        };
-        write!(f, "{} ({goal})", self.loss)
+        write!(f, "{} ({})", self.loss, self.goal)
+    }
+}
+
+impl Goal {
+    const ALL: [Self; 2] = [Self::Minimize, Self::Maximize];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Minimize => "minimize",
+            Self::Maximize => "maximize",
+        }
+    }
+}
+
+impl fmt::Display for Goal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Goal {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|goal| goal.name() == s)
+            .ok_or_else(|| format!("`{s}`: use `minimize` or `maximize`"))
     }
 }
 

@@ -47,7 +47,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
     let placement = devices::Placement {
         backend: match raw.backend {
             Some(b) => (parsed::<Backend>(&b, "backend", source)?, Some(b.referenced)),
-            None => (crate::commands::train::DEFAULT_BACKEND, None),
+            None => (Backend::DEFAULT, None),
         },
         device: raw
             .device
@@ -145,11 +145,10 @@ fn metric(raw: Option<Spanned<super::raw::RawMetric>>, source: &Source) -> Resul
         .parse()
         .map_err(|err: String| source.error(at, "metric.name", err.replace("unknown loss", "unknown metric")))?;
     let goal = match metric.value.goal.as_deref() {
-        None | Some("minimize") => Goal::Minimize,
-        Some("maximize") => Goal::Maximize,
-        Some(goal) => {
-            return Err(source.error(at, "metric.goal", format!("`{goal}`: use `minimize` or `maximize`")));
-        }
+        None => Goal::default(),
+        Some(goal) => goal
+            .parse()
+            .map_err(|err: String| source.error(at, "metric.goal", err))?,
     };
     Ok(Metric { loss, goal })
 }
