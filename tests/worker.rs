@@ -78,12 +78,18 @@ fn a_worker_trains_its_job_and_streams_events_ending_with_the_outcome() {
             .is_some_and(|n| !n.is_empty()),
         "the processor's name: {device_name:?}"
     );
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(
+        started.as_object_mut().unwrap().remove("host"),
+        Some(json!(host.trim()))
+    );
     // 16 tokens (15 letters and `.`), n_embd 4, n_hidden 16, block 8: embedding 16·4 = 64,
     // three FlattenConsecutive(2) → Linear → BatchNorm layers 4·2·16 + 32 = 160 and
     // 16·2·16 + 32 = 544 twice, head 16·16 + 16 = 272: 1,584.
     assert_eq!(
         started,
-        json!({"event": "started", "device": "cpu", "steps_done": 0, "trainable_params": 1584, "history": []})
+        json!({"event": "started", "device": "cpu", "slurm_job": null, "steps_done": 0,
+               "trainable_params": 1584, "history": []})
     );
     let points = events.iter().filter(|e| e["event"] == "point").count();
     assert_eq!(points, 1 + 6 + 3, "val at 0, train every 50, val every 100");

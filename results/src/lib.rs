@@ -9,7 +9,7 @@ pub mod store;
 pub mod summary;
 
 pub use records::{
-    CreatedSweep, CurvePoint, Loss, NewRun, NewSweep, RunId, RunRecord, RunResult, RunStatus, Split, SweepId,
+    CreatedSweep, CurvePoint, Loss, NewRun, NewSweep, RanOn, RunId, RunRecord, RunResult, RunStatus, Split, SweepId,
     SweepKind, SweepRecord, SweepSummary,
 };
 pub use rusqlite::ToSql;

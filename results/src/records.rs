@@ -251,6 +251,19 @@ impl SweepSummary {
 }
 
 /// A run as stored.
+/// Where a run's worker computes, as it reports when it starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RanOn {
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+    /// The processor's or GPU's name.
+    pub device_name: String,
+    /// The machine's host name.
+    pub host: String,
+    /// The Slurm job (`1234`, or `1234.5` for a step of an allocation), when Slurm placed it.
+    pub slurm_job: Option<String>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRecord {
     pub id: RunId,
@@ -266,6 +279,9 @@ pub struct RunRecord {
     /// Where it computed (`cpu`, `cuda:0`) and that processor's name, once it has started.
     pub device: Option<String>,
     pub device_name: Option<String>,
+    /// The machine its worker ran on, and its Slurm job when Slurm placed it.
+    pub host: Option<String>,
+    pub slurm_job: Option<String>,
     pub threads: usize,
     pub data_path: String,
     pub data_sha256: String,

@@ -10,8 +10,8 @@ use results::{Loss, RunRecord, Split, Store};
 use serde_json::Value;
 
 use crate::stored;
-use crate::view::labels;
 use crate::view::table;
+use crate::view::{labels, sweep_table};
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -89,7 +89,7 @@ fn print_side_by_side(runs: &[RunRecord]) -> anyhow::Result<()> {
             "ran_on",
             runs.iter()
                 .map(|r| match (&r.device, &r.device_name) {
-                    (Some(device), Some(name)) => format!("{device} ({name})"),
+                    (Some(device), Some(name)) => format!("{device} ({name}) on {}", sweep_table::ran_on(r)),
                     _ => "-".into(),
                 })
                 .collect(),

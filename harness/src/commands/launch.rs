@@ -64,7 +64,8 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
     let needs: Needs = spec.runs.iter().map(|run| (run.backend, run.device)).collect();
     let slots = args.slots.resolve(&spec.settings, &needs)?;
     // Stored for `resume`: the GPUs only as given (else every GPU there is then).
-    spec.settings.workers = Some(slots.workers);
+    spec.settings.launcher = slots.launcher;
+    spec.settings.workers = slots.workers;
     spec.settings.gpus = args.slots.gpus.or(spec.settings.gpus);
     spec.settings.runs_per_gpu = slots.gpus.runs_per_gpu;
 

@@ -12,13 +12,13 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use model::{
     Backend, ComputeDevice, Ending, ModelKind, Observer, Outcome, Progress, TrainConfig, TrainOptions, Trainer,
 };
-use results::{NewSweep, Store, StoreError, SweepKind};
+use results::{NewSweep, RanOn, Store, StoreError, SweepKind};
 
 use crate::error::usage;
-use crate::run::data_file;
 use crate::run::interrupt::{self, StopFlag};
 use crate::run::record::{self, run_result};
 use crate::run::recorder::Recorder;
+use crate::run::{data_file, host};
 use crate::stored;
 use crate::view::progress::TrainProgress;
 
@@ -144,7 +144,13 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&checkpoints).with_context(|| format!("cannot create {}", checkpoints.display()))?;
     let trainer = trainer.checkpoint_to(checkpoints.join(format!("run-{run}.ckpt")), config.steps);
     store.mark_running(run)?;
-    store.record_device(run, &on.to_string(), &on.hardware_name())?;
+    let ran_on = RanOn {
+        device: on.to_string(),
+        device_name: on.hardware_name(),
+        host: host::name(),
+        slurm_job: host::slurm_job(),
+    };
+    store.record_ran_on(run, &ran_on)?;
     eprintln!(
         "run {run} (sweep {}): {} on {} items, {} parameters, {} steps on {}",
         created.name,

@@ -11,14 +11,26 @@ use anyhow::{Context, bail};
 use clap::Args;
 use model::{Observer, Progress, Trainer};
 
-use crate::run::data_file;
 use crate::run::interrupt::{self, StopFlag};
 use crate::run::protocol::{Event, Job};
+use crate::run::{data_file, host};
 
 #[derive(Debug, Args)]
 pub struct WorkerArgs {}
 
 pub fn execute(_args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    let (host, slurm_job) = (host::name(), host::slurm_job());
+    let on_cluster = slurm_job.is_some();
+    let ran = work(host.clone(), slurm_job);
+    // On a cluster, say which node could not read a file or reach a GPU.
+    if on_cluster {
+        ran.with_context(|| format!("on Slurm node {host}"))
+    } else {
+        ran
+    }
+}
+
+fn work(host: String, slurm_job: Option<String>) -> anyhow::Result<ExitCode> {
     let mut line = String::new();
     std::io::stdin()
         .lock()
@@ -56,6 +68,8 @@ pub fn execute(_args: WorkerArgs) -> anyhow::Result<ExitCode> {
     events.send(&Event::Started {
         device: job.device,
         device_name: job.device.hardware_name(),
+        host,
+        slurm_job,
         steps_done: trainer.steps_done(),
         trainable_params: trainer.trainable_params(),
         history: trainer.history().to_vec(),

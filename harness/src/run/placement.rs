@@ -86,7 +86,7 @@ impl FromStr for DeviceRequest {
 }
 
 /// The GPUs a session schedules on, and how many runs share each.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct GpuPool {
     pub gpus: Vec<usize>,
     pub runs_per_gpu: usize,
@@ -142,12 +142,9 @@ impl fmt::Display for GpuPool {
 /// computes on that kind of device, and each GPU it may be given is present. One message
 /// for the first pair that cannot, naming what to change.
 pub fn check(needs: &Needs, pool: &GpuPool) -> Result<(), String> {
+    check_backends(needs)?;
     for &(backend, request) in needs {
         let on = |why| format!("the runs on backend `{backend}`, device `{request}`: {why}");
-        request
-            .suits(backend)
-            .and(backend.built())
-            .map_err(|e| on(e.to_string()))?;
         let gpus = match request {
             // Built and suited is all a CPU run needs.
             DeviceRequest::Cpu => continue,
@@ -171,6 +168,18 @@ pub fn check(needs: &Needs, pool: &GpuPool) -> Result<(), String> {
                 .device(ComputeDevice::Cuda(gpu))
                 .map_err(|e| on(e.to_string()))?;
         }
+    }
+    Ok(())
+}
+
+/// Every backend that runs ask for is built in and computes on the kind of device they ask
+/// for (wherever the runs end up: here or on a cluster's nodes).
+pub fn check_backends(needs: &Needs) -> Result<(), String> {
+    for &(backend, request) in needs {
+        request
+            .suits(backend)
+            .and(backend.built())
+            .map_err(|e| format!("the runs on backend `{backend}`, device `{request}`: {e}"))?;
     }
     Ok(())
 }

@@ -34,6 +34,11 @@ pub enum Event {
         /// Where the worker computes, and that processor's name.
         device: ComputeDevice,
         device_name: String,
+        /// The machine it runs on, and its Slurm job when Slurm started it.
+        #[serde(default)]
+        host: String,
+        #[serde(default)]
+        slurm_job: Option<String>,
         steps_done: u64,
         trainable_params: usize,
         history: Vec<Progress>,

@@ -13,9 +13,11 @@ use results::{RunId, RunRecord, Store, SweepRecord};
 use tokio::sync::mpsc;
 
 use crate::error::usage;
+use crate::run::cluster::LauncherKind;
 use crate::run::protocol::Job;
 use crate::run::worker_slots::WorkerSlots;
 use crate::scheduler::launcher::ProcessLauncher;
+use crate::scheduler::slurm::SlurmLauncher;
 use crate::scheduler::{Limits, QueuedRun, Scheduler, Tally};
 use crate::spec::SweepSettings;
 use crate::stored::{checkpoint_dir, requested_device};
@@ -50,42 +52,25 @@ impl Session<'_> {
     pub fn run(&self, store: &mut Store, todo: &[RunRecord], all: &[RunRecord]) -> anyhow::Result<Tally> {
         let dir = checkpoint_dir(self.db, self.sweep);
         let _lock = lock(&dir, self.sweep)?;
-        let threads = self.slots.threads;
         let labels: HashMap<RunId, String> = all.iter().map(|r| r.id).zip(labels(all)?).collect();
         let queue = todo
             .iter()
             .map(|run| self.queued(run, labels.get(&run.id).cloned().unwrap_or_default(), &dir))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let settled = all.len() - todo.len();
-        let cpu_runs = queue.iter().filter(|run| !run.request.is_gpu()).count();
-        let mut slots = Vec::new();
-        if cpu_runs > 0 {
-            let workers = self.slots.workers.min(cpu_runs);
-            slots.push(format!(
-                "{workers} CPU worker{} × {threads} thread{}",
-                plural(workers),
-                plural(threads)
-            ));
-        }
-        if cpu_runs < queue.len() {
-            slots.push(self.slots.gpus.to_string());
-        }
         eprintln!(
             "sweep {}: {} of {} runs to train, {}",
             self.sweep.name,
             todo.len(),
             all.len(),
-            slots.join(" and ")
+            self.where_runs_go(&queue)
         );
         let limits = Limits {
-            workers: self.slots.workers,
-            gpus: self.slots.gpus.clone(),
+            slots: self.slots.slots(),
             max_retries: self.settings.max_retries,
             timeout: self.settings.timeout,
         };
-        let launcher = ProcessLauncher {
-            exe: std::env::current_exe().context("cannot find the harness executable to start workers")?,
-        };
+        let exe = std::env::current_exe().context("cannot find the harness executable to start workers")?;
         let mut display = SweepProgress::new(all.len(), settled);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -93,10 +78,41 @@ impl Session<'_> {
             .context("cannot start the async runtime")?;
         let tally = runtime.block_on(async {
             let interrupts = forward_signals()?;
-            Scheduler::run(queue, limits, &launcher, store, &mut display, interrupts).await
+            match self.slots.launcher {
+                LauncherKind::Local => {
+                    let launcher = ProcessLauncher { exe };
+                    Scheduler::run(queue, limits, &launcher, store, &mut display, interrupts).await
+                }
+                LauncherKind::Slurm => {
+                    let launcher = SlurmLauncher::new(exe, &self.settings);
+                    Scheduler::run(queue, limits, &launcher, store, &mut display, interrupts).await
+                }
+            }
         });
         display.finish();
         tally
+    }
+
+    /// "2 CPU workers × 1 thread and GPUs 0,1 × 2 runs", or "Slurm jobs × 1 thread".
+    fn where_runs_go(&self, queue: &[QueuedRun]) -> String {
+        let threads = self.slots.threads;
+        let threads = format!("{threads} thread{}", plural(threads));
+        if self.slots.launcher == LauncherKind::Slurm {
+            return match self.slots.workers {
+                Some(cap) => format!("Slurm jobs (at most {cap} at once) × {threads}"),
+                None => format!("Slurm jobs × {threads}"),
+            };
+        }
+        let cpu_runs = queue.iter().filter(|run| !run.request.is_gpu()).count();
+        let mut slots = Vec::new();
+        if cpu_runs > 0 {
+            let workers = self.slots.workers.unwrap_or(1).min(cpu_runs);
+            slots.push(format!("{workers} CPU worker{} × {threads}", plural(workers)));
+        }
+        if cpu_runs < queue.len() {
+            slots.push(self.slots.gpus.to_string());
+        }
+        slots.join(" and ")
     }
 
     fn queued(&self, run: &RunRecord, label: String, dir: &Path) -> anyhow::Result<QueuedRun> {

@@ -1,19 +1,25 @@
-//! How many workers a session runs, of each kind: CPU worker slots with their threads, and
-//! the GPU pool with its runs per GPU. `SlotArgs` are the flags `launch` and `resume` share;
-//! `resolve` takes each from the command line, else the sweep's settings, else the machine,
-//! and checks the GPUs before anything is stored or started.
+//! How a session starts its workers and how many at once: here, CPU worker slots with their
+//! threads and the GPU pool with its runs per GPU; on Slurm, at most `workers` jobs (no cap
+//! by default). `SlotArgs` are the flags `launch` and `resume` share; `resolve` takes each
+//! from the command line, else the sweep's settings, else the machine, and checks the
+//! backends, the GPUs or the cluster before anything is stored or started.
 
 use anyhow::anyhow;
 use clap::Args;
 use clap::builder::TypedValueParser;
 
 use crate::error::usage;
+use crate::run::cluster::{self, LauncherKind};
 use crate::run::placement::{self, GpuPool, Needs};
+use crate::scheduler::Slots;
 use crate::spec::SweepSettings;
 
 #[derive(Debug, Args)]
 pub struct SlotArgs {
-    /// CPU worker slots [default: the sweep's `workers`, else one per core, less one per GPU slot]
+    /// Where workers run: here, or as Slurm jobs [default: the sweep's `launcher`, else local]
+    #[arg(long, value_enum)]
+    pub launcher: Option<LauncherKind>,
+    /// CPU worker slots; on Slurm the most jobs at once [default: the sweep's `workers`, else one per core, less one per GPU slot; on Slurm no cap]
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
     pub workers: Option<usize>,
     /// CPU threads per CPU worker [default: the sweep's `threads`, else cores / workers]
@@ -30,9 +36,23 @@ pub struct SlotArgs {
 /// The slots of one session.
 #[derive(Clone, Debug)]
 pub struct WorkerSlots {
-    pub workers: usize,
+    pub launcher: LauncherKind,
+    /// CPU worker slots here (always set); on Slurm the most jobs at once (`None`: no cap).
+    pub workers: Option<usize>,
+    /// CPU threads of each CPU run.
     pub threads: usize,
+    /// GPUs here for GPU runs (empty on Slurm, which chooses a job's GPU).
     pub gpus: GpuPool,
+}
+
+impl WorkerSlots {
+    /// The scheduler's slots for this session.
+    pub fn slots(&self) -> Slots {
+        match self.launcher {
+            LauncherKind::Local => Slots::local(self.workers.unwrap_or(1), self.gpus.clone()),
+            LauncherKind::Slurm => Slots::cluster(self.workers),
+        }
+    }
 }
 
 impl SlotArgs {
@@ -44,6 +64,17 @@ impl SlotArgs {
 
     /// `resolve` on a machine with `cores` cores.
     fn resolve_on(&self, settings: &SweepSettings, needs: &Needs, cores: usize) -> anyhow::Result<WorkerSlots> {
+        let launcher = self.launcher.unwrap_or(settings.launcher);
+        if launcher == LauncherKind::Slurm {
+            placement::check_backends(needs).map_err(|e| usage(anyhow!(e)))?;
+            cluster::check(&settings.slurm, needs).map_err(|e| usage(anyhow!(e)))?;
+            return Ok(WorkerSlots {
+                launcher,
+                workers: self.workers.or(settings.workers),
+                threads: self.threads.or(settings.threads).unwrap_or(1),
+                gpus: GpuPool::default(),
+            });
+        }
         let given = self.gpus.as_deref().unwrap_or_default();
         if let Some(twice) = (1..given.len()).find(|&i| given[..i].contains(&given[i])) {
             return Err(usage(anyhow!("--gpus lists GPU {} twice", given[twice])));
@@ -56,7 +87,12 @@ impl SlotArgs {
             .or(settings.workers)
             .unwrap_or_else(|| default_workers(&gpus, needs, cores));
         let threads = self.threads.or(settings.threads).unwrap_or(cores / workers).max(1);
-        Ok(WorkerSlots { workers, threads, gpus })
+        Ok(WorkerSlots {
+            launcher,
+            workers: Some(workers),
+            threads,
+            gpus,
+        })
     }
 }
 
@@ -84,6 +120,7 @@ mod tests {
 
     fn args(workers: Option<usize>, gpus: Option<Vec<usize>>, runs_per_gpu: Option<usize>) -> SlotArgs {
         SlotArgs {
+            launcher: None,
             workers,
             threads: None,
             gpus,
@@ -105,18 +142,18 @@ mod tests {
             .unwrap();
         assert_eq!(
             (given.workers, given.gpus.gpus, given.gpus.runs_per_gpu),
-            (5, vec![1, 2], 4)
+            (Some(5), vec![1, 2], 4)
         );
         let stored = args(None, None, None).resolve_on(&settings, &cpu, 8).unwrap();
         assert_eq!(
             (stored.workers, stored.gpus.gpus, stored.gpus.runs_per_gpu),
-            (3, vec![0], 2)
+            (Some(3), vec![0], 2)
         );
         assert_eq!(stored.threads, 2, "8 cores shared by 3 workers");
         let machine = args(None, None, None)
             .resolve_on(&SweepSettings::default(), &cpu, 8)
             .unwrap();
-        assert_eq!((machine.workers, machine.threads), (8, 1));
+        assert_eq!((machine.workers, machine.threads), (Some(8), 1));
         let one_core = args(Some(4), None, None)
             .resolve_on(&SweepSettings::default(), &cpu, 1)
             .unwrap();

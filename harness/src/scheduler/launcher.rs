@@ -2,13 +2,15 @@
 //! kill it); `ProcessLauncher` runs `harness worker` as a child process in its own
 //! process group (so a terminal's Ctrl-C reaches only the scheduler, which forwards one
 //! SIGTERM), set to get SIGTERM if the scheduler dies, and relays its JSON-line events.
+//! `spawn` does that for any command that ends in `harness worker` (`slurm` wraps it in
+//! `srun`).
 
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use results::RunId;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
@@ -58,62 +60,87 @@ pub struct ProcessLauncher {
 impl Launcher for ProcessLauncher {
     fn start(&self, job: &Job, messages: MessageSender) -> io::Result<Box<dyn WorkerControl>> {
         let mut command = tokio::process::Command::new(&self.exe);
-        command
-            .arg("worker")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
-        let mut child = command.spawn()?;
-        let pid = child
-            .id()
-            .ok_or_else(|| io::Error::other("the worker exited at once"))?;
-        let (Some(mut stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            return Err(io::Error::other("the worker's pipes are missing"));
-        };
-        let mut line = serde_json::to_vec(job).map_err(io::Error::other)?;
-        line.push(b'\n');
-        let run = RunId(job.run_id);
-        let exited = Arc::new(AtomicBool::new(false));
-        let exited_flag = Arc::clone(&exited);
-        tokio::spawn(async move {
-            // A worker that dies before reading its job shows up in its exit status.
-            let _ = stdin.write_all(&line).await;
-            drop(stdin);
-            let tail = tokio::spawn(stderr_tail(stderr));
-            let mut lines = BufReader::new(stdout).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let message = match serde_json::from_str::<Event>(&line) {
-                    Ok(event) => WorkerMessage::Event(event),
-                    Err(_) => WorkerMessage::Garbled(line),
-                };
-                let _ = messages.send((run, message));
-            }
-            let description = match child.wait().await {
-                Ok(status) => describe(status),
-                Err(err) => format!("could not be waited for: {err}"),
-            };
-            exited_flag.store(true, Ordering::SeqCst);
-            let stderr_tail = tail.await.unwrap_or_default();
-            let _ = messages.send((
-                run,
-                WorkerMessage::Exited(Exit {
-                    description,
-                    stderr_tail,
-                }),
-            ));
-        });
-        Ok(Box::new(ProcessControl { pid, exited }))
+        command.arg("worker");
+        let spawned = spawn(command, job, messages)?;
+        Ok(Box::new(spawned.process))
     }
+}
+
+/// A started worker: its process, and the Slurm job it reported (once it has started).
+pub struct Spawned {
+    pub process: ProcessControl,
+    pub slurm_job: Arc<OnceLock<String>>,
+}
+
+/// Starts `command` (which runs `harness worker`, perhaps through another program) with the
+/// job on its stdin, and relays its events to `messages` until it exits.
+pub fn spawn(mut command: tokio::process::Command, job: &Job, messages: MessageSender) -> io::Result<Spawned> {
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+    let mut child = command.spawn()?;
+    let pid = child
+        .id()
+        .ok_or_else(|| io::Error::other("the worker exited at once"))?;
+    let (Some(mut stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    else {
+        return Err(io::Error::other("the worker's pipes are missing"));
+    };
+    let mut line = serde_json::to_vec(job).map_err(io::Error::other)?;
+    line.push(b'\n');
+    let run = RunId(job.run_id);
+    let exited = Arc::new(AtomicBool::new(false));
+    let exited_flag = Arc::clone(&exited);
+    let slurm_job = Arc::new(OnceLock::new());
+    let reported_job = Arc::clone(&slurm_job);
+    tokio::spawn(async move {
+        // A worker that dies before reading its job shows up in its exit status.
+        let _ = stdin.write_all(&line).await;
+        drop(stdin);
+        let tail = tokio::spawn(stderr_tail(stderr));
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let message = match serde_json::from_str::<Event>(&line) {
+                Ok(event) => {
+                    if let Event::Started {
+                        slurm_job: Some(id), ..
+                    } = &event
+                    {
+                        let _ = reported_job.set(id.clone());
+                    }
+                    WorkerMessage::Event(event)
+                }
+                Err(_) => WorkerMessage::Garbled(line),
+            };
+            let _ = messages.send((run, message));
+        }
+        let description = match child.wait().await {
+            Ok(status) => describe(status),
+            Err(err) => format!("could not be waited for: {err}"),
+        };
+        exited_flag.store(true, Ordering::SeqCst);
+        let stderr_tail = tail.await.unwrap_or_default();
+        let _ = messages.send((
+            run,
+            WorkerMessage::Exited(Exit {
+                description,
+                stderr_tail,
+            }),
+        ));
+    });
+    Ok(Spawned {
+        process: ProcessControl { pid, exited },
+        slurm_job,
+    })
 }
 
 async fn stderr_tail(stderr: impl AsyncRead + Unpin) -> String {
@@ -136,7 +163,7 @@ fn describe(status: ExitStatus) -> String {
     }
 }
 
-struct ProcessControl {
+pub struct ProcessControl {
     pid: u32,
     /// Set once the child is reaped: its pid may then belong to another process.
     exited: Arc<AtomicBool>,

@@ -6,7 +6,8 @@
 //! are the real ones.
 
 pub mod launcher;
-mod slots;
+pub mod slots;
+pub mod slurm;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -14,17 +15,17 @@ mod tests;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use model::Progress;
-use results::{CurvePoint, RunId, RunStatus};
+use model::{Ending, Progress};
+use results::{CurvePoint, RanOn, RunId, RunStatus};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::run::placement::{DeviceRequest, GpuPool};
+use crate::run::placement::DeviceRequest;
 use crate::run::protocol::{Event, Job};
 use crate::run::record::{curve_point, run_result};
 use crate::run::recorder::PendingPoints;
 pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
-use slots::Slots;
+pub use slots::Slots;
 pub use store::RunStore;
 
 /// A run waiting for a worker.
@@ -42,10 +43,8 @@ pub struct QueuedRun {
 
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Worker slots for CPU runs.
-    pub workers: usize,
-    /// The GPUs for GPU runs, and slots on each.
-    pub gpus: GpuPool,
+    /// Where runs may start: worker slots on the CPU and the GPUs, or cluster jobs.
+    pub slots: Slots,
     pub max_retries: u32,
     pub timeout: Option<Duration>,
 }
@@ -82,6 +81,8 @@ struct Active {
     points: PendingPoints,
     finished: bool,
     timed_out: bool,
+    /// The worker stopped (checkpointed) without being asked to.
+    stopped_unasked: bool,
 }
 
 pub struct Scheduler<'a, L, S, D> {
@@ -110,7 +111,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
     ) -> anyhow::Result<Tally> {
         let (messages, mut inbox) = mpsc::unbounded_channel();
         let mut scheduler = Self {
-            slots: Slots::new(limits.workers, limits.gpus.clone()),
+            slots: limits.slots.clone(),
             limits,
             launcher,
             store,
@@ -171,6 +172,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                         points: PendingPoints::new(),
                         finished: false,
                         timed_out: false,
+                        stopped_unasked: false,
                         run,
                     };
                     self.active.insert(active.run.id, active);
@@ -191,7 +193,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             self.queue.drain(..).partition(|run| !self.slots.exists(run.request));
         self.queue = placeable.into();
         for run in stuck {
-            let error = format!("no worker slot runs device `{}` ({})", run.request, self.limits.gpus);
+            let error = format!("no worker slot runs device `{}` ({})", run.request, self.limits.slots);
             self.store.mark_failed(run.id, &error, false)?;
             self.display.ended(run.id, &format!("failed: {error}"), true);
             self.tally.failed += 1;
@@ -208,13 +210,21 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             WorkerMessage::Event(Event::Started {
                 device,
                 device_name,
+                host,
+                slurm_job,
                 steps_done,
                 history,
                 ..
             }) => {
                 let points: Vec<CurvePoint> = history.iter().map(curve_point).collect();
                 self.store.replace_curve(id, &points)?;
-                self.store.record_device(id, &device.to_string(), &device_name)?;
+                let ran_on = RanOn {
+                    device: device.to_string(),
+                    device_name,
+                    host,
+                    slurm_job,
+                };
+                self.store.record_ran_on(id, &ran_on)?;
                 self.display.started(&active.run, steps_done);
             }
             WorkerMessage::Event(Event::Point { progress }) => {
@@ -224,6 +234,13 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                 }
             }
             WorkerMessage::Event(Event::Checkpointed { .. }) => flush(self.store, active)?,
+            WorkerMessage::Event(Event::Finished { outcome })
+                if outcome.ending == Ending::Stopped && !self.stopping =>
+            {
+                // Stopped by a signal we did not send (Slurm's time limit, preemption,
+                // scancel): its checkpoint is written; it is retried when its worker exits.
+                active.stopped_unasked = true;
+            }
             WorkerMessage::Event(Event::Finished { outcome }) => {
                 let result = run_result(&outcome, active.started.elapsed().as_secs_f64());
                 self.store.finish_run(id, &result, &active.points.take())?;
@@ -269,6 +286,10 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             self.store.mark_interrupted(id)?;
             self.display.ended(id, "interrupted", true);
             self.tally.interrupted += 1;
+        } else if active.stopped_unasked {
+            let error = "the worker was stopped by a signal this scheduler did not send \
+                         (a time limit, preemption or scancel?)";
+            self.attempt_failed(active.run, error)?;
         } else {
             let mut error = format!("the worker {}", exit.description);
             if !exit.stderr_tail.is_empty() {

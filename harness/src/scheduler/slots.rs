@@ -1,8 +1,11 @@
-//! The scheduler's worker slots: `workers` on the CPU, and `runs_per_gpu` on each GPU of
-//! the pool. A run takes a slot of the kind it asks for — `cuda` the least busy GPU, the
-//! lowest-numbered on a tie — and gives it back when its worker exits.
+//! The scheduler's worker slots. Here (`local`): `workers` on the CPU, and `runs_per_gpu` on
+//! each GPU of the pool; a run takes a slot of the kind it asks for — `cuda` the least busy
+//! GPU, the lowest-numbered on a tie — and gives it back when its worker exits. On a cluster:
+//! at most `cap` runs submitted at once, of any kind; the cluster places them, and a GPU run
+//! computes on the first GPU its job is given.
 
 use std::collections::HashMap;
+use std::fmt;
 
 use model::ComputeDevice;
 
@@ -10,45 +13,75 @@ use crate::run::placement::{DeviceRequest, GpuPool};
 
 #[derive(Clone, Debug)]
 pub struct Slots {
-    cpu: usize,
-    pool: GpuPool,
+    kind: Kind,
     busy: HashMap<ComputeDevice, usize>,
 }
 
+#[derive(Clone, Debug)]
+enum Kind {
+    Local { cpu: usize, pool: GpuPool },
+    Cluster { cap: Option<usize> },
+}
+
 impl Slots {
-    pub fn new(cpu_workers: usize, pool: GpuPool) -> Self {
+    /// `cpu_workers` CPU slots and the GPU pool's, on this machine.
+    pub fn local(cpu_workers: usize, pool: GpuPool) -> Self {
+        Self::of(Kind::Local { cpu: cpu_workers, pool })
+    }
+
+    /// Runs submitted to a cluster, at most `cap` at once (`None`: the cluster queues them).
+    pub fn cluster(cap: Option<usize>) -> Self {
+        Self::of(Kind::Cluster { cap })
+    }
+
+    fn of(kind: Kind) -> Self {
         Self {
-            cpu: cpu_workers,
-            pool,
+            kind,
             busy: HashMap::new(),
         }
     }
 
+    fn load(&self, device: ComputeDevice) -> usize {
+        self.busy.get(&device).copied().unwrap_or(0)
+    }
+
     /// The device a run asking for `request` would get now, if a slot is free.
     pub fn free(&self, request: DeviceRequest) -> Option<ComputeDevice> {
-        let load = |device| self.busy.get(&device).copied().unwrap_or(0);
-        match request {
-            DeviceRequest::Cpu => (load(ComputeDevice::Cpu) < self.cpu).then_some(ComputeDevice::Cpu),
-            DeviceRequest::AnyGpu => self
-                .pool
-                .gpus
-                .iter()
-                .map(|&gpu| ComputeDevice::Cuda(gpu))
-                .filter(|&gpu| load(gpu) < self.pool.runs_per_gpu)
-                .min_by_key(|&gpu| load(gpu)),
-            DeviceRequest::Gpu(index) => {
-                let gpu = ComputeDevice::Cuda(index);
-                (self.pool.gpus.contains(&index) && load(gpu) < self.pool.runs_per_gpu).then_some(gpu)
+        match &self.kind {
+            Kind::Local { cpu, pool } => match request {
+                DeviceRequest::Cpu => (self.load(ComputeDevice::Cpu) < *cpu).then_some(ComputeDevice::Cpu),
+                DeviceRequest::AnyGpu => pool
+                    .gpus
+                    .iter()
+                    .map(|&gpu| ComputeDevice::Cuda(gpu))
+                    .filter(|&gpu| self.load(gpu) < pool.runs_per_gpu)
+                    .min_by_key(|&gpu| self.load(gpu)),
+                DeviceRequest::Gpu(index) => {
+                    let gpu = ComputeDevice::Cuda(index);
+                    (pool.gpus.contains(&index) && self.load(gpu) < pool.runs_per_gpu).then_some(gpu)
+                }
+            },
+            Kind::Cluster { cap } => {
+                let submitted: usize = self.busy.values().sum();
+                let device = match request {
+                    DeviceRequest::Cpu => ComputeDevice::Cpu,
+                    DeviceRequest::AnyGpu => ComputeDevice::Cuda(0),
+                    DeviceRequest::Gpu(_) => return None,
+                };
+                cap.is_none_or(|cap| submitted < cap).then_some(device)
             }
         }
     }
 
     /// Whether a run asking for `request` could ever get a slot.
     pub fn exists(&self, request: DeviceRequest) -> bool {
-        match request {
-            DeviceRequest::Cpu => self.cpu > 0,
-            DeviceRequest::AnyGpu => self.pool.slots() > 0,
-            DeviceRequest::Gpu(index) => self.pool.runs_per_gpu > 0 && self.pool.gpus.contains(&index),
+        match (&self.kind, request) {
+            (Kind::Local { cpu, .. }, DeviceRequest::Cpu) => *cpu > 0,
+            (Kind::Local { pool, .. }, DeviceRequest::AnyGpu) => pool.slots() > 0,
+            (Kind::Local { pool, .. }, DeviceRequest::Gpu(index)) => {
+                pool.runs_per_gpu > 0 && pool.gpus.contains(&index)
+            }
+            (Kind::Cluster { cap }, request) => cap != &Some(0) && !matches!(request, DeviceRequest::Gpu(_)),
         }
     }
 
@@ -63,12 +96,22 @@ impl Slots {
     }
 }
 
+impl fmt::Display for Slots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Local { cpu, pool } => write!(f, "{cpu} CPU slots, {pool}"),
+            Kind::Cluster { cap: Some(cap) } => write!(f, "at most {cap} cluster jobs at once"),
+            Kind::Cluster { cap: None } => f.write_str("cluster jobs"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn slots(cpu: usize, gpus: &[usize], runs_per_gpu: usize) -> Slots {
-        Slots::new(
+        Slots::local(
             cpu,
             GpuPool {
                 gpus: gpus.to_vec(),
@@ -100,5 +143,19 @@ mod tests {
         assert!(!slots.exists(DeviceRequest::Gpu(1)));
         assert!(slots.exists(DeviceRequest::Gpu(0)));
         assert!(!self::slots(1, &[], 1).exists(DeviceRequest::AnyGpu));
+    }
+
+    #[test]
+    fn a_cluster_takes_any_run_up_to_its_cap_and_no_pinned_gpu() {
+        let mut capped = Slots::cluster(Some(2));
+        assert_eq!(capped.free(DeviceRequest::AnyGpu), Some(ComputeDevice::Cuda(0)));
+        capped.take(ComputeDevice::Cuda(0));
+        capped.take(ComputeDevice::Cpu);
+        assert_eq!(capped.free(DeviceRequest::Cpu), None, "two submitted: the cap");
+        capped.release(ComputeDevice::Cpu);
+        assert_eq!(capped.free(DeviceRequest::Cpu), Some(ComputeDevice::Cpu));
+        let open = Slots::cluster(None);
+        assert!(open.exists(DeviceRequest::AnyGpu) && !open.exists(DeviceRequest::Gpu(1)));
+        assert_eq!(open.free(DeviceRequest::Gpu(1)), None);
     }
 }

@@ -1,7 +1,7 @@
 //! The writes the scheduler makes, as a trait: `results::Store` (SQLite) implements it
 //! here; a shared store for multi-machine sweeps would implement the same six methods.
 
-use results::{CurvePoint, RunId, RunResult, Store};
+use results::{CurvePoint, RanOn, RunId, RunResult, Store};
 
 pub trait RunStore {
     /// A worker is about to start the run (one more attempt).
@@ -9,8 +9,8 @@ pub trait RunStore {
     /// The run's curve is exactly `points` (what its worker resumed with).
     fn replace_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()>;
     fn append_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()>;
-    /// Where the run's worker computes (`cpu`, `cuda:1`) and that processor's name.
-    fn record_device(&mut self, run: RunId, device: &str, device_name: &str) -> anyhow::Result<()>;
+    /// Where the run's worker computes: device, its name, host, Slurm job.
+    fn record_ran_on(&mut self, run: RunId, ran_on: &RanOn) -> anyhow::Result<()>;
     /// An attempt failed: back to pending if `retry`, else failed for good.
     fn mark_failed(&mut self, run: RunId, error: &str, retry: bool) -> anyhow::Result<()>;
     /// The user stopped the run and its worker left no result.
@@ -27,8 +27,8 @@ impl RunStore for Store {
         Ok(Store::replace_curve(self, run, points)?)
     }
 
-    fn record_device(&mut self, run: RunId, device: &str, device_name: &str) -> anyhow::Result<()> {
-        Ok(Store::record_device(self, run, device, device_name)?)
+    fn record_ran_on(&mut self, run: RunId, ran_on: &RanOn) -> anyhow::Result<()> {
+        Ok(Store::record_ran_on(self, run, ran_on)?)
     }
 
     fn append_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ use std::fmt;
 use model::{Backend, TrainConfig};
 use results::{Loss, RunRecord};
 
+use crate::run::cluster::{LauncherKind, SlurmOptions};
 use crate::run::placement::DeviceRequest;
 use serde::{Deserialize, Serialize};
 
@@ -200,6 +201,11 @@ pub struct SweepSettings {
     pub checkpoint_every: u64,
     #[serde(default)]
     pub metric: Metric,
+    /// How workers start: here, or as Slurm jobs with `slurm`'s options.
+    #[serde(default)]
+    pub launcher: LauncherKind,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub slurm: SlurmOptions,
     /// Reference numbers by variant label.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub references: BTreeMap<String, Reference>,
@@ -207,6 +213,10 @@ pub struct SweepSettings {
 
 fn one() -> usize {
     1
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 impl Default for SweepSettings {
@@ -220,6 +230,8 @@ impl Default for SweepSettings {
             timeout: None,
             checkpoint_every: 5_000,
             metric: Metric::default(),
+            launcher: LauncherKind::default(),
+            slurm: SlurmOptions::default(),
             references: BTreeMap::new(),
         }
     }

@@ -31,6 +31,9 @@ pub struct RawSpec {
     /// Seconds, or a number with a unit: `90s`, `30m`, `2h`.
     pub timeout: Option<Spanned<Scalar>>,
     pub checkpoint_every: Option<Spanned<u64>>,
+    /// `local` (default) or `slurm`.
+    pub launcher: Option<Spanned<String>>,
+    pub slurm: Option<Spanned<RawSlurm>>,
     pub parameters: Option<Spanned<OrderedMap<Spanned<RawParameter>>>>,
     pub variants: Option<Vec<Spanned<OrderedMap<Spanned<VariantValue>>>>>,
     // W&B keys this harness does not use yet: accepted, and named in a warning.
@@ -39,6 +42,20 @@ pub struct RawSpec {
     pub entity: Option<Spanned<IgnoredAny>>,
     pub project: Option<Spanned<IgnoredAny>>,
     pub early_terminate: Option<Spanned<IgnoredAny>>,
+}
+
+/// The `slurm:` section: what each `srun` asks for.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlurm {
+    pub partition: Option<String>,
+    pub account: Option<String>,
+    pub qos: Option<String>,
+    pub time: Option<Spanned<Scalar>>,
+    pub mem: Option<String>,
+    pub constraint: Option<String>,
+    pub gres: Option<String>,
+    pub extra_args: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,7 +11,8 @@ use serde_saphyr::{Location, Spanned};
 use crate::run::placement::DeviceRequest;
 
 use super::error::Source;
-use super::raw::{RawSpec, Scalar};
+use super::raw::{RawSlurm, RawSpec, Scalar};
+use crate::run::cluster::{LauncherKind, SlurmOptions};
 use results::Loss;
 
 use super::{Goal, Method, Metric, SpecError, SweepSettings, SweepSpec};
@@ -61,7 +62,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         gpus: placement.gpus.as_ref().map(|(gpus, _)| gpus.clone()),
         runs_per_gpu: at_least_one(raw.runs_per_gpu, "runs_per_gpu", source)?.unwrap_or(1),
         max_retries: raw.max_retries.unwrap_or(SweepSettings::default().max_retries),
-        timeout: raw.timeout.map(|t| timeout(&t, source)).transpose()?,
+        timeout: raw.timeout.map(|t| duration(&t, "timeout", source)).transpose()?,
         checkpoint_every: match raw.checkpoint_every {
             Some(every) if every.value == 0 => {
                 return Err(source.error(Some(every.referenced), "checkpoint_every", "must be at least 1 step"));
@@ -70,6 +71,15 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
             None => SweepSettings::default().checkpoint_every,
         },
         metric: metric(raw.metric, source)?,
+        launcher: match raw.launcher {
+            Some(kind) => parsed::<LauncherKind>(&kind, "launcher", source)?,
+            None => LauncherKind::default(),
+        },
+        slurm: raw
+            .slurm
+            .map(|s| slurm(s.value, source))
+            .transpose()?
+            .unwrap_or_default(),
         references: Default::default(),
     };
     let sweep = expand::Sweep {
@@ -170,11 +180,26 @@ fn data_file(data: &Spanned<String>, source: &Source, base: &Path) -> Result<std
 }
 
 /// `3600`, `"90s"`, `"30m"`, `"2h"`.
-fn timeout(raw: &Spanned<Scalar>, source: &Source) -> Result<Duration, SpecError> {
+/// The `slurm:` section, its `time` read like `timeout`.
+fn slurm(raw: RawSlurm, source: &Source) -> Result<SlurmOptions, SpecError> {
+    Ok(SlurmOptions {
+        partition: raw.partition,
+        account: raw.account,
+        qos: raw.qos,
+        time: raw.time.map(|t| duration(&t, "slurm.time", source)).transpose()?,
+        mem: raw.mem,
+        constraint: raw.constraint,
+        gres: raw.gres,
+        extra_args: raw.extra_args.unwrap_or_default(),
+    })
+}
+
+/// A duration: seconds, or a number with a unit (`90s`, `30m`, `2h`).
+fn duration(raw: &Spanned<Scalar>, key: &str, source: &Source) -> Result<Duration, SpecError> {
     let bad = |at: Location| {
         source.error(
             Some(at),
-            "timeout",
+            key,
             "give seconds (`3600`) or a number with a unit (`90s`, `30m`, `2h`)",
         )
     };

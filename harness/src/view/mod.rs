@@ -20,14 +20,12 @@ pub fn plural(n: usize) -> &'static str {
 /// How the user can call this binary again: `harness` when that is what their PATH finds,
 /// `cargo run --release --` when Cargo started it, else its path.
 pub fn invocation() -> String {
-    let Ok(exe) = std::env::current_exe() else {
+    let Ok(exe) = std::env::current_exe().and_then(std::fs::canonicalize) else {
         return "harness".into();
     };
     let on_path = std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| {
-            std::fs::canonicalize(dir.join("harness"))
-                .is_ok_and(|found| Some(found) == std::fs::canonicalize(&exe).ok())
-        })
+        std::env::split_paths(&path)
+            .any(|dir| std::fs::canonicalize(dir.join("harness")).is_ok_and(|found| found == exe))
     });
     if on_path {
         "harness".into()

@@ -13,17 +13,26 @@ use crate::view::labels::{configs, labels, varied_settings};
 use crate::view::table;
 use crate::view::{self, figures};
 
-/// The sweep's runs as a table on stdout: id, what sets each apart, status, progress, losses.
+/// The sweep's runs as a table on stdout: id, what sets each apart, status, progress, losses,
+/// and where each ran when that is news (a Slurm job, or more than one machine).
 pub fn print_runs(runs: &[RunRecord]) -> anyhow::Result<()> {
     let configs = configs(runs)?;
     let keys = varied_settings(&configs);
     let has_variants = runs.iter().any(|r| r.variant.is_some());
+    let mut hosts: Vec<&str> = runs.iter().filter_map(|r| r.host.as_deref()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    let show_where = hosts.len() > 1 || runs.iter().any(|r| r.slurm_job.is_some());
     let mut headers = vec!["run"];
     if has_variants {
         headers.push("variant");
     }
     headers.extend(keys.iter().map(String::as_str));
-    headers.extend(["status", "steps", "tries", "train", "val", "error"]);
+    headers.extend(["status", "steps", "tries", "train", "val"]);
+    if show_where {
+        headers.push("ran_on");
+    }
+    headers.push("error");
     let loss = |l: Option<f64>| l.map_or("-".into(), |l| format!("{l:.4}"));
     let rows: Vec<Vec<String>> = runs
         .iter()
@@ -41,13 +50,27 @@ pub fn print_runs(runs: &[RunRecord]) -> anyhow::Result<()> {
                 run.attempts.to_string(),
                 loss(run.train_loss),
                 loss(run.val_loss),
-                first_line(run.error.as_deref().filter(|_| run.status != RunStatus::Completed)),
             ]);
+            if show_where {
+                row.push(ran_on(run));
+            }
+            row.push(first_line(
+                run.error.as_deref().filter(|_| run.status != RunStatus::Completed),
+            ));
             row
         })
         .collect();
     table::print(&headers, &rows)?;
     Ok(())
+}
+
+/// `node7`, or `node7/job 1234` for a run Slurm placed; `-` before it started.
+pub fn ran_on(run: &RunRecord) -> String {
+    match (&run.host, &run.slurm_job) {
+        (Some(host), Some(job)) => format!("{host}/job {job}"),
+        (Some(host), None) => host.clone(),
+        (None, _) => "-".into(),
+    }
 }
 
 fn first_line(text: Option<&str>) -> String {

@@ -8,7 +8,8 @@ use crate::records::{RunId, RunRecord, RunStatus, Split, SweepId, SweepRecord, S
 /// The columns `run_record` reads, in its order.
 const RUN_COLUMNS: &str = "r.id, s.name, r.status, r.config, r.backend, r.threads, r.data_path, r.data_sha256,
      r.git_commit, r.trainable_params, r.steps_done, r.train_loss, r.val_loss, r.test_loss,
-     r.steps_per_sec, r.wall_seconds, r.error, r.attempts, r.run_key, r.variant, r.device, r.device_name, r.requested_device
+     r.steps_per_sec, r.wall_seconds, r.error, r.attempts, r.run_key, r.variant, r.device, r.device_name, r.requested_device,
+     r.host, r.slurm_job
      FROM runs r JOIN sweeps s ON s.id = r.sweep_id";
 
 impl Store {
@@ -121,6 +122,8 @@ fn run_record(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         device: row.get(20)?,
         device_name: row.get(21)?,
         requested_device: row.get(22)?,
+        host: row.get(23)?,
+        slurm_job: row.get(24)?,
     })
 }
 

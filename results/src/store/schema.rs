@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// The `runs_wide` view (README, "Querying"), with the device columns of its version.
 macro_rules! runs_wide {
@@ -43,7 +43,7 @@ FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 }
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 6] = [
+pub(super) const MIGRATIONS: [&str; 7] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -120,6 +120,13 @@ CREATE TABLE samples (
         "ALTER TABLE runs ADD COLUMN requested_device TEXT;
          DROP VIEW runs_wide;",
         runs_wide!("r.requested_device, r.device, r.device_name,")
+    ),
+    // 7: the machine each run's worker ran on, and its Slurm job when Slurm placed it.
+    concat!(
+        "ALTER TABLE runs ADD COLUMN host TEXT;
+         ALTER TABLE runs ADD COLUMN slurm_job TEXT;
+         DROP VIEW runs_wide;",
+        runs_wide!("r.requested_device, r.device, r.device_name, r.host, r.slurm_job,")
     ),
 ];
 

@@ -1,7 +1,7 @@
 //! Tests of the store on real SQLite files in scratch directories.
 
 use super::*;
-use crate::records::{CurvePoint, NewRun, NewSweep, RunResult};
+use crate::records::{CurvePoint, NewRun, NewSweep, RanOn, RunResult};
 use crate::records::{RunStatus, Split, SweepKind};
 use rusqlite::Connection;
 use std::path::PathBuf;
@@ -182,6 +182,7 @@ fn a_database_from_an_older_harness_is_read_after_an_upgrade() {
         .execute_batch(
             "DROP VIEW runs_wide; DROP VIEW curves; ALTER TABLE runs DROP COLUMN device;
              ALTER TABLE runs DROP COLUMN device_name; ALTER TABLE runs DROP COLUMN requested_device;
+             ALTER TABLE runs DROP COLUMN host; ALTER TABLE runs DROP COLUMN slurm_job;
              PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -238,15 +239,32 @@ fn a_run_keeps_the_device_it_asked_for_and_records_the_one_it_got() {
     let run = store.create_sweep(&sweep("s"), &[asking]).unwrap().runs[0];
     assert_eq!(store.run(run).unwrap().device, None);
     store.mark_running(run).unwrap();
-    store.record_device(run, "cuda:1", "NVIDIA H200").unwrap();
+    let ran_on = RanOn {
+        device: "cuda:1".into(),
+        device_name: "NVIDIA H200".into(),
+        host: "node7".into(),
+        slurm_job: Some("1234".into()),
+    };
+    store.record_ran_on(run, &ran_on).unwrap();
     let record = store.run(run).unwrap();
     assert_eq!(record.requested_device.as_deref(), Some("cuda"));
     assert_eq!(record.device.as_deref(), Some("cuda:1"));
     assert_eq!(record.device_name.as_deref(), Some("NVIDIA H200"));
+    assert_eq!(
+        (record.host.as_deref(), record.slurm_job.as_deref()),
+        (Some("node7"), Some("1234"))
+    );
     let wide = store
-        .query("SELECT requested_device, device, device_name FROM runs_wide", &[])
+        .query(
+            "SELECT requested_device, device, device_name, host, slurm_job FROM runs_wide",
+            &[],
+        )
         .unwrap();
-    assert_eq!(wide.columns, ["requested_device", "device", "device_name"]);
+    assert_eq!(
+        wide.columns,
+        ["requested_device", "device", "device_name", "host", "slurm_job"]
+    );
+    assert_eq!(wide.rows[0][3], Cell::Text("node7".into()));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use rusqlite::{Transaction, params};
 
 use super::{Store, StoreError};
-use crate::records::{CreatedSweep, CurvePoint, NewRun, NewSweep, RunId, RunResult, RunStatus, SweepId};
+use crate::records::{CreatedSweep, CurvePoint, NewRun, NewSweep, RanOn, RunId, RunResult, RunStatus, SweepId};
 
 impl Store {
     /// Stores a sweep and all its runs (status `pending`) in one transaction.
@@ -134,11 +134,11 @@ impl Store {
     }
 
     /// Where a started run computes: `device` (`cpu`, `cuda:1`) and that processor's name.
-    pub fn record_device(&mut self, run: RunId, device: &str, device_name: &str) -> Result<(), StoreError> {
+    pub fn record_ran_on(&mut self, run: RunId, ran_on: &RanOn) -> Result<(), StoreError> {
         let tx = self.write()?;
         let changed = tx.execute(
-            "UPDATE runs SET device = ?2, device_name = ?3 WHERE id = ?1",
-            params![run.0, device, device_name],
+            "UPDATE runs SET device = ?2, device_name = ?3, host = ?4, slurm_job = ?5 WHERE id = ?1",
+            params![run.0, ran_on.device, ran_on.device_name, ran_on.host, ran_on.slurm_job],
         )?;
         found(changed, run)?;
         tx.commit()?;

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use model::{ComputeDevice, Ending, Outcome, Progress};
-use results::{CurvePoint, RunId, RunResult, RunStatus};
+use results::{CurvePoint, RanOn, RunId, RunResult, RunStatus};
 use tokio::sync::mpsc;
 
 use super::super::launcher::MessageSender;
@@ -28,6 +28,11 @@ pub enum Script {
     Diverge,
     /// Writes points until stopped or killed.
     Endless,
+    /// Writes `points` points, then stops as on a SIGTERM nobody here sent (Slurm's time
+    /// limit): a `stopped` outcome, exit status 0.
+    StoppedFromOutside {
+        points: u64,
+    },
 }
 
 #[derive(Debug)]
@@ -116,13 +121,15 @@ impl Launcher for FakeLauncher {
             send(Event::Started {
                 device,
                 device_name: format!("fake {device}"),
+                host: "fake-host".into(),
+                slurm_job: None,
                 steps_done: resume_at * 100,
                 trainable_params: 10,
                 history: (1..=resume_at).map(point).collect(),
             });
             let limit = match script {
                 Script::Complete { points, .. } => points,
-                Script::Crash { points } => points,
+                Script::Crash { points } | Script::StoppedFromOutside { points } => points,
                 Script::Diverge => 1,
                 Script::Endless => u64::MAX,
             };
@@ -149,6 +156,12 @@ impl Launcher for FakeLauncher {
                     None
                 }
                 (Script::Crash { .. }, None) => Some("exited with status 1"),
+                (Script::StoppedFromOutside { .. }, None) => {
+                    send(Event::Finished {
+                        outcome: outcome(Ending::Stopped, i * 100),
+                    });
+                    None
+                }
                 (Script::Diverge, None) => {
                     send(Event::Finished {
                         outcome: outcome(Ending::Diverged, 100),
@@ -201,8 +214,8 @@ impl RunStore for FakeStore {
         self.0.entry(run).or_default().curve = points.to_vec();
         Ok(())
     }
-    fn record_device(&mut self, run: RunId, device: &str, device_name: &str) -> anyhow::Result<()> {
-        self.0.entry(run).or_default().device = Some(format!("{device} ({device_name})"));
+    fn record_ran_on(&mut self, run: RunId, ran_on: &RanOn) -> anyhow::Result<()> {
+        self.0.entry(run).or_default().device = Some(format!("{} ({})", ran_on.device, ran_on.device_name));
         Ok(())
     }
     fn append_curve(&mut self, run: RunId, points: &[CurvePoint]) -> anyhow::Result<()> {

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::launcher::MessageSender;
 use super::*;
+use crate::run::placement::GpuPool;
 
 fn queue(n: i64) -> Vec<QueuedRun> {
     (1..=n)
@@ -38,11 +39,13 @@ fn queue(n: i64) -> Vec<QueuedRun> {
 
 fn limits(workers: usize) -> Limits {
     Limits {
-        workers,
-        gpus: GpuPool {
-            gpus: vec![],
-            runs_per_gpu: 1,
-        },
+        slots: Slots::local(
+            workers,
+            GpuPool {
+                gpus: vec![],
+                runs_per_gpu: 1,
+            },
+        ),
         max_retries: 1,
         timeout: None,
     }
@@ -157,6 +160,41 @@ fn a_failed_worker_is_retried_from_its_checkpoint_and_the_sweep_goes_on() {
             .0
             .iter()
             .any(|l| l.contains("retrying from its last checkpoint"))
+    );
+}
+
+#[test]
+fn a_worker_stopped_by_a_signal_nobody_here_sent_is_retried_from_its_checkpoint() {
+    // Run 1's first attempt ends as at a Slurm time limit; the second completes.
+    let launcher = FakeLauncher::new(|run, attempt| match (run.0, attempt) {
+        (1, 0) => Script::StoppedFromOutside { points: 2 },
+        (1, _) => Script::Complete {
+            points: 4,
+            resume_at: 2,
+        },
+        _ => Script::Complete {
+            points: 4,
+            resume_at: 0,
+        },
+    });
+    let (tally, store, transcript) = schedule(queue(2), limits(1), &launcher, &[]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            completed: 2,
+            retried: 1,
+            ..Tally::default()
+        }
+    );
+    let run = &store.0[&RunId(1)];
+    assert_eq!((run.status, run.attempts), (Some(RunStatus::Completed), 2));
+    assert!(
+        transcript
+            .0
+            .iter()
+            .any(|l| l.contains("a signal this scheduler did not send")),
+        "{:?}",
+        transcript.0
     );
 }
 
@@ -314,10 +352,13 @@ fn placed(n: i64, requests: impl Fn(i64) -> DeviceRequest) -> Vec<QueuedRun> {
 
 fn gpus(gpus: &[usize], runs_per_gpu: usize, cpu_workers: usize) -> Limits {
     Limits {
-        gpus: GpuPool {
-            gpus: gpus.to_vec(),
-            runs_per_gpu,
-        },
+        slots: Slots::local(
+            cpu_workers,
+            GpuPool {
+                gpus: gpus.to_vec(),
+                runs_per_gpu,
+            },
+        ),
         ..limits(cpu_workers)
     }
 }
