@@ -1,6 +1,7 @@
 //! End-to-end tests of the Slurm launcher against a real Slurm (`scripts/start-slurm.sh`
 //! starts a single-node cluster; CI runs it first): a sweep through `srun` records each run's
-//! host and job, a cancelled job is retried from its checkpoint to the same losses, a
+//! host and job, inside an allocation each run is a step of it, a cancelled job is retried
+//! from its checkpoint to the same losses, a
 //! scheduler killed with SIGKILL is resumed through Slurm, Ctrl-C leaves checkpoints and no
 //! job, and a partition that does not exist is refused before anything is stored.
 //! Without `srun` on the PATH the tests say so and pass, unless `CI` is set.
@@ -107,6 +108,35 @@ fn a_sweep_through_slurm_records_each_runs_host_and_job() {
     assert!(header.contains("ran_on"), "{}", stdout(&out));
     let compare = sandbox.run(&["compare", "1", "2"]);
     assert!(stdout(&compare).contains("/job "), "{}", stdout(&compare));
+}
+
+#[test]
+fn inside_an_allocation_each_run_is_a_step_of_it() {
+    let Some(_turn) = cluster() else { return };
+    let sandbox = Sandbox::new();
+    let spec = slurm_spec(&sandbox, "steps", "[1]", 200);
+    // `salloc` runs the scheduler inside a two-CPU allocation, as `sbatch` would.
+    let out = Command::new("salloc")
+        .args(["--cpus-per-task=2", "--quiet", "--"])
+        .arg(env!("CARGO_BIN_EXE_harness"))
+        .args(["launch", spec.to_str().unwrap()])
+        .current_dir(sandbox.path(""))
+        .env("HARNESS_CACHE_DIR", sandbox.path("cache"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = runs(&sandbox.db(), "steps");
+    let jobs: Vec<&str> = runs
+        .iter()
+        .map(|r| r.slurm_job.as_deref().unwrap_or_default())
+        .collect();
+    let allocation = jobs[0].split('.').next().unwrap();
+    for (run, job) in runs.iter().zip(&jobs) {
+        assert_eq!(run.status, RunStatus::Completed, "run {}", run.id);
+        let (of, step) = job.split_once('.').expect("a step: JOB.STEP");
+        assert_eq!(of, allocation, "every run a step of the one allocation: {jobs:?}");
+        assert!(step.parse::<u32>().is_ok(), "{job}");
+    }
 }
 
 #[test]

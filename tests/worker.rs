@@ -153,6 +153,34 @@ fn a_stopped_worker_resumes_from_its_checkpoint_to_the_same_result() {
 }
 
 #[test]
+fn on_a_slurm_node_a_missing_file_is_named_with_the_node() {
+    let sandbox = Sandbox::new();
+    let mut job = job(&sandbox, 100);
+    job["data_path"] = json!("/shared/not/mounted/here/names.txt");
+    // As Slurm sets it for a job's task.
+    let mut child = sandbox
+        .harness(&["worker"])
+        .env("SLURM_JOB_ID", "4242")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{job}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert!(
+        stderr(&out).contains(&format!(
+            "on Slurm node {}: cannot read the data file /shared/not/mounted/here/names.txt",
+            host.trim()
+        )),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_worker_refuses_data_that_changed_since_the_run_was_planned() {
     let sandbox = Sandbox::new();
     let mut job = job(&sandbox, 100);
