@@ -153,15 +153,25 @@ fn a_diverging_run_is_a_result_not_a_crash() {
 fn invalid_options_exit_2_naming_the_flag_and_write_nothing() {
     let sandbox = Sandbox::new();
     let data = sandbox.names(200);
-    for (extra, expected) in [
-        (&["--block-size", "6"][..], "--block-size: must be a power of two"),
-        (&["--batch-size", "1"], "--batch-size: must be at least 2"),
-        (&["--lr=-1"], "--lr: must be a positive number"),
-        (&["--lr-decay-at", "2"], "--lr-decay-at: must be a fraction"),
+    for (extra, flag, reason) in [
+        (&["--block-size", "6"][..], "--block-size", "must be a power of two"),
+        (&["--batch-size", "1"], "--batch-size", "must be at least 2"),
+        (&["--lr=-1"], "--lr", "must be a positive number"),
+        (&["--lr-decay-at", "2"], "--lr-decay-at", "must be a fraction"),
+        (&["--split-seed", "many"], "--split-seed", "expected a whole number"),
+        (
+            &["--model", "mlp", "--batchnorm-bug"],
+            "--batchnorm-bug",
+            "is not a setting of model `mlp` (its own settings: n_embd, n_hidden, block_size)",
+        ),
     ] {
         let out = train(&sandbox, &data, extra);
         assert_eq!(out.status.code(), Some(2), "{extra:?}");
-        assert!(stderr(&out).contains(expected), "{extra:?}: {}", stderr(&out));
+        let message = stderr(&out);
+        assert!(
+            message.contains(flag) && message.contains(reason),
+            "{extra:?}: {message}"
+        );
     }
     let out = sandbox.run(&["train", "--model", "rnn"]);
     assert_eq!(out.status.code(), Some(2));

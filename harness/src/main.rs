@@ -9,6 +9,7 @@ mod commands;
 mod error;
 mod run;
 mod scheduler;
+mod setting_args;
 mod spec;
 mod stored;
 mod view;

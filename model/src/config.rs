@@ -1,10 +1,16 @@
-//! Training configuration in two stages: `TrainOptions` is what a user wrote (CLI flags,
-//! later a sweep file), with the lecture's values as defaults; `TrainConfig` is the checked,
-//! fully resolved form that the model and the training loop take and never re-check.
+//! Training configuration in two stages: the settings a user set (CLI flags, a sweep file's
+//! keys), checked against the declarations of the training settings (`TRAINING`, here) and
+//! of the model's (`ModelKind::settings`), then `TrainConfig`: the checked, fully resolved
+//! form that the model and the training loop take and never re-check. `TrainOptions` is the
+//! typed mirror of every setting, its defaults those declared.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::fmt;
 use std::str::FromStr;
+
+use crate::network;
+use crate::settings::{self, DefaultValue, Kind, Setting, Values};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -16,8 +22,108 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
+    pub const ALL: [Self; 2] = [Self::Mlp, Self::Wavenet];
     pub const NAMES: [&'static str; 2] = ["mlp", "wavenet"];
+
+    /// The settings this model takes, declared beside its code.
+    pub fn settings(self) -> &'static [Setting] {
+        match self {
+            Self::Mlp => &network::MLP_SETTINGS,
+            Self::Wavenet => &network::WAVENET_SETTINGS,
+        }
+    }
+
+    /// Every setting of a run of this model: `model`, the model's own, then training's.
+    pub fn run_settings(self) -> Vec<&'static Setting> {
+        settings::union([&TRAINING[..1], self.settings(), &TRAINING[1..]])
+    }
+
+    fn takes(self, name: &str) -> bool {
+        self.run_settings().iter().any(|s| s.name == name)
+    }
 }
+
+/// Every setting of any model, each once: what a sweep file may set and a table may show.
+pub fn all_settings() -> Vec<&'static Setting> {
+    let models = ModelKind::ALL.map(ModelKind::settings);
+    settings::union(std::iter::once(&TRAINING[..1]).chain(models).chain([&TRAINING[1..]]))
+}
+
+/// The lecture's decay: a tenth of the learning rate.
+fn lr_final_default(lr: f64) -> f64 {
+    lr / 10.0
+}
+
+/// The settings of every run, whatever its model. `model` comes first.
+pub const TRAINING: [Setting; 10] = [
+    Setting {
+        name: "model",
+        help: "The network: mlp or wavenet (the lecture's two)",
+        kind: Kind::Choice(&ModelKind::NAMES),
+        default: DefaultValue::Name("wavenet"),
+    },
+    Setting {
+        name: "lr",
+        help: "Learning rate",
+        kind: Kind::Positive,
+        default: DefaultValue::Number(0.1),
+    },
+    Setting {
+        name: "lr_final",
+        help: "Learning rate after the decay point",
+        kind: Kind::NonNegative,
+        default: DefaultValue::Derived {
+            from: "lr",
+            rule: lr_final_default,
+            text: "lr / 10",
+        },
+    },
+    Setting {
+        name: "lr_decay_at",
+        help: "Fraction of the steps after which lr_final is used",
+        kind: Kind::Fraction,
+        default: DefaultValue::Number(0.75),
+    },
+    Setting {
+        name: "batch_size",
+        help: "Examples per minibatch",
+        kind: Kind::Count {
+            min: 2,
+            why: "BatchNorm needs a batch to take statistics over",
+        },
+        default: DefaultValue::Count(32),
+    },
+    Setting {
+        name: "steps",
+        help: "Training steps",
+        kind: Kind::Count { min: 1, why: "" },
+        default: DefaultValue::Count(200_000),
+    },
+    Setting {
+        name: "seed",
+        help: "Seed of weight init, minibatches and samples",
+        kind: Kind::Count { min: 0, why: "" },
+        default: DefaultValue::Count(42),
+    },
+    Setting {
+        name: "split_seed",
+        help: "Seed of the shuffle before the 80/10/10 train/val/test split",
+        kind: Kind::Count { min: 0, why: "" },
+        default: DefaultValue::Count(42),
+    },
+    Setting {
+        name: "log_every",
+        help: "Steps per averaged training-loss point",
+        kind: Kind::Count { min: 1, why: "" },
+        default: DefaultValue::Count(100),
+    },
+    Setting {
+        name: "eval_every",
+        help: "Steps between full validation-split evaluations",
+        kind: Kind::Count { min: 1, why: "" },
+        default: DefaultValue::Count(10_000),
+    },
+];
 
 impl fmt::Display for ModelKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -39,50 +145,28 @@ impl FromStr for ModelKind {
     }
 }
 
-/// A setting whose unset value is computed from another one (`lr_final` = `lr` / 10).
-pub struct DerivedDefault {
-    pub key: &'static str,
-    pub from: &'static str,
-    pub rule: fn(f64) -> f64,
-}
-
-impl DerivedDefault {
-    /// Whether a configuration's `key` holds what the rule makes of its `from`, as when the
-    /// user left it unset; `value` reads a setting of that configuration as a number.
-    pub fn holds(&self, value: impl Fn(&str) -> Option<f64>) -> bool {
-        match (value(self.key), value(self.from)) {
-            (Some(set), Some(from)) => set == (self.rule)(from),
-            _ => false,
-        }
-    }
-}
-
-/// Every derived default of `TrainOptions`: tables show such a key as varying only where a
-/// run's value is not the derived one.
-pub const DERIVED_DEFAULTS: [DerivedDefault; 1] = [DerivedDefault {
-    key: "lr_final",
-    from: "lr",
-    rule: lr_final_default,
-}];
-
-/// The lecture's decay: a tenth of the learning rate.
-fn lr_final_default(lr: f64) -> f64 {
-    lr / 10.0
-}
-
 /// A configuration key that failed its check, and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("`{key}` {reason}")]
 pub struct ConfigError {
-    pub key: &'static str,
+    pub key: String,
     pub reason: String,
 }
 
-/// Training options as written by the user; unset keys take the lecture's values
-/// (its final model: wavenet, block 8, n_embd 24, n_hidden 128; batch 32, lr 0.1 → 0.01
-/// at 75% of 200,000 steps, seed 42).
+impl ConfigError {
+    fn new(key: &str, reason: impl Into<String>) -> Self {
+        Self {
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Every setting, typed; unset keys take their declared defaults, the lecture's values (its
+/// final model: wavenet, block 8, n_embd 24, n_hidden 128; batch 32, lr 0.1 → 0.01 at 75% of
+/// 200,000 steps, seed 42). `lr_final: None` is its derived default, lr / 10.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct TrainOptions {
     pub model: ModelKind,
     pub n_embd: usize,
@@ -111,22 +195,11 @@ pub struct TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        Self {
-            model: ModelKind::Wavenet,
-            n_embd: 24,
-            n_hidden: 128,
-            block_size: 8,
-            batchnorm_bug: false,
-            lr: 0.1,
-            lr_final: None,
-            lr_decay_at: 0.75,
-            batch_size: 32,
-            steps: 200_000,
-            seed: 42,
-            split_seed: 42,
-            log_every: 100,
-            eval_every: 10_000,
-        }
+        let defaults: Values = all_settings()
+            .into_iter()
+            .filter_map(|s| Some((s.name.to_string(), s.default_value()?)))
+            .collect();
+        serde_json::from_value(Value::Object(defaults)).expect("the declared defaults are valid options")
     }
 }
 
@@ -188,53 +261,89 @@ impl TrainConfig {
     }
 }
 
-fn check(ok: bool, key: &'static str, reason: impl FnOnce() -> String) -> Result<(), ConfigError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ConfigError { key, reason: reason() })
+impl TrainConfig {
+    /// The configuration of the settings a user set (`values`, by name): each must be a
+    /// setting of the chosen model (or of training), of the right kind and range; unset ones
+    /// take their defaults.
+    pub fn from_settings(values: &Values) -> Result<Self, ConfigError> {
+        let model: ModelKind = match values.get("model") {
+            Some(value) => {
+                TRAINING[0]
+                    .check(value)
+                    .map_err(|reason| ConfigError::new("model", reason))?;
+                value
+                    .as_str()
+                    .unwrap_or_default()
+                    .parse()
+                    .map_err(|e: String| ConfigError::new("model", e))?
+            }
+            None => TrainOptions::default().model,
+        };
+        let all = all_settings();
+        for (key, value) in values {
+            let Some(setting) = all.iter().find(|s| s.name == key) else {
+                let names: Vec<&str> = all.iter().map(|s| s.name).collect();
+                return Err(ConfigError::new(
+                    key,
+                    format!("is not a setting; the settings are: {}", names.join(", ")),
+                ));
+            };
+            if !model.takes(key) {
+                return Err(not_taken(key, model));
+            }
+            setting.check(value).map_err(|reason| ConfigError::new(key, reason))?;
+        }
+        let Ok(Value::Object(mut full)) = serde_json::to_value(TrainOptions::default()) else {
+            unreachable!("options serialize as an object")
+        };
+        full.extend(values.clone());
+        let options: TrainOptions =
+            serde_json::from_value(Value::Object(full)).map_err(|e| ConfigError::new("", e.to_string()))?;
+        Self::try_from(options)
     }
+}
+
+fn not_taken(key: &str, model: ModelKind) -> ConfigError {
+    let own: Vec<&str> = model.settings().iter().map(|s| s.name).collect();
+    ConfigError::new(
+        key,
+        format!(
+            "is not a setting of model `{model}` (its own settings: {})",
+            own.join(", ")
+        ),
+    )
 }
 
 impl TryFrom<TrainOptions> for TrainConfig {
     type Error = ConfigError;
 
     fn try_from(o: TrainOptions) -> Result<Self, ConfigError> {
-        let positive = |key, value: u64| check(value > 0, key, || format!("must be at least 1, got {value}"));
-        positive("n_embd", o.n_embd as u64)?;
-        positive("n_hidden", o.n_hidden as u64)?;
-        positive("block_size", o.block_size as u64)?;
-        positive("steps", o.steps)?;
-        positive("log_every", o.log_every)?;
-        positive("eval_every", o.eval_every)?;
-        if o.model == ModelKind::Wavenet {
-            check(
-                o.block_size >= 2 && o.block_size.is_power_of_two(),
-                "block_size",
-                || {
-                    format!(
-                        "must be a power of two ≥ 2 for wavenet (it halves the context at each layer), got {}",
-                        o.block_size
-                    )
-                },
-            )?;
+        let Ok(Value::Object(values)) = serde_json::to_value(&o) else {
+            unreachable!("options serialize as an object")
+        };
+        for setting in all_settings() {
+            let value = values.get(setting.name).unwrap_or(&Value::Null);
+            if value.is_null() && matches!(setting.default, DefaultValue::Derived { .. }) {
+                continue;
+            }
+            if o.model.takes(setting.name) {
+                setting
+                    .check(value)
+                    .map_err(|reason| ConfigError::new(setting.name, reason))?;
+            } else if Some(value) != setting.default_value().as_ref() {
+                return Err(not_taken(setting.name, o.model));
+            }
         }
-        check(o.batch_size >= 2, "batch_size", || {
-            format!(
-                "must be at least 2 (BatchNorm needs a batch to take statistics over), got {}",
-                o.batch_size
-            )
-        })?;
-        check(o.lr.is_finite() && o.lr > 0.0, "lr", || {
-            format!("must be a positive number, got {}", o.lr)
-        })?;
+        if o.model == ModelKind::Wavenet && !(o.block_size >= 2 && o.block_size.is_power_of_two()) {
+            return Err(ConfigError::new(
+                "block_size",
+                format!(
+                    "must be a power of two ≥ 2 for wavenet (it halves the context at each layer), got {}",
+                    o.block_size
+                ),
+            ));
+        }
         let lr_final = o.lr_final.unwrap_or_else(|| lr_final_default(o.lr));
-        check(lr_final.is_finite() && lr_final >= 0.0, "lr_final", || {
-            format!("must be a non-negative number, got {lr_final}")
-        })?;
-        check((0.0..=1.0).contains(&o.lr_decay_at), "lr_decay_at", || {
-            format!("must be a fraction of the steps between 0 and 1, got {}", o.lr_decay_at)
-        })?;
         Ok(Self {
             model: o.model,
             n_embd: o.n_embd,
@@ -295,22 +404,44 @@ mod tests {
         }
     }
 
+    fn set(values: serde_json::Value) -> Result<TrainConfig, ConfigError> {
+        TrainConfig::from_settings(values.as_object().unwrap())
+    }
+
     #[test]
-    fn lr_final_is_derived_only_where_it_is_a_tenth_of_lr() {
-        let [derived] = &DERIVED_DEFAULTS;
-        let of = |c: &TrainConfig| {
-            let (lr, lr_final) = (c.lr, c.lr_final);
-            move |key: &str| match key {
-                "lr" => Some(lr),
-                "lr_final" => Some(lr_final),
-                _ => None,
-            }
+    fn settings_a_model_does_not_take_are_refused_naming_the_model() {
+        let err = set(serde_json::json!({"model": "mlp", "batchnorm_bug": true})).unwrap_err();
+        assert_eq!(err.key, "batchnorm_bug");
+        assert!(
+            err.reason
+                .contains("not a setting of model `mlp` (its own settings: n_embd, n_hidden, block_size)"),
+            "{err}"
+        );
+        // Even set to its default: the user asked for something the model has not got.
+        assert!(set(serde_json::json!({"model": "mlp", "batchnorm_bug": false})).is_err());
+        let c = set(serde_json::json!({"model": "wavenet", "batchnorm_bug": true, "lr": 0.3})).unwrap();
+        assert!(c.batchnorm_bug);
+        assert!((c.lr_final - 0.03).abs() < 1e-15, "lr_final derived from lr");
+        let unknown = set(serde_json::json!({"n_embed": 10})).unwrap_err();
+        assert_eq!(unknown.key, "n_embed");
+        assert!(unknown.reason.contains("the settings are: model, n_embd"), "{unknown}");
+        assert_eq!(
+            set(serde_json::json!({"n_hidden": 0})).unwrap_err().reason,
+            "must be at least 1, got 0"
+        );
+        assert_eq!(set(serde_json::json!({})).unwrap(), config(|_| {}).unwrap());
+    }
+
+    #[test]
+    fn the_typed_options_mirror_every_declared_setting() {
+        let Ok(Value::Object(fields)) = serde_json::to_value(TrainOptions::default()) else {
+            panic!()
         };
-        let unset = config(|o| o.lr = 0.3).unwrap();
-        assert!(derived.holds(of(&unset)));
-        let set = config(|o| o.lr_final = Some(0.02)).unwrap();
-        assert!(!derived.holds(of(&set)));
-        assert!(!derived.holds(|_| None), "a setting that is not there is not derived");
+        let mut fields: Vec<&str> = fields.keys().map(String::as_str).collect();
+        let mut declared: Vec<&str> = all_settings().iter().map(|s| s.name).collect();
+        fields.sort_unstable();
+        declared.sort_unstable();
+        assert_eq!(fields, declared);
     }
 
     #[test]

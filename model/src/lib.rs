@@ -11,10 +11,12 @@ mod layers;
 pub mod network;
 pub mod rng;
 pub mod sample;
+pub mod settings;
 pub mod train;
 
 pub use backend::{Backend, BackendError, ComputeDevice};
 pub use checkpoint::CheckpointError;
-pub use config::{ConfigError, DERIVED_DEFAULTS, ModelKind, TrainConfig, TrainOptions};
+pub use config::{ConfigError, ModelKind, TrainConfig, TrainOptions, all_settings};
 pub use dataset::{DataError, Dataset};
+pub use settings::Setting;
 pub use train::{Ending, Observer, Outcome, Progress, Trainer};

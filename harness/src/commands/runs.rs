@@ -14,7 +14,7 @@ use crate::error::usage;
 use crate::spec::Goal;
 use crate::stored;
 use crate::view::output::{self, Format};
-use crate::view::replicates::{self, PARAMS, References};
+use crate::view::replicates::{self, References};
 
 #[derive(Debug, Args)]
 pub struct RunsArgs {
@@ -139,7 +139,7 @@ fn metric(store: &Store, args: &RunsArgs, runs: &Table) -> anyhow::Result<crate:
 fn condense(runs: &Table) -> Table {
     let mut keep: Vec<&str> = vec!["run"];
     keep.extend(replicates::informative(runs, &["sweep", "variant"]));
-    keep.extend(replicates::varying(runs, &PARAMS));
+    keep.extend(replicates::varying(runs, &replicates::params()));
     keep.push("status");
     keep.extend(Loss::ALL.map(Loss::column));
     keep.extend(["params", "steps_per_sec", "wall_seconds"]);

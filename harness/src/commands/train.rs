@@ -9,9 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, anyhow};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use model::{
-    Backend, ComputeDevice, Ending, ModelKind, Observer, Outcome, Progress, TrainConfig, TrainOptions, Trainer,
-};
+use model::{Backend, ComputeDevice, Ending, Observer, Outcome, Progress, TrainConfig, Trainer};
 use results::{NewSweep, RanOn, Store, StoreError, SweepKind};
 
 use crate::error::usage;
@@ -19,58 +17,17 @@ use crate::run::interrupt::{self, StopFlag};
 use crate::run::record::{self, run_result};
 use crate::run::recorder::Recorder;
 use crate::run::{data_file, host};
+use crate::setting_args::{self, SettingArgs};
 use crate::stored;
 use crate::view::progress::TrainProgress;
-
-fn defaults() -> TrainOptions {
-    TrainOptions::default()
-}
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Text file with one item per line [default: the names dataset, downloaded once]
     #[arg(long, env = "HARNESS_DATA", value_name = "PATH")]
     pub data: Option<PathBuf>,
-    #[arg(long, default_value_t = defaults().model,
-          value_parser = PossibleValuesParser::new(ModelKind::NAMES).map(|s| s.parse::<ModelKind>().expect("a listed name")))]
-    pub model: ModelKind,
-    /// Embedding size per character
-    #[arg(long, default_value_t = defaults().n_embd)]
-    pub n_embd: usize,
-    /// Neurons per hidden layer
-    #[arg(long, default_value_t = defaults().n_hidden)]
-    pub n_hidden: usize,
-    /// Context length in characters (a power of two for wavenet)
-    #[arg(long, default_value_t = defaults().block_size)]
-    pub block_size: usize,
-    /// Reproduce the lecture's BatchNorm bug (statistics over dim 0 only for 3-D input)
-    #[arg(long)]
-    pub batchnorm_bug: bool,
-    /// Learning rate
-    #[arg(long, default_value_t = defaults().lr)]
-    pub lr: f64,
-    /// Learning rate after the decay point [default: lr / 10]
-    #[arg(long)]
-    pub lr_final: Option<f64>,
-    /// Fraction of the steps after which lr-final is used
-    #[arg(long, default_value_t = defaults().lr_decay_at)]
-    pub lr_decay_at: f64,
-    #[arg(long, default_value_t = defaults().batch_size)]
-    pub batch_size: usize,
-    #[arg(long, default_value_t = defaults().steps)]
-    pub steps: u64,
-    /// Seed of weight init, minibatches and samples
-    #[arg(long, default_value_t = defaults().seed)]
-    pub seed: u64,
-    /// Seed of the shuffle before the 80/10/10 train/val/test split
-    #[arg(long, default_value_t = defaults().split_seed)]
-    pub split_seed: u64,
-    /// Steps per averaged training-loss point
-    #[arg(long, default_value_t = defaults().log_every)]
-    pub log_every: u64,
-    /// Steps between full validation-split evaluations
-    #[arg(long, default_value_t = defaults().eval_every)]
-    pub eval_every: u64,
+    #[command(flatten)]
+    pub settings: SettingArgs,
     #[arg(long, default_value_t = Backend::DEFAULT,
           value_parser = PossibleValuesParser::new(Backend::NAMES).map(|s| s.parse::<Backend>().expect("a listed name")))]
     pub backend: Backend,
@@ -90,23 +47,8 @@ pub struct TrainArgs {
 
 impl TrainArgs {
     fn config(&self) -> anyhow::Result<TrainConfig> {
-        let options = TrainOptions {
-            model: self.model,
-            n_embd: self.n_embd,
-            n_hidden: self.n_hidden,
-            block_size: self.block_size,
-            batchnorm_bug: self.batchnorm_bug,
-            lr: self.lr,
-            lr_final: self.lr_final,
-            lr_decay_at: self.lr_decay_at,
-            batch_size: self.batch_size,
-            steps: self.steps,
-            seed: self.seed,
-            split_seed: self.split_seed,
-            log_every: self.log_every,
-            eval_every: self.eval_every,
-        };
-        TrainConfig::try_from(options).map_err(|e| usage(anyhow!("--{}: {}", e.key.replace('_', "-"), e.reason)))
+        TrainConfig::from_settings(&self.settings.values)
+            .map_err(|e| usage(anyhow!("{}: {}", setting_args::flag(&e.key), e.reason)))
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use model::rng::Rng;
-use model::{TrainConfig, TrainOptions};
+use model::{TrainConfig, all_settings};
 use serde_json::{Map, Value};
 use serde_saphyr::{Location, Spanned};
 
@@ -83,13 +83,14 @@ pub fn runs(
     Ok(planned)
 }
 
-/// The keys a run may set: every field of `TrainOptions`, then `backend` and `device`.
+/// The keys a run may set: every declared setting, then `backend` and `device`.
 fn known_keys() -> Vec<String> {
-    let options = match serde_json::to_value(TrainOptions::default()) {
-        Ok(Value::Object(fields)) => fields.keys().cloned().collect::<Vec<_>>(),
-        _ => unreachable!("TrainOptions serializes as an object"),
-    };
-    options.into_iter().chain(PLACEMENT_KEYS.map(String::from)).collect()
+    all_settings()
+        .iter()
+        .map(|s| s.name)
+        .chain(PLACEMENT_KEYS)
+        .map(String::from)
+        .collect()
 }
 
 /// `None` when `value` suits key `key`, else why not.
@@ -97,10 +98,8 @@ fn type_error(key: &str, value: &Scalar) -> Option<String> {
     if PLACEMENT_KEYS.contains(&key) {
         return devices::value_error(key, value);
     }
-    let one = Map::from_iter([(key.to_string(), value.to_json())]);
-    serde_json::from_value::<TrainOptions>(Value::Object(one))
-        .err()
-        .map(|err| format!("{value}: {err}"))
+    let setting = all_settings().into_iter().find(|s| s.name == key)?;
+    setting.check(&value.to_json()).err()
 }
 
 fn check_key(key: &str, at: Location, keys: &[String], source: &Source) -> Result<(), SpecError> {
@@ -301,16 +300,14 @@ fn planned(
         .collect();
     let located = |key: &str| location_of(key, axes, settings);
     let context = variant.map_or(String::new(), |v| format!(" (in variant `{}`)", v.label));
-    let options = assigned
+    let settings: Map<String, Value> = assigned
         .iter()
         .filter(|(key, _)| !PLACEMENT_KEYS.contains(&key.as_str()))
         .cloned()
         .collect();
-    let options: TrainOptions = serde_json::from_value(Value::Object(options))
-        .map_err(|err| source.error(variant.map(|v| v.at), "", err.to_string()))?;
-    let config = TrainConfig::try_from(options).map_err(|err| {
-        let at = located(err.key).or(variant.map(|v| v.at));
-        source.error(at, err.key, format!("{}{context}", err.reason))
+    let config = TrainConfig::from_settings(&settings).map_err(|err| {
+        let at = located(&err.key).or(variant.map(|v| v.at));
+        source.error(at, &err.key, format!("{}{context}", err.reason))
     })?;
     let (backend, device) = devices::place(&assigned, &located, placement)
         .map_err(|(at, key, message)| source.error(at.or(variant.map(|v| v.at)), key, format!("{message}{context}")))?;

@@ -173,7 +173,7 @@ fn each_bad_spec_gets_one_error_naming_its_line_and_key() {
             "name: x\nparameters:\n  n_hidden: {value: abc}\n",
             Some("n_hidden"),
             3,
-            "invalid type",
+            "expected a whole number",
         ),
         (
             "name: x\nparameters:\n  n_hidden: {values: []}\n",
@@ -239,6 +239,18 @@ fn each_bad_spec_gets_one_error_naming_its_line_and_key() {
         ("name: x\ndata: no-such-file.txt\n", Some("data"), 2, "no data file"),
         ("name: x\nbackend: cuda9\n", Some("backend"), 2, "cuda9"),
         ("name: x\ndevice: cuda\n", Some("device"), 2, "CPU only"),
+        (
+            "name: x\nvariants:\n  - {label: m, model: mlp, batchnorm_bug: true}\n",
+            Some("batchnorm_bug"),
+            3,
+            "not a setting of model `mlp` (its own settings: n_embd, n_hidden, block_size) (in variant `m`)",
+        ),
+        (
+            "name: x\nparameters:\n  model: {value: mlp}\n  batchnorm_bug: {values: [true, false]}\n",
+            Some("batchnorm_bug"),
+            4,
+            "not a setting of model `mlp`",
+        ),
         (
             "name: x\nvariants:\n  - {label: g, device: cuda:0}\n",
             Some("device"),

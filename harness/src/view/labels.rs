@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use model::DERIVED_DEFAULTS;
+use model::all_settings;
 use results::RunRecord;
 use results::summary::{Config, varied_keys};
 use serde_json::Value;
@@ -68,14 +68,14 @@ pub fn varied_settings<'a>(configs: impl IntoIterator<Item = &'a Config> + Clone
     varied_keys(configs.clone())
         .into_iter()
         .filter(|key| {
-            !DERIVED_DEFAULTS
+            !all_settings()
                 .iter()
-                .filter(|derived| derived.key == key)
-                .any(|derived| {
+                .filter(|setting| setting.name == key)
+                .any(|setting| {
                     configs
                         .clone()
                         .into_iter()
-                        .all(|c| derived.holds(|k| c.get(k)?.as_f64()))
+                        .all(|c| setting.is_derived_in(|k| c.get(k)?.as_f64()))
                 })
         })
         .collect()

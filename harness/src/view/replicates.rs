@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use model::DERIVED_DEFAULTS;
+use model::all_settings;
 use results::summary::{self, Config, Spread};
 use results::{Cell, Loss, Store, Table};
 
@@ -13,26 +13,15 @@ use crate::spec::Reference;
 use crate::stored;
 use crate::view::output;
 
-/// What makes a configuration — the training options, the backend and the device asked
+/// What makes a configuration — every declared setting, the backend and the device asked
 /// for — as `runs_wide` names its columns.
-pub const PARAMS: [&str; 16] = [
-    "model",
-    "n_embd",
-    "n_hidden",
-    "block_size",
-    "batchnorm_bug",
-    "lr",
-    "lr_final",
-    "lr_decay_at",
-    "batch_size",
-    "steps",
-    "seed",
-    "split_seed",
-    "log_every",
-    "eval_every",
-    "backend",
-    "requested_device",
-];
+pub fn params() -> Vec<&'static str> {
+    all_settings()
+        .iter()
+        .map(|s| s.name)
+        .chain(["backend", "requested_device"])
+        .collect()
+}
 
 /// References by (sweep, variant).
 pub type References = HashMap<(String, String), Reference>;
@@ -81,13 +70,14 @@ fn real(cell: &Cell) -> Option<f64> {
 /// One row per replicate group of `runs` (rows of `runs_wide`), best first by the mean of
 /// `rank_by` (`descending` for a metric to maximize).
 pub fn fold(runs: &Table, rank_by: Loss, descending: bool, references: &References) -> Table {
+    let params = params();
     let column = |name: &str| runs.column(name);
     let (sweep_col, variant_col) = (column("sweep"), column("variant"));
     let configs: Vec<Config> = runs
         .rows
         .iter()
         .map(|row| {
-            PARAMS
+            params
                 .iter()
                 .filter_map(|p| Some((p.to_string(), output::json(&row[column(p)?]))))
                 .collect()
@@ -106,7 +96,7 @@ pub fn fold(runs: &Table, rank_by: Loss, descending: bool, references: &Referenc
             .collect::<Vec<_>>(),
     );
     let mut columns: Vec<String> = ["sweep", "variant"].map(String::from).to_vec();
-    columns.extend(PARAMS.iter().filter(|p| **p != "seed").map(|p| p.to_string()));
+    columns.extend(params.iter().filter(|p| **p != "seed").map(|p| p.to_string()));
     columns.extend(["seeds".into(), "runs".into(), "params".into()]);
     for loss in Loss::ALL {
         let stem = loss.split_name();
@@ -130,7 +120,7 @@ pub fn fold(runs: &Table, rank_by: Loss, descending: bool, references: &Referenc
                 variant.clone().map_or(Cell::Null, Cell::Text),
             ];
             row.extend(
-                PARAMS
+                params
                     .iter()
                     .filter(|p| **p != "seed")
                     .map(|p| column(p).map_or(Cell::Null, |c| first[c].clone())),
@@ -180,7 +170,7 @@ pub fn fold(runs: &Table, rank_by: Loss, descending: bool, references: &Referenc
 pub fn condense(folded: &Table) -> Table {
     let mut keep: Vec<&str> = varying(folded, &["sweep"]);
     keep.extend(informative(folded, &["variant"]));
-    let params: Vec<&str> = PARAMS.iter().copied().filter(|p| *p != "seed").collect();
+    let params: Vec<&str> = params().into_iter().filter(|p| *p != "seed").collect();
     keep.extend(varying(folded, &params));
     keep.extend(["seeds", "params"]);
     let mut table = project(folded, &keep);
@@ -238,11 +228,11 @@ pub fn informative<'a>(table: &Table, names: &[&'a str]) -> Vec<&'a str> {
 /// every row left to their rule (`lr_final` = lr / 10 in a sweep over `lr`).
 pub fn varying<'a>(table: &Table, names: &[&'a str]) -> Vec<&'a str> {
     let derived_everywhere = |name: &str| {
-        DERIVED_DEFAULTS.iter().filter(|d| d.key == name).any(|derived| {
+        all_settings().iter().filter(|s| s.name == name).any(|setting| {
             table
                 .rows
                 .iter()
-                .all(|row| derived.holds(|key| table.column(key).and_then(|c| real(&row[c]))))
+                .all(|row| setting.is_derived_in(|key| table.column(key).and_then(|c| real(&row[c]))))
         })
     };
     columns_where(table, names, |row, c| row[c] != table.rows[0][c])

@@ -12,6 +12,44 @@ use burn::tensor::{Device, Int, Tensor};
 use crate::config::{ModelKind, TrainConfig};
 use crate::layers::{self, BatchNorm1d};
 use crate::rng::Rng;
+use crate::settings::{DefaultValue, Kind, Setting};
+
+const N_EMBD: Setting = Setting {
+    name: "n_embd",
+    help: "Embedding size per character",
+    kind: Kind::Count { min: 1, why: "" },
+    default: DefaultValue::Count(24),
+};
+
+const N_HIDDEN: Setting = Setting {
+    name: "n_hidden",
+    help: "Neurons per hidden layer",
+    kind: Kind::Count { min: 1, why: "" },
+    default: DefaultValue::Count(128),
+};
+
+const BLOCK_SIZE: Setting = Setting {
+    name: "block_size",
+    help: "Context length in characters (a power of two for wavenet)",
+    kind: Kind::Count { min: 1, why: "" },
+    default: DefaultValue::Count(8),
+};
+
+/// The settings of `mlp`: one block that flattens the whole context.
+pub const MLP_SETTINGS: [Setting; 3] = [N_EMBD, N_HIDDEN, BLOCK_SIZE];
+
+/// The settings of `wavenet`, whose BatchNorm sees 3-D input and so can have the lecture's bug.
+pub const WAVENET_SETTINGS: [Setting; 4] = [
+    N_EMBD,
+    N_HIDDEN,
+    BLOCK_SIZE,
+    Setting {
+        name: "batchnorm_bug",
+        help: "Reproduce the lecture's BatchNorm bug (statistics over dim 0 only for 3-D input)",
+        kind: Kind::Flag,
+        default: DefaultValue::Flag(false),
+    },
+];
 
 mod backprop;
 pub use backprop::Gradients;

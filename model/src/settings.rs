@@ -1,0 +1,229 @@
+//! A run's settings as declarations: name, help, kind and range, and default. The training
+//! settings live in `config`, each model's beside its code (`network`); `ModelKind::settings`
+//! says which a model takes. Everything that lists settings derives from these: the
+//! `harness train` flags, the keys a sweep file accepts, table columns and report grouping.
+//! `TrainConfig::from_settings` turns the values a user set into a checked configuration.
+
+use serde_json::{Map, Value};
+
+/// What values a setting takes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kind {
+    /// A whole number of at least `min`; `why` explains a minimum above 1.
+    Count { min: u64, why: &'static str },
+    /// A number greater than 0.
+    Positive,
+    /// A number of at least 0.
+    NonNegative,
+    /// A fraction between 0 and 1.
+    Fraction,
+    /// On or off.
+    Flag,
+    /// One of these names.
+    Choice(&'static [&'static str]),
+}
+
+/// What a setting is when the user leaves it unset.
+#[derive(Clone, Copy, Debug)]
+pub enum DefaultValue {
+    Count(u64),
+    Number(f64),
+    Flag(bool),
+    Name(&'static str),
+    /// Computed from the setting `from` by `rule`; `text` says how, for help texts.
+    Derived {
+        from: &'static str,
+        rule: fn(f64) -> f64,
+        text: &'static str,
+    },
+}
+
+/// One setting of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct Setting {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub kind: Kind,
+    pub default: DefaultValue,
+}
+
+impl Setting {
+    /// The value it takes when unset; `None` for a derived default (see `derived`).
+    pub fn default_value(&self) -> Option<Value> {
+        match self.default {
+            DefaultValue::Count(n) => Some(Value::from(n)),
+            DefaultValue::Number(x) => Some(Value::from(x)),
+            DefaultValue::Flag(on) => Some(Value::from(on)),
+            DefaultValue::Name(name) => Some(Value::from(name)),
+            DefaultValue::Derived { .. } => None,
+        }
+    }
+
+    /// The default as a help text shows it: `24`, `lr / 10`.
+    pub fn default_text(&self) -> String {
+        match self.default {
+            DefaultValue::Derived { text, .. } => text.to_string(),
+            _ => self.default_value().map_or_else(String::new, |v| match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            }),
+        }
+    }
+
+    /// Whether `lookup` (a configuration's values by name) holds, for this setting, what its
+    /// derived default makes of the setting it is derived from: as when the user left it
+    /// unset. Settings without a derived default never are.
+    pub fn is_derived_in(&self, lookup: impl Fn(&str) -> Option<f64>) -> bool {
+        match self.default {
+            DefaultValue::Derived { from, rule, .. } => match (lookup(self.name), lookup(from)) {
+                (Some(set), Some(from)) => set == rule(from),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// `value`, checked against the setting's kind and range; why not, else.
+    pub fn check(&self, value: &Value) -> Result<(), String> {
+        let number = || value.as_f64().filter(|x| x.is_finite());
+        let ok = match self.kind {
+            Kind::Count { min, why } => match value.as_u64() {
+                Some(n) if n >= min => true,
+                Some(n) => {
+                    let why = if why.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({why})")
+                    };
+                    return Err(format!("must be at least {min}{why}, got {n}"));
+                }
+                None => return Err(format!("{value}: expected a whole number")),
+            },
+            Kind::Positive => number().is_some_and(|x| x > 0.0),
+            Kind::NonNegative => number().is_some_and(|x| x >= 0.0),
+            Kind::Fraction => number().is_some_and(|x| (0.0..=1.0).contains(&x)),
+            Kind::Flag => value.is_boolean(),
+            Kind::Choice(names) => value.as_str().is_some_and(|name| names.contains(&name)),
+        };
+        if ok { Ok(()) } else { Err(self.expected(value)) }
+    }
+
+    fn expected(&self, got: &Value) -> String {
+        match self.kind {
+            Kind::Count { .. } => format!("{got}: expected a whole number"),
+            Kind::Positive => format!("must be a positive number, got {got}"),
+            Kind::NonNegative => format!("must be a non-negative number, got {got}"),
+            Kind::Fraction => format!("must be a fraction of the steps between 0 and 1, got {got}"),
+            Kind::Flag => format!("{got}: expected true or false"),
+            Kind::Choice(names) => format!("unknown value {got}; expected one of: {}", names.join(", ")),
+        }
+    }
+
+    /// A value written on a command line, as JSON of the setting's kind.
+    pub fn parse(&self, text: &str) -> Result<Value, String> {
+        let value = match self.kind {
+            Kind::Count { .. } => text
+                .parse::<u64>()
+                .map(Value::from)
+                .map_err(|_| format!("`{text}`: expected a whole number"))?,
+            Kind::Positive | Kind::NonNegative | Kind::Fraction => text
+                .parse::<f64>()
+                .map(Value::from)
+                .map_err(|_| format!("`{text}`: expected a number"))?,
+            Kind::Flag => text
+                .parse::<bool>()
+                .map(Value::from)
+                .map_err(|_| format!("`{text}`: expected true or false"))?,
+            Kind::Choice(_) => Value::from(text),
+        };
+        self.check(&value)?;
+        Ok(value)
+    }
+}
+
+/// The values a user set, by setting name.
+pub type Values = Map<String, Value>;
+
+/// The settings in `lists`, each once, in first-seen order.
+pub fn union<'a>(lists: impl IntoIterator<Item = &'a [Setting]>) -> Vec<&'a Setting> {
+    let mut all: Vec<&Setting> = Vec::new();
+    for setting in lists.into_iter().flatten() {
+        if !all.iter().any(|s| s.name == setting.name) {
+            all.push(setting);
+        }
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const COUNT: Setting = Setting {
+        name: "batch_size",
+        help: "",
+        kind: Kind::Count { min: 2, why: "a batch" },
+        default: DefaultValue::Count(32),
+    };
+
+    #[test]
+    fn values_are_checked_against_kind_and_range() {
+        assert_eq!(COUNT.check(&json!(32)), Ok(()));
+        assert_eq!(
+            COUNT.check(&json!(1)).unwrap_err(),
+            "must be at least 2 (a batch), got 1"
+        );
+        assert!(COUNT.check(&json!(2.5)).unwrap_err().contains("whole number"));
+        let rate = Setting {
+            kind: Kind::Positive,
+            ..COUNT
+        };
+        assert!(rate.check(&json!(0.1)).is_ok());
+        assert!(rate.check(&json!(0)).is_err() && rate.check(&json!("fast")).is_err());
+        let choice = Setting {
+            kind: Kind::Choice(&["mlp", "wavenet"]),
+            ..COUNT
+        };
+        assert!(
+            choice
+                .check(&json!("gpt"))
+                .unwrap_err()
+                .contains("expected one of: mlp, wavenet")
+        );
+    }
+
+    #[test]
+    fn command_line_text_becomes_a_checked_value() {
+        assert_eq!(COUNT.parse("64"), Ok(json!(64)));
+        assert!(COUNT.parse("x").unwrap_err().contains("whole number"));
+        assert!(COUNT.parse("1").unwrap_err().contains("at least 2"));
+        let flag = Setting {
+            kind: Kind::Flag,
+            ..COUNT
+        };
+        assert_eq!(flag.parse("true"), Ok(json!(true)));
+    }
+
+    #[test]
+    fn a_derived_default_holds_only_where_the_value_follows_its_rule() {
+        let derived = Setting {
+            name: "lr_final",
+            kind: Kind::NonNegative,
+            default: DefaultValue::Derived {
+                from: "lr",
+                rule: |lr| lr / 10.0,
+                text: "lr / 10",
+            },
+            ..COUNT
+        };
+        let config = |lr: f64, lr_final: f64| {
+            move |key: &str| (key == "lr").then_some(lr).or((key == "lr_final").then_some(lr_final))
+        };
+        assert!(derived.is_derived_in(config(0.3, 0.03)));
+        assert!(!derived.is_derived_in(config(0.3, 0.05)));
+        assert!(!COUNT.is_derived_in(config(0.3, 0.03)), "not a derived setting");
+        assert_eq!(derived.default_value(), None);
+        assert_eq!(derived.default_text(), "lr / 10");
+    }
+}
