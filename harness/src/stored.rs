@@ -37,6 +37,15 @@ pub fn settings_by_name(store: &Store, name: &str) -> anyhow::Result<SweepSettin
     settings(&record)
 }
 
+/// Opens (creating if needed) the database at `path` for writing, its schema brought up to
+/// date and its `runs_wide` view showing every declared setting.
+pub fn open_writer(path: &Path) -> Result<Store, results::StoreError> {
+    let mut store = Store::open(path)?;
+    let settings: Vec<&str> = model::all_settings().iter().map(|s| s.name).collect();
+    store.define_runs_wide(&settings)?;
+    Ok(store)
+}
+
 /// Opens the database at `db` with `open`, or says clearly that there is none.
 pub fn open_existing(db: &Path, open: fn(&Path) -> Result<Store, results::StoreError>) -> anyhow::Result<Store> {
     if !db.is_file() {
@@ -48,7 +57,7 @@ pub fn open_existing(db: &Path, open: fn(&Path) -> Result<Store, results::StoreE
     match open(db) {
         // A file from an older harness: bring its schema up to date, then open it as asked.
         Err(results::StoreError::OlderSchema { .. }) => {
-            Store::open(db).with_context(|| format!("cannot upgrade the database {}", db.display()))?;
+            open_writer(db).with_context(|| format!("cannot upgrade the database {}", db.display()))?;
             open(db)
         }
         other => other,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use results::{NewSweep, Store, SweepKind};
+use results::{NewSweep, SweepKind};
 
 use crate::error::usage;
 use crate::run::data_file::{self, sha256_hex};
@@ -15,6 +15,7 @@ use crate::run::record;
 use crate::run::session::Session;
 use crate::run::worker_slots::SlotArgs;
 use crate::spec::{self, Method, SweepSpec};
+use crate::stored;
 use crate::view;
 use crate::view::labels::varied_settings;
 use crate::view::sweep_table;
@@ -69,7 +70,8 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
     spec.settings.gpus = args.slots.gpus.or(spec.settings.gpus);
     spec.settings.runs_per_gpu = slots.gpus.runs_per_gpu;
 
-    let mut store = Store::open(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
+    let mut store =
+        stored::open_writer(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
     if store.find_sweep(&spec.name)?.is_some() {
         return Err(usage(anyhow!(
             "a sweep named `{0}` is already in {1}: continue it with `{2} resume {0}`, \

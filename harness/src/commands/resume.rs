@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use results::{RunStatus, Store};
+use results::RunStatus;
 
 use crate::error::usage;
 use crate::run::data_file;
@@ -30,7 +30,7 @@ pub struct ResumeArgs {
 }
 
 pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
-    let mut store = stored::open_existing(&args.db, Store::open)?;
+    let mut store = stored::open_existing(&args.db, stored::open_writer)?;
     let sweep = stored::find_sweep(&store, &args.sweep, &args.db)?;
     let settings = stored::settings(&sweep)?;
     let all = store.sweep_runs(sweep.id)?;

@@ -10,7 +10,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use model::{Backend, ComputeDevice, Ending, Observer, Outcome, Progress, TrainConfig, Trainer};
-use results::{NewSweep, RanOn, Store, StoreError, SweepKind};
+use results::{NewSweep, RanOn, StoreError, SweepKind};
 
 use crate::error::usage;
 use crate::run::interrupt::{self, StopFlag};
@@ -63,7 +63,8 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
 
     let started = Instant::now();
     let trainer = Trainer::new(config.clone(), &data.dataset, device);
-    let mut store = Store::open(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
+    let mut store =
+        stored::open_writer(&args.db).with_context(|| format!("cannot open the database {}", args.db.display()))?;
     tracing::debug!(db = %args.db.display(), schema = store.schema_version()?, "database open");
     let sweep = NewSweep {
         name: args.name.clone(),

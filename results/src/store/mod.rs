@@ -39,6 +39,8 @@ pub enum StoreError {
     NoSuchRun(RunId),
     #[error("the database is opened read-only here: only statements that read (SELECT, WITH …) run")]
     WriteRefused,
+    #[error("`{0}` cannot be a column name (lowercase letters, digits and `_` only)")]
+    BadColumnName(String),
 }
 
 pub struct Store {
@@ -58,6 +60,12 @@ impl Store {
         let mut store = Self { conn };
         schema::migrate(&mut store)?;
         Ok(store)
+    }
+
+    /// Gives the `runs_wide` view one column per run setting in `settings` (read from each
+    /// run's configuration), replacing the view if it shows others.
+    pub fn define_runs_wide(&mut self, settings: &[&str]) -> Result<(), StoreError> {
+        schema::define_runs_wide(self, settings)
     }
 
     /// Opens an existing database, at the current schema version, for reading only.

@@ -1,14 +1,15 @@
 //! The schema, as a list of migrations applied in order; `PRAGMA user_version` records
 //! how many have been applied. A database newer than this build is refused, never touched.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = 7;
 
-/// The `runs_wide` view (README, "Querying"), with the device columns of its version.
+/// The `runs_wide` view as migrations 4 to 7 made it, with the device columns of each
+/// version; `define_runs_wide` then gives it the declared settings' columns.
 macro_rules! runs_wide {
     ($devices:literal) => {
         concat!(
@@ -129,6 +130,53 @@ CREATE TABLE samples (
         runs_wide!("r.requested_device, r.device, r.device_name, r.host, r.slurm_job,")
     ),
 ];
+
+/// The `runs_wide` view with one column per name in `settings`, each read from the run's
+/// configuration; the other columns as migration 7 made them.
+fn runs_wide_sql(settings: &[&str]) -> Result<String, StoreError> {
+    if let Some(bad) = settings.iter().find(|s| {
+        s.is_empty()
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    }) {
+        return Err(StoreError::BadColumnName(bad.to_string()));
+    }
+    let columns: String = settings
+        .iter()
+        .map(|name| format!("       json_extract(r.config, '$.{name}') AS \"{name}\",\n"))
+        .collect();
+    Ok(format!(
+        "CREATE VIEW runs_wide AS
+SELECT r.id AS run, s.name AS sweep, r.variant, r.status,
+{columns}       r.train_loss, r.val_loss, r.test_loss,
+       r.trainable_params AS params, r.steps_done, r.steps_per_sec,
+       r.train_seconds, r.eval_seconds, r.wall_seconds, r.attempts,
+       r.backend, r.requested_device, r.device, r.device_name, r.host, r.slurm_job,
+       r.threads, r.data_path, r.data_sha256, r.git_commit, r.run_key,
+       r.created_at, r.started_at, r.finished_at, r.error
+FROM runs r JOIN sweeps s ON s.id = r.sweep_id"
+    ))
+}
+
+/// Makes `runs_wide` show `settings`, unless it does already: a setting declared by a newer
+/// harness becomes a column the first time that harness writes, with no migration.
+pub(super) fn define_runs_wide(store: &mut Store, settings: &[&str]) -> Result<(), StoreError> {
+    let wanted = runs_wide_sql(settings)?;
+    let tx = store.write()?;
+    let current: Option<String> = tx
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'runs_wide'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if current.as_deref() != Some(wanted.as_str()) {
+        tx.execute_batch(&format!("DROP VIEW IF EXISTS runs_wide; {wanted};"))?;
+    }
+    tx.commit()?;
+    Ok(())
+}
 
 pub(super) fn migrate(store: &mut Store) -> Result<(), StoreError> {
     let tx = store.write()?;
