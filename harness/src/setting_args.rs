@@ -1,10 +1,11 @@
 //! The run settings as `harness train` flags, one per declared setting (`model::all_settings`):
-//! `--n-embd 24`, `--batchnorm-bug`, with the declaration's help and default. Only the flags
-//! given are collected; `TrainConfig::from_settings` checks them against the chosen model and
-//! fills in the rest, exactly as for a sweep file's keys.
+//! `--n-embd 24`, `--batchnorm-bug`, and `--no-fast-path` for a flag that is on by default,
+//! with the declaration's help and default. Only the flags given are collected;
+//! `TrainConfig::from_settings` checks them against the chosen model and fills in the rest,
+//! exactly as for a sweep file's keys.
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use clap::{Arg, ArgMatches, Args, Command, FromArgMatches};
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 use model::settings::{Kind, Values};
 use model::{ModelKind, Setting, all_settings};
 use serde_json::Value;
@@ -15,9 +16,15 @@ pub struct SettingArgs {
     pub values: Values,
 }
 
-/// `--n-embd` for `n_embd`.
+/// `--n-embd` for `n_embd`; `--no-fast-path` for `fast_path`, a flag on by default.
 pub fn flag(name: &str) -> String {
-    format!("--{}", name.replace('_', "-"))
+    let negated = all_settings().iter().any(|s| s.name == name && on_by_default(s));
+    format!("--{}{}", if negated { "no-" } else { "" }, name.replace('_', "-"))
+}
+
+/// A flag that is on unless the user turns it off (`--no-…`).
+fn on_by_default(setting: &Setting) -> bool {
+    setting.kind == Kind::Flag && setting.default_value() == Some(Value::Bool(true))
 }
 
 /// " (wavenet only)" for a setting that only some models take; nothing for the others.
@@ -42,9 +49,15 @@ fn arg(setting: &'static Setting) -> Arg {
         setting.default_text()
     );
     let arg = Arg::new(setting.name)
-        .long(setting.name.replace('_', "-"))
+        .long(flag(setting.name).trim_start_matches('-').to_string())
         .help(help)
         .required(false);
+    if on_by_default(setting) {
+        return arg.action(ArgAction::SetTrue).help(format!(
+            "Turn `{}` off — {} [on by default]",
+            setting.name, setting.help
+        ));
+    }
     match setting.kind {
         Kind::Choice(names) => arg
             .value_name("NAME")
@@ -78,7 +91,15 @@ impl FromArgMatches for SettingArgs {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let values = all_settings()
             .into_iter()
-            .filter_map(|s| Some((s.name.to_string(), matches.get_one::<Value>(s.name)?.clone())))
+            .filter_map(|s| {
+                let value = if on_by_default(s) {
+                    // `--no-fast-path` given: off.
+                    matches.get_flag(s.name).then_some(Value::Bool(false))
+                } else {
+                    matches.get_one::<Value>(s.name).cloned()
+                };
+                Some((s.name.to_string(), value?))
+            })
             .collect();
         Ok(Self { values })
     }
@@ -120,6 +141,11 @@ mod tests {
         }
         assert!(help.contains("[default: lr / 10]"), "{help}");
         assert!(help.contains("input) (wavenet only) [default: false]"), "{help}");
+        assert_eq!(parse(&["--no-fast-path"]).unwrap()["fast_path"], json!(false));
+        assert!(
+            help.contains("--no-fast-path") && !help.contains("--fast-path"),
+            "{help}"
+        );
     }
 
     #[test]

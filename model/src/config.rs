@@ -55,7 +55,7 @@ fn lr_final_default(lr: f64) -> f64 {
 }
 
 /// The settings of every run, whatever its model. `model` comes first.
-pub const TRAINING: [Setting; 10] = [
+pub const TRAINING: [Setting; 11] = [
     Setting {
         name: "model",
         help: "The network: mlp or wavenet (the lecture's two)",
@@ -123,7 +123,20 @@ pub const TRAINING: [Setting; 10] = [
         kind: Kind::Count { min: 1, why: "" },
         default: DefaultValue::Count(10_000),
     },
+    FAST_PATH,
 ];
+
+const FAST_PATH: Setting = Setting {
+    name: "fast_path",
+    help: "Train with the model's hand-derived backward pass, where it has one and the optimizer is SGD (off: Burn's autodiff)",
+    kind: Kind::Flag,
+    default: DefaultValue::Flag(true),
+};
+
+/// For configurations stored before `fast_path` existed: they trained on the fast path.
+fn fast_path_default() -> bool {
+    matches!(FAST_PATH.default, DefaultValue::Flag(true))
+}
 
 impl fmt::Display for ModelKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -191,6 +204,9 @@ pub struct TrainOptions {
     pub log_every: u64,
     /// Steps between full validation-split evaluations.
     pub eval_every: u64,
+    /// Use the model's hand-derived backward pass where it has one.
+    #[serde(default = "fast_path_default")]
+    pub fast_path: bool,
 }
 
 impl Default for TrainOptions {
@@ -223,6 +239,7 @@ pub struct TrainConfig {
     pub split_seed: u64,
     pub log_every: u64,
     pub eval_every: u64,
+    pub fast_path: bool,
 }
 
 impl TrainConfig {
@@ -359,6 +376,7 @@ impl TryFrom<TrainOptions> for TrainConfig {
             split_seed: o.split_seed,
             log_every: o.log_every,
             eval_every: o.eval_every,
+            fast_path: o.fast_path,
         })
     }
 }

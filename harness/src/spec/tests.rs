@@ -426,3 +426,10 @@ fn a_backend_this_binary_lacks_is_refused_at_its_key() {
         "{message}"
     );
 }
+
+#[test]
+fn the_fast_path_and_autodiff_can_be_compared_in_one_sweep() {
+    let (spec, _) = parsed("name: paths\nparameters:\n  fast_path: {values: [true, false]}\n");
+    let paths: Vec<bool> = spec.runs.iter().map(|r| r.config.fast_path).collect();
+    assert_eq!(paths, [true, false]);
+}

@@ -2,7 +2,8 @@
 //! [FlattenConsecutive(n) → Linear (no bias) → BatchNorm1d → Tanh] → Linear.
 //! `mlp` is one block that flattens the whole context; `wavenet` is log2(block_size)
 //! blocks that each fuse pairs of neighbours, halving the time axis. `forward` evaluates
-//! (BatchNorm with running statistics); training goes through `backprop`'s hand-derived pass.
+//! (BatchNorm with running statistics); training goes through `backprop`'s hand-derived pass
+//! (the fast path) or differentiates `forward_train_logits` with Burn's autodiff.
 
 use burn::module::Module;
 use burn::nn::{Embedding, Linear};
@@ -124,6 +125,12 @@ impl CharModel {
             .fold(self.embedding.forward(contexts), |x, block| block.forward(x));
         let [_, _, hidden] = x.dims();
         self.head.forward(x.reshape([b, hidden]))
+    }
+
+    /// Training mode: token ids `[B, block_size]` → logits `[B, vocab]`, normalised with the
+    /// batch's statistics (which moves the running ones): what autodiff differentiates.
+    pub fn forward_train_logits(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
+        self.forward_train(contexts).0
     }
 
     /// Shapes after the embedding and after each FlattenConsecutive and each block, as the

@@ -1,6 +1,8 @@
 //! The training loop: SGD on uniformly sampled minibatches with the lecture's step
-//! learning-rate schedule, a windowed training loss and periodic whole-split validation
-//! reported to an `Observer`, ending in final train/val/test losses and samples.
+//! learning-rate schedule — by the model's hand-derived backward pass (the fast path), or by
+//! Burn's autodiff and its optimizer (`fast_path: false`) —, a windowed training loss and
+//! periodic whole-split validation reported to an `Observer`, ending in final train/val/test
+//! losses and samples.
 //! With `checkpoint_to`, it saves its whole state as it goes; `resume` continues from such a
 //! file exactly as if the run had never stopped. It knows nothing of where progress goes.
 
@@ -15,13 +17,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Tensor};
 
 use crate::checkpoint::{self, CheckpointError, RunState};
 use crate::config::TrainConfig;
 use crate::dataset::{Dataset, Splits, Vocabulary};
 use crate::evaluate::split_loss;
-use crate::network::CharModel;
+use crate::network::{CharModel, cross_entropy};
 use crate::rng::Rng;
 use crate::sample::sample;
 
@@ -36,12 +39,43 @@ struct CheckpointPlan {
     last: u64,
 }
 
+/// How a step computes its gradients and applies them.
+enum Stepper {
+    /// The model's hand-derived backward pass, then SGD.
+    Fast,
+    /// Burn's autodiff, then its optimizer; the model lives on `device`, the autodiff one.
+    Autodiff { device: Device, optimizer: ModuleOptimizer },
+}
+
+impl Stepper {
+    fn for_config(config: &TrainConfig, device: &Device) -> Self {
+        if config.fast_path {
+            Self::Fast
+        } else {
+            Self::Autodiff {
+                device: device.clone().autodiff(),
+                optimizer: SgdConfig::new().init(),
+            }
+        }
+    }
+
+    /// Where the model's parameters live.
+    fn model_device<'a>(&'a self, plain: &'a Device) -> &'a Device {
+        match self {
+            Self::Fast => plain,
+            Self::Autodiff { device, .. } => device,
+        }
+    }
+}
+
 /// One run's training state.
 pub struct Trainer {
     config: TrainConfig,
     vocab: Vocabulary,
     splits: Splits,
+    /// Where data and evaluation live (the model too on the fast path).
     device: Device,
+    stepper: Stepper,
     model: CharModel,
     rng: Rng,
     /// Steps done.
@@ -58,12 +92,14 @@ impl Trainer {
     /// `Backend::device`).
     pub fn new(config: TrainConfig, dataset: &Dataset, device: Device) -> Self {
         let mut rng = Rng::seed_from(config.seed);
-        let model = CharModel::new(&config, dataset.vocab().size(), &mut rng, &device);
+        let stepper = Stepper::for_config(&config, &device);
+        let model = CharModel::new(&config, dataset.vocab().size(), &mut rng, stepper.model_device(&device));
         Self {
             splits: dataset.split(config.split_seed, config.block_size),
             vocab: dataset.vocab().clone(),
             config,
             device,
+            stepper,
             model,
             rng,
             step: 0,
@@ -198,11 +234,24 @@ impl Trainer {
     fn train_step(&mut self) -> Tensor<1> {
         let n = self.splits.train.len();
         let indices = (0..self.config.batch_size).map(|_| self.rng.below(n));
-        let (contexts, targets) = self.splits.train.batch(indices, &self.device);
-        let (loss, gradients) = self.model.loss_and_gradients(contexts, targets);
+        let (contexts, targets) = self
+            .splits
+            .train
+            .batch(indices, self.stepper.model_device(&self.device));
         let lr = self.config.lr_at(self.step);
-        self.model = self.model.clone().descend(gradients, lr);
-        loss
+        match &mut self.stepper {
+            Stepper::Fast => {
+                let (loss, gradients) = self.model.loss_and_gradients(contexts, targets);
+                self.model = self.model.clone().descend(gradients, lr);
+                loss
+            }
+            Stepper::Autodiff { optimizer, .. } => {
+                let loss = cross_entropy(self.model.forward_train_logits(contexts), targets);
+                let gradients = GradientsParams::from_grads(loss.backward(), &self.model);
+                self.model = optimizer.step(lr, self.model.clone(), gradients);
+                loss.detach()
+            }
+        }
     }
 
     fn report(&mut self, observer: &mut impl Observer, progress: Progress) -> ControlFlow<()> {

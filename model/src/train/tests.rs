@@ -165,8 +165,38 @@ impl Drop for ScratchFile {
 }
 
 #[test]
+fn autodiff_trains_like_the_fast_path() {
+    for model in [ModelKind::Mlp, ModelKind::Wavenet] {
+        let (fast, fast_curve) = train(small(model, |_| {}), Backend::Flex);
+        let (autodiff, autodiff_curve) = train(small(model, |o| o.fast_path = false), Backend::Flex);
+        let [fast, autodiff] = [fast, autodiff].map(|o| o.losses.unwrap());
+        // The two paths round differently, so the runs part a little over 400 steps.
+        for (f, a) in [
+            (fast.train, autodiff.train),
+            (fast.val, autodiff.val),
+            (fast.test, autodiff.test),
+        ] {
+            assert!((f - a).abs() < 0.01 * f, "{model}: fast {f} vs autodiff {a}");
+        }
+        // The first training point averages steps taken from the same weights: nearly equal.
+        let first = |curve: &[Progress]| match curve.iter().find(|p| matches!(p, Progress::Train { .. })) {
+            Some(Progress::Train { loss, .. }) => *loss,
+            _ => f64::NAN,
+        };
+        let (f, a) = (first(&fast_curve), first(&autodiff_curve));
+        assert!((f - a).abs() < 1e-4 * f, "{model}: first points {f} vs {a}");
+    }
+}
+
+#[test]
 fn a_run_resumed_from_its_checkpoint_matches_the_uninterrupted_run() {
-    let config = || small(ModelKind::Wavenet, |_| {});
+    for fast_path in [true, false] {
+        resumed_matches_uninterrupted(small(ModelKind::Wavenet, |o| o.fast_path = fast_path));
+    }
+}
+
+fn resumed_matches_uninterrupted(config: TrainConfig) {
+    let config = || config.clone();
     let (whole, whole_curve) = train(config(), Backend::Flex);
 
     let file = ScratchFile::new("resume");

@@ -457,17 +457,26 @@ fn runs_wide_shows_the_settings_it_is_given_without_a_migration() {
     store.define_runs_wide(&["lr", "n_skip"]).unwrap();
     let version = store.schema_version().unwrap();
     let wide = store.query("SELECT * FROM runs_wide", &[]).unwrap();
-    assert_eq!(&wide.columns[..6], ["run", "sweep", "variant", "status", "lr", "n_skip"]);
+    assert_eq!(
+        &wide.columns[..6],
+        ["run", "sweep", "variant", "status", "lr", "n_skip"]
+    );
     assert_eq!(wide.rows[0][5], Cell::Int(48));
     assert!(wide.columns.contains(&"slurm_job".to_string()));
     assert_eq!(store.schema_version().unwrap(), version, "no migration");
     // Readers see it too; asking again for the same columns changes nothing.
     store.define_runs_wide(&["lr", "n_skip"]).unwrap();
     let reader = Store::open_read_only(&dir.db()).unwrap();
-    assert_eq!(reader.query("SELECT n_skip FROM runs_wide", &[]).unwrap().rows[0][0], Cell::Int(48));
+    assert_eq!(
+        reader.query("SELECT n_skip FROM runs_wide", &[]).unwrap().rows[0][0],
+        Cell::Int(48)
+    );
     assert!(matches!(
         store.define_runs_wide(&["lr; DROP TABLE runs"]),
         Err(StoreError::BadColumnName(_))
     ));
-    assert_eq!(store.query("SELECT count(*) FROM runs", &[]).unwrap().rows[0][0], Cell::Int(1));
+    assert_eq!(
+        store.query("SELECT count(*) FROM runs", &[]).unwrap().rows[0][0],
+        Cell::Int(1)
+    );
 }
