@@ -137,7 +137,11 @@ fn a_killed_worker_is_retried_from_its_checkpoint() {
 fn a_scheduler_killed_mid_sweep_resumes_without_lost_or_repeated_runs() {
     let sandbox = Sandbox::new();
     let steps = 1500;
-    let spec = write_spec(&sandbox, "crash", "[1, 2]", steps);
+    let spec = write_spec(&sandbox, "crash", "[1]", steps);
+    // Each optimizer, with its state in the checkpoints: SGD on the fast path, AdamW by autodiff.
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let variants = "variants:\n  - {label: sgd}\n  - {label: adamw, optimizer: adamw, lr: 0.01, lr_schedule: cosine, warmup_steps: 100, grad_clip: 1.0}\n";
+    std::fs::write(&spec, format!("{text}{variants}")).unwrap();
     let child = spawn(&sandbox, &["launch", spec.to_str().unwrap(), "--workers", "2"]);
     wait_for(
         &sandbox.db(),

@@ -1,9 +1,11 @@
 //! A run's state on disk, so that it can continue exactly where it stopped: the
-//! configuration, the step, the RNG, the curve so far, the clock, and every float tensor of
-//! the model (weights and BatchNorm running statistics) in the module's visit order.
+//! configuration, the step, the RNG, the curve so far, the clock, every float tensor of the
+//! model (weights and BatchNorm running statistics) in the module's visit order, and the
+//! optimizer's state where it keeps one (AdamW's moments, momentum buffers).
 //!
 //! File layout: `MAGIC`, the header's length (u64 little-endian), the header as JSON, then
-//! each tensor's values as f32 little-endian. Files are written beside their final name,
+//! each tensor's values as f32 little-endian, then the optimizer's record (Burn's burnpack
+//! bytes, as many as the header's `optimizer_bytes` says). Files are written beside their final name,
 //! flushed to disk, renamed, and the rename flushed too (the folder is synced): a crash never
 //! leaves a half-written checkpoint, and once `save` returns a power cut cannot undo it.
 
@@ -53,21 +55,31 @@ struct Header {
     #[serde(flatten)]
     state: RunState,
     shapes: Vec<Vec<usize>>,
+    /// Length of the optimizer's record after the tensors; absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    optimizer_bytes: Option<usize>,
 }
 
-/// The tensors of a checkpoint, in the model's visit order.
+/// The tensors of a checkpoint, in the model's visit order, and the optimizer's record.
 pub(crate) struct Tensors {
     shapes: Vec<Vec<usize>>,
     values: Vec<f32>,
+    pub optimizer: Option<Vec<u8>>,
 }
 
 /// Writes `state` and the tensors of `model` to `path`.
-pub(crate) fn save(path: &Path, state: RunState, model: &CharModel) -> Result<(), CheckpointError> {
+pub(crate) fn save(
+    path: &Path,
+    state: RunState,
+    model: &CharModel,
+    optimizer: Option<Vec<u8>>,
+) -> Result<(), CheckpointError> {
     let mut tensors = CollectTensors::default();
     model.visit(&mut tensors);
     let header = Header {
         state,
         shapes: tensors.shapes,
+        optimizer_bytes: optimizer.as_ref().map(Vec::len),
     };
     let json = serde_json::to_vec(&header).expect("a header always serializes");
     let mut bytes = Vec::with_capacity(MAGIC.len() + 8 + json.len() + 4 * tensors.values.len());
@@ -77,6 +89,7 @@ pub(crate) fn save(path: &Path, state: RunState, model: &CharModel) -> Result<()
     for value in tensors.values {
         bytes.extend_from_slice(&value.to_le_bytes());
     }
+    bytes.extend(optimizer.unwrap_or_default());
     let partial = path.with_extension("partial");
     let write_err = |source| CheckpointError::Write {
         path: path.to_path_buf(),
@@ -117,9 +130,10 @@ pub(crate) fn load(path: &Path) -> Result<(RunState, Tensors), CheckpointError> 
     let (json, data) = rest.split_at(len);
     let header: Header = serde_json::from_slice(json).map_err(|e| corrupt(&format!("bad header: {e}")))?;
     let expected: usize = header.shapes.iter().map(|shape| shape.iter().product::<usize>()).sum();
-    if data.len() != 4 * expected {
+    if data.len() != 4 * expected + header.optimizer_bytes.unwrap_or(0) {
         return Err(corrupt("tensor data does not match the header"));
     }
+    let (data, optimizer) = data.split_at(4 * expected);
     let values = data
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -129,6 +143,7 @@ pub(crate) fn load(path: &Path) -> Result<(RunState, Tensors), CheckpointError> 
         Tensors {
             shapes: header.shapes,
             values,
+            optimizer: header.optimizer_bytes.map(|_| optimizer.to_vec()),
         },
     ))
 }

@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod evaluate;
 mod layers;
 pub mod network;
+pub mod optim;
 pub mod rng;
 pub mod sample;
 pub mod settings;
@@ -16,7 +17,7 @@ pub mod train;
 
 pub use backend::{Backend, BackendError, ComputeDevice};
 pub use checkpoint::CheckpointError;
-pub use config::{ConfigError, ModelKind, TrainConfig, TrainOptions, all_settings};
+pub use config::{ConfigError, ModelKind, OptimizerKind, ScheduleKind, TrainConfig, TrainOptions, all_settings};
 pub use dataset::{DataError, Dataset};
 pub use settings::Setting;
 pub use train::{Ending, Observer, Outcome, Progress, Trainer};

@@ -38,6 +38,17 @@ pub enum DefaultValue {
     },
 }
 
+/// When a setting means something: always, or only for some values of another setting
+/// (`momentum` only with `optimizer: sgd`). Model settings are scoped by the model's list.
+#[derive(Clone, Copy, Debug)]
+pub enum Only {
+    Always,
+    When {
+        setting: &'static str,
+        is: &'static [&'static str],
+    },
+}
+
 /// One setting of a run.
 #[derive(Clone, Copy, Debug)]
 pub struct Setting {
@@ -45,9 +56,25 @@ pub struct Setting {
     pub help: &'static str,
     pub kind: Kind,
     pub default: DefaultValue,
+    pub only: Only,
 }
 
 impl Setting {
+    /// Why this setting means nothing where `value_of` gives the run's other settings (a
+    /// message naming the setting that rules it out), or `None` where it applies.
+    pub fn ruled_out(&self, value_of: impl Fn(&str) -> Option<String>) -> Option<String> {
+        let Only::When { setting, is } = self.only else {
+            return None;
+        };
+        let value = value_of(setting).unwrap_or_default();
+        (!is.contains(&value.as_str())).then(|| {
+            format!(
+                "applies only with {setting} {}, not with `{value}`",
+                is.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(" or ")
+            )
+        })
+    }
+
     /// The value it takes when unset; `None` for a derived default (see `derived`).
     pub fn default_value(&self) -> Option<Value> {
         match self.default {
@@ -113,7 +140,7 @@ impl Setting {
             Kind::Count { .. } => format!("{got}: expected a whole number"),
             Kind::Positive => format!("must be a positive number, got {got}"),
             Kind::NonNegative => format!("must be a non-negative number, got {got}"),
-            Kind::Fraction => format!("must be a fraction of the steps between 0 and 1, got {got}"),
+            Kind::Fraction => format!("must be a fraction between 0 and 1, got {got}"),
             Kind::Flag => format!("{got}: expected true or false"),
             Kind::Choice(names) => format!("unknown value {got}; expected one of: {}", names.join(", ")),
         }
@@ -141,6 +168,35 @@ impl Setting {
     }
 }
 
+/// `NAMES`, `Display` and `FromStr` for an enum of named choices (models, optimizers,
+/// schedules): `named!(OptimizerKind, NAMES: Sgd = "sgd", Adamw = "adamw")`.
+macro_rules! named {
+    ($kind:ty, $names:ident: $($variant:ident = $name:literal),+) => {
+        impl $kind {
+            pub const $names: &'static [&'static str] = &[$($name),+];
+        }
+
+        impl std::fmt::Display for $kind {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(match self {
+                    $(Self::$variant => $name),+
+                })
+            }
+        }
+
+        impl std::str::FromStr for $kind {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($name => Ok(Self::$variant),)+
+                    other => Err(format!("unknown `{other}`; expected one of: {}", Self::$names.join(", "))),
+                }
+            }
+        }
+    };
+}
+pub(crate) use named;
+
 /// The values a user set, by setting name.
 pub type Values = Map<String, Value>;
 
@@ -165,7 +221,27 @@ mod tests {
         help: "",
         kind: Kind::Count { min: 2, why: "a batch" },
         default: DefaultValue::Count(32),
+        only: Only::Always,
     };
+
+    #[test]
+    fn a_scoped_setting_is_ruled_out_by_the_setting_it_depends_on() {
+        let momentum = Setting {
+            name: "momentum",
+            only: Only::When {
+                setting: "optimizer",
+                is: &["sgd"],
+            },
+            ..COUNT
+        };
+        let with = |optimizer: &'static str| move |key: &str| (key == "optimizer").then(|| optimizer.to_string());
+        assert_eq!(momentum.ruled_out(with("sgd")), None);
+        assert_eq!(
+            momentum.ruled_out(with("adamw")).unwrap(),
+            "applies only with optimizer `sgd`, not with `adamw`"
+        );
+        assert_eq!(COUNT.ruled_out(with("adamw")), None);
+    }
 
     #[test]
     fn values_are_checked_against_kind_and_range() {

@@ -13,13 +13,14 @@ use burn::tensor::{Device, Int, Tensor};
 use crate::config::{ModelKind, TrainConfig};
 use crate::layers::{self, BatchNorm1d};
 use crate::rng::Rng;
-use crate::settings::{DefaultValue, Kind, Setting};
+use crate::settings::{DefaultValue, Kind, Only, Setting};
 
 const N_EMBD: Setting = Setting {
     name: "n_embd",
     help: "Embedding size per character",
     kind: Kind::Count { min: 1, why: "" },
     default: DefaultValue::Count(24),
+    only: Only::Always,
 };
 
 const N_HIDDEN: Setting = Setting {
@@ -27,6 +28,7 @@ const N_HIDDEN: Setting = Setting {
     help: "Neurons per hidden layer",
     kind: Kind::Count { min: 1, why: "" },
     default: DefaultValue::Count(128),
+    only: Only::Always,
 };
 
 const BLOCK_SIZE: Setting = Setting {
@@ -34,6 +36,7 @@ const BLOCK_SIZE: Setting = Setting {
     help: "Context length in characters (a power of two for wavenet)",
     kind: Kind::Count { min: 1, why: "" },
     default: DefaultValue::Count(8),
+    only: Only::Always,
 };
 
 /// The settings of `mlp`: one block that flattens the whole context.
@@ -49,6 +52,7 @@ pub const WAVENET_SETTINGS: [Setting; 4] = [
         help: "Reproduce the lecture's BatchNorm bug (statistics over dim 0 only for 3-D input)",
         kind: Kind::Flag,
         default: DefaultValue::Flag(false),
+        only: Only::Always,
     },
 ];
 

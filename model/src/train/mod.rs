@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer, OptimizerRecord};
+use burn::tensor::Bytes;
 use burn::tensor::{Device, Tensor};
 
 use crate::checkpoint::{self, CheckpointError, RunState};
@@ -25,6 +26,7 @@ use crate::config::TrainConfig;
 use crate::dataset::{Dataset, Splits, Vocabulary};
 use crate::evaluate::split_loss;
 use crate::network::{CharModel, cross_entropy};
+use crate::optim;
 use crate::rng::Rng;
 use crate::sample::sample;
 
@@ -49,13 +51,47 @@ enum Stepper {
 
 impl Stepper {
     fn for_config(config: &TrainConfig, device: &Device) -> Self {
-        if config.fast_path {
+        if config.uses_fast_path() {
             Self::Fast
         } else {
             Self::Autodiff {
                 device: device.clone().autodiff(),
-                optimizer: SgdConfig::new().init(),
+                optimizer: optim::optimizer(config),
             }
+        }
+    }
+
+    /// The optimizer's state (AdamW's moments, momentum buffers, step counts), as bytes for a
+    /// checkpoint; `None` on the fast path, which keeps none.
+    fn state(&self) -> Option<Vec<u8>> {
+        match self {
+            Self::Fast => None,
+            Self::Autodiff { optimizer, .. } => {
+                let bytes = optimizer
+                    .to_record()
+                    .into_bytes()
+                    .expect("an optimizer record always serializes");
+                Some(bytes.to_vec())
+            }
+        }
+    }
+
+    /// Takes back the state `state` saved.
+    fn restore(self, saved: Option<Vec<u8>>, path: &Path) -> Result<Self, CheckpointError> {
+        match (self, saved) {
+            (Self::Autodiff { device, optimizer }, Some(bytes)) => {
+                let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| {
+                    CheckpointError::Corrupt {
+                        path: path.to_path_buf(),
+                        reason: format!("its optimizer state cannot be read: {e}"),
+                    }
+                })?;
+                Ok(Self::Autodiff {
+                    device,
+                    optimizer: optimizer.load_record(record),
+                })
+            }
+            (stepper, _) => Ok(stepper),
         }
     }
 
@@ -94,6 +130,7 @@ impl Trainer {
         let mut rng = Rng::seed_from(config.seed);
         let stepper = Stepper::for_config(&config, &device);
         let model = CharModel::new(&config, dataset.vocab().size(), &mut rng, stepper.model_device(&device));
+        let model = optim::number_parameters(model);
         Self {
             splits: dataset.split(config.split_seed, config.block_size),
             vocab: dataset.vocab().clone(),
@@ -112,14 +149,17 @@ impl Trainer {
 
     /// The run saved in the checkpoint at `path`, ready to continue on `device`.
     pub fn resume(path: &Path, dataset: &Dataset, device: Device) -> Result<Self, CheckpointError> {
-        let (state, tensors) = checkpoint::load(path)?;
+        let (state, mut tensors) = checkpoint::load(path)?;
         if state.vocab != dataset.vocab().chars() {
             return Err(CheckpointError::OtherDataset {
                 path: path.to_path_buf(),
             });
         }
         let mut trainer = Self::new(state.config, dataset, device);
+        let optimizer_state = tensors.optimizer.take();
         trainer.model = checkpoint::restore(trainer.model, tensors, path)?;
+        let stepper = std::mem::replace(&mut trainer.stepper, Stepper::Fast);
+        trainer.stepper = stepper.restore(optimizer_state, path)?;
         trainer.step = state.step;
         trainer.rng = state.rng;
         trainer.history = state.curve;
@@ -247,7 +287,10 @@ impl Trainer {
             }
             Stepper::Autodiff { optimizer, .. } => {
                 let loss = cross_entropy(self.model.forward_train_logits(contexts), targets);
-                let gradients = GradientsParams::from_grads(loss.backward(), &self.model);
+                let mut gradients = GradientsParams::from_grads(loss.backward(), &self.model);
+                if self.config.grad_clip > 0.0 {
+                    gradients = optim::clip_global_norm(&self.model, gradients, self.config.grad_clip);
+                }
                 self.model = optimizer.step(lr, self.model.clone(), gradients);
                 loss.detach()
             }
@@ -293,7 +336,7 @@ impl Trainer {
             eval_seconds: self.eval_seconds,
         };
         // `valid()` first: it brings the BatchNorm running statistics up to date.
-        checkpoint::save(&plan.path, state, &self.model.valid())?;
+        checkpoint::save(&plan.path, state, &self.model.valid(), self.stepper.state())?;
         plan.last = self.step;
         observer.checkpointed(self.step);
         Ok(())

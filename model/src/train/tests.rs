@@ -5,7 +5,7 @@ use super::*;
 use std::path::PathBuf;
 
 use crate::backend::{Backend, ComputeDevice};
-use crate::config::{ModelKind, TrainOptions};
+use crate::config::{ModelKind, OptimizerKind, ScheduleKind, TrainOptions};
 
 /// The CPU device of `backend`.
 fn cpu(backend: Backend) -> Device {
@@ -190,8 +190,56 @@ fn autodiff_trains_like_the_fast_path() {
 
 #[test]
 fn a_run_resumed_from_its_checkpoint_matches_the_uninterrupted_run() {
-    for fast_path in [true, false] {
-        resumed_matches_uninterrupted(small(ModelKind::Wavenet, |o| o.fast_path = fast_path));
+    type Edit = fn(&mut TrainOptions);
+    let setups: [(&str, Edit); 4] = [
+        ("fast path", |_| {}),
+        ("autodiff SGD", |o| o.fast_path = false),
+        ("SGD with Nesterov momentum and clipping", |o| {
+            o.momentum = 0.9;
+            o.nesterov = true;
+            o.grad_clip = 1.0;
+            o.lr = 0.05;
+        }),
+        ("AdamW, cosine with warm-up", |o| {
+            o.optimizer = OptimizerKind::Adamw;
+            o.lr = 0.01;
+            o.lr_schedule = ScheduleKind::Cosine;
+            o.lr_final = Some(0.001);
+            o.warmup_steps = 50;
+        }),
+    ];
+    for (name, edit) in setups {
+        eprintln!("{name}");
+        resumed_matches_uninterrupted(small(ModelKind::Wavenet, edit));
+    }
+}
+
+#[test]
+fn adamw_and_momentum_train() {
+    let (sgd, _) = train(small(ModelKind::Wavenet, |_| {}), Backend::Flex);
+    let (adamw, _) = train(
+        small(ModelKind::Wavenet, |o| {
+            o.optimizer = OptimizerKind::Adamw;
+            o.lr = 0.01;
+        }),
+        Backend::Flex,
+    );
+    let (momentum, _) = train(
+        small(ModelKind::Wavenet, |o| {
+            o.momentum = 0.9;
+            o.lr = 0.02;
+        }),
+        Backend::Flex,
+    );
+    let val = |o: &Outcome| o.losses.unwrap().val;
+    let uniform = (names().vocab().size() as f64).ln();
+    for (name, outcome) in [("adamw", &adamw), ("momentum", &momentum)] {
+        assert!(
+            val(outcome) < uniform - 0.5,
+            "{name}: val {} vs ln(vocab) {uniform}",
+            val(outcome)
+        );
+        assert_ne!(val(outcome), val(&sgd), "{name} trains differently from plain SGD");
     }
 }
 

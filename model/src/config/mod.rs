@@ -1,16 +1,18 @@
 //! Training configuration in two stages: the settings a user set (CLI flags, a sweep file's
-//! keys), checked against the declarations of the training settings (`TRAINING`, here) and
-//! of the model's (`ModelKind::settings`), then `TrainConfig`: the checked, fully resolved
-//! form that the model and the training loop take and never re-check. `TrainOptions` is the
-//! typed mirror of every setting, its defaults those declared.
+//! keys), checked against the declarations of the training settings (`training::TRAINING`)
+//! and of the model's (`ModelKind::settings`), then `TrainConfig`: the checked, fully
+//! resolved form that the model and the training loop take and never re-check.
+//! `TrainOptions` is the typed mirror of every setting, its defaults those declared.
+
+mod training;
+
+pub use training::{OptimizerKind, ScheduleKind, TRAINING};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fmt;
-use std::str::FromStr;
 
 use crate::network;
-use crate::settings::{self, DefaultValue, Kind, Setting, Values};
+use crate::settings::{self, DefaultValue, Setting, Values};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -21,9 +23,10 @@ pub enum ModelKind {
     Wavenet,
 }
 
+crate::settings::named!(ModelKind, NAMES: Mlp = "mlp", Wavenet = "wavenet");
+
 impl ModelKind {
     pub const ALL: [Self; 2] = [Self::Mlp, Self::Wavenet];
-    pub const NAMES: [&'static str; 2] = ["mlp", "wavenet"];
 
     /// The settings this model takes, declared beside its code.
     pub fn settings(self) -> &'static [Setting] {
@@ -49,115 +52,6 @@ pub fn all_settings() -> Vec<&'static Setting> {
     settings::union(std::iter::once(&TRAINING[..1]).chain(models).chain([&TRAINING[1..]]))
 }
 
-/// The lecture's decay: a tenth of the learning rate.
-fn lr_final_default(lr: f64) -> f64 {
-    lr / 10.0
-}
-
-/// The settings of every run, whatever its model. `model` comes first.
-pub const TRAINING: [Setting; 11] = [
-    Setting {
-        name: "model",
-        help: "The network: mlp or wavenet (the lecture's two)",
-        kind: Kind::Choice(&ModelKind::NAMES),
-        default: DefaultValue::Name("wavenet"),
-    },
-    Setting {
-        name: "lr",
-        help: "Learning rate",
-        kind: Kind::Positive,
-        default: DefaultValue::Number(0.1),
-    },
-    Setting {
-        name: "lr_final",
-        help: "Learning rate after the decay point",
-        kind: Kind::NonNegative,
-        default: DefaultValue::Derived {
-            from: "lr",
-            rule: lr_final_default,
-            text: "lr / 10",
-        },
-    },
-    Setting {
-        name: "lr_decay_at",
-        help: "Fraction of the steps after which lr_final is used",
-        kind: Kind::Fraction,
-        default: DefaultValue::Number(0.75),
-    },
-    Setting {
-        name: "batch_size",
-        help: "Examples per minibatch",
-        kind: Kind::Count {
-            min: 2,
-            why: "BatchNorm needs a batch to take statistics over",
-        },
-        default: DefaultValue::Count(32),
-    },
-    Setting {
-        name: "steps",
-        help: "Training steps",
-        kind: Kind::Count { min: 1, why: "" },
-        default: DefaultValue::Count(200_000),
-    },
-    Setting {
-        name: "seed",
-        help: "Seed of weight init, minibatches and samples",
-        kind: Kind::Count { min: 0, why: "" },
-        default: DefaultValue::Count(42),
-    },
-    Setting {
-        name: "split_seed",
-        help: "Seed of the shuffle before the 80/10/10 train/val/test split",
-        kind: Kind::Count { min: 0, why: "" },
-        default: DefaultValue::Count(42),
-    },
-    Setting {
-        name: "log_every",
-        help: "Steps per averaged training-loss point",
-        kind: Kind::Count { min: 1, why: "" },
-        default: DefaultValue::Count(100),
-    },
-    Setting {
-        name: "eval_every",
-        help: "Steps between full validation-split evaluations",
-        kind: Kind::Count { min: 1, why: "" },
-        default: DefaultValue::Count(10_000),
-    },
-    FAST_PATH,
-];
-
-const FAST_PATH: Setting = Setting {
-    name: "fast_path",
-    help: "Train with the model's hand-derived backward pass, where it has one and the optimizer is SGD (off: Burn's autodiff)",
-    kind: Kind::Flag,
-    default: DefaultValue::Flag(true),
-};
-
-/// For configurations stored before `fast_path` existed: they trained on the fast path.
-fn fast_path_default() -> bool {
-    matches!(FAST_PATH.default, DefaultValue::Flag(true))
-}
-
-impl fmt::Display for ModelKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Mlp => "mlp",
-            Self::Wavenet => "wavenet",
-        })
-    }
-}
-
-impl FromStr for ModelKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "mlp" => Ok(Self::Mlp),
-            "wavenet" => Ok(Self::Wavenet),
-            other => Err(format!("unknown model `{other}`; expected one of: mlp, wavenet")),
-        }
-    }
-}
-
 /// A configuration key that failed its check, and why.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("`{key}` {reason}")]
@@ -175,9 +69,9 @@ impl ConfigError {
     }
 }
 
-/// Every setting, typed; unset keys take their declared defaults, the lecture's values (its
-/// final model: wavenet, block 8, n_embd 24, n_hidden 128; batch 32, lr 0.1 → 0.01 at 75% of
-/// 200,000 steps, seed 42). `lr_final: None` is its derived default, lr / 10.
+/// Every setting, typed; `Default` gives the declared defaults, the lecture's values (its
+/// final model: wavenet, block 8, n_embd 24, n_hidden 128; SGD with batch 32, lr 0.1 → 0.01
+/// at 75% of 200,000 steps, seed 42). `lr_final: None` is its derived default, lr / 10.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainOptions {
@@ -188,11 +82,22 @@ pub struct TrainOptions {
     pub block_size: usize,
     /// Reproduce the lecture's BatchNorm bug: statistics over dim 0 only for 3-D input.
     pub batchnorm_bug: bool,
+    pub optimizer: OptimizerKind,
     pub lr: f64,
-    /// Learning rate after the decay point; `None` means `lr / 10`.
+    pub lr_schedule: ScheduleKind,
+    /// Learning rate after the decay point (step) or at the end (cosine); `None`: lr / 10.
     pub lr_final: Option<f64>,
-    /// Fraction of `steps` after which `lr_final` is used.
+    /// Fraction of `steps` after which `lr_final` is used (step).
     pub lr_decay_at: f64,
+    pub warmup_steps: u64,
+    pub momentum: f64,
+    pub nesterov: bool,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    /// Largest global gradient norm; 0: no clipping.
+    pub grad_clip: f64,
     pub batch_size: usize,
     pub steps: u64,
     /// Seeds weight init, minibatches and samples.
@@ -205,24 +110,29 @@ pub struct TrainOptions {
     /// Steps between full validation-split evaluations.
     pub eval_every: u64,
     /// Use the model's hand-derived backward pass where it has one.
-    #[serde(default = "fast_path_default")]
     pub fast_path: bool,
+}
+
+/// The declared defaults of every setting (derived ones left out), by name.
+fn defaults() -> Values {
+    all_settings()
+        .into_iter()
+        .filter_map(|s| Some((s.name.to_string(), s.default_value()?)))
+        .collect()
 }
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        let defaults: Values = all_settings()
-            .into_iter()
-            .filter_map(|s| Some((s.name.to_string(), s.default_value()?)))
-            .collect();
-        serde_json::from_value(Value::Object(defaults)).expect("the declared defaults are valid options")
+        serde_json::from_value(Value::Object(defaults())).expect("the declared defaults are valid options")
     }
 }
 
 /// Checked training configuration. Only `TryFrom<TrainOptions>` makes one (outside this
-/// crate), so holding a `TrainConfig` means every value is usable.
+/// crate), so holding a `TrainConfig` means every value is usable. Read back from JSON, a
+/// setting it does not hold (a configuration stored before that setting existed) takes its
+/// declared default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "TrainOptions")]
+#[serde(try_from = "Values")]
 #[non_exhaustive]
 pub struct TrainConfig {
     pub model: ModelKind,
@@ -230,9 +140,19 @@ pub struct TrainConfig {
     pub n_hidden: usize,
     pub block_size: usize,
     pub batchnorm_bug: bool,
+    pub optimizer: OptimizerKind,
     pub lr: f64,
+    pub lr_schedule: ScheduleKind,
     pub lr_final: f64,
     pub lr_decay_at: f64,
+    pub warmup_steps: u64,
+    pub momentum: f64,
+    pub nesterov: bool,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+    pub weight_decay: f64,
+    pub grad_clip: f64,
     pub batch_size: usize,
     pub steps: u64,
     pub seed: u64,
@@ -243,13 +163,31 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    /// Learning rate for a 0-based step.
+    /// Learning rate for a 0-based step: the schedule's, scaled up linearly over the first
+    /// `warmup_steps` (step `s` of the warm-up gets (s + 1) / warmup_steps of it). A cosine
+    /// runs over the steps after the warm-up: lr_final + (lr − lr_final)·(1 + cos(π·t/T)) / 2.
     pub fn lr_at(&self, step: u64) -> f64 {
-        if (step as f64) < self.lr_decay_at * self.steps as f64 {
-            self.lr
+        let scheduled = match self.lr_schedule {
+            ScheduleKind::Constant => self.lr,
+            ScheduleKind::Step if (step as f64) < self.lr_decay_at * self.steps as f64 => self.lr,
+            ScheduleKind::Step => self.lr_final,
+            ScheduleKind::Cosine => {
+                let span = self.steps.saturating_sub(self.warmup_steps).max(1) as f64;
+                let t = (step.saturating_sub(self.warmup_steps) as f64 / span).min(1.0);
+                self.lr_final + (self.lr - self.lr_final) * (1.0 + (std::f64::consts::PI * t).cos()) / 2.0
+            }
+        };
+        if step < self.warmup_steps {
+            scheduled * (step + 1) as f64 / self.warmup_steps as f64
         } else {
-            self.lr_final
+            scheduled
         }
+    }
+
+    /// Whether training takes the model's hand-derived backward pass: asked for, and plain
+    /// SGD without clipping (the pass computes gradients and descends with them, nothing more).
+    pub fn uses_fast_path(&self) -> bool {
+        self.fast_path && self.optimizer == OptimizerKind::Sgd && self.momentum == 0.0 && self.grad_clip == 0.0
     }
 
     /// Trainable values of the network this configuration builds for `vocab_size` tokens,
@@ -276,26 +214,12 @@ impl TrainConfig {
             ModelKind::Wavenet => self.block_size.trailing_zeros() as usize,
         }
     }
-}
 
-impl TrainConfig {
     /// The configuration of the settings a user set (`values`, by name): each must be a
-    /// setting of the chosen model (or of training), of the right kind and range; unset ones
-    /// take their defaults.
+    /// setting of the chosen model (or of training) that applies with the run's other
+    /// settings (`momentum` with `sgd`), of the right kind and range; unset ones take their
+    /// defaults.
     pub fn from_settings(values: &Values) -> Result<Self, ConfigError> {
-        let model: ModelKind = match values.get("model") {
-            Some(value) => {
-                TRAINING[0]
-                    .check(value)
-                    .map_err(|reason| ConfigError::new("model", reason))?;
-                value
-                    .as_str()
-                    .unwrap_or_default()
-                    .parse()
-                    .map_err(|e: String| ConfigError::new("model", e))?
-            }
-            None => TrainOptions::default().model,
-        };
         let all = all_settings();
         for (key, value) in values {
             let Some(setting) = all.iter().find(|s| s.name == key) else {
@@ -305,19 +229,36 @@ impl TrainConfig {
                     format!("is not a setting; the settings are: {}", names.join(", ")),
                 ));
             };
+            setting.check(value).map_err(|reason| ConfigError::new(key, reason))?;
+        }
+        let mut full = defaults();
+        full.extend(values.clone());
+        let model = chosen_model(&full)?;
+        for key in values.keys() {
             if !model.takes(key) {
                 return Err(not_taken(key, model));
             }
-            setting.check(value).map_err(|reason| ConfigError::new(key, reason))?;
+            let setting = all.iter().find(|s| s.name == key).expect("checked above");
+            if let Some(reason) = setting.ruled_out(|name| text(&full, name)) {
+                return Err(ConfigError::new(key, reason));
+            }
         }
-        let Ok(Value::Object(mut full)) = serde_json::to_value(TrainOptions::default()) else {
-            unreachable!("options serialize as an object")
-        };
-        full.extend(values.clone());
-        let options: TrainOptions =
-            serde_json::from_value(Value::Object(full)).map_err(|e| ConfigError::new("", e.to_string()))?;
-        Self::try_from(options)
+        Self::try_from(full)
     }
+}
+
+/// A setting's value as text (names as they are, numbers as JSON writes them).
+fn text(values: &Values, name: &str) -> Option<String> {
+    values
+        .get(name)
+        .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
+}
+
+fn chosen_model(values: &Values) -> Result<ModelKind, ConfigError> {
+    text(values, "model")
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e: String| ConfigError::new("model", e))
 }
 
 fn not_taken(key: &str, model: ModelKind) -> ConfigError {
@@ -329,6 +270,20 @@ fn not_taken(key: &str, model: ModelKind) -> ConfigError {
             own.join(", ")
         ),
     )
+}
+
+/// Every setting's value, the declared default for those missing (stored before they
+/// existed), then checked as `TrainOptions`.
+impl TryFrom<Values> for TrainConfig {
+    type Error = ConfigError;
+
+    fn try_from(values: Values) -> Result<Self, ConfigError> {
+        let mut full = defaults();
+        full.extend(values);
+        let options: TrainOptions =
+            serde_json::from_value(Value::Object(full)).map_err(|e| ConfigError::new("", e.to_string()))?;
+        Self::try_from(options)
+    }
 }
 
 impl TryFrom<TrainOptions> for TrainConfig {
@@ -343,12 +298,19 @@ impl TryFrom<TrainOptions> for TrainConfig {
             if value.is_null() && matches!(setting.default, DefaultValue::Derived { .. }) {
                 continue;
             }
-            if o.model.takes(setting.name) {
+            let applies = o.model.takes(setting.name) && setting.ruled_out(|name| text(&values, name)).is_none();
+            if applies {
                 setting
                     .check(value)
                     .map_err(|reason| ConfigError::new(setting.name, reason))?;
-            } else if Some(value) != setting.default_value().as_ref() {
-                return Err(not_taken(setting.name, o.model));
+            } else if Some(value) != setting.default_value().as_ref()
+                && !setting.is_derived_in(|name| values.get(name)?.as_f64())
+            {
+                // A value that means nothing for this run is a mistake, unless it is the default.
+                return Err(match setting.ruled_out(|name| text(&values, name)) {
+                    Some(reason) => ConfigError::new(setting.name, reason),
+                    None => not_taken(setting.name, o.model),
+                });
             }
         }
         if o.model == ModelKind::Wavenet && !(o.block_size >= 2 && o.block_size.is_power_of_two()) {
@@ -360,16 +322,26 @@ impl TryFrom<TrainOptions> for TrainConfig {
                 ),
             ));
         }
-        let lr_final = o.lr_final.unwrap_or_else(|| lr_final_default(o.lr));
+        let lr_final = o.lr_final.unwrap_or_else(|| training::lr_final_default(o.lr));
         Ok(Self {
             model: o.model,
             n_embd: o.n_embd,
             n_hidden: o.n_hidden,
             block_size: o.block_size,
             batchnorm_bug: o.batchnorm_bug,
+            optimizer: o.optimizer,
             lr: o.lr,
+            lr_schedule: o.lr_schedule,
             lr_final,
             lr_decay_at: o.lr_decay_at,
+            warmup_steps: o.warmup_steps,
+            momentum: o.momentum,
+            nesterov: o.nesterov,
+            beta1: o.beta1,
+            beta2: o.beta2,
+            eps: o.eps,
+            weight_decay: o.weight_decay,
+            grad_clip: o.grad_clip,
             batch_size: o.batch_size,
             steps: o.steps,
             seed: o.seed,
@@ -448,6 +420,90 @@ mod tests {
             "must be at least 1, got 0"
         );
         assert_eq!(set(serde_json::json!({})).unwrap(), config(|_| {}).unwrap());
+    }
+
+    #[test]
+    fn schedules_follow_pytorch_and_warm_up_linearly() {
+        let at = |edit: fn(&mut TrainOptions), steps: &[u64]| {
+            let c = config(|o| {
+                o.steps = 1000;
+                o.lr = 0.1;
+                o.lr_final = Some(0.01);
+                edit(o);
+            })
+            .unwrap();
+            steps.iter().map(|&s| c.lr_at(s)).collect::<Vec<_>>()
+        };
+        assert_eq!(at(|_| {}, &[0, 749, 750, 999]), [0.1, 0.1, 0.01, 0.01]);
+        let constant = at(
+            |o| {
+                o.lr_schedule = ScheduleKind::Constant;
+                o.lr_final = None;
+            },
+            &[0, 999],
+        );
+        assert_eq!(constant, [0.1, 0.1]);
+        // torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=1000, eta_min=0.01):
+        // lr at epoch 0, 250, 500, 750 = 0.1, 0.086820, 0.055, 0.023180
+        let cosine = at(|o| o.lr_schedule = ScheduleKind::Cosine, &[0, 250, 500, 750, 1000]);
+        for (got, want) in cosine.iter().zip([0.1, 0.086_820, 0.055, 0.023_180, 0.01]) {
+            assert!((got - want).abs() < 1e-6, "{cosine:?}");
+        }
+        // Warm-up: (s + 1) / 100 of the schedule's value for s < 100, then the cosine over 900.
+        let warm = at(
+            |o| {
+                o.lr_schedule = ScheduleKind::Cosine;
+                o.warmup_steps = 100;
+            },
+            &[0, 49, 99, 100, 550],
+        );
+        for (got, want) in warm.iter().zip([0.001, 0.05, 0.1, 0.1, 0.055]) {
+            assert!((got - want).abs() < 1e-9, "{warm:?}");
+        }
+    }
+
+    #[test]
+    fn an_optimizer_or_schedule_setting_is_refused_where_it_means_nothing() {
+        let err = set(serde_json::json!({"optimizer": "adamw", "momentum": 0.9})).unwrap_err();
+        assert_eq!(
+            (err.key.as_str(), err.reason.as_str()),
+            ("momentum", "applies only with optimizer `sgd`, not with `adamw`")
+        );
+        let err = set(serde_json::json!({"lr_schedule": "cosine", "lr_decay_at": 0.5})).unwrap_err();
+        assert_eq!(err.key, "lr_decay_at");
+        let adamw = set(serde_json::json!({"optimizer": "adamw", "beta2": 0.99, "lr": 5e-4})).unwrap();
+        assert_eq!(
+            (adamw.optimizer, adamw.beta2, adamw.weight_decay),
+            (OptimizerKind::Adamw, 0.99, 0.01)
+        );
+        assert!(!adamw.uses_fast_path(), "the fast path is plain SGD's");
+        assert!(set(serde_json::json!({})).unwrap().uses_fast_path());
+        assert!(!set(serde_json::json!({"momentum": 0.9})).unwrap().uses_fast_path());
+    }
+
+    #[test]
+    fn every_schedule_and_optimizer_survives_a_round_trip_through_json() {
+        for schedule in [ScheduleKind::Step, ScheduleKind::Constant, ScheduleKind::Cosine] {
+            for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adamw] {
+                let c = config(|o| {
+                    o.lr_schedule = schedule;
+                    o.optimizer = optimizer;
+                })
+                .unwrap();
+                let back: TrainConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+                assert_eq!(back, c, "{schedule} {optimizer}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_configuration_stored_before_a_setting_existed_reads_back_with_its_default() {
+        // As session 4's harness stored it: no optimizer, schedule or fast path.
+        let old = r#"{"model":"wavenet","n_embd":24,"n_hidden":128,"block_size":8,"batchnorm_bug":false,
+            "lr":0.1,"lr_final":0.01,"lr_decay_at":0.75,"batch_size":32,"steps":200000,"seed":42,
+            "split_seed":42,"log_every":100,"eval_every":10000}"#;
+        let c: TrainConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(c, config(|_| {}).unwrap());
     }
 
     #[test]
