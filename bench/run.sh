@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Speed benchmark: training steps/s of the lecture's final model (76,579 parameters, batch
-# 32, one thread) on each of our CPU backends and on a PyTorch reference written with the
-# lecture's own layers (bench/reference.py), taken in alternation, round after round, so
+# 32, one thread) on each of our CPU backends (flex also by autodiff instead of the
+# hand-derived backward pass) and on a PyTorch reference written with the lecture's own
+# layers (bench/reference.py), taken in alternation, round after round, so
 # that noise on the machine hits all of them; plus one pass over the whole validation split.
 # Prints the median of each and its ratio to PyTorch.
 #
@@ -28,13 +29,13 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 lines=$(mktemp)
 trap 'rm -f "$lines"' EXIT
 for round in $(seq "$rounds"); do
-    for impl in flex pytorch tch ndarray; do
+    for impl in flex pytorch flex-autodiff tch ndarray; do
         echo "bench: round $round/$rounds: $impl" >&2
-        if [ "$impl" = pytorch ]; then
-            "$python" bench/reference.py "$data" --steps "$steps" >> "$lines"
-        else
-            "$harness" bench --data "$data" --backend "$impl" --steps "$steps" >> "$lines"
-        fi
+        case "$impl" in
+            pytorch) "$python" bench/reference.py "$data" --steps "$steps" >> "$lines" ;;
+            *-autodiff) "$harness" bench --data "$data" --backend "${impl%-autodiff}" --no-fast-path --steps "$steps" >> "$lines" ;;
+            *) "$harness" bench --data "$data" --backend "$impl" --steps "$steps" >> "$lines" ;;
+        esac
     done
 done
 

@@ -1,6 +1,7 @@
 //! `harness bench` (hidden; run by `bench/run.sh` and `scripts/gpu-check.sh`): the speed of
 //! one backend and device on the lecture's final model — training steps/s (batch 32 unless
-//! asked) after a warm-up, and the seconds of one pass over the whole validation split — as
+//! asked; the fast path, or autodiff with `--no-fast-path`) after a warm-up, and the seconds
+//! of one pass over the whole validation split — as
 //! one JSON line, the format of `bench/reference.py`, so the two can be tabulated side by side.
 
 use std::ops::ControlFlow;
@@ -36,6 +37,9 @@ pub struct BenchArgs {
     pub warmup: u64,
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
     pub threads: usize,
+    /// Train by Burn's autodiff instead of the hand-derived backward pass
+    #[arg(long)]
+    pub no_fast_path: bool,
 }
 
 /// Notes when the warm-up ends and when the last step is done.
@@ -71,6 +75,7 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
         log_every: gcd(args.warmup, total),
         eval_every: total + 1,
         batch_size: args.batch_size,
+        fast_path: !args.no_fast_path,
         ..TrainOptions::default()
     })?;
     let on = args.device.unwrap_or(args.backend.default_device());
@@ -91,7 +96,7 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .seconds
         .ok_or_else(|| anyhow!("the timed steps did not complete"))?;
     let line = serde_json::json!({
-        "impl": args.backend.to_string(),
+        "impl": if args.no_fast_path { format!("{}-autodiff", args.backend) } else { args.backend.to_string() },
         "device": on.to_string(),
         "batch_size": args.batch_size,
         "steps_per_sec": args.steps as f64 / seconds,
