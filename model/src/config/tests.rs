@@ -1,0 +1,190 @@
+//! Settings in, a checked configuration or the key that is wrong out; schedules and
+//! round trips through JSON.
+
+use super::*;
+
+fn config(edit: impl FnOnce(&mut TrainOptions)) -> Result<TrainConfig, ConfigError> {
+    let mut options = TrainOptions::default();
+    edit(&mut options);
+    TrainConfig::try_from(options)
+}
+
+#[test]
+fn defaults_are_the_lecture_schedule() {
+    let c = config(|_| {}).unwrap();
+    assert_eq!(c.lr_final, 0.01);
+    assert_eq!(c.lr_at(149_999), 0.1);
+    assert_eq!(c.lr_at(150_000), 0.01);
+    assert_eq!(c.depth(), 3);
+}
+
+#[test]
+fn each_bad_value_names_its_key() {
+    type Edit = Box<dyn FnOnce(&mut TrainOptions)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("n_embd", Box::new(|o| o.n_embd = 0)),
+        ("n_hidden", Box::new(|o| o.n_hidden = 0)),
+        ("block_size", Box::new(|o| o.block_size = 6)),
+        ("block_size", Box::new(|o| o.block_size = 1)),
+        ("batch_size", Box::new(|o| o.batch_size = 1)),
+        ("lr", Box::new(|o| o.lr = f64::NAN)),
+        ("lr", Box::new(|o| o.lr = -0.1)),
+        ("lr_final", Box::new(|o| o.lr_final = Some(-1.0))),
+        ("lr_decay_at", Box::new(|o| o.lr_decay_at = 1.5)),
+        ("steps", Box::new(|o| o.steps = 0)),
+        ("log_every", Box::new(|o| o.log_every = 0)),
+        ("eval_every", Box::new(|o| o.eval_every = 0)),
+    ];
+    for (key, edit) in cases {
+        assert_eq!(config(edit).unwrap_err().key, key);
+    }
+}
+
+fn set(values: serde_json::Value) -> Result<TrainConfig, ConfigError> {
+    TrainConfig::from_settings(values.as_object().unwrap())
+}
+
+#[test]
+fn settings_a_model_does_not_take_are_refused_naming_the_model() {
+    let err = set(serde_json::json!({"model": "mlp", "batchnorm_bug": true})).unwrap_err();
+    assert_eq!(err.key, "batchnorm_bug");
+    assert!(
+        err.reason
+            .contains("not a setting of model `mlp` (its own settings: n_embd, n_hidden, block_size)"),
+        "{err}"
+    );
+    // Even set to its default: the user asked for something the model has not got.
+    assert!(set(serde_json::json!({"model": "mlp", "batchnorm_bug": false})).is_err());
+    let c = set(serde_json::json!({"model": "wavenet", "batchnorm_bug": true, "lr": 0.3})).unwrap();
+    assert!(c.batchnorm_bug);
+    assert!((c.lr_final - 0.03).abs() < 1e-15, "lr_final derived from lr");
+    let unknown = set(serde_json::json!({"n_embed": 10})).unwrap_err();
+    assert_eq!(unknown.key, "n_embed");
+    assert!(unknown.reason.contains("the settings are: model, n_embd"), "{unknown}");
+    assert_eq!(
+        set(serde_json::json!({"n_hidden": 0})).unwrap_err().reason,
+        "must be at least 1, got 0"
+    );
+    assert_eq!(set(serde_json::json!({})).unwrap(), config(|_| {}).unwrap());
+}
+
+#[test]
+fn schedules_follow_pytorch_and_warm_up_linearly() {
+    let at = |edit: fn(&mut TrainOptions), steps: &[u64]| {
+        let c = config(|o| {
+            o.steps = 1000;
+            o.lr = 0.1;
+            o.lr_final = Some(0.01);
+            edit(o);
+        })
+        .unwrap();
+        steps.iter().map(|&s| c.lr_at(s)).collect::<Vec<_>>()
+    };
+    assert_eq!(at(|_| {}, &[0, 749, 750, 999]), [0.1, 0.1, 0.01, 0.01]);
+    let constant = at(
+        |o| {
+            o.lr_schedule = ScheduleKind::Constant;
+            o.lr_final = None;
+        },
+        &[0, 999],
+    );
+    assert_eq!(constant, [0.1, 0.1]);
+    // torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=1000, eta_min=0.01):
+    // lr at epoch 0, 250, 500, 750 = 0.1, 0.086820, 0.055, 0.023180
+    let cosine = at(|o| o.lr_schedule = ScheduleKind::Cosine, &[0, 250, 500, 750, 1000]);
+    for (got, want) in cosine.iter().zip([0.1, 0.086_820, 0.055, 0.023_180, 0.01]) {
+        assert!((got - want).abs() < 1e-6, "{cosine:?}");
+    }
+    // Warm-up: (s + 1) / 100 of the schedule's value for s < 100, then the cosine over 900.
+    let warm = at(
+        |o| {
+            o.lr_schedule = ScheduleKind::Cosine;
+            o.warmup_steps = 100;
+        },
+        &[0, 49, 99, 100, 550],
+    );
+    for (got, want) in warm.iter().zip([0.001, 0.05, 0.1, 0.1, 0.055]) {
+        assert!((got - want).abs() < 1e-9, "{warm:?}");
+    }
+}
+
+#[test]
+fn an_optimizer_or_schedule_setting_is_refused_where_it_means_nothing() {
+    let err = set(serde_json::json!({"optimizer": "adamw", "momentum": 0.9})).unwrap_err();
+    assert_eq!(
+        (err.key.as_str(), err.reason.as_str()),
+        ("momentum", "applies only with optimizer `sgd`, not with `adamw`")
+    );
+    let err = set(serde_json::json!({"lr_schedule": "cosine", "lr_decay_at": 0.5})).unwrap_err();
+    assert_eq!(err.key, "lr_decay_at");
+    let adamw = set(serde_json::json!({"optimizer": "adamw", "beta2": 0.99, "lr": 5e-4})).unwrap();
+    assert_eq!(
+        (adamw.optimizer, adamw.beta2, adamw.weight_decay),
+        (OptimizerKind::Adamw, 0.99, 0.01)
+    );
+    assert!(!adamw.uses_fast_path(), "the fast path is plain SGD's");
+    assert!(set(serde_json::json!({})).unwrap().uses_fast_path());
+    assert!(!set(serde_json::json!({"momentum": 0.9})).unwrap().uses_fast_path());
+}
+
+#[test]
+fn every_schedule_and_optimizer_survives_a_round_trip_through_json() {
+    for schedule in [ScheduleKind::Step, ScheduleKind::Constant, ScheduleKind::Cosine] {
+        for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adamw] {
+            let c = config(|o| {
+                o.lr_schedule = schedule;
+                o.optimizer = optimizer;
+            })
+            .unwrap();
+            let back: TrainConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+            assert_eq!(back, c, "{schedule} {optimizer}");
+        }
+    }
+}
+
+#[test]
+fn a_configuration_stored_before_a_setting_existed_reads_back_with_its_default() {
+    // As session 4's harness stored it: no optimizer, schedule or fast path.
+    let old = r#"{"model":"wavenet","n_embd":24,"n_hidden":128,"block_size":8,"batchnorm_bug":false,
+        "lr":0.1,"lr_final":0.01,"lr_decay_at":0.75,"batch_size":32,"steps":200000,"seed":42,
+        "split_seed":42,"log_every":100,"eval_every":10000}"#;
+    let c: TrainConfig = serde_json::from_str(old).unwrap();
+    assert_eq!(c, config(|_| {}).unwrap());
+}
+
+#[test]
+fn the_typed_options_mirror_every_declared_setting() {
+    let Ok(Value::Object(fields)) = serde_json::to_value(TrainOptions::default()) else {
+        panic!()
+    };
+    let mut fields: Vec<&str> = fields.keys().map(String::as_str).collect();
+    let mut declared: Vec<&str> = all_settings().iter().map(|s| s.name).collect();
+    fields.sort_unstable();
+    declared.sort_unstable();
+    assert_eq!(fields, declared);
+}
+
+#[test]
+fn mlp_takes_any_block_size() {
+    let c = config(|o| {
+        o.model = ModelKind::Mlp;
+        o.block_size = 3;
+    })
+    .unwrap();
+    assert_eq!(c.depth(), 1);
+}
+
+#[test]
+fn deserializing_goes_through_validation() {
+    let c = config(|o| o.lr_final = Some(0.02)).unwrap();
+    let json = serde_json::to_string(&c).unwrap();
+    assert_eq!(serde_json::from_str::<TrainConfig>(&json).unwrap(), c);
+    let bad = json.replace("\"n_embd\":24", "\"n_embd\":0");
+    assert!(
+        serde_json::from_str::<TrainConfig>(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("n_embd")
+    );
+    assert!(serde_json::from_str::<TrainConfig>("{\"n_embed\":3}").is_err());
+}
