@@ -17,7 +17,8 @@ pub fn new_run(
     threads: usize,
     data: &LoadedData,
 ) -> NewRun {
-    let config_json = serde_json::to_string(config).expect("a config always serializes");
+    // Only what means something for this run: `beta1` of an SGD run would be noise in tables.
+    let config_json = serde_json::to_string(&config.applicable_settings()).expect("a config always serializes");
     NewRun {
         run_key: sha256_hex(format!("{config_json}|{backend}|{device}|{}", data.sha256).as_bytes()),
         config_json,

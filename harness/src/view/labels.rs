@@ -62,11 +62,24 @@ pub fn configs(runs: &[RunRecord]) -> anyhow::Result<Vec<Config>> {
         .collect()
 }
 
-/// The keys whose values differ between `configs`, less derived defaults that every run
-/// left to their rule (in a sweep over `lr`, `lr_final` follows it without being set).
+/// The keys whose values differ between `configs` — a setting a run does not hold (it means
+/// nothing for it: `beta1` of an SGD run) counting as its default —, less derived defaults
+/// that every run left to their rule (in a sweep over `lr`, `lr_final` follows it unset).
 pub fn varied_settings<'a>(configs: impl IntoIterator<Item = &'a Config> + Clone) -> Vec<String> {
+    let settings = all_settings();
+    let value = |config: &Config, key: &str| {
+        config
+            .get(key)
+            .cloned()
+            .or_else(|| settings.iter().find(|s| s.name == key)?.default_value())
+    };
     varied_keys(configs.clone())
         .into_iter()
+        .filter(|key| {
+            let mut values = configs.clone().into_iter().map(|c| value(c, key));
+            let first = values.next().flatten();
+            values.any(|v| v != first)
+        })
         .filter(|key| {
             !all_settings()
                 .iter()
@@ -104,5 +117,16 @@ mod tests {
             config(json!({"lr": 0.2, "lr_final": 0.05})),
         ];
         assert_eq!(varied_settings(&set), ["lr", "lr_final"]);
+        // An SGD run holds no `beta1`; an AdamW run at the default does not make it vary.
+        let optimizers = [
+            config(json!({"optimizer": "sgd", "lr": 0.1})),
+            config(json!({"optimizer": "adamw", "lr": 0.1, "beta1": 0.9})),
+        ];
+        assert_eq!(varied_settings(&optimizers), ["optimizer"]);
+        let tuned = [
+            config(json!({"optimizer": "sgd", "lr": 0.1})),
+            config(json!({"optimizer": "adamw", "lr": 0.1, "beta1": 0.8})),
+        ];
+        assert_eq!(varied_settings(&tuned), ["optimizer", "beta1"]);
     }
 }

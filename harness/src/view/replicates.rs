@@ -224,9 +224,19 @@ pub fn informative<'a>(table: &Table, names: &[&'a str]) -> Vec<&'a str> {
     columns_where(table, names, |row, c| row[c] != Cell::Null)
 }
 
-/// Of `names`, the columns whose values differ between rows, less derived defaults that
+/// Of `names`, the columns whose values differ between rows — `NULL` (a setting that means
+/// nothing for the run) counting as the setting's default —, less derived defaults that
 /// every row left to their rule (`lr_final` = lr / 10 in a sweep over `lr`).
 pub fn varying<'a>(table: &Table, names: &[&'a str]) -> Vec<&'a str> {
+    let settings = all_settings();
+    let cell = |row: &[Cell], c: usize| match &row[c] {
+        Cell::Null => settings
+            .iter()
+            .find(|s| s.name == table.columns[c])
+            .and_then(|s| s.default_value())
+            .map_or(Cell::Null, |v| as_cell(&v)),
+        other => other.clone(),
+    };
     let derived_everywhere = |name: &str| {
         all_settings().iter().filter(|s| s.name == name).any(|setting| {
             table
@@ -235,10 +245,22 @@ pub fn varying<'a>(table: &Table, names: &[&'a str]) -> Vec<&'a str> {
                 .all(|row| setting.is_derived_in(|key| table.column(key).and_then(|c| real(&row[c]))))
         })
     };
-    columns_where(table, names, |row, c| row[c] != table.rows[0][c])
+    columns_where(table, names, |row, c| cell(row, c) != cell(&table.rows[0], c))
         .into_iter()
         .filter(|name| !derived_everywhere(name))
         .collect()
+}
+
+/// A setting's JSON value as `runs_wide` shows it (`json_extract` gives booleans as 0 and 1).
+fn as_cell(value: &serde_json::Value) -> Cell {
+    match value {
+        serde_json::Value::Bool(on) => Cell::Int(i64::from(*on)),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| Cell::Real(n.as_f64().unwrap_or(f64::NAN)), Cell::Int),
+        serde_json::Value::String(s) => Cell::Text(s.clone()),
+        _ => Cell::Null,
+    }
 }
 
 /// Of `names`, the columns `c` for which some row satisfies `test(row, c)`.
@@ -355,5 +377,12 @@ mod tests {
         let names = ["lr", "lr_final"];
         assert_eq!(varying(&table(&[(0.1, 0.01), (0.2, 0.02)]), &names), ["lr"]);
         assert_eq!(varying(&table(&[(0.1, 0.01), (0.2, 0.05)]), &names), names);
+        // beta1 NULL (an SGD run) and 0.9 (AdamW's default): not a difference.
+        let beta1 = |value: Cell| Table {
+            columns: vec!["beta1".into()],
+            rows: vec![vec![Cell::Null], vec![value]],
+        };
+        assert!(varying(&beta1(Cell::Real(0.9)), &["beta1"]).is_empty());
+        assert_eq!(varying(&beta1(Cell::Real(0.8)), &["beta1"]), ["beta1"]);
     }
 }

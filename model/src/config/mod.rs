@@ -184,6 +184,22 @@ impl TrainConfig {
         }
     }
 
+    /// The settings that mean something for this run, by name: every setting of its model
+    /// and of training, less those its other settings rule out (`beta1` for SGD,
+    /// `lr_decay_at` for a cosine). What a store keeps of a run; reading it back as a
+    /// `TrainConfig` gives the others their defaults.
+    pub fn applicable_settings(&self) -> Values {
+        let Ok(Value::Object(all)) = serde_json::to_value(self) else {
+            unreachable!("a configuration serializes as an object")
+        };
+        self.model
+            .run_settings()
+            .into_iter()
+            .filter(|s| s.ruled_out(|name| text(&all, name)).is_none())
+            .filter_map(|s| Some((s.name.to_string(), all.get(s.name)?.clone())))
+            .collect()
+    }
+
     /// Whether training takes the model's hand-derived backward pass: asked for, and plain
     /// SGD without clipping (the pass computes gradients and descends with them, nothing more).
     pub fn uses_fast_path(&self) -> bool {

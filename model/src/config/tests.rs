@@ -153,6 +153,20 @@ fn a_configuration_stored_before_a_setting_existed_reads_back_with_its_default()
 }
 
 #[test]
+fn a_run_keeps_only_the_settings_that_mean_something_for_it() {
+    let sgd_mlp = set(serde_json::json!({"model": "mlp", "lr_schedule": "cosine"})).unwrap();
+    let kept = sgd_mlp.applicable_settings();
+    for absent in ["batchnorm_bug", "beta1", "weight_decay", "lr_decay_at"] {
+        assert!(!kept.contains_key(absent), "{absent} in {kept:?}");
+    }
+    for present in ["n_embd", "momentum", "lr_final", "fast_path"] {
+        assert!(kept.contains_key(present), "{present} missing from {kept:?}");
+    }
+    let back: TrainConfig = serde_json::from_value(Value::Object(kept)).unwrap();
+    assert_eq!(back, sgd_mlp, "the others read back as their defaults");
+}
+
+#[test]
 fn the_typed_options_mirror_every_declared_setting() {
     let Ok(Value::Object(fields)) = serde_json::to_value(TrainOptions::default()) else {
         panic!()
