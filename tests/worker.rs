@@ -16,14 +16,13 @@ fn job(sandbox: &Sandbox, steps: u64) -> Value {
         use sha2::Digest;
         format!("{:x}", sha2::Sha256::digest(std::fs::read(&data).unwrap()))
     };
-    let options = TrainOptions {
-        n_embd: 4,
-        n_hidden: 16,
+    let mut options = TrainOptions {
         steps,
         log_every: 50,
         eval_every: 100,
         ..TrainOptions::default()
     };
+    options.set("n_embd", 4).set("n_hidden", 16);
     let config = TrainConfig::try_from(options).unwrap();
     json!({
         "run_id": 7,

@@ -18,7 +18,7 @@ use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 use crate::config::TrainConfig;
-use crate::network::CharModel;
+use crate::models::Network;
 use crate::rng::Rng;
 use crate::train::Progress;
 
@@ -71,7 +71,7 @@ pub(crate) struct Tensors {
 pub(crate) fn save(
     path: &Path,
     state: RunState,
-    model: &CharModel,
+    model: &Network,
     optimizer: Option<Vec<u8>>,
 ) -> Result<(), CheckpointError> {
     let mut tensors = CollectTensors::default();
@@ -149,7 +149,7 @@ pub(crate) fn load(path: &Path) -> Result<(RunState, Tensors), CheckpointError> 
 }
 
 /// Puts saved tensors into `model`, checking every shape; `path` is for the error.
-pub(crate) fn restore(model: CharModel, tensors: Tensors, path: &Path) -> Result<CharModel, CheckpointError> {
+pub(crate) fn restore(model: Network, tensors: Tensors, path: &Path) -> Result<Network, CheckpointError> {
     let mut restore = RestoreTensors {
         shapes: tensors.shapes.iter(),
         values: tensors.values.into_iter(),

@@ -4,12 +4,12 @@
 use burn::tensor::Device;
 
 use crate::dataset::Examples;
-use crate::network::{CharModel, cross_entropy};
+use crate::models::{Network, cross_entropy};
 
 /// Examples per forward pass.
 const EVAL_CHUNK: usize = 16_384;
 
-pub fn split_loss(model: &CharModel, examples: &Examples, device: &Device) -> f64 {
+pub fn split_loss(model: &Network, examples: &Examples, device: &Device) -> f64 {
     let mut total = 0.0;
     for start in (0..examples.len()).step_by(EVAL_CHUNK) {
         let end = (start + EVAL_CHUNK).min(examples.len());

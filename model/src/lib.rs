@@ -8,7 +8,7 @@ pub mod config;
 pub mod dataset;
 pub mod evaluate;
 mod layers;
-pub mod network;
+pub mod models;
 pub mod optim;
 pub mod rng;
 pub mod sample;

@@ -5,7 +5,7 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::dataset::Vocabulary;
-use crate::network::CharModel;
+use crate::models::Network;
 use crate::rng::Rng;
 
 /// An item that has not ended after this many tokens is cut there.
@@ -13,7 +13,7 @@ pub const MAX_SAMPLE_TOKENS: usize = 256;
 
 /// `count` items from `model` (in eval mode), all drawn in one batch.
 pub fn sample(
-    model: &CharModel,
+    model: &Network,
     vocab: &Vocabulary,
     block_size: usize,
     count: usize,

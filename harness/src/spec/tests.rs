@@ -11,6 +11,13 @@ fn parsed(yaml: &str) -> (SweepSpec, Vec<String>) {
     parse(yaml, "sweep.yaml", Path::new(".")).unwrap_or_else(|err| panic!("{err}"))
 }
 
+/// A run's value of one of its model's settings, as a number.
+fn net(run: &super::PlannedRun, name: &str) -> usize {
+    run.config.net[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{name} in {:?}", run.config.net)) as usize
+}
+
 fn error(yaml: &str) -> SpecError {
     match parse(yaml, "sweep.yaml", Path::new(".")) {
         Ok((spec, _)) => panic!("expected an error, got {} runs", spec.runs.len()),
@@ -25,7 +32,11 @@ fn a_grid_is_the_product_of_the_values_with_the_last_key_fastest() {
     );
     assert!(warnings.is_empty());
     assert_eq!(spec.method, Method::Grid);
-    let pairs: Vec<(usize, usize)> = spec.runs.iter().map(|r| (r.config.n_embd, r.config.n_hidden)).collect();
+    let pairs: Vec<(usize, usize)> = spec
+        .runs
+        .iter()
+        .map(|r| (net(r, "n_embd"), net(r, "n_hidden")))
+        .collect();
     assert_eq!(pairs, [(10, 68), (10, 128), (10, 200), (24, 68), (24, 128), (24, 200)]);
     assert!(spec.runs.iter().all(|r| r.config.steps == 100 && r.config.lr == 0.1));
 }
@@ -54,13 +65,13 @@ variants:
     let first = &spec.runs[0];
     assert_eq!(first.variant.as_deref(), Some("original"));
     assert_eq!(
-        (first.config.model, first.config.block_size, first.config.seed),
+        (first.config.model, net(first, "block_size"), first.config.seed),
         (ModelKind::Mlp, 3, 1)
     );
     let last = &spec.runs[5];
     assert_eq!(last.variant.as_deref(), Some("scaled"));
     assert_eq!(
-        (last.config.block_size, last.config.seed, last.config.steps),
+        (net(last, "block_size"), last.config.seed, last.config.steps),
         (8, 3, 200_000)
     );
     assert_eq!(
@@ -74,7 +85,11 @@ fn int_and_q_uniform_enumerate_in_a_grid() {
     let (spec, _) = parsed(
         "name: q\nparameters:\n  n_embd: {distribution: int_uniform, min: 2, max: 4}\n  n_hidden: {distribution: q_uniform, min: 10, max: 40, q: 16}\n",
     );
-    let pairs: Vec<(usize, usize)> = spec.runs.iter().map(|r| (r.config.n_embd, r.config.n_hidden)).collect();
+    let pairs: Vec<(usize, usize)> = spec
+        .runs
+        .iter()
+        .map(|r| (net(r, "n_embd"), net(r, "n_hidden")))
+        .collect();
     assert_eq!(pairs, [(2, 16), (2, 32), (3, 16), (3, 32), (4, 16), (4, 32)]);
 }
 
@@ -96,7 +111,7 @@ parameters:
     for run in &a.runs {
         assert!((0.02..=0.3).contains(&run.config.lr), "{}", run.config.lr);
         assert!((0.5..=0.9).contains(&run.config.lr_decay_at));
-        assert!((32..=256).contains(&run.config.n_hidden));
+        assert!((32..=256).contains(&net(run, "n_hidden")));
     }
     let wavenets = a.runs.iter().filter(|r| r.config.model == ModelKind::Wavenet).count();
     assert!((10..20).contains(&wavenets), "{wavenets} of 20 with p = 0.75");

@@ -11,31 +11,10 @@ pub use training::{OptimizerKind, ScheduleKind, TRAINING};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::network;
+pub use crate::models::ModelKind;
 use crate::settings::{self, DefaultValue, Setting, Values};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelKind {
-    /// Embedding → flatten → Linear → BatchNorm → Tanh → Linear.
-    Mlp,
-    /// Embedding → [FlattenConsecutive(2) → Linear → BatchNorm → Tanh] × log2(block) → Linear.
-    Wavenet,
-}
-
-crate::settings::named!(ModelKind, NAMES: Mlp = "mlp", Wavenet = "wavenet");
-
 impl ModelKind {
-    pub const ALL: [Self; 2] = [Self::Mlp, Self::Wavenet];
-
-    /// The settings this model takes, declared beside its code.
-    pub fn settings(self) -> &'static [Setting] {
-        match self {
-            Self::Mlp => &network::MLP_SETTINGS,
-            Self::Wavenet => &network::WAVENET_SETTINGS,
-        }
-    }
-
     /// Every setting of a run of this model: `model`, the model's own, then training's.
     pub fn run_settings(self) -> Vec<&'static Setting> {
         settings::union([&TRAINING[..1], self.settings(), &TRAINING[1..]])
@@ -48,7 +27,7 @@ impl ModelKind {
 
 /// Every setting of any model, each once: what a sweep file may set and a table may show.
 pub fn all_settings() -> Vec<&'static Setting> {
-    let models = ModelKind::ALL.map(ModelKind::settings);
+    let models = ModelKind::ALL.iter().map(|m| m.settings());
     settings::union(std::iter::once(&TRAINING[..1]).chain(models).chain([&TRAINING[1..]]))
 }
 
@@ -73,15 +52,11 @@ impl ConfigError {
 /// final model: wavenet, block 8, n_embd 24, n_hidden 128; SGD with batch 32, lr 0.1 → 0.01
 /// at 75% of 200,000 steps, seed 42). `lr_final: None` is its derived default, lr / 10.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TrainOptions {
     pub model: ModelKind,
-    pub n_embd: usize,
-    pub n_hidden: usize,
-    /// Context length in tokens.
-    pub block_size: usize,
-    /// Reproduce the lecture's BatchNorm bug: statistics over dim 0 only for 3-D input.
-    pub batchnorm_bug: bool,
+    /// The model's settings (and anything else written, refused when checked), by name.
+    #[serde(flatten)]
+    pub net: Values,
     pub optimizer: OptimizerKind,
     pub lr: f64,
     pub lr_schedule: ScheduleKind,
@@ -121,6 +96,14 @@ fn defaults() -> Values {
         .collect()
 }
 
+impl TrainOptions {
+    /// Sets one of the model's settings: `options.set("n_embd", 10)`.
+    pub fn set(&mut self, name: &str, value: impl Into<Value>) -> &mut Self {
+        self.net.insert(name.to_string(), value.into());
+        self
+    }
+}
+
 impl Default for TrainOptions {
     fn default() -> Self {
         serde_json::from_value(Value::Object(defaults())).expect("the declared defaults are valid options")
@@ -136,10 +119,9 @@ impl Default for TrainOptions {
 #[non_exhaustive]
 pub struct TrainConfig {
     pub model: ModelKind,
-    pub n_embd: usize,
-    pub n_hidden: usize,
-    pub block_size: usize,
-    pub batchnorm_bug: bool,
+    /// Every setting of the model, by name (its own file reads them, typed).
+    #[serde(flatten)]
+    pub net: Values,
     pub optimizer: OptimizerKind,
     pub lr: f64,
     pub lr_schedule: ScheduleKind,
@@ -200,35 +182,30 @@ impl TrainConfig {
             .collect()
     }
 
-    /// Whether training takes the model's hand-derived backward pass: asked for, and plain
-    /// SGD without clipping (the pass computes gradients and descends with them, nothing more).
+    /// Whether training takes the model's hand-derived backward pass: asked for, the model
+    /// has one, and plain SGD without clipping (the pass computes gradients and descends
+    /// with them, nothing more).
     pub fn uses_fast_path(&self) -> bool {
-        self.fast_path && self.optimizer == OptimizerKind::Sgd && self.momentum == 0.0 && self.grad_clip == 0.0
+        self.fast_path
+            && self.model.has_fast_path()
+            && self.optimizer == OptimizerKind::Sgd
+            && self.momentum == 0.0
+            && self.grad_clip == 0.0
+    }
+
+    /// Characters of context the model reads (a `block_size` for the lecture's models).
+    pub fn context(&self) -> usize {
+        self.model
+            .context(&self.net)
+            .expect("the model's settings were checked when made")
     }
 
     /// Trainable values of the network this configuration builds for `vocab_size` tokens,
     /// counted without building it (a sweep stores every run's count before any starts).
     pub fn trainable_params(&self, vocab_size: usize) -> usize {
-        let group = match self.model {
-            ModelKind::Mlp => self.block_size,
-            ModelKind::Wavenet => 2,
-        };
-        let mut width = self.n_embd;
-        let mut total = vocab_size * self.n_embd;
-        for _ in 0..self.depth() {
-            // Linear without bias, then BatchNorm's gamma and beta.
-            total += width * group * self.n_hidden + 2 * self.n_hidden;
-            width = self.n_hidden;
-        }
-        total + self.n_hidden * vocab_size + vocab_size
-    }
-
-    /// Number of FlattenConsecutive → Linear → BatchNorm → Tanh blocks.
-    pub fn depth(&self) -> usize {
-        match self.model {
-            ModelKind::Mlp => 1,
-            ModelKind::Wavenet => self.block_size.trailing_zeros() as usize,
-        }
+        self.model
+            .count_params(&self.net, vocab_size)
+            .expect("the model's settings were checked when made")
     }
 
     /// The configuration of the settings a user set (`values`, by name): each must be a
@@ -279,13 +256,12 @@ fn chosen_model(values: &Values) -> Result<ModelKind, ConfigError> {
 
 fn not_taken(key: &str, model: ModelKind) -> ConfigError {
     let own: Vec<&str> = model.settings().iter().map(|s| s.name).collect();
-    ConfigError::new(
-        key,
-        format!(
-            "is not a setting of model `{model}` (its own settings: {})",
-            own.join(", ")
-        ),
-    )
+    let own = if own.is_empty() {
+        "it has no settings of its own".to_string()
+    } else {
+        format!("its own settings: {}", own.join(", "))
+    };
+    ConfigError::new(key, format!("is not a setting of model `{model}` ({own})"))
 }
 
 /// Every setting's value, the declared default for those missing (stored before they
@@ -306,9 +282,12 @@ impl TryFrom<TrainOptions> for TrainConfig {
     type Error = ConfigError;
 
     fn try_from(o: TrainOptions) -> Result<Self, ConfigError> {
-        let Ok(Value::Object(values)) = serde_json::to_value(&o) else {
+        let Ok(Value::Object(given)) = serde_json::to_value(&o) else {
             unreachable!("options serialize as an object")
         };
+        // A model setting left out of `net` is its default.
+        let mut values = defaults();
+        values.extend(given);
         for setting in all_settings() {
             let value = values.get(setting.name).unwrap_or(&Value::Null);
             if value.is_null() && matches!(setting.default, DefaultValue::Derived { .. }) {
@@ -329,22 +308,26 @@ impl TryFrom<TrainOptions> for TrainConfig {
                 });
             }
         }
-        if o.model == ModelKind::Wavenet && !(o.block_size >= 2 && o.block_size.is_power_of_two()) {
-            return Err(ConfigError::new(
-                "block_size",
-                format!(
-                    "must be a power of two ≥ 2 for wavenet (it halves the context at each layer), got {}",
-                    o.block_size
-                ),
-            ));
+        if let Some(key) = o.net.keys().find(|key| !all_settings().iter().any(|s| s.name == *key)) {
+            return Err(ConfigError::new(key, "is not a setting"));
         }
+        // The model's own settings, each given or its default.
+        let net: Values = o
+            .model
+            .settings()
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    s.name.to_string(),
+                    values.get(s.name).cloned().or_else(|| s.default_value())?,
+                ))
+            })
+            .collect();
+        o.model.check(&net)?;
         let lr_final = o.lr_final.unwrap_or_else(|| training::lr_final_default(o.lr));
         Ok(Self {
             model: o.model,
-            n_embd: o.n_embd,
-            n_hidden: o.n_hidden,
-            block_size: o.block_size,
-            batchnorm_bug: o.batchnorm_bug,
+            net,
             optimizer: o.optimizer,
             lr: o.lr,
             lr_schedule: o.lr_schedule,

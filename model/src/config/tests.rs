@@ -15,17 +15,37 @@ fn defaults_are_the_lecture_schedule() {
     assert_eq!(c.lr_final, 0.01);
     assert_eq!(c.lr_at(149_999), 0.1);
     assert_eq!(c.lr_at(150_000), 0.01);
-    assert_eq!(c.depth(), 3);
+    assert_eq!(c.context(), 8);
 }
 
 #[test]
 fn each_bad_value_names_its_key() {
     type Edit = Box<dyn FnOnce(&mut TrainOptions)>;
     let cases: Vec<(&str, Edit)> = vec![
-        ("n_embd", Box::new(|o| o.n_embd = 0)),
-        ("n_hidden", Box::new(|o| o.n_hidden = 0)),
-        ("block_size", Box::new(|o| o.block_size = 6)),
-        ("block_size", Box::new(|o| o.block_size = 1)),
+        (
+            "n_embd",
+            Box::new(|o| {
+                o.set("n_embd", 0);
+            }),
+        ),
+        (
+            "n_hidden",
+            Box::new(|o| {
+                o.set("n_hidden", 0);
+            }),
+        ),
+        (
+            "block_size",
+            Box::new(|o| {
+                o.set("block_size", 6);
+            }),
+        ),
+        (
+            "block_size",
+            Box::new(|o| {
+                o.set("block_size", 1);
+            }),
+        ),
         ("batch_size", Box::new(|o| o.batch_size = 1)),
         ("lr", Box::new(|o| o.lr = f64::NAN)),
         ("lr", Box::new(|o| o.lr = -0.1)),
@@ -56,7 +76,7 @@ fn settings_a_model_does_not_take_are_refused_naming_the_model() {
     // Even set to its default: the user asked for something the model has not got.
     assert!(set(serde_json::json!({"model": "mlp", "batchnorm_bug": false})).is_err());
     let c = set(serde_json::json!({"model": "wavenet", "batchnorm_bug": true, "lr": 0.3})).unwrap();
-    assert!(c.batchnorm_bug);
+    assert_eq!(c.net["batchnorm_bug"], Value::Bool(true));
     assert!((c.lr_final - 0.03).abs() < 1e-15, "lr_final derived from lr");
     let unknown = set(serde_json::json!({"n_embed": 10})).unwrap_err();
     assert_eq!(unknown.key, "n_embed");
@@ -167,6 +187,18 @@ fn a_run_keeps_only_the_settings_that_mean_something_for_it() {
 }
 
 #[test]
+fn the_bigram_takes_no_settings_of_its_own() {
+    let err = set(serde_json::json!({"model": "bigram", "n_embd": 4})).unwrap_err();
+    assert_eq!(
+        err.reason,
+        "is not a setting of model `bigram` (it has no settings of its own)"
+    );
+    let bigram = set(serde_json::json!({"model": "bigram"})).unwrap();
+    assert_eq!((bigram.context(), bigram.trainable_params(27)), (1, 27 * 27));
+    assert!(!bigram.uses_fast_path(), "no hand-derived pass: autodiff");
+}
+
+#[test]
 fn the_typed_options_mirror_every_declared_setting() {
     let Ok(Value::Object(fields)) = serde_json::to_value(TrainOptions::default()) else {
         panic!()
@@ -182,10 +214,11 @@ fn the_typed_options_mirror_every_declared_setting() {
 fn mlp_takes_any_block_size() {
     let c = config(|o| {
         o.model = ModelKind::Mlp;
-        o.block_size = 3;
+        o.set("block_size", 3);
     })
     .unwrap();
-    assert_eq!(c.depth(), 1);
+    // 27·24 embedding + 24·3·128 linear + 2·128 BatchNorm + 128·27 + 27 head = 13,603.
+    assert_eq!((c.context(), c.trainable_params(27)), (3, 13_603));
 }
 
 #[test]

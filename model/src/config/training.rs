@@ -65,7 +65,7 @@ const fn count(min: u64) -> Kind {
 pub const TRAINING: [Setting; 21] = [
     always(
         "model",
-        "The network: mlp or wavenet (the lecture's two)",
+        "The network to train (README: Models)",
         Kind::Choice(ModelKind::NAMES),
         DefaultValue::Name("wavenet"),
     ),

@@ -25,7 +25,7 @@ use crate::checkpoint::{self, CheckpointError, RunState};
 use crate::config::TrainConfig;
 use crate::dataset::{Dataset, Splits, Vocabulary};
 use crate::evaluate::split_loss;
-use crate::network::{CharModel, cross_entropy};
+use crate::models::{Network, cross_entropy};
 use crate::optim;
 use crate::rng::Rng;
 use crate::sample::sample;
@@ -112,7 +112,7 @@ pub struct Trainer {
     /// Where data and evaluation live (the model too on the fast path).
     device: Device,
     stepper: Stepper,
-    model: CharModel,
+    model: Network,
     rng: Rng,
     /// Steps done.
     step: u64,
@@ -129,10 +129,17 @@ impl Trainer {
     pub fn new(config: TrainConfig, dataset: &Dataset, device: Device) -> Self {
         let mut rng = Rng::seed_from(config.seed);
         let stepper = Stepper::for_config(&config, &device);
-        let model = CharModel::new(&config, dataset.vocab().size(), &mut rng, stepper.model_device(&device));
+        let model = Network::new(
+            config.model,
+            &config.net,
+            dataset.vocab().size(),
+            &mut rng,
+            stepper.model_device(&device),
+        )
+        .expect("a configuration's model settings were checked when it was made");
         let model = optim::number_parameters(model);
         Self {
-            splits: dataset.split(config.split_seed, config.block_size),
+            splits: dataset.split(config.split_seed, config.context()),
             vocab: dataset.vocab().clone(),
             config,
             device,
@@ -205,7 +212,7 @@ impl Trainer {
         sample(
             &model,
             &self.vocab,
-            self.config.block_size,
+            self.config.context(),
             count,
             temperature,
             &mut rng,
@@ -280,13 +287,12 @@ impl Trainer {
             .batch(indices, self.stepper.model_device(&self.device));
         let lr = self.config.lr_at(self.step);
         match &mut self.stepper {
-            Stepper::Fast => {
-                let (loss, gradients) = self.model.loss_and_gradients(contexts, targets);
-                self.model = self.model.clone().descend(gradients, lr);
-                loss
-            }
+            Stepper::Fast => self
+                .model
+                .fast_step(contexts, targets, lr)
+                .expect("the fast path is chosen only for a model that has one"),
             Stepper::Autodiff { optimizer, .. } => {
-                let loss = cross_entropy(self.model.forward_train_logits(contexts), targets);
+                let loss = cross_entropy(self.model.forward_train(contexts), targets);
                 let mut gradients = GradientsParams::from_grads(loss.backward(), &self.model);
                 if self.config.grad_clip > 0.0 {
                     gradients = optim::clip_global_norm(&self.model, gradients, self.config.grad_clip);
@@ -354,7 +360,7 @@ impl Trainer {
                     val,
                     test: loss(&self.splits.test),
                 };
-                let (block, device) = (self.config.block_size, &self.device);
+                let (block, device) = (self.config.context(), &self.device);
                 let samples = sample(&model, &self.vocab, block, FINAL_SAMPLES, 1.0, &mut self.rng, device);
                 self.eval_seconds += started.elapsed().as_secs_f64();
                 (Some(losses), samples)

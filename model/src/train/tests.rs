@@ -36,14 +36,12 @@ fn names() -> Dataset {
 fn small(model: ModelKind, edit: impl FnOnce(&mut TrainOptions)) -> TrainConfig {
     let mut o = TrainOptions {
         model,
-        n_embd: 6,
-        n_hidden: 32,
-        block_size: 4,
         steps: 400,
         log_every: 50,
         eval_every: 200,
         ..TrainOptions::default()
     };
+    o.set("n_embd", 6).set("n_hidden", 32).set("block_size", 4);
     edit(&mut o);
     TrainConfig::try_from(o).unwrap()
 }
@@ -336,4 +334,25 @@ fn samples_from_a_checkpoint_are_seeded_and_cooler_ones_repeat_more() {
     let [train, val, test] = data.split_items(42);
     assert_eq!((train.len(), val.len(), test.len()), (240, 30, 30));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_bigram_learns_by_autodiff_and_resumes_exactly() {
+    let config = || {
+        let options = TrainOptions {
+            model: ModelKind::Bigram,
+            net: Default::default(),
+            optimizer: OptimizerKind::Adamw,
+            steps: 400,
+            log_every: 50,
+            eval_every: 200,
+            ..TrainOptions::default()
+        };
+        TrainConfig::try_from(options).unwrap()
+    };
+    let (outcome, _) = train(config(), Backend::Flex);
+    let uniform = (names().vocab().size() as f64).ln();
+    let val = outcome.losses.unwrap().val;
+    assert!(val < uniform - 0.3, "val {val} vs ln(vocab) {uniform}");
+    resumed_matches_uninterrupted(config());
 }

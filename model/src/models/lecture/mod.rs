@@ -1,21 +1,19 @@
-//! The lecture's two models as one network: Embedding → blocks of
-//! [FlattenConsecutive(n) → Linear (no bias) → BatchNorm1d → Tanh] → Linear.
-//! `mlp` is one block that flattens the whole context; `wavenet` is log2(block_size)
-//! blocks that each fuse pairs of neighbours, halving the time axis. `forward` evaluates
-//! (BatchNorm with running statistics); training goes through `backprop`'s hand-derived pass
-//! (the fast path) or differentiates `forward_train_logits` with Burn's autodiff.
+//! The lecture's network, which the `mlp` and `wavenet` models build with their own
+//! `Shape`: Embedding → blocks of [FlattenConsecutive(n) → Linear (no bias) → BatchNorm1d →
+//! Tanh] → Linear. `mlp` is one block that flattens the whole context; `wavenet` is
+//! log2(block_size) blocks that each fuse pairs of neighbours, halving the time axis.
+//! `forward` evaluates (BatchNorm with running statistics); training goes through
+//! `backprop`'s hand-derived pass (the fast path) or differentiates `forward_train_logits`.
 
 use burn::module::Module;
 use burn::nn::{Embedding, Linear};
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor};
 
-use crate::config::{ModelKind, TrainConfig};
 use crate::layers::{self, BatchNorm1d};
 use crate::rng::Rng;
 use crate::settings::{DefaultValue, Kind, Only, Setting};
 
-const N_EMBD: Setting = Setting {
+pub const N_EMBD: Setting = Setting {
     name: "n_embd",
     help: "Embedding size per character",
     kind: Kind::Count { min: 1, why: "" },
@@ -23,7 +21,7 @@ const N_EMBD: Setting = Setting {
     only: Only::Always,
 };
 
-const N_HIDDEN: Setting = Setting {
+pub const N_HIDDEN: Setting = Setting {
     name: "n_hidden",
     help: "Neurons per hidden layer",
     kind: Kind::Count { min: 1, why: "" },
@@ -31,7 +29,7 @@ const N_HIDDEN: Setting = Setting {
     only: Only::Always,
 };
 
-const BLOCK_SIZE: Setting = Setting {
+pub const BLOCK_SIZE: Setting = Setting {
     name: "block_size",
     help: "Context length in characters (a power of two for wavenet)",
     kind: Kind::Count { min: 1, why: "" },
@@ -39,22 +37,54 @@ const BLOCK_SIZE: Setting = Setting {
     only: Only::Always,
 };
 
-/// The settings of `mlp`: one block that flattens the whole context.
-pub const MLP_SETTINGS: [Setting; 3] = [N_EMBD, N_HIDDEN, BLOCK_SIZE];
+/// The flag of the lecture's BatchNorm bug, which only a network with 3-D activations has.
+pub const BATCHNORM_BUG: Setting = Setting {
+    name: "batchnorm_bug",
+    help: "Reproduce the lecture's BatchNorm bug (statistics over dim 0 only for 3-D input)",
+    kind: Kind::Flag,
+    default: DefaultValue::Flag(false),
+    only: Only::Always,
+};
 
-/// The settings of `wavenet`, whose BatchNorm sees 3-D input and so can have the lecture's bug.
-pub const WAVENET_SETTINGS: [Setting; 4] = [
-    N_EMBD,
-    N_HIDDEN,
-    BLOCK_SIZE,
-    Setting {
-        name: "batchnorm_bug",
-        help: "Reproduce the lecture's BatchNorm bug (statistics over dim 0 only for 3-D input)",
-        kind: Kind::Flag,
-        default: DefaultValue::Flag(false),
-        only: Only::Always,
-    },
-];
+/// The network's dimensions, as a model reads them from its settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shape {
+    pub n_embd: usize,
+    pub n_hidden: usize,
+    /// Context length in characters.
+    pub block_size: usize,
+    /// How many consecutive positions each block fuses.
+    pub group: usize,
+    pub batchnorm_bug: bool,
+}
+
+impl Shape {
+    /// Number of FlattenConsecutive → Linear → BatchNorm → Tanh blocks.
+    pub fn depth(&self) -> usize {
+        if self.group < 2 || self.group >= self.block_size {
+            return 1;
+        }
+        let mut depth = 0;
+        let mut positions = self.block_size;
+        while positions > 1 {
+            positions /= self.group;
+            depth += 1;
+        }
+        depth
+    }
+
+    /// Trainable values of the network of this shape for `vocab` tokens, counted.
+    pub fn count_params(&self, vocab: usize) -> usize {
+        let mut width = self.n_embd;
+        let mut total = vocab * self.n_embd;
+        for _ in 0..self.depth() {
+            // Linear without bias, then BatchNorm's gamma and beta.
+            total += width * self.group * self.n_hidden + 2 * self.n_hidden;
+            width = self.n_hidden;
+        }
+        total + self.n_hidden * vocab + vocab
+    }
+}
 
 mod backprop;
 pub use backprop::Gradients;
@@ -94,25 +124,22 @@ pub struct CharModel {
 
 impl CharModel {
     /// A freshly initialised model, every weight drawn from `rng` in a fixed order.
-    pub fn new(config: &TrainConfig, vocab_size: usize, rng: &mut Rng, device: &Device) -> Self {
-        let group = match config.model {
-            ModelKind::Mlp => config.block_size,
-            ModelKind::Wavenet => 2,
-        };
-        let embedding = layers::embedding(rng, vocab_size, config.n_embd, device);
-        let mut width = config.n_embd;
-        let mut positions = config.block_size;
-        let blocks = (0..config.depth())
+    pub fn new(shape: &Shape, vocab_size: usize, rng: &mut Rng, device: &Device) -> Self {
+        let group = shape.group;
+        let embedding = layers::embedding(rng, vocab_size, shape.n_embd, device);
+        let mut width = shape.n_embd;
+        let mut positions = shape.block_size;
+        let blocks = (0..shape.depth())
             .map(|_| {
                 positions /= group;
-                let linear = layers::linear(rng, width * group, config.n_hidden, false, 1.0, device);
-                width = config.n_hidden;
-                let norm = BatchNorm1d::new(width, positions, config.batchnorm_bug, device);
+                let linear = layers::linear(rng, width * group, shape.n_hidden, false, 1.0, device);
+                width = shape.n_hidden;
+                let norm = BatchNorm1d::new(width, positions, shape.batchnorm_bug, device);
                 Block { group, linear, norm }
             })
             .collect();
         // The lecture scales the last layer down so the initial predictions are near uniform.
-        let head = layers::linear(rng, config.n_hidden, vocab_size, true, 0.1, device);
+        let head = layers::linear(rng, shape.n_hidden, vocab_size, true, 0.1, device);
         Self {
             embedding,
             blocks,
@@ -165,30 +192,26 @@ impl CharModel {
     }
 }
 
-/// Mean cross-entropy of `logits [B, V]` against `targets [B]`, as `F.cross_entropy`: `[1]`.
-pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-    mean_nll(log_softmax(logits, 1), targets)
-}
-
-/// Mean negative log-likelihood of `targets [B]` under `log_probs [B, V]`: `[1]`.
-fn mean_nll(log_probs: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
-    let [b, _] = log_probs.dims();
-    log_probs.gather(1, targets.reshape([b, 1])).mean().neg()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::TrainOptions;
     use burn::tensor::TensorData;
 
-    fn model(edit: impl FnOnce(&mut TrainOptions)) -> CharModel {
-        let mut options = TrainOptions::default();
-        edit(&mut options);
-        let config = TrainConfig::try_from(options).unwrap();
-        let model = CharModel::new(&config, 27, &mut Rng::seed_from(42), &Device::flex());
+    /// The lecture's shapes: `group` = block for the MLP, 2 for the WaveNet.
+    fn shape(n_embd: usize, n_hidden: usize, block_size: usize, group: usize) -> Shape {
+        Shape {
+            n_embd,
+            n_hidden,
+            block_size,
+            group,
+            batchnorm_bug: false,
+        }
+    }
+
+    fn model(shape: Shape) -> CharModel {
+        let model = CharModel::new(&shape, 27, &mut Rng::seed_from(42), &Device::flex());
         assert_eq!(
-            config.trainable_params(27),
+            shape.count_params(27),
             model.trainable_params(),
             "counted without a model"
         );
@@ -197,29 +220,18 @@ mod tests {
 
     #[test]
     fn parameter_counts_match_the_lecture() {
-        let mlp = |block| {
-            model(|o| {
-                o.model = ModelKind::Mlp;
-                o.block_size = block;
-                o.n_embd = 10;
-                o.n_hidden = 200;
-            })
-        };
-        assert_eq!(mlp(3).trainable_params(), 12_097);
-        assert_eq!(mlp(8).trainable_params(), 22_097);
-        let small = model(|o| {
-            o.n_embd = 10;
-            o.n_hidden = 68;
-        });
-        assert_eq!(small.trainable_params(), 22_397);
-        assert_eq!(model(|_| {}).trainable_params(), 76_579);
+        assert_eq!(model(shape(10, 200, 3, 3)).trainable_params(), 12_097);
+        assert_eq!(model(shape(10, 200, 8, 8)).trainable_params(), 22_097);
+        assert_eq!(model(shape(10, 68, 8, 2)).trainable_params(), 22_397);
+        let final_model = model(shape(24, 128, 8, 2));
+        assert_eq!(final_model.trainable_params(), 76_579);
         // Burn's own count includes the running statistics (3 BatchNorms × 2 × 128).
-        assert_eq!(model(|_| {}).num_params(), 76_579 + 768);
+        assert_eq!(final_model.num_params(), 76_579 + 768);
     }
 
     #[test]
     fn wavenet_halves_time_and_grows_channels_as_in_the_lecture() {
-        let m = model(|_| {});
+        let m = model(shape(24, 128, 8, 2));
         let contexts = Tensor::<2, Int>::from_data(TensorData::new(vec![0i64; 32], [4, 8]), &Device::flex());
         // The lecture: [4, 8, 24] → [4, 4, 48] → [4, 4, 128] → [4, 2, 256] → … → [4, 27].
         assert_eq!(
@@ -235,16 +247,5 @@ mod tests {
             ]
         );
         assert_eq!(m.forward(contexts).dims(), [4, 27]);
-    }
-
-    #[test]
-    fn cross_entropy_matches_pytorch() {
-        // PyTorch: F.cross_entropy(torch.tensor([[1., 2., 3.], [1., 1., 1.]]), torch.tensor([2, 0]))
-        //          = tensor(0.7531)
-        let device = Device::flex();
-        let logits = Tensor::<2>::from_data(TensorData::new(vec![1f32, 2., 3., 1., 1., 1.], [2, 3]), &device);
-        let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![2i64, 0], [2]), &device);
-        let loss: f32 = cross_entropy(logits, targets).into_scalar();
-        assert!((loss - 0.7531).abs() < 1e-4, "{loss}");
     }
 }

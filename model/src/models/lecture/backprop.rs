@@ -8,8 +8,9 @@ use burn::nn::{Embedding, Linear};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 
-use super::{Block, CharModel, mean_nll};
+use super::{Block, CharModel};
 use crate::layers::{NormTape, descend};
+use crate::models::mean_nll;
 
 /// The gradient of the loss for each parameter of a `CharModel`, shaped like it.
 pub struct Gradients {
@@ -190,8 +191,8 @@ mod tests {
     use burn::tensor::{Device, TensorData};
 
     use super::*;
-    use crate::config::{ModelKind, TrainConfig, TrainOptions};
-    use crate::network::cross_entropy;
+    use crate::models::cross_entropy;
+    use crate::models::lecture::Shape;
     use crate::rng::Rng;
 
     const VOCAB: usize = 27;
@@ -241,33 +242,29 @@ mod tests {
 
     #[test]
     fn hand_derived_gradients_equal_autodiff_for_every_parameter() {
-        type Edit = fn(&mut TrainOptions);
-        let variants: [(&str, Edit); 3] = [
-            ("mlp", |o| {
-                o.model = ModelKind::Mlp;
-                o.block_size = 3;
-            }),
-            ("wavenet", |_| {}),
-            ("wavenet with the BatchNorm bug", |o| o.batchnorm_bug = true),
+        let shape = |block_size, group, batchnorm_bug| Shape {
+            n_embd: 6,
+            n_hidden: 20,
+            block_size,
+            group,
+            batchnorm_bug,
+        };
+        let variants = [
+            ("mlp", shape(3, 3, false)),
+            ("wavenet", shape(8, 2, false)),
+            ("wavenet with the BatchNorm bug", shape(8, 2, true)),
         ];
-        for (name, edit) in variants {
-            let mut options = TrainOptions {
-                n_embd: 6,
-                n_hidden: 20,
-                ..TrainOptions::default()
-            };
-            edit(&mut options);
-            let config = TrainConfig::try_from(options).unwrap();
+        for (name, shape) in variants {
             let autodiff = Device::flex().autodiff();
-            let model = CharModel::new(&config, VOCAB, &mut Rng::seed_from(11), &autodiff);
+            let model = CharModel::new(&shape, VOCAB, &mut Rng::seed_from(11), &autodiff);
             let plain_model = model.valid();
 
-            let (contexts, targets) = batch(config.block_size, &autodiff);
+            let (contexts, targets) = batch(shape.block_size, &autodiff);
             let (logits, _) = model.forward_train(contexts);
             let loss = cross_entropy(logits, targets);
             let expected = by_autodiff(&model, &loss.backward());
 
-            let (contexts, targets) = batch(config.block_size, &Device::flex());
+            let (contexts, targets) = batch(shape.block_size, &Device::flex());
             let (hand_loss, gradients) = plain_model.loss_and_gradients(contexts, targets);
             assert!((values(loss)[0] - values(hand_loss)[0]).abs() < 1e-6, "{name}: loss");
             for ((param, actual), (_, expected)) in by_hand(gradients).into_iter().zip(expected) {

@@ -1,0 +1,198 @@
+//! Every model behind one seam. A model is one file: a Burn module implementing `CharNet`
+//! (its settings, declared there; how many characters of context it reads; how to build it,
+//! count its parameters, and compute logits for evaluation and for training; optionally a
+//! hand-derived training step) and one line in the `models!` list below. The list makes
+//! `ModelKind` (the names runs and sweep files use) and `Network` (the module the trainer,
+//! checkpoints, evaluation and sampling hold); nothing else changes for a new model.
+
+pub mod bigram;
+pub mod lecture;
+pub mod mlp;
+pub mod wavenet;
+
+use burn::module::Module;
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Int, Tensor};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::ConfigError;
+use crate::rng::Rng;
+use crate::settings::{Setting, Values};
+
+/// What the trainer needs of a model.
+pub trait CharNet: Module + Sized {
+    /// The settings it takes, declared in its file.
+    const SETTINGS: &'static [Setting];
+    /// Those settings, typed; read from a run's values of them (every one present).
+    type Settings: DeserializeOwned;
+    /// Whether `fast_step` is implemented.
+    const FAST_PATH: bool = false;
+
+    /// Characters of context it reads to predict the next one.
+    fn context(settings: &Self::Settings) -> usize;
+
+    /// Settings that do not fit together, with the key to blame.
+    fn check(_settings: &Self::Settings) -> Result<(), ConfigError> {
+        Ok(())
+    }
+
+    /// A freshly initialised model, every weight drawn from `rng` in a fixed order.
+    fn build(settings: &Self::Settings, vocab: usize, rng: &mut Rng, device: &Device) -> Self;
+
+    /// Trainable values, counted without building it.
+    fn count_params(settings: &Self::Settings, vocab: usize) -> usize;
+
+    /// Evaluation: contexts `[B, context]` → logits of the next character `[B, vocab]`.
+    fn forward(&self, contexts: Tensor<2, Int>) -> Tensor<2>;
+
+    /// Training mode (batch statistics and the like): what autodiff differentiates.
+    fn forward_train(&self, contexts: Tensor<2, Int>) -> Tensor<2>;
+
+    /// Trainable values of the model as built.
+    fn trainable_params(&self) -> usize;
+
+    /// One step of plain SGD by a hand-derived backward pass, where the model has one
+    /// (`FAST_PATH`): the minibatch loss. `None` where it has none.
+    fn fast_step(&mut self, _contexts: Tensor<2, Int>, _targets: Tensor<1, Int>, _lr: f64) -> Option<Tensor<1>> {
+        None
+    }
+}
+
+/// `M`'s typed settings from a run's values of them.
+fn typed<M: CharNet>(values: &Values) -> Result<M::Settings, ConfigError> {
+    serde_json::from_value(Value::Object(values.clone())).map_err(|e| ConfigError {
+        key: String::new(),
+        reason: e.to_string(),
+    })
+}
+
+/// The models, one line each: `Variant = "name" => Type`.
+macro_rules! models {
+    ($($variant:ident = $name:literal => $model:ty),+ $(,)?) => {
+        /// Which network a run trains.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ModelKind {
+            $(#[serde(rename = $name)] $variant),+
+        }
+
+        crate::settings::named!(ModelKind, NAMES: $($variant = $name),+);
+
+        impl ModelKind {
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The settings this model takes, declared beside its code.
+            pub fn settings(self) -> &'static [Setting] {
+                match self {
+                    $(Self::$variant => <$model as CharNet>::SETTINGS),+
+                }
+            }
+
+            /// Whether the model has a hand-derived training step.
+            pub fn has_fast_path(self) -> bool {
+                match self {
+                    $(Self::$variant => <$model as CharNet>::FAST_PATH),+
+                }
+            }
+
+            /// Characters of context the model reads, with these values of its settings.
+            pub fn context(self, values: &Values) -> Result<usize, ConfigError> {
+                match self {
+                    $(Self::$variant => Ok(<$model>::context(&typed::<$model>(values)?))),+
+                }
+            }
+
+            /// Settings of the model that do not fit together.
+            pub fn check(self, values: &Values) -> Result<(), ConfigError> {
+                match self {
+                    $(Self::$variant => <$model>::check(&typed::<$model>(values)?)),+
+                }
+            }
+
+            /// Trainable values of the model these settings build for `vocab` tokens.
+            pub fn count_params(self, values: &Values, vocab: usize) -> Result<usize, ConfigError> {
+                match self {
+                    $(Self::$variant => Ok(<$model>::count_params(&typed::<$model>(values)?, vocab))),+
+                }
+            }
+        }
+
+        /// A run's network: one of the models.
+        #[derive(Module, Debug)]
+        pub enum Network {
+            $($variant($model)),+
+        }
+
+        impl Network {
+            /// A freshly initialised network of `kind` with these values of its settings.
+            pub fn new(kind: ModelKind, values: &Values, vocab: usize, rng: &mut Rng, device: &Device) -> Result<Self, ConfigError> {
+                Ok(match kind {
+                    $(ModelKind::$variant => Self::$variant(<$model>::build(&typed::<$model>(values)?, vocab, rng, device))),+
+                })
+            }
+
+            /// Evaluation: contexts `[B, context]` → logits `[B, vocab]`.
+            pub fn forward(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
+                match self {
+                    $(Self::$variant(model) => model.forward(contexts)),+
+                }
+            }
+
+            /// Training mode: contexts `[B, context]` → logits `[B, vocab]`.
+            pub fn forward_train(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
+                match self {
+                    $(Self::$variant(model) => model.forward_train(contexts)),+
+                }
+            }
+
+            pub fn trainable_params(&self) -> usize {
+                match self {
+                    $(Self::$variant(model) => model.trainable_params()),+
+                }
+            }
+
+            /// One plain-SGD step by the model's hand-derived backward pass, where it has one.
+            pub fn fast_step(&mut self, contexts: Tensor<2, Int>, targets: Tensor<1, Int>, lr: f64) -> Option<Tensor<1>> {
+                match self {
+                    $(Self::$variant(model) => model.fast_step(contexts, targets, lr)),+
+                }
+            }
+        }
+    };
+}
+
+models! {
+    Mlp = "mlp" => mlp::Mlp,
+    Wavenet = "wavenet" => wavenet::Wavenet,
+    Bigram = "bigram" => bigram::Bigram,
+}
+
+/// Mean cross-entropy of `logits [B, V]` against `targets [B]`, as `F.cross_entropy`: `[1]`.
+pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    mean_nll(log_softmax(logits, 1), targets)
+}
+
+/// Mean negative log-likelihood of `targets [B]` under `log_probs [B, V]`: `[1]`.
+fn mean_nll(log_probs: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
+    let [b, _] = log_probs.dims();
+    log_probs.gather(1, targets.reshape([b, 1])).mean().neg()
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::TensorData;
+
+    use super::*;
+
+    #[test]
+    fn cross_entropy_matches_pytorch() {
+        // PyTorch: F.cross_entropy(torch.tensor([[1., 2., 3.], [1., 1., 1.]]), torch.tensor([2, 0]))
+        //          = tensor(0.7531)
+        let device = Device::flex();
+        let logits = Tensor::<2>::from_data(TensorData::new(vec![1f32, 2., 3., 1., 1., 1.], [2, 3]), &device);
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![2i64, 0], [2]), &device);
+        let loss: f32 = cross_entropy(logits, targets).into_scalar();
+        assert!((loss - 0.7531).abs() < 1e-4, "{loss}");
+    }
+}
