@@ -89,6 +89,60 @@ impl Shape {
 mod backprop;
 pub use backprop::Gradients;
 
+/// `CharNet` for a model that is this network of some `Shape`: `$model { net: CharModel }`
+/// whose `$settings` has `shape()` and `check()`. Everything but the shape is the network's.
+macro_rules! lecture_model {
+    ($model:ident, $settings:ty, [$($setting:expr),+]) => {
+        impl crate::models::CharNet for $model {
+            const SETTINGS: &'static [crate::settings::Setting] = &[$($setting),+];
+            type Settings = $settings;
+            const FAST_PATH: bool = true;
+
+            fn context(settings: &$settings) -> usize {
+                settings.shape().block_size
+            }
+
+            fn check(settings: &$settings) -> Result<(), crate::config::ConfigError> {
+                settings.check()
+            }
+
+            fn build(settings: &$settings, vocab: usize, rng: &mut crate::rng::Rng, device: &burn::tensor::Device) -> Self {
+                Self {
+                    net: crate::models::lecture::CharModel::new(&settings.shape(), vocab, rng, device),
+                }
+            }
+
+            fn count_params(settings: &$settings, vocab: usize) -> usize {
+                settings.shape().count_params(vocab)
+            }
+
+            fn forward(&self, contexts: burn::tensor::Tensor<2, burn::tensor::Int>) -> burn::tensor::Tensor<2> {
+                self.net.forward(contexts)
+            }
+
+            fn forward_train(&self, contexts: burn::tensor::Tensor<2, burn::tensor::Int>) -> burn::tensor::Tensor<2> {
+                self.net.forward_train_logits(contexts)
+            }
+
+            fn trainable_params(&self) -> usize {
+                self.net.trainable_params()
+            }
+
+            fn fast_step(
+                &mut self,
+                contexts: burn::tensor::Tensor<2, burn::tensor::Int>,
+                targets: burn::tensor::Tensor<1, burn::tensor::Int>,
+                lr: f64,
+            ) -> Option<burn::tensor::Tensor<1>> {
+                let (loss, gradients) = self.net.loss_and_gradients(contexts, targets);
+                self.net = self.net.clone().descend(gradients, lr);
+                Some(loss)
+            }
+        }
+    };
+}
+pub(crate) use lecture_model;
+
 #[derive(Module, Debug)]
 struct Block {
     /// How many consecutive positions FlattenConsecutive fuses.
