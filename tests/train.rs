@@ -164,6 +164,29 @@ fn invalid_options_exit_2_naming_the_flag_and_write_nothing() {
             "--batchnorm-bug",
             "is not a setting of model `mlp` (its own settings: n_embd, n_hidden, block_size)",
         ),
+        (
+            &["--model", "wavenet-conv", "--n-stacks", "0"],
+            "--n-stacks",
+            "at least 1",
+        ),
+        (&["--model", "wavenet-conv", "--n-skip", "0"], "--n-skip", "at least 1"),
+        (
+            &["--model", "bigram"],
+            "--n-embd",
+            "is not a setting of model `bigram` (it has no settings of its own)",
+        ),
+        (
+            &[
+                "--model",
+                "wavenet-conv",
+                "--lr-schedule",
+                "cosine",
+                "--lr-decay-at",
+                "0.5",
+            ],
+            "--lr-decay-at",
+            "applies only with lr_schedule `step`",
+        ),
     ] {
         let out = train(&sandbox, &data, extra);
         assert_eq!(out.status.code(), Some(2), "{extra:?}");

@@ -7,7 +7,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod dataset;
 pub mod evaluate;
-mod layers;
+pub(crate) mod layers;
 pub mod models;
 pub mod optim;
 pub mod rng;

@@ -9,6 +9,7 @@ pub mod bigram;
 pub mod lecture;
 pub mod mlp;
 pub mod wavenet;
+pub mod wavenet_conv;
 
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;
@@ -52,6 +53,12 @@ pub trait CharNet: Module + Sized {
 
     /// Trainable values of the model as built.
     fn trainable_params(&self) -> usize;
+
+    /// The minibatch loss autodiff minimises: by default the mean cross-entropy of each
+    /// context's next character; a model that predicts every position may use them all.
+    fn train_loss(&self, contexts: Tensor<2, Int>, targets: Tensor<1, Int>) -> Tensor<1> {
+        cross_entropy(self.forward_train(contexts), targets)
+    }
 
     /// One step of plain SGD by a hand-derived backward pass, where the model has one
     /// (`FAST_PATH`): the minibatch loss. `None` where it has none.
@@ -119,6 +126,8 @@ macro_rules! models {
         }
 
         /// A run's network: one of the models.
+        // One network per trainer: the size of the largest variant costs nothing.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Module, Debug)]
         pub enum Network {
             $($variant($model)),+
@@ -146,6 +155,13 @@ macro_rules! models {
                 }
             }
 
+            /// The minibatch loss autodiff minimises.
+            pub fn train_loss(&self, contexts: Tensor<2, Int>, targets: Tensor<1, Int>) -> Tensor<1> {
+                match self {
+                    $(Self::$variant(model) => model.train_loss(contexts, targets)),+
+                }
+            }
+
             pub fn trainable_params(&self) -> usize {
                 match self {
                     $(Self::$variant(model) => model.trainable_params()),+
@@ -166,6 +182,7 @@ models! {
     Mlp = "mlp" => mlp::Mlp,
     Wavenet = "wavenet" => wavenet::Wavenet,
     Bigram = "bigram" => bigram::Bigram,
+    WavenetConv = "wavenet-conv" => wavenet_conv::WavenetConv,
 }
 
 /// Mean cross-entropy of `logits [B, V]` against `targets [B]`, as `F.cross_entropy`: `[1]`.

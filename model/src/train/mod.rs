@@ -25,7 +25,7 @@ use crate::checkpoint::{self, CheckpointError, RunState};
 use crate::config::TrainConfig;
 use crate::dataset::{Dataset, Splits, Vocabulary};
 use crate::evaluate::split_loss;
-use crate::models::{Network, cross_entropy};
+use crate::models::Network;
 use crate::optim;
 use crate::rng::Rng;
 use crate::sample::sample;
@@ -292,7 +292,7 @@ impl Trainer {
                 .fast_step(contexts, targets, lr)
                 .expect("the fast path is chosen only for a model that has one"),
             Stepper::Autodiff { optimizer, .. } => {
-                let loss = cross_entropy(self.model.forward_train(contexts), targets);
+                let loss = self.model.train_loss(contexts, targets);
                 let mut gradients = GradientsParams::from_grads(loss.backward(), &self.model);
                 if self.config.grad_clip > 0.0 {
                     gradients = optim::clip_global_norm(&self.model, gradients, self.config.grad_clip);

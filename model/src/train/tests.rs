@@ -356,3 +356,26 @@ fn the_bigram_learns_by_autodiff_and_resumes_exactly() {
     assert!(val < uniform - 0.3, "val {val} vs ln(vocab) {uniform}");
     resumed_matches_uninterrupted(config());
 }
+
+#[test]
+fn the_convolutional_wavenet_learns_on_every_position_and_resumes_exactly() {
+    let config = || {
+        let mut options = TrainOptions {
+            model: ModelKind::WavenetConv,
+            net: Default::default(),
+            optimizer: OptimizerKind::Adamw,
+            lr: 0.01,
+            steps: 400,
+            log_every: 50,
+            eval_every: 200,
+            ..TrainOptions::default()
+        };
+        options.set("n_embd", 6).set("n_hidden", 12).set("block_size", 4);
+        TrainConfig::try_from(options).unwrap()
+    };
+    let (outcome, _) = train(config(), Backend::Flex);
+    let uniform = (names().vocab().size() as f64).ln();
+    let val = outcome.losses.unwrap().val;
+    assert!(val < uniform - 0.5, "val {val} vs ln(vocab) {uniform}");
+    resumed_matches_uninterrupted(config());
+}

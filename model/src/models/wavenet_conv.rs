@@ -1,0 +1,278 @@
+//! `wavenet-conv`: the WaveNet the lecture points to (van den Oord et al. 2016) — dilated
+//! causal convolutions with gated activations, residual and skip connections:
+//!
+//!   Embedding (n_embd) → 1×1 conv to n_hidden channels →
+//!   [ z = tanh(W_f ∗ x) ⊙ σ(W_g ∗ x) (kernel 2, dilation 1, 2, 4, …, block_size / 2);
+//!     x ← x + 1×1(z);  skip += 1×1(z) (n_skip channels) ] × log2(block_size) × n_stacks →
+//!   ReLU → 1×1 → ReLU → 1×1 to the vocabulary.
+//!
+//! One stack sees exactly `block_size` characters (its receptive field), so `block_size`
+//! stays the context length. It computes every position in one pass, and trains on every
+//! position's next character (positions whose target is the padding before an item are
+//! masked); evaluation reads the last position, the same prediction every model makes.
+
+use burn::module::Module;
+use burn::nn::Embedding;
+use burn::nn::conv::Conv1d;
+use burn::tensor::activation::{log_softmax, relu, sigmoid};
+use burn::tensor::{Device, Int, Tensor};
+use serde::Deserialize;
+
+use super::CharNet;
+use super::lecture::{BLOCK_SIZE, N_EMBD, N_HIDDEN};
+use crate::config::ConfigError;
+use crate::layers;
+use crate::rng::Rng;
+use crate::settings::{DefaultValue, Kind, Only, Setting};
+
+const N_SKIP: Setting = Setting {
+    name: "n_skip",
+    help: "Channels of the skip connections (wavenet-conv)",
+    kind: Kind::Count { min: 1, why: "" },
+    default: DefaultValue::Derived {
+        from: "n_hidden",
+        rule: |n_hidden| n_hidden,
+        text: "n_hidden",
+    },
+    only: Only::Always,
+};
+
+const N_STACKS: Setting = Setting {
+    name: "n_stacks",
+    help: "Times the dilations 1, 2, …, block_size / 2 repeat (wavenet-conv)",
+    kind: Kind::Count { min: 1, why: "" },
+    default: DefaultValue::Count(1),
+    only: Only::Always,
+};
+
+#[derive(Module, Debug)]
+struct GatedLayer {
+    filter: Conv1d,
+    gate: Conv1d,
+    residual: Conv1d,
+    skip: Conv1d,
+}
+
+impl GatedLayer {
+    /// `x [B, n_hidden, T]` → (the next layer's input, this layer's skip `[B, n_skip, T]`).
+    fn forward(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
+        let z = self.filter.forward(x.clone()).tanh() * sigmoid(self.gate.forward(x.clone()));
+        (x + self.residual.forward(z.clone()), self.skip.forward(z))
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct WavenetConv {
+    embedding: Embedding,
+    input: Conv1d,
+    layers: Vec<GatedLayer>,
+    skip_out: Conv1d,
+    head: Conv1d,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WavenetConvSettings {
+    n_embd: usize,
+    n_hidden: usize,
+    block_size: usize,
+    /// `None`: as many as `n_hidden`.
+    #[serde(default)]
+    n_skip: Option<usize>,
+    n_stacks: usize,
+}
+
+impl WavenetConvSettings {
+    fn n_skip(&self) -> usize {
+        self.n_skip.unwrap_or(self.n_hidden)
+    }
+
+    /// The dilation of each gated layer, in order.
+    fn dilations(&self) -> Vec<usize> {
+        let stack: Vec<usize> = (0..self.block_size.trailing_zeros()).map(|i| 1 << i).collect();
+        stack.repeat(self.n_stacks)
+    }
+}
+
+impl WavenetConv {
+    /// Logits of every position: contexts `[B, T]` → `[B, T, vocab]`.
+    fn every_position(&self, contexts: Tensor<2, Int>) -> Tensor<3> {
+        let x = self.embedding.forward(contexts).swap_dims(1, 2);
+        let mut x = self.input.forward(x);
+        let mut skips: Option<Tensor<3>> = None;
+        for layer in &self.layers {
+            let (next, skip) = layer.forward(x);
+            x = next;
+            skips = Some(match skips {
+                Some(sum) => sum + skip,
+                None => skip,
+            });
+        }
+        let skips = skips.expect("at least one layer");
+        let out = self.head.forward(relu(self.skip_out.forward(relu(skips))));
+        out.swap_dims(1, 2)
+    }
+}
+
+impl CharNet for WavenetConv {
+    const SETTINGS: &'static [Setting] = &[N_EMBD, N_HIDDEN, BLOCK_SIZE, N_SKIP, N_STACKS];
+    type Settings = WavenetConvSettings;
+
+    fn context(settings: &WavenetConvSettings) -> usize {
+        settings.block_size
+    }
+
+    fn check(settings: &WavenetConvSettings) -> Result<(), ConfigError> {
+        let block = settings.block_size;
+        if block >= 2 && block.is_power_of_two() {
+            return Ok(());
+        }
+        Err(ConfigError {
+            key: "block_size".into(),
+            reason: format!(
+                "must be a power of two ≥ 2 for wavenet-conv (dilations 1, 2, …, block_size / 2 see exactly that many characters), got {block}"
+            ),
+        })
+    }
+
+    fn build(settings: &WavenetConvSettings, vocab: usize, rng: &mut Rng, device: &Device) -> Self {
+        let (hidden, skip) = (settings.n_hidden, settings.n_skip());
+        let embedding = layers::embedding(rng, vocab, settings.n_embd, device);
+        let input = layers::causal_conv1d(rng, [settings.n_embd, hidden], 1, 1, 1.0, device);
+        let layers = settings
+            .dilations()
+            .into_iter()
+            .map(|dilation| GatedLayer {
+                filter: layers::causal_conv1d(rng, [hidden, hidden], 2, dilation, 1.0, device),
+                gate: layers::causal_conv1d(rng, [hidden, hidden], 2, dilation, 1.0, device),
+                residual: layers::causal_conv1d(rng, [hidden, hidden], 1, 1, 1.0, device),
+                skip: layers::causal_conv1d(rng, [hidden, skip], 1, 1, 1.0, device),
+            })
+            .collect();
+        let skip_out = layers::causal_conv1d(rng, [skip, skip], 1, 1, 1.0, device);
+        // Scaled down, as the lecture's last layer, so the first predictions are near uniform.
+        let head = layers::causal_conv1d(rng, [skip, vocab], 1, 1, 0.1, device);
+        Self {
+            embedding,
+            input,
+            layers,
+            skip_out,
+            head,
+        }
+    }
+
+    fn count_params(settings: &WavenetConvSettings, vocab: usize) -> usize {
+        let (embd, hidden, skip) = (settings.n_embd, settings.n_hidden, settings.n_skip());
+        // Weights and biases: a kernel-k conv from a to b channels has a·b·k + b.
+        let conv = |a: usize, b: usize, k: usize| a * b * k + b;
+        let layer = 2 * conv(hidden, hidden, 2) + conv(hidden, hidden, 1) + conv(hidden, skip, 1);
+        vocab * embd
+            + conv(embd, hidden, 1)
+            + settings.dilations().len() * layer
+            + conv(skip, skip, 1)
+            + conv(skip, vocab, 1)
+    }
+
+    fn forward(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
+        let all = self.every_position(contexts);
+        let [b, t, v] = all.dims();
+        all.narrow(1, t - 1, 1).reshape([b, v])
+    }
+
+    fn forward_train(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
+        self.forward(contexts)
+    }
+
+    /// The mean loss over every position's next character: positions `t < T − 1` predict
+    /// the context's character `t + 1`, the last predicts `targets`; a position whose target
+    /// is still the padding before the item (the context's leading boundary tokens, bar the
+    /// last) is masked.
+    fn train_loss(&self, contexts: Tensor<2, Int>, targets: Tensor<1, Int>) -> Tensor<1> {
+        let [b, t] = contexts.dims();
+        let device = contexts.device();
+        let next = Tensor::cat(vec![contexts.clone().narrow(1, 1, t - 1), targets.reshape([b, 1])], 1);
+        // Characters seen so far; a target at t + 1 before the first character is padding.
+        let seen = contexts.clone().not_equal_elem(0).float().cumsum(1);
+        let real = Tensor::cat(
+            vec![
+                seen.narrow(1, 1, t - 1).greater_elem(0.0).float(),
+                Tensor::ones([b, 1], &device),
+            ],
+            1,
+        );
+        let log_probs = log_softmax(self.every_position(contexts), 2);
+        let nll = log_probs.gather(2, next.reshape([b, t, 1])).reshape([b, t]).neg();
+        (nll * real.clone()).sum() / real.sum()
+    }
+
+    fn trainable_params(&self) -> usize {
+        self.num_params()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::TensorData;
+
+    use super::*;
+
+    fn settings(block_size: usize, n_stacks: usize) -> WavenetConvSettings {
+        WavenetConvSettings {
+            n_embd: 6,
+            n_hidden: 8,
+            block_size,
+            n_skip: Some(5),
+            n_stacks,
+        }
+    }
+
+    fn contexts(rows: &[&[i64]]) -> Tensor<2, Int> {
+        let t = rows[0].len();
+        let flat: Vec<i64> = rows.iter().flat_map(|r| r.iter().copied()).collect();
+        Tensor::from_data(TensorData::new(flat, [rows.len(), t]), &Device::flex())
+    }
+
+    #[test]
+    fn the_receptive_field_is_the_block_and_every_output_is_causal() {
+        let s = settings(8, 1);
+        assert_eq!(s.dilations(), [1, 2, 4]);
+        assert_eq!(settings(8, 2).dilations(), [1, 2, 4, 1, 2, 4]);
+        let model = WavenetConv::build(&s, 10, &mut Rng::seed_from(1), &Device::flex());
+        let base = model.every_position(contexts(&[&[1, 2, 3, 4, 5, 6, 7, 8]]));
+        // Changing character 3 changes positions 3.. only; changing the first changes the last.
+        let changed = model.every_position(contexts(&[&[1, 2, 3, 9, 5, 6, 7, 8]]));
+        let diff: Vec<f32> = (base.clone() - changed)
+            .abs()
+            .sum_dim(2)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        assert!(diff[..3].iter().all(|d| *d == 0.0), "{diff:?}");
+        assert!(diff[3..].iter().all(|d| *d > 0.0), "{diff:?}");
+        let first = model.every_position(contexts(&[&[9, 2, 3, 4, 5, 6, 7, 8]]));
+        let last: Vec<f32> = (base - first).abs().sum_dim(2).into_data().try_to_vec().unwrap();
+        assert!(last[7] > 0.0, "the last position sees the whole block");
+    }
+
+    #[test]
+    fn its_parameters_are_counted_without_building_it() {
+        for s in [settings(8, 1), settings(16, 2)] {
+            let model = WavenetConv::build(&s, 27, &mut Rng::seed_from(1), &Device::flex());
+            assert_eq!(model.trainable_params(), WavenetConv::count_params(&s, 27));
+        }
+    }
+
+    #[test]
+    fn padding_targets_are_masked_and_real_ones_are_not() {
+        // Block 4: the item "ab" gives the windows [0,0,0,0]→a, [0,0,0,a]→b, [0,0,a,b]→0.
+        let model = WavenetConv::build(&settings(4, 1), 5, &mut Rng::seed_from(2), &Device::flex());
+        let ctx = contexts(&[&[0, 0, 0, 3]]);
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![4i64], [1]), &Device::flex());
+        let loss: f32 = model.train_loss(ctx.clone(), targets).into_scalar();
+        // Real: position 2 (boundary → 3) and position 3 (3 → 4); 0 → 0 at 0 and 1 is padding.
+        let log_probs = log_softmax(model.every_position(ctx), 2);
+        let lp = |t: usize, c: usize| -> f32 { log_probs.clone().narrow(1, t, 1).narrow(2, c, 1).into_scalar() };
+        let want = -(lp(2, 3) + lp(3, 4)) / 2.0;
+        assert!((loss - want).abs() < 1e-6, "{loss} vs {want}");
+    }
+}
