@@ -67,6 +67,17 @@ pub trait CharNet: Module + Sized {
     }
 }
 
+/// A `block_size` that halving reduces to one position (`why` says which model needs it).
+pub(crate) fn power_of_two_block(block_size: usize, why: &str) -> Result<(), ConfigError> {
+    if block_size >= 2 && block_size.is_power_of_two() {
+        return Ok(());
+    }
+    Err(ConfigError {
+        key: "block_size".into(),
+        reason: format!("must be a power of two ≥ 2 for {why}, got {block_size}"),
+    })
+}
+
 /// `M`'s typed settings from a run's values of them.
 fn typed<M: CharNet>(values: &Values) -> Result<M::Settings, ConfigError> {
     serde_json::from_value(Value::Object(values.clone())).map_err(|e| ConfigError {

@@ -38,16 +38,7 @@ impl WavenetSettings {
 
     /// Halving must end at one position.
     fn check(&self) -> Result<(), ConfigError> {
-        let block = self.block_size;
-        if block >= 2 && block.is_power_of_two() {
-            return Ok(());
-        }
-        Err(ConfigError {
-            key: "block_size".into(),
-            reason: format!(
-                "must be a power of two ≥ 2 for wavenet (it halves the context at each layer), got {block}"
-            ),
-        })
+        super::power_of_two_block(self.block_size, "wavenet (it halves the context at each layer)")
     }
 }
 

@@ -123,16 +123,10 @@ impl CharNet for WavenetConv {
     }
 
     fn check(settings: &WavenetConvSettings) -> Result<(), ConfigError> {
-        let block = settings.block_size;
-        if block >= 2 && block.is_power_of_two() {
-            return Ok(());
-        }
-        Err(ConfigError {
-            key: "block_size".into(),
-            reason: format!(
-                "must be a power of two ≥ 2 for wavenet-conv (dilations 1, 2, …, block_size / 2 see exactly that many characters), got {block}"
-            ),
-        })
+        super::power_of_two_block(
+            settings.block_size,
+            "wavenet-conv (dilations 1, 2, …, block_size / 2 see exactly that many characters)",
+        )
     }
 
     fn build(settings: &WavenetConvSettings, vocab: usize, rng: &mut Rng, device: &Device) -> Self {
