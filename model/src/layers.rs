@@ -3,8 +3,7 @@
 //! init drawn from our own seeded `Rng` so every backend starts from the same numbers.
 
 use burn::module::{Module, Param, RunningState};
-use burn::nn::conv::{Conv1d, Conv1dConfig};
-use burn::nn::{Embedding, Linear, PaddingConfig1d};
+use burn::nn::{Embedding, Linear};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::rng::Rng;
@@ -30,34 +29,6 @@ pub fn linear(rng: &mut Rng, fan_in: usize, fan_out: usize, bias: bool, gain: f6
         weight: Param::from_tensor(weight),
         bias: bias.then(|| Param::from_tensor(Tensor::zeros([fan_out], device))),
     }
-}
-
-/// A causal `Conv1d(channels_in, channels_out, kernel)` with `dilation`: padded on the left
-/// only, by dilation × (kernel − 1), so output position t sees inputs t and earlier and the
-/// length stays the same. Weight `[out, in, kernel]` ~ N(0, 1) / √(in · kernel) × `gain`,
-/// zero bias, drawn from `rng` (Burn's own initialiser draws from its global generator).
-pub fn causal_conv1d(
-    rng: &mut Rng,
-    [channels_in, channels_out]: [usize; 2],
-    kernel: usize,
-    dilation: usize,
-    gain: f64,
-    device: &Device,
-) -> Conv1d {
-    let mut conv = Conv1dConfig::new(channels_in, channels_out, kernel)
-        .with_dilation(dilation)
-        .with_padding(PaddingConfig1d::Explicit(dilation * (kernel - 1), 0))
-        .init(device);
-    let fan_in = channels_in * kernel;
-    let values: Vec<f32> = (0..channels_out * fan_in)
-        .map(|_| (rng.normal() * gain / (fan_in as f64).sqrt()) as f32)
-        .collect();
-    conv.weight = Param::from_tensor(Tensor::from_data(
-        TensorData::new(values, [channels_out, channels_in, kernel]),
-        device,
-    ));
-    conv.bias = Some(Param::from_tensor(Tensor::zeros([channels_out], device)));
-    conv
 }
 
 /// One SGD step on a parameter: `w − lr · grad` (in place when nothing else holds `w`).

@@ -7,7 +7,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod dataset;
 pub mod evaluate;
-pub(crate) mod layers;
+mod layers;
 pub mod models;
 pub mod optim;
 pub mod rng;

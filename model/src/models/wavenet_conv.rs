@@ -10,10 +10,12 @@
 //! stays the context length. It computes every position in one pass, and trains on every
 //! position's next character (positions whose target is the padding before an item are
 //! masked); evaluation reads the last position, the same prediction every model makes.
+//! A kernel-2 causal convolution is computed as one matrix product of each position with
+//! the position `dilation` before it (zeros before the start), channels last: the same
+//! function and parameter count as `Conv1d`, several times faster on the CPU.
 
 use burn::module::Module;
-use burn::nn::Embedding;
-use burn::nn::conv::Conv1d;
+use burn::nn::{Embedding, Linear};
 use burn::tensor::activation::{log_softmax, relu, sigmoid};
 use burn::tensor::{Device, Int, Tensor};
 use serde::Deserialize;
@@ -47,27 +49,36 @@ const N_STACKS: Setting = Setting {
 
 #[derive(Module, Debug)]
 struct GatedLayer {
-    filter: Conv1d,
-    gate: Conv1d,
-    residual: Conv1d,
-    skip: Conv1d,
+    dilation: usize,
+    /// The filter's and the gate's kernel-2 convolutions, side by side: `[2·H, 2·H]`
+    /// (input: the position and the one `dilation` before; output: filter, then gate).
+    filter_gate: Linear,
+    /// The residual and skip 1×1 convolutions, side by side: `[H, H + S]`.
+    residual_skip: Linear,
 }
 
 impl GatedLayer {
-    /// `x [B, n_hidden, T]` → (the next layer's input, this layer's skip `[B, n_skip, T]`).
+    /// `x [B, T, H]` → (the next layer's input, this layer's skip `[B, T, S]`).
     fn forward(&self, x: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
-        let z = self.filter.forward(x.clone()).tanh() * sigmoid(self.gate.forward(x.clone()));
-        (x + self.residual.forward(z.clone()), self.skip.forward(z))
+        let [b, t, h] = x.dims();
+        let d = self.dilation.min(t);
+        let zeros = Tensor::zeros([b, d, h], &x.device());
+        let before = Tensor::cat(vec![zeros, x.clone().narrow(1, 0, t - d)], 1);
+        let both = self.filter_gate.forward(Tensor::cat(vec![x.clone(), before], 2));
+        let z = both.clone().narrow(2, 0, h).tanh() * sigmoid(both.narrow(2, h, h));
+        let out = self.residual_skip.forward(z);
+        let [_, _, width] = out.dims();
+        (x + out.clone().narrow(2, 0, h), out.narrow(2, h, width - h))
     }
 }
 
 #[derive(Module, Debug)]
 pub struct WavenetConv {
     embedding: Embedding,
-    input: Conv1d,
+    input: Linear,
     layers: Vec<GatedLayer>,
-    skip_out: Conv1d,
-    head: Conv1d,
+    skip_out: Linear,
+    head: Linear,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,8 +108,7 @@ impl WavenetConvSettings {
 impl WavenetConv {
     /// Logits of every position: contexts `[B, T]` → `[B, T, vocab]`.
     fn every_position(&self, contexts: Tensor<2, Int>) -> Tensor<3> {
-        let x = self.embedding.forward(contexts).swap_dims(1, 2);
-        let mut x = self.input.forward(x);
+        let mut x = self.input.forward(self.embedding.forward(contexts));
         let mut skips: Option<Tensor<3>> = None;
         for layer in &self.layers {
             let (next, skip) = layer.forward(x);
@@ -109,8 +119,7 @@ impl WavenetConv {
             });
         }
         let skips = skips.expect("at least one layer");
-        let out = self.head.forward(relu(self.skip_out.forward(relu(skips))));
-        out.swap_dims(1, 2)
+        self.head.forward(relu(self.skip_out.forward(relu(skips))))
     }
 }
 
@@ -132,20 +141,19 @@ impl CharNet for WavenetConv {
     fn build(settings: &WavenetConvSettings, vocab: usize, rng: &mut Rng, device: &Device) -> Self {
         let (hidden, skip) = (settings.n_hidden, settings.n_skip());
         let embedding = layers::embedding(rng, vocab, settings.n_embd, device);
-        let input = layers::causal_conv1d(rng, [settings.n_embd, hidden], 1, 1, 1.0, device);
+        let input = layers::linear(rng, settings.n_embd, hidden, true, 1.0, device);
         let layers = settings
             .dilations()
             .into_iter()
             .map(|dilation| GatedLayer {
-                filter: layers::causal_conv1d(rng, [hidden, hidden], 2, dilation, 1.0, device),
-                gate: layers::causal_conv1d(rng, [hidden, hidden], 2, dilation, 1.0, device),
-                residual: layers::causal_conv1d(rng, [hidden, hidden], 1, 1, 1.0, device),
-                skip: layers::causal_conv1d(rng, [hidden, skip], 1, 1, 1.0, device),
+                dilation,
+                filter_gate: layers::linear(rng, 2 * hidden, 2 * hidden, true, 1.0, device),
+                residual_skip: layers::linear(rng, hidden, hidden + skip, true, 1.0, device),
             })
             .collect();
-        let skip_out = layers::causal_conv1d(rng, [skip, skip], 1, 1, 1.0, device);
+        let skip_out = layers::linear(rng, skip, skip, true, 1.0, device);
         // Scaled down, as the lecture's last layer, so the first predictions are near uniform.
-        let head = layers::causal_conv1d(rng, [skip, vocab], 1, 1, 0.1, device);
+        let head = layers::linear(rng, skip, vocab, true, 0.1, device);
         Self {
             embedding,
             input,
