@@ -122,15 +122,14 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
     let configs = spec
         .runs
         .iter()
-        .map(|run| match serde_json::to_value(&run.config)? {
-            serde_json::Value::Object(mut map) => {
-                map.insert("backend".into(), run.backend.to_string().into());
-                map.insert("requested_device".into(), run.device.to_string().into());
-                Ok(map)
-            }
-            _ => Err(anyhow!("a configuration is not a JSON object")),
+        .map(|run| {
+            // As the store will keep it: only the settings that mean something for the run.
+            let mut map = run.config.applicable_settings();
+            map.insert("backend".into(), run.backend.to_string().into());
+            map.insert("requested_device".into(), run.device.to_string().into());
+            map
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     let keys = varied_settings(&configs);
     let has_variants = spec.runs.iter().any(|r| r.variant.is_some());
     let mut headers = vec!["#"];
