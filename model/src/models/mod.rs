@@ -223,4 +223,73 @@ mod tests {
         let loss: f32 = cross_entropy(logits, targets).into_scalar();
         assert!((loss - 0.7531).abs() < 1e-4, "{loss}");
     }
+
+    /// Every parameter's values, in visit order.
+    fn parameters(network: &Network) -> Vec<Vec<f32>> {
+        struct Collect(Vec<Vec<f32>>);
+        impl burn::module::ModuleVisitor for Collect {
+            fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+                self.0.push(param.val().into_data().try_to_vec().unwrap());
+            }
+        }
+        let mut collect = Collect(Vec::new());
+        network.visit(&mut collect);
+        collect.0
+    }
+
+    /// One SGD step on the fast path and one by autodiff, from the same weights and batch,
+    /// end with the same parameters — for every model that has a fast path, through the
+    /// seam (BatchNorm's running statistics included; the wavenet with the lecture's bug too).
+    #[test]
+    fn every_fast_path_steps_like_autodiff_parameter_by_parameter() {
+        use crate::config::TrainConfig;
+        use burn::optim::{GradientsParams, SgdConfig};
+
+        let with_bug = serde_json::json!({"model": "wavenet", "batchnorm_bug": true, "n_embd": 6, "n_hidden": 20});
+        let mut cases: Vec<serde_json::Value> = ModelKind::ALL
+            .iter()
+            .filter(|m| m.has_fast_path())
+            .map(|m| serde_json::json!({"model": m.to_string(), "n_embd": 6, "n_hidden": 20}))
+            .collect();
+        assert!(cases.len() >= 2, "mlp and wavenet have fast paths");
+        cases.push(with_bug);
+        for case in cases {
+            let config = TrainConfig::from_settings(case.as_object().unwrap()).unwrap();
+            let (vocab, batch, t) = (27, 16, config.context());
+            let mut rng = Rng::seed_from(5);
+            let ids = |n: usize, rng: &mut Rng| (0..n).map(|_| rng.below(vocab) as i64).collect::<Vec<_>>();
+            let (contexts, targets) = (ids(batch * t, &mut rng), ids(batch, &mut rng));
+            let data = |device: &Device| {
+                (
+                    Tensor::<2, Int>::from_data(TensorData::new(contexts.clone(), [batch, t]), device),
+                    Tensor::<1, Int>::from_data(TensorData::new(targets.clone(), [batch]), device),
+                )
+            };
+            let build = |device: &Device| {
+                Network::new(config.model, &config.net, vocab, &mut Rng::seed_from(11), device).unwrap()
+            };
+            let plain = Device::flex();
+            let mut fast = build(&plain);
+            let (c, y) = data(&plain);
+            fast.fast_step(c, y, 0.1).expect("a fast path");
+
+            let autodiff = plain.clone().autodiff();
+            let model = build(&autodiff);
+            let (c, y) = data(&autodiff);
+            let loss = model.train_loss(c, y);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            let stepped = SgdConfig::new().init().step(0.1, model, grads).valid();
+
+            // `valid()` brings the BatchNorm running statistics up to date on both.
+            for (i, (f, a)) in parameters(&fast.valid()).iter().zip(parameters(&stepped)).enumerate() {
+                let scale = a.iter().fold(0f32, |m, x| m.max(x.abs())).max(1e-3);
+                for (x, y) in f.iter().zip(&a) {
+                    assert!(
+                        (x - y).abs() <= 1e-5 * scale.max(1.0),
+                        "{case}: parameter {i}: {x} vs {y}"
+                    );
+                }
+            }
+        }
+    }
 }
