@@ -33,8 +33,8 @@ for round in $(seq "$rounds"); do
         echo "bench: round $round/$rounds: $impl" >&2
         case "$impl" in
             pytorch) "$python" bench/reference.py "$data" --steps "$steps" >> "$lines" ;;
-            *-autodiff) "$harness" bench --data "$data" --backend "${impl%-autodiff}" --no-fast-path --steps "$steps" >> "$lines" ;;
-            *) "$harness" bench --data "$data" --backend "$impl" --steps "$steps" >> "$lines" ;;
+            *-autodiff) "$harness" bench --data "$data" --backend "${impl%-autodiff}" --no-fast-path --timed-steps "$steps" >> "$lines" ;;
+            *) "$harness" bench --data "$data" --backend "$impl" --timed-steps "$steps" >> "$lines" ;;
         esac
     done
 done

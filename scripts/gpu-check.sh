@@ -78,7 +78,7 @@ for batch in 32 512 4096; do
         device=${impl#*:}
         echo "gpu-check: batch $batch, $backend on $device, $steps steps" >&2
         if ! "$harness" bench --data "$data" --backend "$backend" --device "$device" \
-            --batch-size "$batch" --steps "$steps" --warmup "$warmup" >> "$work/lines" 2> "$work/err"; then
+            --batch-size "$batch" --timed-steps "$steps" --warmup "$warmup" >> "$work/lines" 2> "$work/err"; then
             echo "gpu-check: skipped: $(tail -n 1 "$work/err")" >&2
         fi
     done

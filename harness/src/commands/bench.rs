@@ -1,7 +1,8 @@
 //! `harness bench` (hidden; run by `bench/run.sh` and `scripts/gpu-check.sh`): the speed of
-//! one backend and device on the lecture's final model — training steps/s (batch 32 unless
-//! asked; the fast path, or autodiff with `--no-fast-path`) after a warm-up, and the seconds
-//! of one pass over the whole validation split — as
+//! one backend and device on one model — the lecture's final model unless the run settings
+//! say otherwise (`--model wavenet-conv --optimizer adamw`, `--no-fast-path`, `--batch-size`)
+//! — training steps/s after a warm-up, and the seconds of one pass over the whole validation
+//! split — as
 //! one JSON line, the format of `bench/reference.py`, so the two can be tabulated side by side.
 
 use std::ops::ControlFlow;
@@ -12,9 +13,11 @@ use std::time::Instant;
 use anyhow::anyhow;
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
-use model::{Backend, ComputeDevice, Observer, Progress, TrainConfig, TrainOptions, Trainer};
+use model::{Backend, ComputeDevice, Observer, Progress, TrainConfig, Trainer};
 
+use crate::error::usage;
 use crate::run::data_file;
+use crate::setting_args::{self, SettingArgs};
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -26,20 +29,17 @@ pub struct BenchArgs {
     /// cpu, cuda or cuda:N [default: cuda:0 for backend cuda, else cpu]
     #[arg(long, value_name = "DEVICE")]
     pub device: Option<ComputeDevice>,
-    /// Minibatch size (the lecture's is 32)
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(2..).map(|n| n as usize))]
-    pub batch_size: usize,
+    /// The run settings (model, optimizer, batch size…) as `harness train` takes them
+    #[command(flatten)]
+    pub settings: SettingArgs,
     /// Timed training steps
     #[arg(long, default_value_t = 3000)]
-    pub steps: u64,
+    pub timed_steps: u64,
     /// Untimed steps first
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
     pub warmup: u64,
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=1024).map(usize::from))]
     pub threads: usize,
-    /// Train by Burn's autodiff instead of the hand-derived backward pass
-    #[arg(long)]
-    pub no_fast_path: bool,
 }
 
 /// Notes when the warm-up ends and when the last step is done.
@@ -68,18 +68,19 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // SAFETY: first thing the command does; no other thread has been started yet.
     unsafe { model::backend::limit_threads(args.threads) }?;
     let data = data_file::load(Some(&args.data))?;
-    let total = args.warmup + args.steps;
-    // The lecture's final model; a log point at the end of the warm-up and at the last step.
-    let config = TrainConfig::try_from(TrainOptions {
-        steps: total,
-        log_every: gcd(args.warmup, total),
-        eval_every: total + 1,
-        batch_size: args.batch_size,
-        fast_path: !args.no_fast_path,
-        ..TrainOptions::default()
-    })?;
+    let total = args.warmup + args.timed_steps;
+    // A log point at the end of the warm-up and at the last step; no evaluation between.
+    let mut settings = args.settings.values.clone();
+    settings.insert("steps".into(), total.into());
+    settings.insert("log_every".into(), gcd(args.warmup, total).into());
+    settings.insert("eval_every".into(), (total + 1).into());
+    let config = TrainConfig::from_settings(&settings)
+        .map_err(|e| usage(anyhow!("{}: {}", setting_args::flag(&e.key), e.reason)))?;
+    let path = if config.uses_fast_path() { "" } else { "-autodiff" };
+    let label = format!("{}{path}", args.backend);
     let on = args.device.unwrap_or(args.backend.default_device());
     let device = args.backend.device(on)?;
+    let (model, batch_size) = (config.model, config.batch_size);
     let trainer = Trainer::new(config, &data.dataset, device);
     let params = trainer.trainable_params();
     let started = Instant::now();
@@ -96,10 +97,11 @@ pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
         .seconds
         .ok_or_else(|| anyhow!("the timed steps did not complete"))?;
     let line = serde_json::json!({
-        "impl": if args.no_fast_path { format!("{}-autodiff", args.backend) } else { args.backend.to_string() },
+        "impl": label,
+        "model": model.to_string(),
         "device": on.to_string(),
-        "batch_size": args.batch_size,
-        "steps_per_sec": args.steps as f64 / seconds,
+        "batch_size": batch_size,
+        "steps_per_sec": args.timed_steps as f64 / seconds,
         "eval_seconds": eval_seconds,
         "params": params,
     });
