@@ -1,8 +1,10 @@
 //! Training configuration in two stages: the settings a user set (CLI flags, a sweep file's
 //! keys), checked against the declarations of the training settings (`training::TRAINING`)
 //! and of the model's (`ModelKind::settings`), then `TrainConfig`: the checked, fully
-//! resolved form that the model and the training loop take and never re-check.
-//! `TrainOptions` is the typed mirror of every setting, its defaults those declared.
+//! resolved form that the model and the training loop take and never re-check. The
+//! training settings are typed fields of both; the model's own are a `net` map that the
+//! model's file reads, typed, so a new model adds no field here. `TrainOptions`' defaults
+//! are those declared.
 
 mod training;
 
@@ -48,7 +50,7 @@ impl ConfigError {
     }
 }
 
-/// Every setting, typed; `Default` gives the declared defaults, the lecture's values (its
+/// Every setting, the training ones typed; `Default` gives the declared defaults, the lecture's values (its
 /// final model: wavenet, block 8, n_embd 24, n_hidden 128; SGD with batch 32, lr 0.1 → 0.01
 /// at 75% of 200,000 steps, seed 42). `lr_final: None` is its derived default, lr / 10.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
