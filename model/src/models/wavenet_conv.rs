@@ -7,9 +7,11 @@
 //!   ReLU → 1×1 → ReLU → 1×1 to the vocabulary.
 //!
 //! One stack sees exactly `block_size` characters (its receptive field), so `block_size`
-//! stays the context length. It computes every position in one pass, and trains on every
-//! position's next character (positions whose target is the padding before an item are
-//! masked); evaluation reads the last position, the same prediction every model makes.
+//! stays the context length. It reads windows of 2 · block_size characters and computes
+//! every position in one pass; it trains on the next character of each of the last
+//! block_size positions — those whose receptive field lies inside the window, so each sees
+//! exactly the context evaluation's does (positions whose target is the padding before an
+//! item are masked) — and evaluation reads the last position, the prediction every model makes.
 //! A kernel-2 causal convolution is computed as one matrix product of each position with
 //! the position `dilation` before it (zeros before the start), channels last: the same
 //! function and parameter count as `Conv1d`, several times faster on the CPU.
@@ -74,6 +76,8 @@ impl GatedLayer {
 
 #[derive(Module, Debug)]
 pub struct WavenetConv {
+    /// Characters each output sees: `block_size`.
+    receptive_field: usize,
     embedding: Embedding,
     input: Linear,
     layers: Vec<GatedLayer>,
@@ -127,8 +131,9 @@ impl CharNet for WavenetConv {
     const SETTINGS: &'static [Setting] = &[N_EMBD, N_HIDDEN, BLOCK_SIZE, N_SKIP, N_STACKS];
     type Settings = WavenetConvSettings;
 
+    /// Twice the receptive field: room for block_size positions that each see a full one.
     fn context(settings: &WavenetConvSettings) -> usize {
-        settings.block_size
+        2 * settings.block_size
     }
 
     fn check(settings: &WavenetConvSettings) -> Result<(), ConfigError> {
@@ -155,6 +160,7 @@ impl CharNet for WavenetConv {
         // Scaled down, as the lecture's last layer, so the first predictions are near uniform.
         let head = layers::linear(rng, skip, vocab, true, 0.1, device);
         Self {
+            receptive_field: settings.block_size,
             embedding,
             input,
             layers,
@@ -185,9 +191,10 @@ impl CharNet for WavenetConv {
         self.forward(contexts)
     }
 
-    /// The mean loss over every position's next character: positions `t < T − 1` predict
-    /// the context's character `t + 1`, the last predicts `targets`; a position whose target
-    /// is still the padding before the item (the context's leading boundary tokens, bar the
+    /// The mean loss over the next character of each position whose receptive field lies in
+    /// the window (the last `receptive_field` positions): position `t < T − 1` predicts the
+    /// context's character `t + 1`, the last predicts `targets`; a position whose target is
+    /// still the padding before the item (the context's leading boundary tokens, bar the
     /// last) is masked.
     fn train_loss(&self, contexts: Tensor<2, Int>, targets: Tensor<1, Int>) -> Tensor<1> {
         let [b, t] = contexts.dims();
@@ -202,6 +209,15 @@ impl CharNet for WavenetConv {
             ],
             1,
         );
+        let first = t.saturating_sub(self.receptive_field);
+        let full_view = Tensor::cat(
+            vec![
+                Tensor::zeros([b, first], &device),
+                Tensor::ones([b, t - first], &device),
+            ],
+            1,
+        );
+        let real = real * full_view;
         let log_probs = log_softmax(self.every_position(contexts), 2);
         let nll = log_probs.gather(2, next.reshape([b, t, 1])).reshape([b, t]).neg();
         (nll * real.clone()).sum() / real.sum()
@@ -254,6 +270,20 @@ mod tests {
         let first = model.every_position(contexts(&[&[9, 2, 3, 4, 5, 6, 7, 8]]));
         let last: Vec<f32> = (base - first).abs().sum_dim(2).into_data().try_to_vec().unwrap();
         assert!(last[7] > 0.0, "the last position sees the whole block");
+    }
+
+    #[test]
+    fn only_positions_that_see_a_whole_receptive_field_are_trained() {
+        // Block 2 reads windows of 4: positions 2 and 3 see a whole field; 0 and 1 are cut off.
+        let model = WavenetConv::build(&settings(2, 1), 6, &mut Rng::seed_from(3), &Device::flex());
+        assert_eq!(WavenetConv::context(&settings(2, 1)), 4);
+        let ctx = contexts(&[&[1, 2, 3, 4]]);
+        let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![5i64], [1]), &Device::flex());
+        let loss: f32 = model.train_loss(ctx.clone(), targets).into_scalar();
+        let log_probs = log_softmax(model.every_position(ctx), 2);
+        let lp = |t: usize, c: usize| -> f32 { log_probs.clone().narrow(1, t, 1).narrow(2, c, 1).into_scalar() };
+        let want = -(lp(2, 4) + lp(3, 5)) / 2.0;
+        assert!((loss - want).abs() < 1e-6, "{loss} vs {want}");
     }
 
     #[test]
