@@ -2,7 +2,7 @@
 //! distributions. A grid enumerates it; a random search draws from it with our seeded Rng.
 
 use model::rng::Rng;
-use serde_saphyr::Location;
+use serde_saphyr::{Location, Spanned};
 
 use super::raw::{RawParameter, Scalar};
 
@@ -55,6 +55,23 @@ fn fail<T>(at: Option<Location>, message: impl Into<String>) -> Result<T, Domain
     })
 }
 
+/// A bound as a number, and whether it was written as a whole number.
+fn number(bound: Spanned<Scalar>) -> Result<(Spanned<f64>, bool), DomainError> {
+    let (value, whole) = match bound.value {
+        Scalar::Int(n) => (n as f64, true),
+        Scalar::Float(x) => (x, false),
+        other => return fail(Some(bound.referenced), format!("{other}: expected a number")),
+    };
+    Ok((
+        Spanned {
+            value,
+            referenced: bound.referenced,
+            defined: bound.defined,
+        },
+        whole,
+    ))
+}
+
 impl Domain {
     pub fn from_raw(raw: RawParameter, at: Location) -> Result<Self, DomainError> {
         let RawParameter {
@@ -66,16 +83,32 @@ impl Domain {
             q,
             probabilities,
         } = raw;
-        let bounds_given = min.as_ref().or(max.as_ref()).or(q.as_ref()).map(|s| s.referenced);
+        let bounds_given = min
+            .as_ref()
+            .map(|s| s.referenced)
+            .or(max.as_ref().map(|s| s.referenced))
+            .or(q.as_ref().map(|s| s.referenced));
+        let min = min.map(number).transpose()?;
+        let max = max.map(number).transpose()?;
         if let Some(dist) = distribution {
             if let Some(v) = &value {
                 return fail(Some(v.referenced), "give either `value` or `distribution`, not both");
             }
             return Self::distribution(&dist.value, dist.referenced, values, min, max, q, probabilities);
         }
+        // W&B infers the distribution from `min` and `max` alone: whole numbers give
+        // `int_uniform`, others `uniform`.
+        let bounds_alone = value.is_none() && values.is_none() && q.is_none() && probabilities.is_none();
+        if let (Some(lo), Some(hi), true) = (&min, &max, bounds_alone) {
+            let name = if lo.1 && hi.1 { "int_uniform" } else { "uniform" };
+            return Self::distribution(name, at, None, min, max, None, None);
+        }
         if bounds_given.is_some() || probabilities.is_some() {
             let at = bounds_given.or(probabilities.map(|p| p.referenced));
-            return fail(at, "`min`, `max`, `q` and `probabilities` go with a `distribution`");
+            return fail(
+                at,
+                "give both `min` and `max` (W&B infers `uniform`, `int_uniform` for whole numbers), and a `distribution` to use `q` or `probabilities`",
+            );
         }
         match (value, values) {
             (Some(v), None) => Ok(Self::Fixed(v.value)),
@@ -95,8 +128,8 @@ impl Domain {
         name: &str,
         at: Location,
         values: Option<Vec<serde_saphyr::Spanned<Scalar>>>,
-        min: Option<serde_saphyr::Spanned<f64>>,
-        max: Option<serde_saphyr::Spanned<f64>>,
+        min: Option<(serde_saphyr::Spanned<f64>, bool)>,
+        max: Option<(serde_saphyr::Spanned<f64>, bool)>,
         q: Option<serde_saphyr::Spanned<f64>>,
         probabilities: Option<serde_saphyr::Spanned<Vec<f64>>>,
     ) -> Result<Self, DomainError> {
@@ -130,7 +163,7 @@ impl Domain {
             let at = v.first().map_or(at, |s| s.referenced);
             return fail(Some(at), format!("`values` goes with `categorical`, not `{name}`"));
         }
-        let (Some(min), Some(max)) = (min, max) else {
+        let (Some((min, _)), Some((max, _))) = (min, max) else {
             return fail(Some(at), format!("`{name}` needs `min` and `max`"));
         };
         if !(min.value.is_finite() && max.value.is_finite()) || min.value > max.value {

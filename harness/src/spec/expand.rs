@@ -126,7 +126,9 @@ fn axes(
     let mut axes = Vec::new();
     for (key, raw) in parameters.value.0 {
         let at = raw.referenced;
-        check_key(&key, at, keys, source)?;
+        // An unknown key is pointed at where it is written, not at its value.
+        check_key(&key.value, key.referenced, keys, source)?;
+        let key = key.value;
         let domain = Domain::from_raw(raw.value, at).map_err(|e| source.error(e.at.or(Some(at)), &key, e.message))?;
         if let Some(problem) = domain.examples().iter().find_map(|v| type_error(&key, v)) {
             return Err(source.error(Some(at), &key, problem));
@@ -154,6 +156,7 @@ fn variant(
     let mut reference = None;
     let mut settings = Vec::new();
     for (key, entry) in raw.value.0 {
+        let key = key.value;
         let at = entry.referenced;
         let value = match (key.as_str(), entry.value) {
             ("reference", VariantValue::Table(table)) => {

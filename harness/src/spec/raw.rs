@@ -72,8 +72,9 @@ pub struct RawParameter {
     pub value: Option<Spanned<Scalar>>,
     pub values: Option<Vec<Spanned<Scalar>>>,
     pub distribution: Option<Spanned<String>>,
-    pub min: Option<Spanned<f64>>,
-    pub max: Option<Spanned<f64>>,
+    /// Numbers; whole ones make W&B's inferred distribution `int_uniform`.
+    pub min: Option<Spanned<Scalar>>,
+    pub max: Option<Spanned<Scalar>>,
     pub q: Option<Spanned<f64>>,
     pub probabilities: Option<Spanned<Vec<f64>>>,
 }
@@ -120,7 +121,7 @@ impl fmt::Display for Scalar {
 
 /// A YAML mapping with its keys in file order (grid axes expand in the order written).
 #[derive(Debug)]
-pub struct OrderedMap<V>(pub Vec<(String, V)>);
+pub struct OrderedMap<V>(pub Vec<(Spanned<String>, V)>);
 
 impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -132,8 +133,8 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 // serde-saphyr already refuses a key given twice.
-                let mut entries: Vec<(String, V)> = Vec::new();
-                while let Some(entry) = map.next_entry::<String, V>()? {
+                let mut entries: Vec<(Spanned<String>, V)> = Vec::new();
+                while let Some(entry) = map.next_entry::<Spanned<String>, V>()? {
                     entries.push(entry);
                 }
                 Ok(OrderedMap(entries))

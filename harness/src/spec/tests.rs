@@ -249,7 +249,19 @@ fn each_bad_spec_gets_one_error_naming_its_line_and_key() {
             "name: x\nparameters:\n  lr: {min: 0.1}\n",
             Some("lr"),
             3,
-            "go with a `distribution`",
+            "give both `min` and `max`",
+        ),
+        (
+            "name: x\nparameters:\n  n_embed:\n    value: 3\n",
+            Some("n_embed"),
+            3,
+            "not a run setting",
+        ),
+        (
+            "name: x\nmethod: bayes\nparameters:\n  lr: {min: 0.01, max: 0.1}\n",
+            Some("run_cap"),
+            2,
+            "a `bayes` search needs `run_cap`",
         ),
         ("name: x\ndata: no-such-file.txt\n", Some("data"), 2, "no data file"),
         ("name: x\nbackend: cuda9\n", Some("backend"), 2, "cuda9"),
@@ -447,4 +459,29 @@ fn the_fast_path_and_autodiff_can_be_compared_in_one_sweep() {
     let (spec, _) = parsed("name: paths\nparameters:\n  fast_path: {values: [true, false]}\n");
     let paths: Vec<bool> = spec.runs.iter().map(|r| r.config.fast_path).collect();
     assert_eq!(paths, [true, false]);
+}
+
+#[test]
+fn min_and_max_alone_are_a_uniform_distribution_as_in_wandb() {
+    let (spec, _) = parsed(
+        "name: w\nmethod: random\nrun_cap: 20\nparameters:\n  lr: {min: 0.01, max: 0.1}\n  n_hidden: {min: 32, max: 40}\n",
+    );
+    let lrs: Vec<f64> = spec.runs.iter().map(|r| r.config.lr).collect();
+    assert!(lrs.iter().all(|lr| (0.01..=0.1).contains(lr)), "{lrs:?}");
+    assert!(
+        lrs.iter().any(|lr| lr.fract() != 0.0 && (lr * 1000.0).fract() != 0.0),
+        "continuous: {lrs:?}"
+    );
+    for run in &spec.runs {
+        let n = run.config.net["n_hidden"]
+            .as_u64()
+            .expect("whole numbers give int_uniform");
+        assert!((32..=40).contains(&n));
+    }
+    // A grid enumerates an inferred int_uniform.
+    let (grid, _) = parsed("name: g\nparameters:\n  n_hidden: {min: 8, max: 10}\n");
+    assert_eq!(
+        grid.runs.iter().map(|r| net(r, "n_hidden")).collect::<Vec<_>>(),
+        [8, 9, 10]
+    );
 }

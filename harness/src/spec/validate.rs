@@ -32,6 +32,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         }
     };
     let method_at = raw.method.as_ref().map(|m| m.referenced);
+    let method_written = raw.method.as_ref().map_or("random", |m| m.value.as_str()).to_string();
     let method = method(raw.method, source, &mut warnings)?;
     let run_cap = match raw.run_cap {
         Some(cap) if cap.value == 0 => return Err(source.error(Some(cap.referenced), "run_cap", "must be at least 1")),
@@ -40,7 +41,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
             return Err(source.error(
                 method_at,
                 "run_cap",
-                "a random search needs `run_cap`, the number of runs to draw",
+                format!("a `{method_written}` search needs `run_cap`, the number of runs to draw"),
             ));
         }
         None => None,
