@@ -117,8 +117,12 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
     sweep_table::report(&store, &args.db, &sweep, &session.settings.metric, &tally)
 }
 
-/// The `--dry-run` table: each run's variant and the values that vary, then the count.
+/// The `--dry-run` table: each run's variant and the values that vary, then the count; on
+/// stderr, what each parameter ranges over.
 fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
+    for parameter in &spec.parameters {
+        eprintln!("parameter {parameter}");
+    }
     let configs = spec
         .runs
         .iter()

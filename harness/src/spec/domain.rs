@@ -42,6 +42,24 @@ pub enum Domain {
     },
 }
 
+impl std::fmt::Display for Domain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |values: &[Scalar]| values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        match self {
+            Self::Fixed(v) => write!(f, "{v}"),
+            Self::Choice { values, weights: None } => write!(f, "one of [{}]", list(values)),
+            Self::Choice {
+                values,
+                weights: Some(weights),
+            } => write!(f, "one of [{}] with probabilities {weights:?}", list(values)),
+            Self::Uniform { min, max } => write!(f, "uniform over [{min}, {max}]"),
+            Self::IntUniform { min, max } => write!(f, "int_uniform over [{min}, {max}]"),
+            Self::LogUniform { min, max } => write!(f, "log_uniform_values over [{min}, {max}]"),
+            Self::QUniform { min, max, q } => write!(f, "q_uniform over [{min}, {max}] in steps of {q}"),
+        }
+    }
+}
+
 /// A problem with one parameter: where, and what.
 pub struct DomainError {
     pub at: Option<Location>,

@@ -36,6 +36,20 @@ struct Axis {
     key: String,
     at: Location,
     domain: Domain,
+    /// The distribution was inferred from `min` and `max`, as W&B does.
+    inferred: bool,
+}
+
+impl Axis {
+    /// `lr: uniform over [0.0001, 0.1] (inferred from min and max)`.
+    fn describe(&self) -> String {
+        let inferred = if self.inferred {
+            " (inferred from min and max)"
+        } else {
+            ""
+        };
+        format!("{}: {}{inferred}", self.key, self.domain)
+    }
 }
 
 struct Variant {
@@ -51,9 +65,10 @@ pub fn runs(
     variants: Option<Vec<Spanned<OrderedMap<Spanned<VariantValue>>>>>,
     source: &Source,
     warnings: &mut Vec<String>,
-) -> Result<Vec<PlannedRun>, SpecError> {
+) -> Result<(Vec<PlannedRun>, Vec<String>), SpecError> {
     let keys = known_keys();
     let axes = axes(parameters, &keys, sweep.method, source)?;
+    let described = axes.iter().map(Axis::describe).collect();
     let variants = variants
         .unwrap_or_default()
         .into_iter()
@@ -80,7 +95,7 @@ pub fn runs(
         Method::Grid => grid(&axes, &variant_slots, sweep, source, warnings)?,
         Method::Random => random(&axes, &variant_slots, sweep, source, warnings)?,
     };
-    Ok(planned)
+    Ok((planned, described))
 }
 
 /// The keys a run may set: every declared setting, then `backend` and `device`.
@@ -129,6 +144,7 @@ fn axes(
         // An unknown key is pointed at where it is written, not at its value.
         check_key(&key.value, key.referenced, keys, source)?;
         let key = key.value;
+        let inferred = raw.value.distribution.is_none() && raw.value.min.is_some();
         let domain = Domain::from_raw(raw.value, at).map_err(|e| source.error(e.at.or(Some(at)), &key, e.message))?;
         if let Some(problem) = domain.examples().iter().find_map(|v| type_error(&key, v)) {
             return Err(source.error(Some(at), &key, problem));
@@ -140,7 +156,12 @@ fn axes(
                 "a grid needs a finite list of values, not a continuous distribution; use `values: [...]` or `method: random`",
             ));
         }
-        axes.push(Axis { key, at, domain });
+        axes.push(Axis {
+            key,
+            at,
+            domain,
+            inferred,
+        });
     }
     Ok(axes)
 }

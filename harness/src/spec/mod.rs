@@ -36,6 +36,8 @@ pub struct SweepSpec {
     /// The data file, resolved against the sweep file's folder; `None`: the default dataset.
     pub data: Option<PathBuf>,
     pub settings: SweepSettings,
+    /// Each parameter and the values it ranges over, as `--dry-run` shows them.
+    pub parameters: Vec<String>,
     pub runs: Vec<PlannedRun>,
 }
 

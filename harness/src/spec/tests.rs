@@ -478,6 +478,13 @@ fn min_and_max_alone_are_a_uniform_distribution_as_in_wandb() {
             .expect("whole numbers give int_uniform");
         assert!((32..=40).contains(&n));
     }
+    assert_eq!(
+        spec.parameters,
+        [
+            "lr: uniform over [0.01, 0.1] (inferred from min and max)",
+            "n_hidden: int_uniform over [32, 40] (inferred from min and max)"
+        ]
+    );
     // A grid enumerates an inferred int_uniform.
     let (grid, _) = parsed("name: g\nparameters:\n  n_hidden: {min: 8, max: 10}\n");
     assert_eq!(

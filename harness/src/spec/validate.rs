@@ -89,7 +89,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         sampler_seed: raw.sampler_seed.unwrap_or(0),
         placement,
     };
-    let runs = expand::runs(&sweep, raw.parameters, raw.variants, source, &mut warnings)?;
+    let (runs, parameters) = expand::runs(&sweep, raw.parameters, raw.variants, source, &mut warnings)?;
     settings.references = runs
         .iter()
         .filter_map(|run| Some((run.variant.clone()?, run.reference.clone()?)))
@@ -100,6 +100,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         method,
         data: raw.data.map(|d| data_file(&d, source, base)).transpose()?,
         settings,
+        parameters,
         runs,
     };
     Ok((spec, warnings))

@@ -127,7 +127,7 @@ pub fn short(column: &str, cell: &Cell) -> String {
 }
 
 /// `x` to `digits` significant digits, without trailing zeros.
-fn significant(x: f64, digits: i32) -> String {
+pub fn significant(x: f64, digits: i32) -> String {
     if x == 0.0 || !x.is_finite() {
         return x.to_string();
     }

@@ -2,6 +2,8 @@
 
 use serde_json::Value;
 
+use crate::view::output;
+
 /// Prints `rows` under `headers`, each column as wide as its widest cell.
 pub fn print(headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     let widths: Vec<usize> = (0..headers.len())
@@ -40,10 +42,12 @@ pub fn print(headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A JSON value as a table cell: strings without quotes.
+/// A JSON value as a table cell: strings without quotes, fractions to 5 significant digits
+/// (a drawn learning rate reads 0.060166, not 0.060166173641848696).
 pub fn cell(value: Option<&Value>) -> String {
     match value {
         Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) if n.is_f64() => output::significant(n.as_f64().unwrap_or(f64::NAN), 5),
         Some(Value::Null) | None => "-".into(),
         Some(other) => other.to_string(),
     }
@@ -58,6 +62,8 @@ mod tests {
     fn a_json_value_is_a_cell_without_quotes() {
         assert_eq!(cell(Some(&json!(68))), "68");
         assert_eq!(cell(Some(&json!("mlp"))), "mlp");
+        assert_eq!(cell(Some(&json!(0.060_166_173_641_848_696))), "0.060166");
+        assert_eq!(cell(Some(&json!(0.1))), "0.1");
         assert_eq!(cell(Some(&Value::Null)), "-");
         assert_eq!(cell(None), "-");
     }
