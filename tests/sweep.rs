@@ -224,6 +224,35 @@ fn ctrl_c_interrupts_the_runs_gracefully_and_resume_finishes_them() {
 }
 
 #[test]
+fn a_run_reaching_the_metric_target_ends_the_search_and_resume_starts_nothing() {
+    let sandbox = Sandbox::new();
+    let spec = write_spec(&sandbox, "goal", "[1, 2]", 50);
+    // Any trained run is below 100: the first to finish reaches the target.
+    let text = std::fs::read_to_string(&spec).unwrap() + "workers: 1\nmetric: {name: val_loss, target: 100}\n";
+    std::fs::write(&spec, text).unwrap();
+    let out = sandbox.run(&["launch", spec.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("run 1 reached the target val_loss ≤ 100"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("3 not needed"), "{}", stderr(&out));
+    let statuses = |sandbox: &Sandbox| runs(&sandbox.db(), "goal").iter().map(|r| r.status).collect::<Vec<_>>();
+    let expected = [
+        RunStatus::Completed,
+        RunStatus::Pending,
+        RunStatus::Pending,
+        RunStatus::Pending,
+    ];
+    assert_eq!(statuses(&sandbox), expected);
+    let out = sandbox.run(&["resume", "goal"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no run starts"), "{}", stderr(&out));
+    assert_eq!(statuses(&sandbox), expected);
+}
+
+#[test]
 fn status_and_resume_name_what_is_missing() {
     let sandbox = Sandbox::new();
     let out = sandbox.run(&["status"]);

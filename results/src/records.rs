@@ -41,6 +41,11 @@ impl Loss {
         self.column().trim_end_matches("_loss")
     }
 
+    /// This loss out of a result's `[train, val, test]`.
+    pub fn pick(self, losses: [f64; 3]) -> f64 {
+        losses[self as usize]
+    }
+
     /// This loss of a settled run.
     pub fn of(self, run: &RunRecord) -> Option<f64> {
         match self {

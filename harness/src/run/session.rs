@@ -50,6 +50,18 @@ pub struct Session<'a> {
 impl Session<'_> {
     /// Trains `todo` (runs of the sweep, in order) and returns how they ended.
     pub fn run(&self, store: &mut Store, todo: &[RunRecord], all: &[RunRecord]) -> anyhow::Result<Tally> {
+        let metric = self.settings.metric;
+        if let Some((run, value)) = metric.target_reached_by(all) {
+            let condition = metric.target_condition().unwrap_or_default();
+            eprintln!(
+                "sweep {}: run {} reached the target {condition} ({value:.4}); no run starts",
+                self.sweep.name, run.id
+            );
+            return Ok(Tally {
+                after_target: todo.len(),
+                ..Tally::default()
+            });
+        }
         let dir = checkpoint_dir(self.db, self.sweep);
         let _lock = lock(&dir, self.sweep)?;
         let labels: HashMap<RunId, String> = all.iter().map(|r| r.id).zip(labels(all)?).collect();
@@ -69,6 +81,7 @@ impl Session<'_> {
             slots: self.slots.slots(),
             max_retries: self.settings.max_retries,
             timeout: self.settings.timeout,
+            metric: self.settings.metric,
         };
         let exe = std::env::current_exe().context("cannot find the harness executable to start workers")?;
         let mut display = SweepProgress::new(all.len(), settled);

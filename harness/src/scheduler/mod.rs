@@ -24,6 +24,7 @@ use crate::run::placement::DeviceRequest;
 use crate::run::protocol::{Event, Job};
 use crate::run::record::{curve_point, run_result};
 use crate::run::recorder::PendingPoints;
+use crate::spec::Metric;
 pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
 pub use slots::Slots;
 pub use store::RunStore;
@@ -47,6 +48,8 @@ pub struct Limits {
     pub slots: Slots,
     pub max_retries: u32,
     pub timeout: Option<Duration>,
+    /// Judges completed runs; once one reaches its target, no new run starts.
+    pub metric: Metric,
 }
 
 /// What the user sees of a sweep in progress.
@@ -70,6 +73,8 @@ pub struct Tally {
     pub retried: usize,
     /// Runs still queued when the session was stopped (Ctrl-C): never started in it.
     pub not_started: usize,
+    /// Runs left queued because a run reached the metric's target: the search is done.
+    pub after_target: usize,
 }
 
 struct Active {
@@ -95,6 +100,7 @@ pub struct Scheduler<'a, L, S, D> {
     active: HashMap<RunId, Active>,
     messages: mpsc::UnboundedSender<(RunId, WorkerMessage)>,
     stopping: bool,
+    target_reached: bool,
     tally: Tally,
 }
 
@@ -120,13 +126,19 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             active: HashMap::new(),
             messages,
             stopping: false,
+            target_reached: false,
             tally: Tally::default(),
         };
         let mut interrupts_open = true;
         loop {
             scheduler.fill_slots()?;
             if scheduler.active.is_empty() {
-                scheduler.tally.not_started = scheduler.queue.len();
+                let left = scheduler.queue.len();
+                if scheduler.target_reached {
+                    scheduler.tally.after_target = left;
+                } else {
+                    scheduler.tally.not_started = left;
+                }
                 return Ok(scheduler.tally);
             }
             let deadline = scheduler
@@ -151,7 +163,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
     /// Starts queued runs while a slot of the kind each asks for is free (a GPU run may pass
     /// CPU runs waiting for a CPU slot); a run no slot can ever take fails.
     fn fill_slots(&mut self) -> anyhow::Result<()> {
-        while !self.stopping {
+        while !self.stopping && !self.target_reached {
             let next = self
                 .queue
                 .iter()
@@ -180,7 +192,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                 Err(err) => self.attempt_failed(run, &format!("cannot start a worker process: {err}"))?,
             }
         }
-        if self.stopping {
+        if self.stopping || self.target_reached {
             return Ok(());
         }
         self.fail_unplaceable()
@@ -250,6 +262,9 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                     (status, _) => format!("{status} at step {}", result.steps_done),
                 };
                 self.display.ended(id, &summary, true);
+                if let (RunStatus::Completed, Some(losses)) = (result.status, result.losses) {
+                    self.check_target(id, losses);
+                }
                 match result.status {
                     RunStatus::Completed => self.tally.completed += 1,
                     RunStatus::Diverged => self.tally.diverged += 1,
@@ -315,6 +330,22 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             self.tally.failed += 1;
         }
         Ok(())
+    }
+
+    /// Stops launching once a completed run reaches the metric's target (running runs finish).
+    fn check_target(&mut self, id: RunId, losses: [f64; 3]) {
+        let metric = self.limits.metric;
+        let value = metric.loss.pick(losses);
+        if self.target_reached || !metric.reaches_target(value) {
+            return;
+        }
+        self.target_reached = true;
+        let condition = metric.target_condition().unwrap_or_default();
+        let waiting = self.queue.len();
+        self.display.notice(&format!(
+            "run {id} reached the target {condition} ({value:.4}): the {waiting} queued run{} will not start",
+            if waiting == 1 { "" } else { "s" }
+        ));
     }
 
     fn interrupt(&mut self) {

@@ -87,11 +87,13 @@ impl Reference {
 
 /// What "best" means for this sweep: a final loss to minimize or maximize. Stored as the
 /// sweep file writes it: `{"name": "val_loss", "goal": "minimize"}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "WrittenMetric", into = "WrittenMetric")]
 pub struct Metric {
     pub loss: Loss,
     pub goal: Goal,
+    /// W&B's `target`: once a completed run reaches it, no new run starts.
+    pub target: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +112,26 @@ impl Metric {
             .filter_map(|run| self.loss.of(run).map(|v| (run, v)))
             .min_by(|a, b| (sign * a.1).total_cmp(&(sign * b.1)))
     }
+
+    /// Whether `value` of this metric meets the target (at or below it when minimizing).
+    pub fn reaches_target(&self, value: f64) -> bool {
+        match (self.target, self.goal) {
+            (None, _) => false,
+            (Some(target), Goal::Minimize) => value <= target,
+            (Some(target), Goal::Maximize) => value >= target,
+        }
+    }
+
+    /// The best settled run, when it reaches the target.
+    pub fn target_reached_by<'a>(&self, runs: &'a [RunRecord]) -> Option<(&'a RunRecord, f64)> {
+        self.best(runs).filter(|(_, value)| self.reaches_target(*value))
+    }
+
+    /// `val_loss ≤ 2`, for messages; `None` without a target.
+    pub fn target_condition(&self) -> Option<String> {
+        let relation = if self.goal == Goal::Maximize { "≥" } else { "≤" };
+        self.target.map(|target| format!("{} {relation} {target}", self.loss))
+    }
 }
 
 impl Default for Metric {
@@ -117,6 +139,7 @@ impl Default for Metric {
         Self {
             loss: Loss::Val,
             goal: Goal::Minimize,
+            target: None,
         }
     }
 }
@@ -159,6 +182,8 @@ impl std::str::FromStr for Goal {
 struct WrittenMetric {
     name: String,
     goal: Goal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    target: Option<f64>,
 }
 
 impl TryFrom<WrittenMetric> for Metric {
@@ -167,6 +192,7 @@ impl TryFrom<WrittenMetric> for Metric {
         Ok(Self {
             loss: written.name.parse()?,
             goal: written.goal,
+            target: written.target,
         })
     }
 }
@@ -176,6 +202,7 @@ impl From<Metric> for WrittenMetric {
         Self {
             name: metric.loss.column().into(),
             goal: metric.goal,
+            target: metric.target,
         }
     }
 }

@@ -63,6 +63,7 @@ pub struct RawSlurm {
 pub struct RawMetric {
     pub name: String,
     pub goal: Option<String>,
+    pub target: Option<f64>,
 }
 
 /// One entry of `parameters`, in any of W&B's forms.

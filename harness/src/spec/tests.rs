@@ -146,6 +146,24 @@ fn a_grid_beyond_run_cap_keeps_the_first_runs() {
 }
 
 #[test]
+fn a_metric_target_is_reached_at_or_beyond_it_in_the_goal_s_direction() {
+    let (spec, _) = parsed("name: t\nmetric: {name: val_loss, goal: minimize, target: 2.0}\n");
+    let metric = spec.settings.metric;
+    assert_eq!(metric.target, Some(2.0));
+    assert!(metric.reaches_target(2.0) && metric.reaches_target(1.9));
+    assert!(!metric.reaches_target(2.01));
+    let maximize = super::Metric {
+        goal: super::Goal::Maximize,
+        ..metric
+    };
+    assert!(maximize.reaches_target(2.1) && !maximize.reaches_target(1.9));
+    assert!(
+        !super::Metric::default().reaches_target(0.0),
+        "no target: never reached"
+    );
+}
+
+#[test]
 fn sweep_settings_have_defaults_and_take_units() {
     let (spec, _) = parsed("name: s\n");
     assert_eq!(spec.runs.len(), 1);
@@ -298,6 +316,12 @@ fn each_bad_spec_gets_one_error_naming_its_line_and_key() {
             Some("metric.name"),
             2,
             "unknown metric",
+        ),
+        (
+            "name: x\nmetric: {name: val_loss, target: .nan}\n",
+            Some("metric.target"),
+            2,
+            "not a number",
         ),
         (
             "name: x\nparameters:\n  n_embd: {values: [10]}\nvariants:\n  - {label: a, n_embd: 24}\n",

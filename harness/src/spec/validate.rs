@@ -162,7 +162,17 @@ fn metric(raw: Option<Spanned<super::raw::RawMetric>>, source: &Source) -> Resul
             .parse()
             .map_err(|err: String| source.error(at, "metric.goal", err))?,
     };
-    Ok(Metric { loss, goal })
+    let target = match metric.value.target {
+        Some(target) if !target.is_finite() => {
+            return Err(source.error(
+                at,
+                "metric.target",
+                format!("`{target}` is not a number a loss can reach"),
+            ));
+        }
+        target => target,
+    };
+    Ok(Metric { loss, goal, target })
 }
 
 fn data_file(data: &Spanned<String>, source: &Source, base: &Path) -> Result<std::path::PathBuf, SpecError> {

@@ -101,6 +101,9 @@ pub fn report(
     if tally.not_started > 0 {
         line.push_str(&format!(", {} never started", tally.not_started));
     }
+    if tally.after_target > 0 {
+        line.push_str(&format!(", {} not needed (the target was reached)", tally.after_target));
+    }
     eprintln!("{line} ({} retries)", tally.retried);
     if let Some((run, value)) = metric.best(&runs) {
         let label = &labels(&runs)?[runs.iter().position(|r| r.id == run.id).unwrap_or(0)];

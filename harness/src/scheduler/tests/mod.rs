@@ -48,6 +48,7 @@ fn limits(workers: usize) -> Limits {
         ),
         max_retries: 1,
         timeout: None,
+        metric: Metric::default(),
     }
 }
 
@@ -337,6 +338,59 @@ fn runs_that_finish_after_an_interrupt_leave_the_rest_of_the_queue_not_started()
     );
     assert_eq!(launcher.0.counters.borrow().starts, [RunId(1), RunId(2)]);
     assert!(!store.0.contains_key(&RunId(3)));
+}
+
+/// `limits(workers)` whose metric stops the search at val_loss ≤ `target`.
+fn with_target(workers: usize, target: f64) -> Limits {
+    Limits {
+        metric: Metric {
+            target: Some(target),
+            ..Metric::default()
+        },
+        ..limits(workers)
+    }
+}
+
+#[test]
+fn a_run_reaching_the_target_starts_no_new_run_and_lets_running_ones_finish() {
+    // Run 1 finishes first (the fakes end at val 2.0); run 2 is still training then.
+    let launcher = FakeLauncher::new(|run, _| Script::Complete {
+        points: if run.0 == 1 { 1 } else { 5 },
+        resume_at: 0,
+    });
+    let (tally, store, transcript) = schedule(queue(5), with_target(2, 2.0), &launcher, &[]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            completed: 2,
+            after_target: 3,
+            ..Tally::default()
+        }
+    );
+    assert_eq!(launcher.counters.borrow().starts, [RunId(1), RunId(2)]);
+    assert_eq!(status(&store, 2), RunStatus::Completed);
+    assert!(
+        transcript
+            .0
+            .iter()
+            .any(|l| l.contains("reached the target val_loss ≤ 2"))
+    );
+}
+
+#[test]
+fn a_target_no_run_reaches_lets_every_run_train() {
+    let launcher = FakeLauncher::new(|_, _| Script::Complete {
+        points: 2,
+        resume_at: 0,
+    });
+    let (tally, _, _) = schedule(queue(4), with_target(2, 1.99), &launcher, &[]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            completed: 4,
+            ..Tally::default()
+        }
+    );
 }
 
 /// `queue(n)` with run `id` asking for `requests(id)`.
