@@ -250,6 +250,8 @@ fn a_run_reaching_the_metric_target_ends_the_search_and_resume_starts_nothing() 
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("no run starts"), "{}", stderr(&out));
     assert_eq!(statuses(&sandbox), expected);
+    let out = sandbox.run(&["status", "goal"]);
+    assert!(stderr(&out).contains("pending runs will not start"), "{}", stderr(&out));
 }
 
 #[test]

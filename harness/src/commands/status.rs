@@ -24,7 +24,13 @@ pub fn execute(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let store = stored::open_existing(&args.db, Store::open_read_only)?;
     if let Some(name) = &args.sweep {
         let sweep = stored::find_sweep(&store, name, &args.db)?;
-        sweep_table::print_runs(&store.sweep_runs(sweep.id)?)?;
+        let runs = store.sweep_runs(sweep.id)?;
+        sweep_table::print_runs(&runs)?;
+        let metric = stored::settings(&sweep)?.metric;
+        if let Some((run, value)) = metric.target_reached_by(&runs) {
+            let reached = metric.target_reached_message(run.id, value);
+            eprintln!("{reached}: pending runs will not start");
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let summaries = store.sweep_summaries()?;

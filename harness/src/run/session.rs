@@ -52,11 +52,8 @@ impl Session<'_> {
     pub fn run(&self, store: &mut Store, todo: &[RunRecord], all: &[RunRecord]) -> anyhow::Result<Tally> {
         let metric = self.settings.metric;
         if let Some((run, value)) = metric.target_reached_by(all) {
-            let condition = metric.target_condition().unwrap_or_default();
-            eprintln!(
-                "sweep {}: run {} reached the target {condition} ({value:.4}); no run starts",
-                self.sweep.name, run.id
-            );
+            let reached = metric.target_reached_message(run.id, value);
+            eprintln!("sweep {}: {reached}; no run starts", self.sweep.name);
             return Ok(Tally {
                 after_target: todo.len(),
                 ..Tally::default()

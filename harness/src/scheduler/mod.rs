@@ -340,10 +340,10 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             return;
         }
         self.target_reached = true;
-        let condition = metric.target_condition().unwrap_or_default();
         let waiting = self.queue.len();
         self.display.notice(&format!(
-            "run {id} reached the target {condition} ({value:.4}): the {waiting} queued run{} will not start",
+            "{}: the {waiting} queued run{} will not start",
+            metric.target_reached_message(id, value),
             if waiting == 1 { "" } else { "s" }
         ));
     }

@@ -19,7 +19,7 @@ use std::time::Duration;
 use std::fmt;
 
 use model::{Backend, TrainConfig};
-use results::{Loss, RunRecord};
+use results::{Loss, RunId, RunRecord};
 
 use crate::run::cluster::{LauncherKind, SlurmOptions};
 use crate::run::placement::DeviceRequest;
@@ -127,10 +127,14 @@ impl Metric {
         self.best(runs).filter(|(_, value)| self.reaches_target(*value))
     }
 
-    /// `val_loss ≤ 2`, for messages; `None` without a target.
-    pub fn target_condition(&self) -> Option<String> {
+    /// "run 3 reached the target val_loss ≤ 2 (1.9876)".
+    pub fn target_reached_message(&self, run: RunId, value: f64) -> String {
         let relation = if self.goal == Goal::Maximize { "≥" } else { "≤" };
-        self.target.map(|target| format!("{} {relation} {target}", self.loss))
+        let target = self.target.unwrap_or_default();
+        format!(
+            "run {run} reached the target {} {relation} {target} ({value:.4})",
+            self.loss
+        )
     }
 }
 
