@@ -37,9 +37,11 @@ fn job(sandbox: &Sandbox, steps: u64) -> Value {
     })
 }
 
-fn spawn(sandbox: &Sandbox, job: &Value) -> Child {
+/// `harness worker` reading `job`, with `env` set (as Slurm sets variables for a task).
+fn spawn(sandbox: &Sandbox, job: &Value, env: &[(&str, &str)]) -> Child {
     let mut child = sandbox
         .harness(&["worker"])
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -51,7 +53,7 @@ fn spawn(sandbox: &Sandbox, job: &Value) -> Child {
 
 /// Runs a job to the end; returns the events and the exit status.
 fn run(sandbox: &Sandbox, job: &Value) -> (Vec<Value>, std::process::Output) {
-    let out = spawn(sandbox, job).wait_with_output().unwrap();
+    let out = spawn(sandbox, job, &[]).wait_with_output().unwrap();
     let events = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -115,7 +117,7 @@ fn a_stopped_worker_resumes_from_its_checkpoint_to_the_same_result() {
 
     let sandbox = Sandbox::new();
     let job = job(&sandbox, steps);
-    let mut child = spawn(&sandbox, &job);
+    let mut child = spawn(&sandbox, &job, &[]);
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     // Stop it once it has checkpointed step 100.
     for line in lines.by_ref() {
@@ -156,17 +158,9 @@ fn on_a_slurm_node_a_missing_file_is_named_with_the_node() {
     let sandbox = Sandbox::new();
     let mut job = job(&sandbox, 100);
     job["data_path"] = json!("/shared/not/mounted/here/names.txt");
-    // As Slurm sets it for a job's task.
-    let mut child = sandbox
-        .harness(&["worker"])
-        .env("SLURM_JOB_ID", "4242")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let out = spawn(&sandbox, &job, &[("SLURM_JOB_ID", "4242")])
+        .wait_with_output()
         .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{job}").unwrap();
-    let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
     assert!(
