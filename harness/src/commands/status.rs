@@ -27,7 +27,8 @@ pub fn execute(args: StatusArgs) -> anyhow::Result<ExitCode> {
         let runs = store.sweep_runs(sweep.id)?;
         sweep_table::print_runs(&runs)?;
         let metric = stored::settings(&sweep)?.metric;
-        if let Some((run, value)) = metric.target_reached_by(&runs) {
+        let waiting = runs.iter().any(|run| run.status == RunStatus::Pending);
+        if let Some((run, value)) = metric.target_reached_by(&runs).filter(|_| waiting) {
             let reached = metric.target_reached_message(run.id, value);
             eprintln!("{reached}: pending runs will not start");
         }
