@@ -145,12 +145,14 @@ fn an_observer_can_stop_the_run() {
     assert_eq!((outcome.ending, outcome.steps_done), (Ending::Stopped, 100));
 }
 
-/// A checkpoint file in a fresh directory, removed when dropped.
+/// A checkpoint file in a fresh directory of its own (tests run in parallel), removed when dropped.
 struct ScratchFile(PathBuf);
 
 impl ScratchFile {
     fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("model-ckpt-test-{}-{name}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("model-ckpt-test-{}-{name}-{unique}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         Self(dir.join("run.ckpt"))
     }
