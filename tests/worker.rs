@@ -135,7 +135,7 @@ fn a_stopped_worker_resumes_from_its_checkpoint_to_the_same_result() {
     let rest: Vec<Value> = lines.map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
     assert!(child.wait().unwrap().success());
     let stopped = rest.last().unwrap();
-    assert_eq!(stopped["outcome"]["ending"], "stopped", "{rest:?}");
+    assert_eq!(stopped["outcome"]["ending"], "interrupted", "{rest:?}");
     let stopped_at = stopped["outcome"]["steps_done"].as_u64().unwrap();
     assert!(stopped_at < steps);
 

@@ -20,4 +20,4 @@ pub use checkpoint::CheckpointError;
 pub use config::{ConfigError, ModelKind, OptimizerKind, ScheduleKind, TrainConfig, TrainOptions, all_settings};
 pub use dataset::{DataError, Dataset};
 pub use settings::Setting;
-pub use train::{Ending, Observer, Outcome, Progress, Trainer};
+pub use train::{Ending, Observer, Outcome, Progress, Trainer, Verdict};

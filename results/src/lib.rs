@@ -10,7 +10,7 @@ pub mod summary;
 
 pub use records::{
     CreatedSweep, CurvePoint, Loss, NewRun, NewSweep, RanOn, RunId, RunRecord, RunResult, RunStatus, Split, SweepId,
-    SweepKind, SweepRecord, SweepSummary,
+    SweepKind, SweepRecord, SweepSummary, VerdictRecord,
 };
 pub use rusqlite::ToSql;
 pub use store::{Cell, SCHEMA_VERSION, Store, StoreError, Table};

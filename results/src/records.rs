@@ -143,16 +143,19 @@ pub enum RunStatus {
     Running,
     Completed,
     Diverged,
+    /// Ended early by the sweep's early termination: a result, evaluated where it stopped.
+    Stopped,
     Failed,
     Interrupted,
 }
 
 impl RunStatus {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Pending,
         Self::Running,
         Self::Completed,
         Self::Diverged,
+        Self::Stopped,
         Self::Failed,
         Self::Interrupted,
     ];
@@ -163,6 +166,7 @@ impl RunStatus {
             Self::Running => "running",
             Self::Completed => "completed",
             Self::Diverged => "diverged",
+            Self::Stopped => "stopped",
             Self::Failed => "failed",
             Self::Interrupted => "interrupted",
         }
@@ -212,7 +216,7 @@ pub struct CurvePoint {
 pub struct RunResult {
     pub status: RunStatus,
     pub steps_done: u64,
-    /// Final whole-split losses (train, val, test), for a completed run.
+    /// Final whole-split losses (train, val, test), for a completed or stopped run.
     pub losses: Option<[f64; 3]>,
     pub train_seconds: f64,
     pub eval_seconds: f64,
@@ -220,6 +224,17 @@ pub struct RunResult {
     pub steps_per_sec: f64,
     pub samples: Vec<String>,
     pub error: Option<String>,
+}
+
+/// The scheduler's verdict on one evaluation of a run, under early termination.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VerdictRecord {
+    pub run: RunId,
+    pub step: u64,
+    /// The run's validation loss at that evaluation.
+    pub value: f64,
+    /// Stopped there (else it went on).
+    pub stop: bool,
 }
 
 /// A sweep as stored.
@@ -239,7 +254,7 @@ pub struct SweepRecord {
 pub struct SweepSummary {
     pub sweep: SweepRecord,
     /// One count per `RunStatus::ALL`, in that order.
-    pub counts: [usize; 6],
+    pub counts: [usize; RunStatus::ALL.len()],
 }
 
 impl SweepSummary {

@@ -39,7 +39,7 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         .filter(|run| match run.status {
             RunStatus::Pending | RunStatus::Running | RunStatus::Interrupted => true,
             RunStatus::Failed => args.retry_failed,
-            RunStatus::Completed | RunStatus::Diverged => false,
+            RunStatus::Completed | RunStatus::Diverged | RunStatus::Stopped => false,
         })
         .cloned()
         .collect();

@@ -122,8 +122,8 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("could not record the result of run {run}"))?;
     print_summary(run.0, &created.name, &config, &outcome)?;
     Ok(match outcome.ending {
-        Ending::Completed | Ending::Diverged => ExitCode::SUCCESS,
-        Ending::Stopped => ExitCode::FAILURE,
+        Ending::Completed | Ending::Diverged | Ending::Stopped => ExitCode::SUCCESS,
+        Ending::Interrupted => ExitCode::FAILURE,
     })
 }
 
@@ -149,7 +149,8 @@ fn print_summary(run: i64, sweep: &str, config: &TrainConfig, outcome: &Outcome)
     let status = match outcome.ending {
         Ending::Completed => "completed",
         Ending::Diverged => "diverged (the loss became NaN or infinite)",
-        Ending::Stopped => "interrupted",
+        Ending::Stopped => "stopped early",
+        Ending::Interrupted => "interrupted",
     };
     out!(
         "run {run} (sweep {sweep}): {status} after {} of {} steps",

@@ -1,7 +1,8 @@
 //! `harness worker` (hidden): trains the one run described by the `Job` on stdin and
-//! streams `Event`s on stdout (see `run::protocol`). Resumes from the job's checkpoint when it
-//! exists. SIGINT/SIGTERM stop it at its next log point (every `log_every` steps), with a
-//! checkpoint written.
+//! streams `Event`s on stdout (see `run::protocol`); a judged job then reads a verdict from
+//! stdin after each evaluation. Resumes from the job's checkpoint when it exists.
+//! SIGINT/SIGTERM stop it at its next log point (every `log_every` steps), with a checkpoint
+//! written; so does the end of its stdin while it waits for a verdict (the scheduler is gone).
 
 use std::io::{BufRead, Write};
 use std::ops::ControlFlow;
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use model::{Observer, Progress, Trainer};
+use model::{Observer, Progress, Trainer, Verdict};
 
 use crate::run::interrupt::{self, StopFlag};
 use crate::run::protocol::{Event, Job};
@@ -63,6 +64,7 @@ fn work(host: String, slurm_job: Option<String>) -> anyhow::Result<ExitCode> {
     let mut events = EventStream {
         out: std::io::stdout().lock(),
         stop,
+        judged: job.judged,
         error: None,
     };
     events.send(&Event::Started {
@@ -86,6 +88,8 @@ fn work(host: String, slurm_job: Option<String>) -> anyhow::Result<ExitCode> {
 struct EventStream<W: Write> {
     out: W,
     stop: StopFlag,
+    /// Wait for a verdict on stdin after each evaluation.
+    judged: bool,
     error: Option<std::io::Error>,
 }
 
@@ -112,6 +116,29 @@ impl<W: Write> Observer for EventStream<W> {
     fn checkpointed(&mut self, step: u64) {
         if let Err(err) = self.send(&Event::Checkpointed { step }) {
             self.error.get_or_insert(err);
+        }
+    }
+
+    fn gates_evaluations(&self) -> bool {
+        self.judged
+    }
+
+    /// Asks the scheduler and reads its answer; no answer (stdin closed or garbled) or a
+    /// stop signal meanwhile interrupts the run, which resumes at this evaluation later.
+    fn verdict(&mut self, step: u64) -> Verdict {
+        if let Err(err) = self.send(&Event::AwaitingVerdict { step }) {
+            self.error.get_or_insert(err);
+            return Verdict::Interrupt;
+        }
+        let mut line = String::new();
+        let verdict = match std::io::stdin().lock().read_line(&mut line) {
+            Ok(read) if read > 0 => serde_json::from_str(&line).unwrap_or(Verdict::Interrupt),
+            _ => Verdict::Interrupt,
+        };
+        if self.stop.flow().is_break() {
+            Verdict::Interrupt
+        } else {
+            verdict
         }
     }
 }

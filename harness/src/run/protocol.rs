@@ -1,7 +1,8 @@
 //! The protocol between the scheduler and a worker process (the hidden `harness worker`):
 //! the scheduler writes one `Job` as a JSON line on the worker's stdin; the worker answers
 //! with `Event`s, one JSON line each, on stdout, ending with `Finished` and exit status 0,
-//! or with a message on stderr and a non-zero status.
+//! or with a message on stderr and a non-zero status. A judged job (early termination)
+//! waits after each evaluation (`AwaitingVerdict`) for a `Verdict` line on its stdin.
 
 use std::path::PathBuf;
 
@@ -23,6 +24,9 @@ pub struct Job {
     /// Resumed from if it exists; written every `checkpoint_every` steps and at the end.
     pub checkpoint: PathBuf,
     pub checkpoint_every: u64,
+    /// The sweep terminates runs early: wait for a verdict after each evaluation.
+    #[serde(default)]
+    pub judged: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,6 +52,10 @@ pub enum Event {
     },
     /// Everything up to `step` is in the checkpoint file.
     Checkpointed {
+        step: u64,
+    },
+    /// The run evaluated at `step` (and checkpointed there); it waits for a `Verdict` line.
+    AwaitingVerdict {
         step: u64,
     },
     Finished {

@@ -53,7 +53,8 @@ pub fn run_result(outcome: &Outcome, wall_seconds: f64) -> RunResult {
         status: match outcome.ending {
             Ending::Completed => RunStatus::Completed,
             Ending::Diverged => RunStatus::Diverged,
-            Ending::Stopped => RunStatus::Interrupted,
+            Ending::Stopped => RunStatus::Stopped,
+            Ending::Interrupted => RunStatus::Interrupted,
         },
         steps_done: outcome.steps_done,
         losses: outcome.losses.map(|l| [l.train, l.val, l.test]),

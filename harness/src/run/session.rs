@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use model::{ComputeDevice, TrainConfig};
-use results::{RunId, RunRecord, Store, SweepRecord};
+use results::{RunId, RunRecord, Split, Store, StoreError, SweepRecord};
 use tokio::sync::mpsc;
 
 use crate::error::usage;
@@ -18,7 +18,7 @@ use crate::run::protocol::Job;
 use crate::run::worker_slots::WorkerSlots;
 use crate::scheduler::launcher::ProcessLauncher;
 use crate::scheduler::slurm::SlurmLauncher;
-use crate::scheduler::{Limits, QueuedRun, Scheduler, Tally};
+use crate::scheduler::{Judge, Limits, QueuedRun, Scheduler, Tally};
 use crate::spec::SweepSettings;
 use crate::stored::{checkpoint_dir, requested_device};
 use crate::view::labels::labels;
@@ -79,6 +79,7 @@ impl Session<'_> {
             max_retries: self.settings.max_retries,
             timeout: self.settings.timeout,
             metric: self.settings.metric,
+            judge: self.judge(store, all)?,
         };
         let exe = std::env::current_exe().context("cannot find the harness executable to start workers")?;
         let mut display = SweepProgress::new(all.len(), settled);
@@ -101,6 +102,23 @@ impl Session<'_> {
         });
         display.finish();
         tally
+    }
+
+    /// Early termination's judge, with every run's stored validation curve and the verdicts
+    /// earlier sessions gave.
+    fn judge(&self, store: &Store, all: &[RunRecord]) -> anyhow::Result<Option<Judge>> {
+        let Some(rule) = self.settings.early_terminate else {
+            return Ok(None);
+        };
+        let curves = all
+            .iter()
+            .map(|run| Ok((run.id, store.curve(run.id, Split::Val)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let given = store
+            .sweep_verdicts(self.sweep.id)?
+            .into_iter()
+            .map(|v| (v.run, v.step, v.stop));
+        Ok(Some(Judge::new(rule, self.settings.metric.goal, curves, given)))
     }
 
     /// "2 CPU workers × 1 thread and GPUs 0,1 × 2 runs", or "Slurm jobs × 1 thread".
@@ -146,6 +164,7 @@ impl Session<'_> {
                 data_sha256: run.data_sha256.clone(),
                 checkpoint: dir.join(format!("run-{}.ckpt", run.id)),
                 checkpoint_every: self.settings.checkpoint_every,
+                judged: self.settings.early_terminate.is_some(),
             },
         })
     }

@@ -4,16 +4,19 @@
 //! the last band they passed. Pure: the scheduler gives it histories and stops what it names;
 //! `tests/fixtures/hyperband/cases.json` (made by W&B's engine) pins it down.
 
+use serde::{Deserialize, Serialize};
+
 /// Where the bands lie: `s` bands counting down from `max_iter`, or bands going up from
 /// `min_iter`, each `eta` times the last (W&B truncates each to a whole evaluation count).
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Bands {
     Down { max_iter: u64, s: u32 },
     Up { min_iter: u64 },
 }
 
 /// A validated `early_terminate: {type: hyperband, …}`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Hyperband {
     bands: Bands,
     eta: f64,

@@ -1,7 +1,8 @@
 //! Starting workers. `Launcher` is what the scheduler needs (start a job, then stop or
-//! kill it); `ProcessLauncher` runs `harness worker` as a child process in its own
-//! process group (so a terminal's Ctrl-C reaches only the scheduler, which forwards one
-//! SIGTERM), set to get SIGTERM if the scheduler dies, and relays its JSON-line events.
+//! kill it, answer its evaluations); `ProcessLauncher` runs `harness worker` as a child
+//! process in its own process group (so a terminal's Ctrl-C reaches only the scheduler,
+//! which forwards one SIGTERM), set to get SIGTERM if the scheduler dies, and relays its
+//! JSON-line events; its stdin stays open for verdicts.
 //! `spawn` does that for any command that ends in `harness worker` (`slurm` wraps it in
 //! `srun`).
 
@@ -15,6 +16,8 @@ use std::sync::{Arc, OnceLock};
 use results::RunId;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc;
+
+use model::Verdict;
 
 use crate::run::protocol::{Event, Job};
 
@@ -50,6 +53,8 @@ pub trait WorkerControl {
     fn stop(&mut self);
     /// End it at once.
     fn kill(&mut self);
+    /// Answer the evaluation it waits at (`Event::AwaitingVerdict`).
+    fn send_verdict(&mut self, verdict: Verdict);
 }
 
 /// Runs each job in `exe worker` (the harness binary itself).
@@ -73,7 +78,8 @@ pub struct Spawned {
 }
 
 /// Starts `command` (which runs `harness worker`, perhaps through another program) with the
-/// job on its stdin, and relays its events to `messages` until it exits.
+/// job on its stdin, relays its events to `messages` until it exits, and writes the
+/// verdicts sent to its control on its stdin (closed when the control is dropped).
 pub fn spawn(mut command: tokio::process::Command, job: &Job, messages: MessageSender) -> io::Result<Spawned> {
     command
         .stdin(Stdio::piped())
@@ -95,17 +101,24 @@ pub fn spawn(mut command: tokio::process::Command, job: &Job, messages: MessageS
     else {
         return Err(io::Error::other("the worker's pipes are missing"));
     };
-    let mut line = serde_json::to_vec(job).map_err(io::Error::other)?;
-    line.push(b'\n');
+    let (stdin_lines, mut to_stdin) = mpsc::unbounded_channel::<Vec<u8>>();
+    stdin_lines
+        .send(json_line(job)?)
+        .map_err(|_| io::Error::other("the worker's stdin is closed"))?;
     let run = RunId(job.run_id);
     let exited = Arc::new(AtomicBool::new(false));
     let exited_flag = Arc::clone(&exited);
     let slurm_job = Arc::new(OnceLock::new());
     let reported_job = Arc::clone(&slurm_job);
     tokio::spawn(async move {
-        // A worker that dies before reading its job shows up in its exit status.
-        let _ = stdin.write_all(&line).await;
-        drop(stdin);
+        // A worker that dies before reading shows up in its exit status.
+        while let Some(line) = to_stdin.recv().await {
+            if stdin.write_all(&line).await.is_err() || stdin.flush().await.is_err() {
+                break;
+            }
+        }
+    });
+    tokio::spawn(async move {
         let tail = tokio::spawn(stderr_tail(stderr));
         let mut lines = BufReader::new(stdout).lines();
         while let Ok(Some(line)) = lines.next_line().await {
@@ -138,9 +151,19 @@ pub fn spawn(mut command: tokio::process::Command, job: &Job, messages: MessageS
         ));
     });
     Ok(Spawned {
-        process: ProcessControl { pid, exited },
+        process: ProcessControl {
+            pid,
+            exited,
+            stdin: stdin_lines,
+        },
         slurm_job,
     })
+}
+
+fn json_line(value: &impl serde::Serialize) -> io::Result<Vec<u8>> {
+    let mut line = serde_json::to_vec(value).map_err(io::Error::other)?;
+    line.push(b'\n');
+    Ok(line)
 }
 
 async fn stderr_tail(stderr: impl AsyncRead + Unpin) -> String {
@@ -167,6 +190,8 @@ pub struct ProcessControl {
     pid: u32,
     /// Set once the child is reaped: its pid may then belong to another process.
     exited: Arc<AtomicBool>,
+    /// Lines for its stdin.
+    stdin: mpsc::UnboundedSender<Vec<u8>>,
 }
 
 impl ProcessControl {
@@ -185,5 +210,12 @@ impl WorkerControl for ProcessControl {
 
     fn kill(&mut self) {
         self.signal(libc::SIGKILL);
+    }
+
+    fn send_verdict(&mut self, verdict: Verdict) {
+        // A worker that is gone needs no answer; its exit tells the rest.
+        if let Ok(line) = json_line(&verdict) {
+            let _ = self.stdin.send(line);
+        }
     }
 }

@@ -1,14 +1,12 @@
 //! The sweep scheduler: keeps the CPU and GPU worker slots (`slots`) busy with the queued
 //! runs, giving each GPU run its GPU; turns the workers' events into store writes (it is the
-//! only writer), retries failed runs from their checkpoints, enforces timeouts and handles
-//! Ctrl-C. Processes, the store and the display sit behind the traits below, so tests drive
+//! only writer), retries failed runs from their checkpoints, enforces timeouts, judges
+//! evaluations under early termination (`judge`) and handles Ctrl-C. Processes, the store and the display sit behind the traits below, so tests drive
 //! it with fakes and tokio's paused clock; `launcher::ProcessLauncher` and `results::Store`
 //! are the real ones.
 
-// Early termination's first rule, pinned to W&B's engine; compiled for its conformance test
-// until the scheduler stops runs with it (issue 14, next step: a `stopped` status).
-#[cfg(test)]
-mod hyperband;
+pub mod hyperband;
+mod judge;
 pub mod launcher;
 pub mod slots;
 pub mod slurm;
@@ -19,8 +17,8 @@ mod tests;
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use model::{Ending, Progress};
-use results::{CurvePoint, RanOn, RunId, RunStatus};
+use model::{Ending, Progress, Verdict};
+use results::{CurvePoint, RanOn, RunId, RunStatus, VerdictRecord};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -29,6 +27,7 @@ use crate::run::protocol::{Event, Job};
 use crate::run::record::{curve_point, run_result};
 use crate::run::recorder::PendingPoints;
 use crate::spec::Metric;
+pub use judge::Judge;
 pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
 pub use slots::Slots;
 pub use store::RunStore;
@@ -54,6 +53,8 @@ pub struct Limits {
     pub timeout: Option<Duration>,
     /// Judges completed runs; once one reaches its target, no new run starts.
     pub metric: Metric,
+    /// Early termination: judges each evaluation of a running run.
+    pub judge: Option<Judge>,
 }
 
 /// What the user sees of a sweep in progress.
@@ -71,6 +72,8 @@ pub trait SweepDisplay {
 pub struct Tally {
     pub completed: usize,
     pub diverged: usize,
+    /// Ended early by early termination (a result, like `completed`).
+    pub stopped: usize,
     pub failed: usize,
     pub interrupted: usize,
     /// Failed attempts that were queued again.
@@ -234,6 +237,9 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             }) => {
                 let points: Vec<CurvePoint> = history.iter().map(curve_point).collect();
                 self.store.replace_curve(id, &points)?;
+                if let Some(judge) = &mut self.limits.judge {
+                    judge.restart(id, &val_points(&history));
+                }
                 let ran_on = RanOn {
                     device: device.to_string(),
                     device_name,
@@ -245,13 +251,36 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             }
             WorkerMessage::Event(Event::Point { progress }) => {
                 self.display.progress(id, &progress);
+                if let (Some(judge), Progress::Val { step, loss }) = (&mut self.limits.judge, &progress) {
+                    judge.observe(id, *step, *loss);
+                }
                 if active.points.push(&progress) {
                     flush(self.store, active)?;
                 }
             }
             WorkerMessage::Event(Event::Checkpointed { .. }) => flush(self.store, active)?,
+            WorkerMessage::Event(Event::AwaitingVerdict { step }) => {
+                flush(self.store, active)?;
+                let verdict = match &mut self.limits.judge {
+                    _ if self.stopping => Verdict::Interrupt,
+                    None => Verdict::Continue,
+                    Some(judge) => {
+                        let (verdict, new) = judge.verdict(id, step);
+                        if let Some(new) = new {
+                            self.store.record_verdict(&VerdictRecord {
+                                run: id,
+                                step: new.step,
+                                value: new.value,
+                                stop: new.stop,
+                            })?;
+                        }
+                        verdict
+                    }
+                };
+                active.control.send_verdict(verdict);
+            }
             WorkerMessage::Event(Event::Finished { outcome })
-                if outcome.ending == Ending::Stopped && !self.stopping =>
+                if outcome.ending == Ending::Interrupted && !self.stopping =>
             {
                 // Stopped by a signal we did not send (Slurm's time limit, preemption,
                 // scancel): its checkpoint is written; it is retried when its worker exits.
@@ -263,15 +292,19 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                 active.finished = true;
                 let summary = match (result.status, result.losses) {
                     (RunStatus::Completed, Some([_, val, _])) => format!("completed, val {val:.4}"),
+                    (RunStatus::Stopped, Some([_, val, _])) => {
+                        format!("stopped early at step {}, val {val:.4}", result.steps_done)
+                    }
                     (status, _) => format!("{status} at step {}", result.steps_done),
                 };
                 self.display.ended(id, &summary, true);
-                if let (RunStatus::Completed, Some(losses)) = (result.status, result.losses) {
+                if let (RunStatus::Completed | RunStatus::Stopped, Some(losses)) = (result.status, result.losses) {
                     self.check_target(id, losses);
                 }
                 match result.status {
                     RunStatus::Completed => self.tally.completed += 1,
                     RunStatus::Diverged => self.tally.diverged += 1,
+                    RunStatus::Stopped => self.tally.stopped += 1,
                     _ => self.tally.interrupted += 1,
                 }
             }
@@ -373,6 +406,17 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             }
         }
     }
+}
+
+/// The validation points of a curve: (step, loss).
+fn val_points(history: &[Progress]) -> Vec<(u64, f64)> {
+    history
+        .iter()
+        .filter_map(|p| match *p {
+            Progress::Val { step, loss } => Some((step, loss)),
+            Progress::Train { .. } => None,
+        })
+        .collect()
 }
 
 fn flush(store: &mut impl RunStore, active: &mut Active) -> anyhow::Result<()> {

@@ -10,7 +10,7 @@ use std::process::Stdio;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use model::ComputeDevice;
+use model::{ComputeDevice, Verdict};
 
 use super::launcher::{Launcher, MessageSender, ProcessControl, WorkerControl, spawn};
 use crate::run::cluster::{self, SlurmOptions};
@@ -122,6 +122,11 @@ impl WorkerControl for SlurmControl {
         // Slurm cancels the job of an `srun` that dies.
         self.srun.kill();
     }
+
+    fn send_verdict(&mut self, verdict: Verdict) {
+        // srun forwards its stdin to the worker.
+        self.srun.send_verdict(verdict);
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +146,7 @@ mod tests {
             data_sha256: String::new(),
             checkpoint: PathBuf::from("run-7.ckpt"),
             checkpoint_every: 100,
+            judged: false,
         }
     }
 

@@ -1,7 +1,7 @@
 //! The writes the scheduler makes, as a trait: `results::Store` (SQLite) implements it
-//! here; a shared store for multi-machine sweeps would implement the same six methods.
+//! here; a shared store for multi-machine sweeps would implement the same methods.
 
-use results::{CurvePoint, RanOn, RunId, RunResult, Store};
+use results::{CurvePoint, RanOn, RunId, RunResult, Store, VerdictRecord};
 
 pub trait RunStore {
     /// A worker is about to start the run (one more attempt).
@@ -16,6 +16,8 @@ pub trait RunStore {
     /// The user stopped the run and its worker left no result.
     fn mark_interrupted(&mut self, run: RunId) -> anyhow::Result<()>;
     fn finish_run(&mut self, run: RunId, result: &RunResult, last_points: &[CurvePoint]) -> anyhow::Result<()>;
+    /// Early termination judged one of the run's evaluations.
+    fn record_verdict(&mut self, verdict: &VerdictRecord) -> anyhow::Result<()>;
 }
 
 impl RunStore for Store {
@@ -45,5 +47,9 @@ impl RunStore for Store {
 
     fn finish_run(&mut self, run: RunId, result: &RunResult, last_points: &[CurvePoint]) -> anyhow::Result<()> {
         Ok(Store::finish_run(self, run, result, last_points)?)
+    }
+
+    fn record_verdict(&mut self, verdict: &VerdictRecord) -> anyhow::Result<()> {
+        Ok(Store::record_verdict(self, verdict)?)
     }
 }

@@ -5,6 +5,7 @@
 
 mod devices;
 mod domain;
+mod early_terminate;
 mod error;
 mod expand;
 mod raw;
@@ -23,6 +24,7 @@ use results::{Loss, RunId, RunRecord};
 
 use crate::run::cluster::{LauncherKind, SlurmOptions};
 use crate::run::placement::DeviceRequest;
+use crate::scheduler::hyperband::Hyperband;
 use serde::{Deserialize, Serialize};
 
 pub use error::SpecError;
@@ -234,6 +236,9 @@ pub struct SweepSettings {
     pub checkpoint_every: u64,
     #[serde(default)]
     pub metric: Metric,
+    /// Stops runs whose validation curve falls behind (`early_terminate:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_terminate: Option<Hyperband>,
     /// How workers start: here, or as Slurm jobs with `slurm`'s options.
     #[serde(default)]
     pub launcher: LauncherKind,
@@ -263,6 +268,7 @@ impl Default for SweepSettings {
             timeout: None,
             checkpoint_every: 5_000,
             metric: Metric::default(),
+            early_terminate: None,
             launcher: LauncherKind::default(),
             slurm: SlurmOptions::default(),
             references: BTreeMap::new(),

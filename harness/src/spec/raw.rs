@@ -10,6 +10,8 @@ use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
+pub use super::early_terminate::RawEarlyTerminate;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSpec {
@@ -36,12 +38,12 @@ pub struct RawSpec {
     pub slurm: Option<Spanned<RawSlurm>>,
     pub parameters: Option<Spanned<OrderedMap<Spanned<RawParameter>>>>,
     pub variants: Option<Vec<Spanned<OrderedMap<Spanned<VariantValue>>>>>,
+    pub early_terminate: Option<Spanned<RawEarlyTerminate>>,
     // W&B keys this harness does not use yet: accepted, and named in a warning.
     pub program: Option<Spanned<IgnoredAny>>,
     pub command: Option<Spanned<IgnoredAny>>,
     pub entity: Option<Spanned<IgnoredAny>>,
     pub project: Option<Spanned<IgnoredAny>>,
-    pub early_terminate: Option<Spanned<IgnoredAny>>,
 }
 
 /// The `slurm:` section: what each `srun` asks for.

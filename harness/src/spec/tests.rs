@@ -516,3 +516,53 @@ fn min_and_max_alone_are_a_uniform_distribution_as_in_wandb() {
         [8, 9, 10]
     );
 }
+
+#[test]
+fn hyperband_is_read_as_w_and_b_writes_it_with_its_defaults() {
+    use crate::scheduler::hyperband::{Bands, Hyperband};
+    let yaml = |et: &str| {
+        format!("name: h\nparameters:\n  steps: {{value: 1000}}\n  eval_every: {{value: 100}}\nearly_terminate: {et}\n")
+    };
+    let (spec, warnings) = parsed(&yaml("{type: hyperband, min_iter: 3}"));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        spec.settings.early_terminate,
+        Some(Hyperband::new(Bands::Up { min_iter: 3 }, 3.0, true).unwrap())
+    );
+    let (spec, _) = parsed(&yaml("{type: hyperband, max_iter: 27, s: 2, eta: 3, strict: false}"));
+    assert_eq!(
+        spec.settings.early_terminate,
+        Some(Hyperband::new(Bands::Down { max_iter: 27, s: 2 }, 3.0, false).unwrap())
+    );
+    // Stored with the sweep and read back on resume.
+    let stored = serde_json::to_string(&spec.settings).unwrap();
+    let back: super::SweepSettings = serde_json::from_str(&stored).unwrap();
+    assert_eq!(back.early_terminate, spec.settings.early_terminate);
+    // Not implemented yet: named in a warning, ignored.
+    let (spec, warnings) = parsed(&yaml("{type: asha, min_iter: 1}"));
+    assert_eq!(spec.settings.early_terminate, None);
+    assert!(warnings[0].contains("`asha` is not implemented yet"), "{warnings:?}");
+}
+
+#[test]
+fn bad_early_termination_is_refused_at_its_key() {
+    let yaml = |et: &str| format!("name: h\nparameters:\n  steps: {{value: 1000}}\nearly_terminate:\n  {et}\n");
+    let message = |et: &str| error(&yaml(et)).to_string();
+    let first_line = |et: &str| message(et).lines().next().unwrap().to_string();
+    assert_eq!(
+        first_line("{type: hyperband, min_iter: 2, eta: 1.5}"),
+        "sweep.yaml:5:39: `early_terminate.eta`: must be at least 2 (the fraction 1/eta of runs goes on at each band), got 1.5"
+    );
+    assert_eq!(
+        first_line("{type: hyperband, min_iter: 0}"),
+        "sweep.yaml:5:31: `early_terminate.min_iter`: must be at least 1 evaluation, got 0"
+    );
+    assert!(first_line("{type: hyperband}").contains("hyperband needs `min_iter`, or `max_iter` with `s`"));
+    assert!(first_line("{type: hyperbnd, min_iter: 1}").contains("unknown type `hyperbnd`"));
+    // The default eval_every (10,000) is past these runs' 1,000 steps.
+    let no_evaluation = message("{type: hyperband, min_iter: 1}");
+    assert!(
+        no_evaluation.contains("run 1 is evaluated only at its end (eval_every 10000 ≥ steps 1000)"),
+        "{no_evaluation}"
+    );
+}

@@ -16,7 +16,7 @@ use crate::run::cluster::{LauncherKind, SlurmOptions};
 use results::Loss;
 
 use super::{Goal, Method, Metric, SpecError, SweepSettings, SweepSpec};
-use super::{devices, expand};
+use super::{devices, early_terminate, expand};
 
 pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec, Vec<String>), SpecError> {
     let mut warnings = ignored_wandb_keys(&raw, source);
@@ -81,7 +81,15 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
             .map(|s| slurm(s.value, source))
             .transpose()?
             .unwrap_or_default(),
+        early_terminate: None,
         references: Default::default(),
+    };
+    let early_terminate = match raw.early_terminate {
+        Some(raw) => {
+            let at = raw.referenced;
+            early_terminate::early_terminate(raw, source, &mut warnings)?.map(|rule| (at, rule))
+        }
+        None => None,
     };
     let sweep = expand::Sweep {
         method,
@@ -90,6 +98,10 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         placement,
     };
     let (runs, parameters) = expand::runs(&sweep, raw.parameters, raw.variants, source, &mut warnings)?;
+    if let Some((at, rule)) = early_terminate {
+        early_terminate::check_evaluated(&runs, at, source)?;
+        settings.early_terminate = Some(rule);
+    }
     settings.references = runs
         .iter()
         .filter_map(|run| Some((run.variant.clone()?, run.reference.clone()?)))
@@ -112,7 +124,6 @@ fn ignored_wandb_keys(raw: &RawSpec, source: &Source) -> Vec<String> {
         ("command", &raw.command),
         ("entity", &raw.entity),
         ("project", &raw.project),
-        ("early_terminate", &raw.early_terminate),
     ]
     .into_iter()
     .filter_map(|(key, value)| {

@@ -84,7 +84,7 @@ fn first_line(text: Option<&str>) -> String {
 
 /// After a session: the sweep's table on stdout; on stderr a one-line tally, the best run,
 /// where the results are and what to run next. Exit 1 when a run failed or was interrupted,
-/// or the session was stopped before every run started.
+/// or the session was stopped before every run started (a run stopped early is a result).
 pub fn report(
     store: &Store,
     db: &Path,
@@ -95,9 +95,13 @@ pub fn report(
     let runs = store.sweep_runs(sweep.id)?;
     print_runs(&runs)?;
     let mut line = format!(
-        "sweep {}: {} completed, {} diverged, {} failed, {} interrupted",
-        sweep.name, tally.completed, tally.diverged, tally.failed, tally.interrupted
+        "sweep {}: {} completed, {} diverged",
+        sweep.name, tally.completed, tally.diverged
     );
+    if tally.stopped > 0 {
+        line.push_str(&format!(", {} stopped early", tally.stopped));
+    }
+    line.push_str(&format!(", {} failed, {} interrupted", tally.failed, tally.interrupted));
     if tally.not_started > 0 {
         line.push_str(&format!(", {} never started", tally.not_started));
     }

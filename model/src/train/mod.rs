@@ -10,7 +10,7 @@ mod report;
 #[cfg(test)]
 mod tests;
 
-pub use report::{Ending, FinalLosses, Observer, Outcome, Progress};
+pub use report::{Ending, FinalLosses, Observer, Outcome, Progress, Verdict};
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -220,12 +220,19 @@ impl Trainer {
         )
     }
 
-    /// Trains to `config.steps`, reporting to `observer`. Fails only if a checkpoint
-    /// cannot be written.
+    /// Trains to `config.steps`, reporting to `observer` (and waiting for its verdict at
+    /// each evaluation, when it gates them). Fails only if a checkpoint cannot be written.
     pub fn run(mut self, observer: &mut impl Observer) -> Result<Outcome, CheckpointError> {
         let mut flow = ControlFlow::Continue(());
         let mut val = match self.last_val() {
-            Some(loss) => loss,
+            // Resumed at an evaluation whose verdict may not have been acted on.
+            Some((step, loss)) if step == self.step => {
+                if let Some(ending) = self.verdict(observer)? {
+                    return Ok(self.finish(ending, loss));
+                }
+                loss
+            }
+            Some((_, loss)) => loss,
             None => {
                 let loss = self.timed_val_loss();
                 flow = self.report(observer, Progress::Val { step: self.step, loss });
@@ -256,6 +263,8 @@ impl Trainer {
                 }
                 if self.report(observer, Progress::Val { step, loss: val }).is_break() {
                     flow = ControlFlow::Break(());
+                } else if let Some(ending) = self.verdict(observer)? {
+                    return Ok(self.finish(ending, val));
                 }
             }
             if self
@@ -270,7 +279,7 @@ impl Trainer {
             self.save_checkpoint(observer)?;
         }
         let ending = if flow.is_break() {
-            Ending::Stopped
+            Ending::Interrupted
         } else {
             Ending::Completed
         };
@@ -303,15 +312,32 @@ impl Trainer {
         }
     }
 
+    /// The observer's verdict on the evaluation just made, when it gates them and the run
+    /// has steps left (checkpointed first): `None` to go on, else how the run ends here.
+    fn verdict(&mut self, observer: &mut impl Observer) -> Result<Option<Ending>, CheckpointError> {
+        if !observer.gates_evaluations() || self.step == 0 || self.step >= self.config.steps {
+            return Ok(None);
+        }
+        if self.checkpoints.as_ref().is_some_and(|plan| plan.last < self.step) {
+            self.save_checkpoint(observer)?;
+        }
+        Ok(match observer.verdict(self.step) {
+            Verdict::Continue => None,
+            Verdict::Stop => Some(Ending::Stopped),
+            Verdict::Interrupt => Some(Ending::Interrupted),
+        })
+    }
+
     fn report(&mut self, observer: &mut impl Observer, progress: Progress) -> ControlFlow<()> {
         let flow = observer.observe(&progress);
         self.history.push(progress);
         flow
     }
 
-    fn last_val(&self) -> Option<f64> {
+    /// The step and loss of the last evaluation.
+    fn last_val(&self) -> Option<(u64, f64)> {
         self.history.iter().rev().find_map(|p| match *p {
-            Progress::Val { loss, .. } => Some(loss),
+            Progress::Val { step, loss } => Some((step, loss)),
             Progress::Train { .. } => None,
         })
     }
@@ -348,10 +374,11 @@ impl Trainer {
         Ok(())
     }
 
-    /// `val` is the validation loss at the last step (a completed run evaluates its last step).
+    /// `val` is the validation loss at the last step (a completed run evaluates its last
+    /// step; a stopped one stops at an evaluation).
     fn finish(mut self, ending: Ending, val: f64) -> Outcome {
         let (losses, samples) = match ending {
-            Ending::Completed => {
+            Ending::Completed | Ending::Stopped => {
                 let started = Instant::now();
                 let model = self.model.valid();
                 let loss = |examples| split_loss(&model, examples, &self.device);
@@ -365,7 +392,7 @@ impl Trainer {
                 self.eval_seconds += started.elapsed().as_secs_f64();
                 (Some(losses), samples)
             }
-            Ending::Diverged | Ending::Stopped => (None, Vec::new()),
+            Ending::Diverged | Ending::Interrupted => (None, Vec::new()),
         };
         Outcome {
             ending,

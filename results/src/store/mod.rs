@@ -39,6 +39,8 @@ pub enum StoreError {
     NoSuchRun(RunId),
     #[error("the database is opened read-only here: only statements that read (SELECT, WITH …) run")]
     WriteRefused,
+    #[error("migrating the database left a row of `{0}` pointing at nothing; nothing was changed (please report this)")]
+    DanglingReference(String),
     #[error("`{0}` cannot be a column name (lowercase letters, digits and `_` only)")]
     BadColumnName(String),
 }
@@ -56,9 +58,12 @@ impl Store {
         // FULL: every committed transaction (a status change, curve points, a result) is on
         // disk before the commit returns, so a power cut loses nothing that was recorded.
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
+        // Foreign keys off during the migrations (one that rebuilds a table needs them off;
+        // rusqlite's SQLite has them on by default), then on.
+        conn.pragma_update(None, "foreign_keys", false)?;
         let mut store = Self { conn };
         schema::migrate(&mut store)?;
+        store.conn.pragma_update(None, "foreign_keys", true)?;
         Ok(store)
     }
 

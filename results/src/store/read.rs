@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError};
-use crate::records::{RunId, RunRecord, RunStatus, Split, SweepId, SweepRecord, SweepSummary};
+use crate::records::{RunId, RunRecord, RunStatus, Split, SweepId, SweepRecord, SweepSummary, VerdictRecord};
 
 /// The columns `run_record` reads, in its order.
 const RUN_COLUMNS: &str = "r.id, s.name, r.status, r.config, r.backend, r.threads, r.data_path, r.data_sha256,
@@ -37,7 +37,10 @@ impl Store {
         let mut summaries = Vec::new();
         for sweep in sweeps.query_map([], sweep_record)? {
             let sweep = sweep?;
-            let mut summary = SweepSummary { counts: [0; 6], sweep };
+            let mut summary = SweepSummary {
+                counts: [0; RunStatus::ALL.len()],
+                sweep,
+            };
             for row in counts.query_map([summary.sweep.id.0], |row| {
                 Ok((parse_text::<RunStatus>(row, 0)?, row.get::<_, i64>(1)? as usize))
             })? {
@@ -69,6 +72,23 @@ impl Store {
             Ok((row.get::<_, i64>(0)? as u64, row.get(1)?))
         })?;
         Ok(points.collect::<Result<_, _>>()?)
+    }
+
+    /// The early-termination verdicts on a sweep's runs, by run and step.
+    pub fn sweep_verdicts(&self, sweep: SweepId) -> Result<Vec<VerdictRecord>, StoreError> {
+        let mut query = self.conn.prepare(
+            "SELECT v.run_id, v.step, v.value, v.verdict = 'stop' FROM verdicts v JOIN runs r ON r.id = v.run_id
+             WHERE r.sweep_id = ?1 ORDER BY v.run_id, v.step",
+        )?;
+        let verdicts = query.query_map([sweep.0], |row| {
+            Ok(VerdictRecord {
+                run: RunId(row.get(0)?),
+                step: row.get::<_, i64>(1)? as u64,
+                value: row.get(2)?,
+                stop: row.get(3)?,
+            })
+        })?;
+        Ok(verdicts.collect::<Result<_, _>>()?)
     }
 
     pub fn samples(&self, run: RunId) -> Result<Vec<String>, StoreError> {

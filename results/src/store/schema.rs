@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// The `runs_wide` view as migrations 4 to 7 made it, with the device columns of each
 /// version; `define_runs_wide` then gives it the declared settings' columns.
@@ -44,7 +44,7 @@ FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 }
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 7] = [
+pub(super) const MIGRATIONS: [&str; 8] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -129,6 +129,61 @@ CREATE TABLE samples (
          DROP VIEW runs_wide;",
         runs_wide!("r.requested_device, r.device, r.device_name, r.host, r.slurm_job,")
     ),
+    // 8: early termination. Status `stopped` (SQLite cannot change a CHECK constraint, so
+    // `runs` is rebuilt with its columns in the same order; migrations run with foreign keys
+    // off), and the verdict the scheduler gave each run at each evaluation it judged.
+    concat!(
+        r#"
+DROP VIEW runs_wide;
+CREATE TABLE runs_rebuilt (
+    id               INTEGER PRIMARY KEY,
+    sweep_id         INTEGER NOT NULL REFERENCES sweeps (id),
+    run_key          TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN
+                         ('pending', 'running', 'completed', 'diverged', 'stopped', 'failed', 'interrupted')),
+    config           TEXT NOT NULL CHECK (json_valid(config)),
+    backend          TEXT NOT NULL,
+    threads          INTEGER NOT NULL,
+    data_path        TEXT NOT NULL,
+    data_sha256      TEXT NOT NULL,
+    git_commit       TEXT,
+    trainable_params INTEGER NOT NULL,
+    created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    started_at       TEXT,
+    finished_at      TEXT,
+    steps_done       INTEGER NOT NULL DEFAULT 0,
+    train_loss       REAL,
+    val_loss         REAL,
+    test_loss        REAL,
+    train_seconds    REAL,
+    eval_seconds     REAL,
+    wall_seconds     REAL,
+    steps_per_sec    REAL,
+    error            TEXT,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    variant          TEXT,
+    device           TEXT,
+    device_name      TEXT,
+    requested_device TEXT,
+    host             TEXT,
+    slurm_job        TEXT,
+    UNIQUE (sweep_id, run_key)
+);
+INSERT INTO runs_rebuilt SELECT * FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_rebuilt RENAME TO runs;
+CREATE INDEX runs_by_status ON runs (status);
+CREATE TABLE verdicts (
+    run_id     INTEGER NOT NULL REFERENCES runs (id),
+    step       INTEGER NOT NULL,
+    value      REAL NOT NULL,
+    verdict    TEXT NOT NULL CHECK (verdict IN ('continue', 'stop')),
+    decided_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+"#,
+        runs_wide!("r.requested_device, r.device, r.device_name, r.host, r.slurm_job,")
+    ),
 ];
 
 /// The `runs_wide` view with one column per name in `settings`, each read from the run's
@@ -187,6 +242,14 @@ pub(super) fn migrate(store: &mut Store) -> Result<(), StoreError> {
     for (version, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version as i64 + 1)?;
+    }
+    let dangling: Option<String> = tx
+        .query_row("SELECT \"table\" FROM pragma_foreign_key_check LIMIT 1", [], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    if let Some(table) = dangling {
+        return Err(StoreError::DanglingReference(table));
     }
     tx.commit()?;
     Ok(())

@@ -1,7 +1,7 @@
 //! Tests of the store on real SQLite files in scratch directories.
 
 use super::*;
-use crate::records::{CurvePoint, NewRun, NewSweep, RanOn, RunResult};
+use crate::records::{CurvePoint, NewRun, NewSweep, RanOn, RunResult, VerdictRecord};
 use crate::records::{RunStatus, Split, SweepKind};
 use rusqlite::Connection;
 use std::path::PathBuf;
@@ -180,7 +180,7 @@ fn a_database_from_an_older_harness_is_read_after_an_upgrade() {
     Connection::open(&path)
         .unwrap()
         .execute_batch(
-            "DROP VIEW runs_wide; DROP VIEW curves; ALTER TABLE runs DROP COLUMN device;
+            "DROP VIEW runs_wide; DROP VIEW curves; DROP TABLE verdicts; ALTER TABLE runs DROP COLUMN device;
              ALTER TABLE runs DROP COLUMN device_name; ALTER TABLE runs DROP COLUMN requested_device;
              ALTER TABLE runs DROP COLUMN host; ALTER TABLE runs DROP COLUMN slurm_job;
              PRAGMA user_version = 3;",
@@ -220,12 +220,23 @@ fn a_version_1_database_is_migrated_and_keeps_its_runs() {
         [],
     )
     .unwrap();
+    conn.execute("INSERT INTO curve_points VALUES (1, 'val', 100, 2.5)", [])
+        .unwrap();
+    conn.execute("INSERT INTO samples VALUES (1, 0, 'emma')", []).unwrap();
     drop(conn);
     let store = Store::open(&dir.db()).unwrap();
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
     let run = store.run(RunId(1)).unwrap();
     assert_eq!((run.status, run.attempts), (RunStatus::Completed, 0));
     assert_eq!((run.device, run.device_name, run.requested_device), (None, None, None));
+    // Migration 8 rebuilt `runs` under its curves and samples: they still point at it.
+    assert_eq!(store.curve(RunId(1), Split::Val).unwrap(), [(100, 2.5)]);
+    assert_eq!(store.samples(RunId(1)).unwrap(), ["emma"]);
+    let enforced: bool = store
+        .conn
+        .pragma_query_value(None, "foreign_keys", |row| row.get(0))
+        .unwrap();
+    assert!(enforced, "foreign keys are enforced again after the migrations");
 }
 
 #[test]
@@ -479,4 +490,49 @@ fn runs_wide_shows_the_settings_it_is_given_without_a_migration() {
         store.query("SELECT count(*) FROM runs", &[]).unwrap().rows[0][0],
         Cell::Int(1)
     );
+}
+
+#[test]
+fn a_stopped_run_keeps_its_losses_and_its_verdicts_are_read_back_once_each() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    let created = store
+        .create_sweep(&sweep("judged"), &[new_run("a"), new_run("b")])
+        .unwrap();
+    let (a, b) = (created.runs[0], created.runs[1]);
+    let verdict = |run, step, value, stop| VerdictRecord { run, step, value, stop };
+    store.record_verdict(&verdict(b, 100, 2.4, false)).unwrap();
+    store.record_verdict(&verdict(a, 200, 2.6, true)).unwrap();
+    store.record_verdict(&verdict(a, 100, 2.5, false)).unwrap();
+    assert!(
+        store.record_verdict(&verdict(a, 100, 2.5, true)).is_err(),
+        "an evaluation is judged once"
+    );
+    store.mark_running(a).unwrap();
+    let result = RunResult {
+        status: RunStatus::Stopped,
+        steps_done: 200,
+        losses: Some([2.3, 2.6, 2.7]),
+        train_seconds: 1.0,
+        eval_seconds: 0.5,
+        wall_seconds: 1.6,
+        steps_per_sec: 200.0,
+        samples: vec!["ann".into()],
+        error: None,
+    };
+    store.finish_run(a, &result, &[]).unwrap();
+
+    let reader = Store::open_read_only(&dir.db()).unwrap();
+    let record = reader.run(a).unwrap();
+    assert_eq!((record.status, record.val_loss), (RunStatus::Stopped, Some(2.6)));
+    assert_eq!(
+        reader.sweep_verdicts(created.id).unwrap(),
+        [
+            verdict(a, 100, 2.5, false),
+            verdict(a, 200, 2.6, true),
+            verdict(b, 100, 2.4, false)
+        ]
+    );
+    let summary = &reader.sweep_summaries().unwrap()[0];
+    assert_eq!(summary.count(RunStatus::Stopped), 1);
 }

@@ -4,7 +4,9 @@
 use rusqlite::{Transaction, params};
 
 use super::{Store, StoreError};
-use crate::records::{CreatedSweep, CurvePoint, NewRun, NewSweep, RanOn, RunId, RunResult, RunStatus, SweepId};
+use crate::records::{
+    CreatedSweep, CurvePoint, NewRun, NewSweep, RanOn, RunId, RunResult, RunStatus, SweepId, VerdictRecord,
+};
 
 impl Store {
     /// Stores a sweep and all its runs (status `pending`) in one transaction.
@@ -150,6 +152,22 @@ impl Store {
         let tx = self.write()?;
         let changed = tx.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?1", [run.0])?;
         found(changed, run)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a verdict; a second one on the same evaluation is refused.
+    pub fn record_verdict(&mut self, verdict: &VerdictRecord) -> Result<(), StoreError> {
+        let tx = self.write()?;
+        tx.execute(
+            "INSERT INTO verdicts (run_id, step, value, verdict) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                verdict.run.0,
+                verdict.step as i64,
+                verdict.value,
+                if verdict.stop { "stop" } else { "continue" }
+            ],
+        )?;
         tx.commit()?;
         Ok(())
     }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use model::{ComputeDevice, Ending, Outcome, Progress};
-use results::{CurvePoint, RanOn, RunId, RunResult, RunStatus};
+use model::{ComputeDevice, Ending, Outcome, Progress, Verdict};
+use results::{CurvePoint, RanOn, RunId, RunResult, RunStatus, VerdictRecord};
 use tokio::sync::mpsc;
 
 use super::super::launcher::MessageSender;
@@ -29,9 +29,16 @@ pub enum Script {
     /// Writes points until stopped or killed.
     Endless,
     /// Writes `points` points, then stops as on a SIGTERM nobody here sent (Slurm's time
-    /// limit): a `stopped` outcome, exit status 0.
+    /// limit): an `interrupted` outcome, exit status 0.
     StoppedFromOutside {
         points: u64,
+    },
+    /// A judged run: at point i (step 100·i) a training and a validation point (`val[i-1]`),
+    /// then, before its last, it waits for a verdict; resumed at `resume_at` points, it first
+    /// waits for the verdict on that evaluation.
+    Judged {
+        val: &'static [f64],
+        resume_at: u64,
     },
 }
 
@@ -39,6 +46,7 @@ pub enum Script {
 enum Signal {
     Stop,
     Kill,
+    Verdict(Verdict),
 }
 
 struct FakeControl(mpsc::UnboundedSender<Signal>);
@@ -49,6 +57,9 @@ impl WorkerControl for FakeControl {
     }
     fn kill(&mut self) {
         let _ = self.0.send(Signal::Kill);
+    }
+    fn send_verdict(&mut self, verdict: Verdict) {
+        let _ = self.0.send(Signal::Verdict(verdict));
     }
 }
 
@@ -81,7 +92,7 @@ fn outcome(ending: Ending, steps_done: u64) -> Outcome {
     Outcome {
         ending,
         steps_done,
-        losses: (ending == Ending::Completed).then_some(model::train::FinalLosses {
+        losses: matches!(ending, Ending::Completed | Ending::Stopped).then_some(model::train::FinalLosses {
             train: 1.9,
             val: 2.0,
             test: 2.1,
@@ -108,6 +119,10 @@ impl Launcher for FakeLauncher {
         let script = (self.script)(run, attempt);
         let (control, mut signals) = mpsc::unbounded_channel();
         let counters = Rc::clone(&self.counters);
+        if let Script::Judged { val, resume_at } = script {
+            tokio::task::spawn_local(judged_worker(run, device, val, resume_at, messages, signals, counters));
+            return Ok(Box::new(FakeControl(control)));
+        }
         tokio::task::spawn_local(async move {
             let send = |event| messages.send((run, WorkerMessage::Event(event))).unwrap();
             let point = |i: u64| Progress::Train {
@@ -118,19 +133,11 @@ impl Launcher for FakeLauncher {
                 Script::Complete { resume_at, .. } => resume_at,
                 _ => 0,
             };
-            send(Event::Started {
-                device,
-                device_name: format!("fake {device}"),
-                host: "fake-host".into(),
-                slurm_job: None,
-                steps_done: resume_at * 100,
-                trainable_params: 10,
-                history: (1..=resume_at).map(point).collect(),
-            });
+            send(started(device, resume_at, (1..=resume_at).map(point).collect()));
             let limit = match script {
                 Script::Complete { points, .. } => points,
                 Script::Crash { points } | Script::StoppedFromOutside { points } => points,
-                Script::Diverge => 1,
+                Script::Diverge | Script::Judged { .. } => 1,
                 Script::Endless => u64::MAX,
             };
             let mut exit = None;
@@ -151,14 +158,14 @@ impl Launcher for FakeLauncher {
                 (_, Some(Some(Signal::Kill))) => Some("was killed by signal 9"),
                 (_, Some(_)) => {
                     send(Event::Finished {
-                        outcome: outcome(Ending::Stopped, i * 100),
+                        outcome: outcome(Ending::Interrupted, i * 100),
                     });
                     None
                 }
                 (Script::Crash { .. }, None) => Some("exited with status 1"),
                 (Script::StoppedFromOutside { .. }, None) => {
                     send(Event::Finished {
-                        outcome: outcome(Ending::Stopped, i * 100),
+                        outcome: outcome(Ending::Interrupted, i * 100),
                     });
                     None
                 }
@@ -190,6 +197,96 @@ impl Launcher for FakeLauncher {
     }
 }
 
+/// A judged worker (`Script::Judged`): follows its validation curve, waiting for a verdict
+/// at each evaluation before the last; a stop signal interrupts it at the next point.
+async fn judged_worker(
+    run: RunId,
+    device: ComputeDevice,
+    val: &'static [f64],
+    resume_at: u64,
+    messages: MessageSender,
+    mut signals: mpsc::UnboundedReceiver<Signal>,
+    counters: Rc<RefCell<Counters>>,
+) {
+    let send = |event| messages.send((run, WorkerMessage::Event(event))).unwrap();
+    let points = |i: u64| {
+        let step = i * 100;
+        [
+            Progress::Train {
+                step,
+                loss: val[i as usize - 1],
+            },
+            Progress::Val {
+                step,
+                loss: val[i as usize - 1],
+            },
+        ]
+    };
+    send(started(device, resume_at, (1..=resume_at).flat_map(points).collect()));
+    let last = val.len() as u64;
+    let mut i = resume_at;
+    let ending = loop {
+        if i > 0 && i < last {
+            send(Event::AwaitingVerdict { step: i * 100 });
+            let verdict = loop {
+                match signals.recv().await {
+                    Some(Signal::Verdict(verdict)) => break verdict,
+                    Some(Signal::Stop) => continue,
+                    Some(Signal::Kill) | None => {
+                        let _ = messages.send((run, WorkerMessage::Exited(killed())));
+                        return;
+                    }
+                }
+            };
+            match verdict {
+                Verdict::Continue => {}
+                Verdict::Stop => break Ending::Stopped,
+                Verdict::Interrupt => break Ending::Interrupted,
+            }
+        }
+        if i == last {
+            break Ending::Completed;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        i += 1;
+        for progress in points(i) {
+            send(Event::Point { progress });
+        }
+        if let Ok(Signal::Stop) = signals.try_recv() {
+            break Ending::Interrupted;
+        }
+    };
+    send(Event::Finished {
+        outcome: outcome(ending, i * 100),
+    });
+    *counters.borrow_mut().running.entry(device).or_default() -= 1;
+    let exit = Exit {
+        description: "exited with status 0".into(),
+        stderr_tail: String::new(),
+    };
+    let _ = messages.send((run, WorkerMessage::Exited(exit)));
+}
+
+/// A fake worker starts (or resumes after `resume_at` points of 100 steps) with `history`.
+fn started(device: ComputeDevice, resume_at: u64, history: Vec<Progress>) -> Event {
+    Event::Started {
+        device,
+        device_name: format!("fake {device}"),
+        host: "fake-host".into(),
+        slurm_job: None,
+        steps_done: resume_at * 100,
+        trainable_params: 10,
+        history,
+    }
+}
+
+fn killed() -> Exit {
+    Exit {
+        description: "was killed by signal 9".into(),
+        stderr_tail: String::new(),
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct FakeRun {
     pub status: Option<RunStatus>,
@@ -201,7 +298,7 @@ pub struct FakeRun {
 }
 
 #[derive(Default)]
-pub struct FakeStore(pub HashMap<RunId, FakeRun>);
+pub struct FakeStore(pub HashMap<RunId, FakeRun>, pub Vec<VerdictRecord>);
 
 impl RunStore for FakeStore {
     fn mark_running(&mut self, run: RunId) -> anyhow::Result<()> {
@@ -237,6 +334,14 @@ impl RunStore for FakeStore {
         r.curve.extend_from_slice(last_points);
         r.status = Some(result.status);
         r.result = Some(result.clone());
+        Ok(())
+    }
+    fn record_verdict(&mut self, verdict: &VerdictRecord) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            !self.1.iter().any(|v| (v.run, v.step) == (verdict.run, verdict.step)),
+            "judged twice: {verdict:?}"
+        );
+        self.1.push(*verdict);
         Ok(())
     }
 }

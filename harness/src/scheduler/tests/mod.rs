@@ -1,6 +1,7 @@
 //! The scheduler against fake workers (scripted tasks, no training), a store in memory
 //! and a display that records what it was told.
 
+mod early;
 mod fakes;
 
 use std::path::PathBuf;
@@ -32,6 +33,7 @@ fn queue(n: i64) -> Vec<QueuedRun> {
                 data_sha256: String::new(),
                 checkpoint: PathBuf::from(format!("run-{id}.ckpt")),
                 checkpoint_every: 100,
+                judged: false,
             },
         })
         .collect()
@@ -49,11 +51,23 @@ fn limits(workers: usize) -> Limits {
         max_retries: 1,
         timeout: None,
         metric: Metric::default(),
+        judge: None,
     }
 }
 
 /// Runs the scheduler; `interrupt_after` sends interrupts after those delays.
 fn schedule(
+    runs: Vec<QueuedRun>,
+    limits: Limits,
+    launcher: &impl Launcher,
+    interrupt_after: &[u64],
+) -> (anyhow::Result<Tally>, FakeStore, Transcript) {
+    schedule_on(FakeStore::default(), runs, limits, launcher, interrupt_after)
+}
+
+/// `schedule` on a store that already holds what earlier sessions wrote.
+fn schedule_on(
+    mut store: FakeStore,
     runs: Vec<QueuedRun>,
     limits: Limits,
     launcher: &impl Launcher,
@@ -65,7 +79,6 @@ fn schedule(
         .start_paused(true)
         .build()
         .unwrap();
-    let mut store = FakeStore::default();
     let mut display = Transcript::default();
     let (interrupts, receiver) = mpsc::unbounded_channel();
     let tally = tokio::task::LocalSet::new().block_on(&runtime, async {
@@ -297,6 +310,9 @@ impl Launcher for Stubborn {
             fn stop(&mut self) {}
             fn kill(&mut self) {
                 self.0.kill();
+            }
+            fn send_verdict(&mut self, verdict: model::Verdict) {
+                self.0.send_verdict(verdict);
             }
         }
         Ok(Box::new(IgnoresStop(self.0.start(job, messages)?)))

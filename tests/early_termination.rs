@@ -1,0 +1,100 @@
+//! End-to-end: a sweep with W&B's hyperband early termination stops the run that falls
+//! behind at an evaluation, keeps it as a result (status `stopped`, losses where it
+//! stopped, samples), and ends with exit code 0.
+
+mod common;
+
+use common::sweeps::runs;
+use common::{Sandbox, open_store, stderr, stdout};
+use results::RunStatus;
+
+/// Three tiny MLPs judged at steps 100, 200 and 300 of 400 on one worker: two learn
+/// (lr 0.1, 0.05), the third barely moves (lr 1e-5). Hyperband with bands of 1, 2, 4
+/// evaluations and eta 2: at its first evaluation the third is worse than the middle of
+/// the three values, so it stops at step 100.
+const SPEC: &str = "name: hb
+method: grid
+data: names.txt
+checkpoint_every: 100
+workers: 1
+parameters:
+  model: {value: mlp}
+  n_embd: {value: 4}
+  n_hidden: {value: 16}
+  block_size: {value: 3}
+  steps: {value: 400}
+  log_every: {value: 50}
+  eval_every: {value: 100}
+  lr: {values: [0.1, 0.05, 0.00001]}
+early_terminate: {type: hyperband, min_iter: 1, eta: 2}
+";
+
+#[test]
+fn hyperband_stops_the_run_that_falls_behind_and_the_sweep_still_succeeds() {
+    let sandbox = Sandbox::new();
+    sandbox.names(300);
+    let spec = sandbox.path("hb.yaml");
+    std::fs::write(&spec, SPEC).unwrap();
+    let out = sandbox.run(&["launch", spec.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 completed, 0 diverged, 1 stopped early"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("run 3 stopped early at step 100"),
+        "{}",
+        stderr(&out)
+    );
+
+    let all = runs(&sandbox.db(), "hb");
+    let statuses: Vec<RunStatus> = all.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [RunStatus::Completed, RunStatus::Completed, RunStatus::Stopped]
+    );
+    let stopped = &all[2];
+    assert_eq!(stopped.steps_done, 100);
+    let store = open_store(&sandbox.db());
+    let val_at_100 = store.curve(stopped.id, results::Split::Val).unwrap();
+    assert_eq!(
+        val_at_100.last().map(|p| p.0),
+        Some(100),
+        "its curve ends where it stopped"
+    );
+    assert_eq!(
+        stopped.val_loss,
+        val_at_100.last().map(|p| p.1),
+        "evaluated where it stopped"
+    );
+    assert!(stopped.train_loss.is_some() && stopped.test_loss.is_some());
+    assert!(!store.samples(stopped.id).unwrap().is_empty());
+
+    let sweep = store.find_sweep("hb").unwrap().unwrap();
+    let verdicts: Vec<(i64, u64, bool)> = store
+        .sweep_verdicts(sweep.id)
+        .unwrap()
+        .iter()
+        .map(|v| (v.run.0, v.step, v.stop))
+        .collect();
+    let (first, third) = (all[0].id.0, all[2].id.0);
+    assert!(verdicts.contains(&(third, 100, true)), "{verdicts:?}");
+    assert_eq!(verdicts.iter().filter(|v| v.0 == first).count(), 3, "{verdicts:?}");
+    assert_eq!(
+        verdicts.iter().filter(|v| v.2).count(),
+        1,
+        "only run 3 stops: {verdicts:?}"
+    );
+
+    let listed = sandbox.run(&["runs", "--sweep", "hb", "--status", "stopped", "--format", "csv"]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert_eq!(
+        stdout(&listed).lines().count(),
+        2,
+        "a header and run 3: {}",
+        stdout(&listed)
+    );
+    let status = sandbox.run(&["status"]);
+    assert!(stdout(&status).contains("stopped"), "{}", stdout(&status));
+}
