@@ -35,6 +35,12 @@ fn hyperband_stops_the_run_that_falls_behind_and_the_sweep_still_succeeds() {
     sandbox.names(300);
     let spec = sandbox.path("hb.yaml");
     std::fs::write(&spec, SPEC).unwrap();
+    let plan = sandbox.run(&["launch", spec.to_str().unwrap(), "--dry-run"]);
+    assert!(
+        stderr(&plan).contains("early termination: hyperband: bands at 1, 2, 4 evaluations, eta 2, strict"),
+        "{}",
+        stderr(&plan)
+    );
     let out = sandbox.run(&["launch", spec.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
@@ -97,4 +103,11 @@ fn hyperband_stops_the_run_that_falls_behind_and_the_sweep_still_succeeds() {
     );
     let status = sandbox.run(&["status"]);
     assert!(stdout(&status).contains("stopped"), "{}", stdout(&status));
+
+    let report_dir = sandbox.path("report-hb");
+    let report = sandbox.run(&["report", "hb", "--out", report_dir.to_str().unwrap()]);
+    assert!(report.status.success(), "{}", stderr(&report));
+    let text = std::fs::read_to_string(report_dir.join("report.md")).unwrap();
+    assert!(text.contains("× where a run was stopped early"), "{text}");
+    assert!(text.contains("stopped"), "the runs table names its status: {text}");
 }

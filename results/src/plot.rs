@@ -54,12 +54,14 @@ pub struct Chart<'a> {
     pub x_names: Option<&'a [String]>,
 }
 
-/// One curve: `points` (x, y), and `band` (x, low, high) drawn as a shaded area.
+/// One curve: `points` (x, y), and `band` (x, low, high) drawn as a shaded area;
+/// `stops` (x, y) marked with a cross: where early termination stopped one of its runs.
 pub struct Series {
     pub label: String,
     pub color: usize,
     pub points: Vec<(f64, f64)>,
     pub band: Vec<(f64, f64, f64)>,
+    pub stops: Vec<(f64, f64)>,
 }
 
 /// One mark of an error-bar chart: `mean` with a bar from `low` to `high`.
@@ -187,6 +189,9 @@ pub fn lines(path: &Path, chart: &Chart, series: &[Series]) -> Result<(), PlotEr
             .map_err(|e| draw_error(path, e))?
             .label(s.label.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
+        let stops = s.stops.iter().map(|p| (axis(p.0, chart.log_x), axis(p.1, chart.log_y)));
+        plot.draw_series(stops.map(|p| Cross::new(p, 7, c.stroke_width(3))))
+            .map_err(|e| draw_error(path, e))?;
     }
     legend(&mut plot, path)?;
     root.present().map_err(|e| draw_error(path, e))

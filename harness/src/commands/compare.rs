@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use results::plot::{self, Chart, Series};
-use results::{Loss, RunRecord, Split, Store};
+use results::{Loss, RunRecord, RunStatus, Split, Store};
 use serde_json::Value;
 
 use crate::stored;
@@ -51,6 +51,12 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
             color,
             points: curve.iter().map(|&(s, l)| (s as f64, l)).collect(),
             band: Vec::new(),
+            stops: curve
+                .last()
+                .filter(|_| run.status == RunStatus::Stopped)
+                .map(|&(s, l)| (s as f64, l))
+                .into_iter()
+                .collect(),
         });
     }
     if series.iter().all(|s| s.points.is_empty()) {

@@ -123,6 +123,13 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
     for parameter in &spec.parameters {
         eprintln!("parameter {parameter}");
     }
+    if let Some(rule) = &spec.settings.early_terminate {
+        let evaluations = spec.runs.iter().map(|run| run.config.steps / run.config.eval_every);
+        eprintln!(
+            "early termination: {}",
+            rule.describe(evaluations.max().unwrap_or(0) as usize)
+        );
+    }
     let configs = spec
         .runs
         .iter()

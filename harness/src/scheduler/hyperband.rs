@@ -82,6 +82,25 @@ impl Hyperband {
         bands
     }
 
+    /// "hyperband: bands at 2, 6, 18 evaluations, eta 3, strict", for runs of at most
+    /// `longest` evaluations.
+    pub fn describe(&self, longest: usize) -> String {
+        let bands: Vec<String> = self.bands(longest).iter().map(usize::to_string).collect();
+        let judged = if self.strict {
+            "strict"
+        } else {
+            "not strict (best value so far)"
+        };
+        match bands.as_slice() {
+            [] => format!("hyperband: no band within the runs' {longest} evaluations; nothing is stopped"),
+            _ => format!(
+                "hyperband: bands at {} evaluations, eta {}, {judged}",
+                bands.join(", "),
+                self.eta
+            ),
+        }
+    }
+
     /// The indices of the running runs to stop.
     pub fn runs_to_stop(&self, runs: &[History]) -> Vec<usize> {
         let longest = runs.iter().map(|run| run.values.len()).max().unwrap_or(0);

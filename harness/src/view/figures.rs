@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use results::plot::{self, Bar, Chart, Series};
 use results::summary::{self, Config};
-use results::{RunRecord, Split, Store};
+use results::{RunRecord, RunStatus, Split, Store};
 
 use crate::view::labels;
 
@@ -75,12 +75,21 @@ pub fn draw(
         XAxis::Step => ("step", ""),
         XAxis::Time => ("training time (s)", " against training time"),
     };
+    let any_stopped = groups
+        .iter()
+        .flat_map(|g| &g.runs)
+        .any(|run| run.status == RunStatus::Stopped);
+    let stops = if any_stopped {
+        "; × where a run was stopped early"
+    } else {
+        ""
+    };
     for (split, file, title, y_label) in [
         (
             Split::Train,
             "train.png",
             format!(
-                "{sweep}: training loss{against} (geometric mean per {} steps)",
+                "{sweep}: training loss{against} (geometric mean per {} steps){stops}",
                 options.smooth
             ),
             "train loss",
@@ -88,7 +97,7 @@ pub fn draw(
         (
             Split::Val,
             "val.png",
-            format!("{sweep}: validation loss{against}, from the first evaluation after step 0"),
+            format!("{sweep}: validation loss{against}, from the first evaluation after step 0{stops}"),
             "val loss",
         ),
     ] {
@@ -117,6 +126,8 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
     for group in groups {
         let mut members: Vec<Vec<(u64, f64)>> = Vec::new();
         let mut seconds_per_step = Vec::new();
+        // The last point of each member stopped early.
+        let mut stopped_ends = Vec::new();
         for run in &group.runs {
             let curve = store.curve(run.id, split)?;
             let pace = run.steps_per_sec.filter(|r| *r > 0.0).map(|r| 1.0 / r);
@@ -124,10 +135,14 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
             if curve.is_empty() || (options.x == XAxis::Time && pace.is_none()) {
                 continue;
             }
-            members.push(match split {
+            let member = match split {
                 Split::Train => summary::smooth(&curve, options.smooth),
                 Split::Val => after_step_zero(curve),
-            });
+            };
+            if run.status == RunStatus::Stopped {
+                stopped_ends.extend(member.last().copied());
+            }
+            members.push(member);
             seconds_per_step.extend(pace);
         }
         if members.is_empty() {
@@ -152,6 +167,7 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
             color: group.color,
             points,
             band,
+            stops: stopped_ends.into_iter().map(|(s, l)| (x(s), l)).collect(),
         });
     }
     Ok(series)
