@@ -4,37 +4,16 @@
 
 mod common;
 
-use common::sweeps::runs;
+use common::sweeps::{HYPERBAND_SPEC, runs};
 use common::{Sandbox, open_store, stderr, stdout};
 use results::RunStatus;
-
-/// Three tiny MLPs judged at steps 100, 200 and 300 of 400 on one worker: two learn
-/// (lr 0.1, 0.05), the third barely moves (lr 1e-5). Hyperband with bands of 1, 2, 4
-/// evaluations and eta 2: at its first evaluation the third is worse than the middle of
-/// the three values, so it stops at step 100.
-const SPEC: &str = "name: hb
-method: grid
-data: names.txt
-checkpoint_every: 100
-workers: 1
-parameters:
-  model: {value: mlp}
-  n_embd: {value: 4}
-  n_hidden: {value: 16}
-  block_size: {value: 3}
-  steps: {value: 400}
-  log_every: {value: 50}
-  eval_every: {value: 100}
-  lr: {values: [0.1, 0.05, 0.00001]}
-early_terminate: {type: hyperband, min_iter: 1, eta: 2}
-";
 
 #[test]
 fn hyperband_stops_the_run_that_falls_behind_and_the_sweep_still_succeeds() {
     let sandbox = Sandbox::new();
     sandbox.names(300);
     let spec = sandbox.path("hb.yaml");
-    std::fs::write(&spec, SPEC).unwrap();
+    std::fs::write(&spec, HYPERBAND_SPEC).unwrap();
     let plan = sandbox.run(&["launch", spec.to_str().unwrap(), "--dry-run"]);
     assert!(
         stderr(&plan).contains("early termination: hyperband: bands at 1, 2, 4 evaluations, eta 2, strict"),

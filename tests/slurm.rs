@@ -3,7 +3,8 @@
 //! host and job, inside an allocation each run is a step of it, a cancelled job is retried
 //! from its checkpoint to the same losses, a
 //! scheduler killed with SIGKILL is resumed through Slurm, Ctrl-C leaves checkpoints and no
-//! job, and a partition that does not exist is refused before anything is stored.
+//! job, a partition that does not exist is refused before anything is stored, and early
+//! termination's verdicts reach a worker through `srun`'s stdin.
 //! Without `srun` on the PATH the tests say so and pass, unless `CI` is set.
 
 mod common;
@@ -12,7 +13,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use common::sweeps::{assert_continuous_curves, kill, runs, spawn, wait_for, write_spec};
+use common::sweeps::{HYPERBAND_SPEC, assert_continuous_curves, kill, runs, spawn, wait_for, write_spec};
 use common::{Sandbox, stderr, stdout};
 use results::{RunRecord, RunStatus};
 
@@ -237,4 +238,26 @@ fn a_partition_that_does_not_exist_is_one_error_before_anything_is_stored() {
         stderr(&out)
     );
     assert!(!sandbox.db().exists(), "nothing stored");
+}
+
+#[test]
+fn early_termination_reaches_a_worker_through_srun() {
+    let Some(_cluster) = cluster() else { return };
+    let sandbox = Sandbox::new();
+    sandbox.names(300);
+    let spec = sandbox.path("hb.yaml");
+    std::fs::write(&spec, format!("{HYPERBAND_SPEC}launcher: slurm\n")).unwrap();
+    let out = sandbox.run(&["launch", spec.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let all = runs(&sandbox.db(), "hb");
+    let statuses: Vec<RunStatus> = all.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [RunStatus::Completed, RunStatus::Completed, RunStatus::Stopped]
+    );
+    assert_eq!(all[2].steps_done, 100);
+    assert!(
+        all.iter().all(|run| run.slurm_job.is_some()),
+        "each run was a Slurm job"
+    );
 }

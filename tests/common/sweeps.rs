@@ -9,6 +9,27 @@ use results::{RunRecord, Split};
 
 use super::{Sandbox, open_store};
 
+/// Three tiny MLPs judged at steps 100, 200 and 300 of 400 on one worker: two learn
+/// (lr 0.1, 0.05), the third barely moves (lr 1e-5). Hyperband with bands of 1, 2, 4
+/// evaluations and eta 2: at its first evaluation the third is worse than the middle of
+/// the three values, so it stops at step 100.
+pub const HYPERBAND_SPEC: &str = "name: hb
+method: grid
+data: names.txt
+checkpoint_every: 100
+workers: 1
+parameters:
+  model: {value: mlp}
+  n_embd: {value: 4}
+  n_hidden: {value: 16}
+  block_size: {value: 3}
+  steps: {value: 400}
+  log_every: {value: 50}
+  eval_every: {value: 100}
+  lr: {values: [0.1, 0.05, 0.00001]}
+early_terminate: {type: hyperband, min_iter: 1, eta: 2}
+";
+
 /// A sweep of `runs` tiny wavenets (n_hidden × seed) on the sandbox's names.
 pub fn write_spec(sandbox: &Sandbox, name: &str, seeds: &str, steps: u64) -> std::path::PathBuf {
     sandbox.names(300);
