@@ -90,3 +90,30 @@ fn hyperband_stops_the_run_that_falls_behind_and_the_sweep_still_succeeds() {
     assert!(text.contains("× where a run was stopped early"), "{text}");
     assert!(text.contains("stopped"), "the runs table names its status: {text}");
 }
+
+#[test]
+fn the_median_rule_stops_a_run_worse_than_the_runs_completed_in_the_same_session() {
+    let sandbox = Sandbox::new();
+    sandbox.names(300);
+    let spec = sandbox.path("median.yaml");
+    let text = HYPERBAND_SPEC.replace(
+        "{type: hyperband, min_iter: 1, eta: 2}",
+        "{type: median, n_startup_runs: 2}",
+    );
+    std::fs::write(&spec, text).unwrap();
+    let out = sandbox.run(&["launch", spec.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let statuses: Vec<(RunStatus, u64)> = runs(&sandbox.db(), "hb")
+        .iter()
+        .map(|r| (r.status, r.steps_done))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (RunStatus::Completed, 400),
+            (RunStatus::Completed, 400),
+            (RunStatus::Stopped, 100)
+        ],
+        "runs 1 and 2 completed before run 3 was judged: it stops at its first evaluation"
+    );
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use model::{ComputeDevice, TrainConfig};
-use results::{RunId, RunRecord, Split, Store, StoreError, SweepRecord};
+use results::{RunId, RunRecord, RunStatus, Split, Store, StoreError, SweepRecord};
 use tokio::sync::mpsc;
 
 use crate::error::usage;
@@ -114,11 +114,21 @@ impl Session<'_> {
             .iter()
             .map(|run| Ok((run.id, store.curve(run.id, Split::Val)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let completed = all
+            .iter()
+            .filter(|run| run.status == RunStatus::Completed)
+            .map(|run| run.id);
         let given = store
             .sweep_verdicts(self.sweep.id)?
             .into_iter()
             .map(|v| (v.run, v.step, v.stop));
-        Ok(Some(Judge::new(rule, self.settings.metric.goal, curves, given)))
+        Ok(Some(Judge::new(
+            rule,
+            self.settings.metric.goal,
+            curves,
+            completed,
+            given,
+        )))
     }
 
     /// "2 CPU workers × 1 thread and GPUs 0,1 × 2 runs", or "Slurm jobs × 1 thread".

@@ -8,6 +8,7 @@
 pub mod hyperband;
 mod judge;
 pub mod launcher;
+pub mod median;
 pub mod slots;
 pub mod slurm;
 mod store;
@@ -27,7 +28,7 @@ use crate::run::protocol::{Event, Job};
 use crate::run::record::{curve_point, run_result};
 use crate::run::recorder::PendingPoints;
 use crate::spec::Metric;
-pub use judge::Judge;
+pub use judge::{EarlyTerminate, Judge};
 pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
 pub use slots::Slots;
 pub use store::RunStore;
@@ -300,6 +301,9 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                 self.display.ended(id, &summary, true);
                 if let (RunStatus::Completed | RunStatus::Stopped, Some(losses)) = (result.status, result.losses) {
                     self.check_target(id, losses);
+                }
+                if let (RunStatus::Completed, Some(judge)) = (result.status, &mut self.limits.judge) {
+                    judge.completed(id);
                 }
                 match result.status {
                     RunStatus::Completed => self.tally.completed += 1,

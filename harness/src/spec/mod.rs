@@ -24,7 +24,7 @@ use results::{Loss, RunId, RunRecord};
 
 use crate::run::cluster::{LauncherKind, SlurmOptions};
 use crate::run::placement::DeviceRequest;
-use crate::scheduler::hyperband::Hyperband;
+use crate::scheduler::EarlyTerminate;
 use serde::{Deserialize, Serialize};
 
 pub use error::SpecError;
@@ -238,7 +238,7 @@ pub struct SweepSettings {
     pub metric: Metric,
     /// Stops runs whose validation curve falls behind (`early_terminate:`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub early_terminate: Option<Hyperband>,
+    pub early_terminate: Option<EarlyTerminate>,
     /// How workers start: here, or as Slurm jobs with `slurm`'s options.
     #[serde(default)]
     pub launcher: LauncherKind,

@@ -519,7 +519,9 @@ fn min_and_max_alone_are_a_uniform_distribution_as_in_wandb() {
 
 #[test]
 fn hyperband_is_read_as_w_and_b_writes_it_with_its_defaults() {
+    use crate::scheduler::EarlyTerminate;
     use crate::scheduler::hyperband::{Bands, Hyperband};
+    use crate::scheduler::median::Median;
     let yaml = |et: &str| {
         format!("name: h\nparameters:\n  steps: {{value: 1000}}\n  eval_every: {{value: 100}}\nearly_terminate: {et}\n")
     };
@@ -527,17 +529,29 @@ fn hyperband_is_read_as_w_and_b_writes_it_with_its_defaults() {
     assert!(warnings.is_empty(), "{warnings:?}");
     assert_eq!(
         spec.settings.early_terminate,
-        Some(Hyperband::new(Bands::Up { min_iter: 3 }, 3.0, true).unwrap())
+        Some(EarlyTerminate::Hyperband(
+            Hyperband::new(Bands::Up { min_iter: 3 }, 3.0, true).unwrap()
+        ))
     );
     let (spec, _) = parsed(&yaml("{type: hyperband, max_iter: 27, s: 2, eta: 3, strict: false}"));
     assert_eq!(
         spec.settings.early_terminate,
-        Some(Hyperband::new(Bands::Down { max_iter: 27, s: 2 }, 3.0, false).unwrap())
+        Some(EarlyTerminate::Hyperband(
+            Hyperband::new(Bands::Down { max_iter: 27, s: 2 }, 3.0, false).unwrap()
+        ))
     );
     // Stored with the sweep and read back on resume.
     let stored = serde_json::to_string(&spec.settings).unwrap();
     let back: super::SweepSettings = serde_json::from_str(&stored).unwrap();
     assert_eq!(back.early_terminate, spec.settings.early_terminate);
+    let (spec, _) = parsed(&yaml("{type: median, n_warmup_evals: 2}"));
+    assert_eq!(
+        spec.settings.early_terminate,
+        Some(EarlyTerminate::Median(Median {
+            n_startup_runs: 5,
+            n_warmup_evals: 2
+        }))
+    );
     // Not implemented yet: named in a warning, ignored.
     let (spec, warnings) = parsed(&yaml("{type: asha, min_iter: 1}"));
     assert_eq!(spec.settings.early_terminate, None);
@@ -559,6 +573,11 @@ fn bad_early_termination_is_refused_at_its_key() {
     );
     assert!(first_line("{type: hyperband}").contains("hyperband needs `min_iter`, or `max_iter` with `s`"));
     assert!(first_line("{type: hyperbnd, min_iter: 1}").contains("unknown type `hyperbnd`"));
+    assert_eq!(
+        first_line("{type: median, min_iter: 2}"),
+        "sweep.yaml:5:28: `early_terminate.min_iter`: not a key of `median` early termination (it takes n_startup_runs, n_warmup_evals)"
+    );
+    assert!(first_line("{type: median, n_startup_runs: 0}").contains("must be at least 1 completed run, got 0"));
     // The default eval_every (10,000) is past these runs' 1,000 steps.
     let no_evaluation = message("{type: hyperband, min_iter: 1}");
     assert!(

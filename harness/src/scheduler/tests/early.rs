@@ -31,8 +31,8 @@ fn judged_queue() -> Vec<QueuedRun> {
         .collect()
 }
 
-fn rule() -> Hyperband {
-    Hyperband::new(Bands::Up { min_iter: 1 }, 2.0, true).unwrap()
+fn rule() -> EarlyTerminate {
+    EarlyTerminate::Hyperband(Hyperband::new(Bands::Up { min_iter: 1 }, 2.0, true).unwrap())
 }
 
 /// Limits with a judge that knows what `store` holds (as `Session` builds it on resume).
@@ -47,7 +47,7 @@ fn judged_limits(store: &FakeStore) -> Limits {
     });
     let given = store.1.iter().map(|v| (v.run, v.step, v.stop));
     Limits {
-        judge: Some(Judge::new(rule(), Goal::Minimize, curves, given)),
+        judge: Some(Judge::new(rule(), Goal::Minimize, curves, [], given)),
         ..limits(1)
     }
 }

@@ -1,0 +1,96 @@
+//! Optuna's `MedianPruner` (its `PercentilePruner` at the 50th percentile), counted in
+//! evaluations: a run whose best value so far is worse than the median of the completed
+//! runs' values at the same evaluation is stopped — once `n_startup_runs` runs have
+//! completed, and never at its first `n_warmup_evals` evaluations. Pure, like `hyperband`.
+
+use serde::{Deserialize, Serialize};
+
+/// A validated `early_terminate: {type: median, …}`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Median {
+    /// Completed runs needed before any run is judged (Optuna's `n_startup_trials`, 5).
+    pub n_startup_runs: usize,
+    /// Evaluations at the start of a run that are never judged (Optuna's `n_warmup_steps`).
+    pub n_warmup_evals: usize,
+}
+
+impl Median {
+    /// Whether a run with curve `own` (a minimizer's values, one per evaluation, up to the
+    /// one being judged) stops, given the curves of the completed runs.
+    pub fn stops(&self, own: &[f64], completed: &[&[f64]]) -> bool {
+        let evaluation = own.len();
+        if completed.is_empty() || completed.len() < self.n_startup_runs || evaluation <= self.n_warmup_evals {
+            return false;
+        }
+        // Optuna stops a run whose values are all NaN.
+        let Some(best) = own.iter().copied().filter(|v| !v.is_nan()).reduce(f64::min) else {
+            return true;
+        };
+        let at_evaluation: Vec<f64> = completed
+            .iter()
+            .filter_map(|curve| curve.get(evaluation - 1).copied())
+            .filter(|v| !v.is_nan())
+            .collect();
+        median(at_evaluation).is_some_and(|median| best > median)
+    }
+}
+
+/// The median as `numpy.percentile(values, 50)` gives it: the mean of the two middle values
+/// of an even count.
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(values[n / 2]),
+        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: Median = Median {
+        n_startup_runs: 2,
+        n_warmup_evals: 1,
+    };
+
+    // Every decision below is Optuna 5.0.0's on the same curves (`should_prune()`):
+    //   study = optuna.create_study(pruner=optuna.pruners.MedianPruner(
+    //       n_startup_trials=2, n_warmup_steps=1))
+    //   for curve in completed: t = study.ask(); [t.report(v, i) for i, v in enumerate(curve)];
+    //                           study.tell(t, curve[-1])
+    //   t = study.ask(); [t.report(v, i) for i, v in enumerate(own)]; t.should_prune()
+    // e.g. 3.0, 2.3 is pruned at step 1 (2.3 > median(2.0, 2.4) = 2.2), 3.0, 2.1 is not.
+    #[test]
+    fn a_run_whose_best_is_worse_than_the_median_at_its_evaluation_stops() {
+        let completed: [&[f64]; 2] = [&[3.0, 2.0, 1.0], &[3.0, 2.4, 2.0]];
+        assert!(RULE.stops(&[3.0, 2.3], &completed));
+        assert!(!RULE.stops(&[3.0, 2.1], &completed));
+        assert!(!RULE.stops(&[9.0], &completed), "the warm-up evaluation is not judged");
+        // Its best so far counts, not its latest value.
+        assert!(!RULE.stops(&[2.1, 2.3], &completed));
+    }
+
+    #[test]
+    fn nothing_stops_before_enough_runs_completed_or_where_none_has_a_value() {
+        assert!(!RULE.stops(&[3.0, 9.0], &[&[3.0, 2.0]]), "one completed run of two");
+        let short: [&[f64]; 2] = [&[3.0, 2.0], &[3.0, 2.0]];
+        assert!(
+            !RULE.stops(&[3.0, 9.0, 9.0], &short),
+            "no completed run reached evaluation 3"
+        );
+        assert!(
+            RULE.stops(&[f64::NAN, f64::NAN], &short),
+            "all NaN: stopped, as Optuna does"
+        );
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Some(2.5));
+        assert_eq!(median(vec![5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(median(vec![]), None);
+    }
+}
