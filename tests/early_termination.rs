@@ -6,7 +6,7 @@ mod common;
 
 use common::sweeps::{HYPERBAND_SPEC, runs};
 use common::{Sandbox, open_store, stderr, stdout};
-use results::RunStatus;
+use results::{Decision, RunStatus};
 
 #[test]
 fn hyperband_stops_the_run_that_falls_behind_and_the_sweep_still_succeeds() {
@@ -61,7 +61,7 @@ fn hyperband_stops_the_run_that_falls_behind_and_the_sweep_still_succeeds() {
         .sweep_verdicts(sweep.id)
         .unwrap()
         .iter()
-        .map(|v| (v.run.0, v.step, v.stop))
+        .map(|v| (v.run.0, v.step, v.decision == Decision::Stop))
         .collect();
     let (first, third) = (all[0].id.0, all[2].id.0);
     assert!(verdicts.contains(&(third, 100, true)), "{verdicts:?}");
@@ -91,18 +91,21 @@ fn hyperband_stops_the_run_that_falls_behind_and_the_sweep_still_succeeds() {
     assert!(text.contains("stopped"), "the runs table names its status: {text}");
 }
 
-#[test]
-fn the_median_rule_stops_a_run_worse_than_the_runs_completed_in_the_same_session() {
+/// Launches `HYPERBAND_SPEC` with `rule` as its `early_terminate`; it must succeed.
+fn launch_with(rule: &str) -> (Sandbox, std::process::Output) {
     let sandbox = Sandbox::new();
     sandbox.names(300);
-    let spec = sandbox.path("median.yaml");
-    let text = HYPERBAND_SPEC.replace(
-        "{type: hyperband, min_iter: 1, eta: 2}",
-        "{type: median, n_startup_runs: 2}",
-    );
+    let spec = sandbox.path("rule.yaml");
+    let text = HYPERBAND_SPEC.replace("{type: hyperband, min_iter: 1, eta: 2}", rule);
     std::fs::write(&spec, text).unwrap();
     let out = sandbox.run(&["launch", spec.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (sandbox, out)
+}
+
+#[test]
+fn the_median_rule_stops_a_run_worse_than_the_runs_completed_in_the_same_session() {
+    let (sandbox, _) = launch_with("{type: median, n_startup_runs: 2}");
     let statuses: Vec<(RunStatus, u64)> = runs(&sandbox.db(), "hb")
         .iter()
         .map(|r| (r.status, r.steps_done))
@@ -116,4 +119,68 @@ fn the_median_rule_stops_a_run_worse_than_the_runs_completed_in_the_same_session
         ],
         "runs 1 and 2 completed before run 3 was judged: it stops at its first evaluation"
     );
+}
+
+#[test]
+fn asha_pauses_promotes_and_a_promoted_run_continues_exactly_where_it_paused() {
+    // Rungs at 1, 2 (and 4) evaluations, half of each goes on. On one worker: run 1 pauses
+    // alone at 100; run 2 arrives behind it, so run 1 is promoted and run 2 pauses; run 1
+    // pauses alone at 200; run 3 pauses at 100 (the rung's one promotion is used); nothing is
+    // left to promote, so all three stop where they are, each evaluated there.
+    let (sandbox, out) = launch_with("{type: asha, min_iter: 1, eta: 2}");
+    assert!(stderr(&out).contains("run 1 promoted"), "{}", stderr(&out));
+    let all = runs(&sandbox.db(), "hb");
+    let ended: Vec<(RunStatus, u64, u32)> = all.iter().map(|r| (r.status, r.steps_done, r.attempts)).collect();
+    assert_eq!(
+        ended,
+        [
+            (RunStatus::Stopped, 200, 3),
+            (RunStatus::Stopped, 100, 2),
+            (RunStatus::Stopped, 100, 2)
+        ],
+        "(status, steps, attempts): paused, promoted, paused again, stopped at the end"
+    );
+    assert!(
+        all.iter().all(|r| r.val_loss.is_some()),
+        "each evaluated where it stopped"
+    );
+
+    // Run 1 trained 0–100, paused, then 100–200 in another process: its curve is the one
+    // an uninterrupted run of the same configuration draws.
+    let alone = sandbox.run(&[
+        "train",
+        "--data",
+        "names.txt",
+        "--model",
+        "mlp",
+        "--n-embd",
+        "4",
+        "--n-hidden",
+        "16",
+        "--block-size",
+        "3",
+        "--steps",
+        "400",
+        "--log-every",
+        "50",
+        "--eval-every",
+        "100",
+        "--lr",
+        "0.1",
+        "--name",
+        "alone",
+    ]);
+    assert!(alone.status.success(), "{}", stderr(&alone));
+    let store = open_store(&sandbox.db());
+    let reference = runs(&sandbox.db(), "alone")[0].id;
+    for split in [results::Split::Train, results::Split::Val] {
+        let paused_and_promoted = store.curve(all[0].id, split).unwrap();
+        let uninterrupted: Vec<(u64, f64)> = store
+            .curve(reference, split)
+            .unwrap()
+            .into_iter()
+            .filter(|(step, _)| *step <= 200)
+            .collect();
+        assert_eq!(paused_and_promoted, uninterrupted, "{split:?}");
+    }
 }

@@ -9,8 +9,8 @@ pub mod store;
 pub mod summary;
 
 pub use records::{
-    CreatedSweep, CurvePoint, Loss, NewRun, NewSweep, RanOn, RunId, RunRecord, RunResult, RunStatus, Split, SweepId,
-    SweepKind, SweepRecord, SweepSummary, VerdictRecord,
+    CreatedSweep, CurvePoint, Decision, Loss, NewRun, NewSweep, RanOn, RunId, RunRecord, RunResult, RunStatus, Split,
+    SweepId, SweepKind, SweepRecord, SweepSummary, VerdictRecord,
 };
 pub use rusqlite::ToSql;
 pub use store::{Cell, SCHEMA_VERSION, Store, StoreError, Table};

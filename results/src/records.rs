@@ -145,17 +145,20 @@ pub enum RunStatus {
     Diverged,
     /// Ended early by the sweep's early termination: a result, evaluated where it stopped.
     Stopped,
+    /// Held at a rung by ASHA, its checkpoint kept, until it is promoted or the sweep ends.
+    Paused,
     Failed,
     Interrupted,
 }
 
 impl RunStatus {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Pending,
         Self::Running,
         Self::Completed,
         Self::Diverged,
         Self::Stopped,
+        Self::Paused,
         Self::Failed,
         Self::Interrupted,
     ];
@@ -167,6 +170,7 @@ impl RunStatus {
             Self::Completed => "completed",
             Self::Diverged => "diverged",
             Self::Stopped => "stopped",
+            Self::Paused => "paused",
             Self::Failed => "failed",
             Self::Interrupted => "interrupted",
         }
@@ -182,11 +186,16 @@ impl fmt::Display for RunStatus {
 impl FromStr for RunStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| format!("unknown run status `{s}`"))
+        named(&Self::ALL, Self::as_str, s, "run status")
     }
+}
+
+/// The member of `all` that `as_str` names `text`.
+fn named<T: Copy>(all: &[T], as_str: fn(T) -> &'static str, text: &str, what: &str) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|member| as_str(*member) == text)
+        .ok_or_else(|| format!("unknown {what} `{text}`"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,6 +235,34 @@ pub struct RunResult {
     pub error: Option<String>,
 }
 
+/// What early termination decided at one evaluation of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Continue,
+    Stop,
+    /// Held there (ASHA); revised to `Continue` when promoted, to `Stop` when the sweep ends.
+    Pause,
+}
+
+impl Decision {
+    pub const ALL: [Self; 3] = [Self::Continue, Self::Stop, Self::Pause];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Continue => "continue",
+            Self::Stop => "stop",
+            Self::Pause => "pause",
+        }
+    }
+}
+
+impl FromStr for Decision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        named(&Self::ALL, Self::as_str, s, "verdict")
+    }
+}
+
 /// The scheduler's verdict on one evaluation of a run, under early termination.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VerdictRecord {
@@ -233,8 +270,7 @@ pub struct VerdictRecord {
     pub step: u64,
     /// The run's validation loss at that evaluation.
     pub value: f64,
-    /// Stopped there (else it went on).
-    pub stop: bool,
+    pub decision: Decision,
 }
 
 /// A sweep as stored.

@@ -39,7 +39,8 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         .filter(|run| match run.status {
             RunStatus::Pending | RunStatus::Running | RunStatus::Interrupted => true,
             RunStatus::Failed => args.retry_failed,
-            RunStatus::Completed | RunStatus::Diverged | RunStatus::Stopped => false,
+            // Paused runs wait for a promotion (the session holds them).
+            RunStatus::Completed | RunStatus::Diverged | RunStatus::Stopped | RunStatus::Paused => false,
         })
         .cloned()
         .collect();

@@ -62,15 +62,28 @@ impl Session<'_> {
         let dir = checkpoint_dir(self.db, self.sweep);
         let _lock = lock(&dir, self.sweep)?;
         let labels: HashMap<RunId, String> = all.iter().map(|r| r.id).zip(labels(all)?).collect();
-        let queue = todo
+        let queued = |run: &RunRecord| self.queued(run, labels.get(&run.id).cloned().unwrap_or_default(), &dir);
+        let judge = self.judge(store, all)?;
+        // Paused runs wait for a promotion; one promoted (or stopped) before the last session
+        // ended goes first.
+        let (still_paused, promoted): (Vec<&RunRecord>, Vec<&RunRecord>) = all
             .iter()
-            .map(|run| self.queued(run, labels.get(&run.id).cloned().unwrap_or_default(), &dir))
+            .filter(|run| run.status == RunStatus::Paused)
+            .partition(|run| judge.as_ref().is_some_and(|judge| judge.is_paused(run.id)));
+        let queue = promoted
+            .into_iter()
+            .chain(todo)
+            .map(queued)
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let settled = all.len() - todo.len();
+        let paused = still_paused
+            .into_iter()
+            .map(queued)
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let settled = all.len() - queue.len() - paused.len();
         eprintln!(
             "sweep {}: {} of {} runs to train, {}",
             self.sweep.name,
-            todo.len(),
+            queue.len() + paused.len(),
             all.len(),
             self.where_runs_go(&queue)
         );
@@ -79,7 +92,7 @@ impl Session<'_> {
             max_retries: self.settings.max_retries,
             timeout: self.settings.timeout,
             metric: self.settings.metric,
-            judge: self.judge(store, all)?,
+            judge,
         };
         let exe = std::env::current_exe().context("cannot find the harness executable to start workers")?;
         let mut display = SweepProgress::new(all.len(), settled);
@@ -92,11 +105,11 @@ impl Session<'_> {
             match self.slots.launcher {
                 LauncherKind::Local => {
                     let launcher = ProcessLauncher { exe };
-                    Scheduler::run(queue, limits, &launcher, store, &mut display, interrupts).await
+                    Scheduler::run(queue, paused, limits, &launcher, store, &mut display, interrupts).await
                 }
                 LauncherKind::Slurm => {
                     let launcher = SlurmLauncher::new(exe, &self.settings);
-                    Scheduler::run(queue, limits, &launcher, store, &mut display, interrupts).await
+                    Scheduler::run(queue, paused, limits, &launcher, store, &mut display, interrupts).await
                 }
             }
         });
@@ -118,10 +131,7 @@ impl Session<'_> {
             .iter()
             .filter(|run| run.status == RunStatus::Completed)
             .map(|run| run.id);
-        let given = store
-            .sweep_verdicts(self.sweep.id)?
-            .into_iter()
-            .map(|v| (v.run, v.step, v.stop));
+        let given = store.sweep_verdicts(self.sweep.id)?;
         Ok(Some(Judge::new(
             rule,
             self.settings.metric.goal,

@@ -1,15 +1,17 @@
 //! Early termination inside the scheduler: every run's validation curve as its points
 //! arrive, and the verdict on each evaluation a judged run waits at. A verdict is given once
-//! per (run, evaluation), recorded in the store before the worker hears it, and read back
-//! by a resumed session, so an evaluation judged before a crash is never judged again.
+//! per (run, evaluation) — only ASHA's `pause` is revised, to `continue` when promoted or
+//! `stop` when the sweep ends —, recorded in the store before the worker hears it, and read
+//! back by a resumed session, so an evaluation judged before a crash is never judged again.
 //! The unit of progress is the evaluation: the n-th validation point after step 0.
 
 use std::collections::{HashMap, HashSet};
 
 use model::Verdict;
-use results::RunId;
+use results::{Decision, RunId, VerdictRecord};
 use serde::{Deserialize, Serialize};
 
+use super::asha::{Asha, AtRung};
 use super::hyperband::{History, Hyperband};
 use super::median::Median;
 use crate::spec::Goal;
@@ -20,6 +22,7 @@ use crate::spec::Goal;
 pub enum EarlyTerminate {
     Hyperband(Hyperband),
     Median(Median),
+    Asha(Asha),
 }
 
 impl EarlyTerminate {
@@ -32,6 +35,17 @@ impl EarlyTerminate {
                  the same evaluation stops (its first {} evaluations are not judged)",
                 rule.n_startup_runs, rule.n_warmup_evals
             ),
+            Self::Asha(rule) => {
+                let rungs: Vec<String> = (1..=longest)
+                    .filter(|&n| rule.is_rung(n))
+                    .map(|n| n.to_string())
+                    .collect();
+                format!(
+                    "asha: rungs at {} evaluations, the best 1/{} of each goes on, the rest pause until promoted",
+                    rungs.join(", "),
+                    rule.eta
+                )
+            }
         }
     }
 }
@@ -44,35 +58,37 @@ pub struct Judge {
     curves: HashMap<RunId, Vec<(u64, f64)>>,
     /// Runs that trained to their end (the median compares with these).
     completed: HashSet<RunId>,
-    /// Verdicts already given, this session or an earlier one: stop or go on.
-    given: HashMap<(RunId, u64), bool>,
+    /// Verdicts already given, this session or an earlier one, as they stand now.
+    given: HashMap<(RunId, u64), Decision>,
 }
 
-/// A verdict given now, to record before the worker hears it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct NewVerdict {
-    pub step: u64,
-    /// The run's validation loss at that evaluation.
-    pub value: f64,
-    pub stop: bool,
+/// The verdict on one evaluation, and what to record before the worker hears it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+    pub decision: Decision,
+    /// The new verdict (none when it was given before), and the revisions of the paused
+    /// runs it promotes.
+    pub records: Vec<VerdictRecord>,
+    /// Paused runs to resume now (ASHA).
+    pub promoted: Vec<RunId>,
 }
 
 impl Judge {
     /// `curves`: the stored validation curves; `completed`: the runs stored as completed;
-    /// `given`: the stored verdicts (run, step, stop).
+    /// `given`: the stored verdicts.
     pub fn new(
         rule: EarlyTerminate,
         goal: Goal,
         curves: impl IntoIterator<Item = (RunId, Vec<(u64, f64)>)>,
         completed: impl IntoIterator<Item = RunId>,
-        given: impl IntoIterator<Item = (RunId, u64, bool)>,
+        given: impl IntoIterator<Item = VerdictRecord>,
     ) -> Self {
         let mut judge = Self {
             rule,
             goal,
             curves: HashMap::new(),
             completed: completed.into_iter().collect(),
-            given: given.into_iter().map(|(run, step, stop)| ((run, step), stop)).collect(),
+            given: given.into_iter().map(|v| ((v.run, v.step), v.decision)).collect(),
         };
         for (run, curve) in curves {
             judge.restart(run, &curve);
@@ -98,74 +114,179 @@ impl Judge {
             .insert(run, curve.iter().copied().filter(|(step, _)| *step > 0).collect());
     }
 
-    /// The verdict on `run`'s evaluation at `step`, and the new record when it was not given
-    /// before: the rule's, over every run's curve as it is now.
-    pub fn verdict(&mut self, run: RunId, step: u64) -> (Verdict, Option<NewVerdict>) {
-        if let Some(&stop) = self.given.get(&(run, step)) {
-            return (verdict(stop), None);
+    /// Whether the run is held at a rung (its pause not revised).
+    pub fn is_paused(&self, run: RunId) -> bool {
+        self.given
+            .iter()
+            .any(|((r, _), decision)| *r == run && *decision == Decision::Pause)
+    }
+
+    /// The sweep ends: every pause becomes a stop (records to write).
+    pub fn stop_paused(&mut self) -> Vec<VerdictRecord> {
+        let paused: Vec<(RunId, u64)> = self
+            .given
+            .iter()
+            .filter(|(_, decision)| **decision == Decision::Pause)
+            .map(|(key, _)| *key)
+            .collect();
+        paused
+            .into_iter()
+            .map(|(run, step)| self.decide(run, step, Decision::Stop))
+            .collect()
+    }
+
+    /// The verdict on `run`'s evaluation at `step`: the one given before, or the rule's over
+    /// every run's curve as it is now.
+    pub fn verdict(&mut self, run: RunId, step: u64) -> Judgement {
+        if let Some(&decision) = self.given.get(&(run, step)) {
+            return Judgement {
+                decision,
+                records: Vec::new(),
+                promoted: Vec::new(),
+            };
         }
-        let own: Vec<f64> = self
-            .curves
-            .get(&run)
-            .map(|curve| {
-                curve
-                    .iter()
-                    .filter(|(s, _)| *s <= step)
-                    .map(|(_, loss)| *loss)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let value = own.last().copied().unwrap_or(f64::NAN);
-        let others = self.curves.iter().filter(|(other, _)| **other != run);
-        let stop = match self.rule {
-            EarlyTerminate::Hyperband(rule) => {
-                // W&B's engine leaves non-finite values out.
-                let history = |values: &[f64], running| History {
-                    running,
-                    values: self.minimized(values).into_iter().filter(|v| v.is_finite()).collect(),
+        let own = self.curve_to(run, step);
+        let (decision, promoted) = match self.rule {
+            EarlyTerminate::Hyperband(rule) => (stop_if(self.hyperband_stops(rule, run, &own)), Vec::new()),
+            EarlyTerminate::Median(rule) => (stop_if(self.median_stops(rule, run, &own)), Vec::new()),
+            EarlyTerminate::Asha(rule) if rule.is_rung(own.len()) => self.asha(rule, run, own.len()),
+            // Between rungs a run goes on, unrecorded.
+            EarlyTerminate::Asha(_) => {
+                return Judgement {
+                    decision: Decision::Continue,
+                    records: Vec::new(),
+                    promoted: Vec::new(),
                 };
-                let mut histories = vec![history(&own, true)];
-                histories.extend(others.map(|(_, curve)| history(&losses(curve), false)));
-                rule.runs_to_stop(&histories).contains(&0)
-            }
-            EarlyTerminate::Median(rule) => {
-                let completed: Vec<Vec<f64>> = others
-                    .filter(|(other, _)| self.completed.contains(other))
-                    .map(|(_, curve)| self.minimized(&losses(curve)))
-                    .collect();
-                let completed: Vec<&[f64]> = completed.iter().map(Vec::as_slice).collect();
-                rule.stops(&self.minimized(&own), &completed)
             }
         };
-        self.given.insert((run, step), stop);
-        (verdict(stop), Some(NewVerdict { step, value, stop }))
+        let mut records = vec![self.decide(run, step, decision)];
+        for &(other, other_step) in &promoted {
+            records.push(self.decide(other, other_step, Decision::Continue));
+        }
+        Judgement {
+            decision,
+            records,
+            promoted: promoted.into_iter().map(|(other, _)| other).collect(),
+        }
     }
 
-    /// Values as a minimizer sees them.
-    fn minimized(&self, values: &[f64]) -> Vec<f64> {
+    fn decide(&mut self, run: RunId, step: u64, decision: Decision) -> VerdictRecord {
+        self.given.insert((run, step), decision);
+        let value = self.curve_to(run, step).last().map_or(f64::NAN, |(_, loss)| *loss);
+        VerdictRecord {
+            run,
+            step,
+            value,
+            decision,
+        }
+    }
+
+    /// The run's validation points up to `step`.
+    fn curve_to(&self, run: RunId, step: u64) -> Vec<(u64, f64)> {
+        self.curves
+            .get(&run)
+            .map(|curve| curve.iter().copied().filter(|(s, _)| *s <= step).collect())
+            .unwrap_or_default()
+    }
+
+    fn hyperband_stops(&self, rule: Hyperband, run: RunId, own: &[(u64, f64)]) -> bool {
+        // W&B's engine leaves non-finite values out.
+        let history = |curve: &[(u64, f64)], running| History {
+            running,
+            values: self.minimized(curve).into_iter().filter(|v| v.is_finite()).collect(),
+        };
+        let mut histories = vec![history(own, true)];
+        histories.extend(
+            self.curves
+                .iter()
+                .filter(|(other, _)| **other != run)
+                .map(|(_, curve)| history(curve, false)),
+        );
+        rule.runs_to_stop(&histories).contains(&0)
+    }
+
+    fn median_stops(&self, rule: Median, run: RunId, own: &[(u64, f64)]) -> bool {
+        let completed: Vec<Vec<f64>> = self
+            .curves
+            .iter()
+            .filter(|(other, _)| **other != run && self.completed.contains(other))
+            .map(|(_, curve)| self.minimized(curve))
+            .collect();
+        let completed: Vec<&[f64]> = completed.iter().map(Vec::as_slice).collect();
+        rule.stops(&self.minimized(own), &completed)
+    }
+
+    /// `run` reached the rung of `evaluations`: it goes on or pauses, and the paused runs
+    /// its arrival puts among the best go on (with the step each paused at).
+    fn asha(&self, rule: Asha, run: RunId, evaluations: usize) -> (Decision, Vec<(RunId, u64)>) {
+        let at_rung: Vec<((RunId, u64), f64, AtRung)> = self
+            .curves
+            .iter()
+            .filter_map(|(&other, curve)| {
+                let (step, loss) = *curve.get(evaluations - 1)?;
+                let standing = if other == run {
+                    AtRung::Arriving
+                } else {
+                    match self.given.get(&(other, step)) {
+                        Some(Decision::Continue) => AtRung::Promoted,
+                        Some(Decision::Pause) => AtRung::Paused,
+                        Some(Decision::Stop) => AtRung::Ended,
+                        None if self.completed.contains(&other) => AtRung::Ended,
+                        None if curve.len() > evaluations => AtRung::Promoted,
+                        // There now, and about to be judged: it counts when it is.
+                        None => return None,
+                    }
+                };
+                Some(((other, step), self.minimized(&[(step, loss)])[0], standing))
+            })
+            .collect();
+        let mut promoted = rule.promote(&at_rung);
+        let goes_on = promoted.iter().any(|(other, _)| *other == run);
+        promoted.retain(|(other, _)| *other != run);
+        let decision = if goes_on { Decision::Continue } else { Decision::Pause };
+        (decision, promoted)
+    }
+
+    /// Losses as a minimizer sees them.
+    fn minimized(&self, curve: &[(u64, f64)]) -> Vec<f64> {
         let sign = if self.goal == Goal::Maximize { -1.0 } else { 1.0 };
-        values.iter().map(|v| sign * v).collect()
+        curve.iter().map(|(_, loss)| sign * loss).collect()
     }
 }
 
-fn losses(curve: &[(u64, f64)]) -> Vec<f64> {
-    curve.iter().map(|(_, loss)| *loss).collect()
+fn stop_if(stop: bool) -> Decision {
+    if stop { Decision::Stop } else { Decision::Continue }
 }
 
-fn verdict(stop: bool) -> Verdict {
-    if stop { Verdict::Stop } else { Verdict::Continue }
+/// What the worker hears: a paused run checkpoints and ends, to be resumed when promoted.
+pub fn worker_verdict(decision: Decision) -> Verdict {
+    match decision {
+        Decision::Continue => Verdict::Continue,
+        Decision::Stop => Verdict::Stop,
+        Decision::Pause => Verdict::Interrupt,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scheduler::hyperband::Bands;
+    use Decision::{Continue, Pause, Stop};
 
     fn hyperband() -> EarlyTerminate {
         EarlyTerminate::Hyperband(Hyperband::new(Bands::Up { min_iter: 1 }, 2.0, true).unwrap())
     }
 
-    fn judge(given: Vec<(RunId, u64, bool)>) -> Judge {
+    fn record(run: i64, step: u64, value: f64, decision: Decision) -> VerdictRecord {
+        VerdictRecord {
+            run: RunId(run),
+            step,
+            value,
+            decision,
+        }
+    }
+
+    fn judge(given: Vec<VerdictRecord>) -> Judge {
         let curves = vec![
             (RunId(1), vec![(0, 3.3), (100, 2.0), (200, 1.9)]),
             (RunId(2), vec![(0, 3.3), (100, 2.2)]),
@@ -173,37 +294,34 @@ mod tests {
         Judge::new(hyperband(), Goal::Minimize, curves, [], given)
     }
 
+    /// `run` reports `loss` at `step` and asks.
+    fn ask(judge: &mut Judge, run: i64, step: u64, loss: f64) -> Judgement {
+        judge.observe(RunId(run), step, loss);
+        judge.verdict(RunId(run), step)
+    }
+
     #[test]
     fn a_run_behind_the_threshold_of_its_band_is_stopped_and_one_ahead_goes_on() {
         let mut judge = judge(vec![]);
         // Band 1 (one evaluation): 2.0, 2.2 and the candidate's 2.5, sorted; the threshold
         // is the one at index ⌊3/2⌋: 2.2, and 2.5 is worse. A fourth run at 2.1 is not.
-        judge.observe(RunId(3), 100, 2.5);
-        let (verdict, record) = judge.verdict(RunId(3), 100);
-        assert_eq!(verdict, Verdict::Stop);
-        assert_eq!(
-            record,
-            Some(NewVerdict {
-                step: 100,
-                value: 2.5,
-                stop: true
-            })
-        );
-        judge.observe(RunId(4), 100, 2.1);
-        assert_eq!(judge.verdict(RunId(4), 100).0, Verdict::Continue);
+        let stopped = ask(&mut judge, 3, 100, 2.5);
+        assert_eq!(stopped.decision, Stop);
+        assert_eq!(stopped.records, [record(3, 100, 2.5, Stop)]);
+        assert_eq!(ask(&mut judge, 4, 100, 2.1).decision, Continue);
     }
 
     #[test]
     fn a_verdict_given_before_is_given_again_and_not_recorded_twice() {
         // Stored: run 3 went on at 100, although its value would stop it now.
-        let mut judge = judge(vec![(RunId(3), 100, false)]);
-        judge.observe(RunId(3), 100, 2.5);
-        assert_eq!(judge.verdict(RunId(3), 100), (Verdict::Continue, None));
+        let mut judge = judge(vec![record(3, 100, 2.5, Continue)]);
+        let again = ask(&mut judge, 3, 100, 2.5);
+        assert_eq!((again.decision, again.records.len()), (Continue, 0));
         // Asked again in the same session (a worker resumed at that evaluation): the same.
-        let mut fresh = judge.clone();
-        let first = fresh.verdict(RunId(2), 100);
-        assert!(first.1.is_some());
-        assert_eq!(fresh.verdict(RunId(2), 100), (first.0, None));
+        let first = judge.verdict(RunId(2), 100);
+        assert_eq!(first.records.len(), 1);
+        let second = judge.verdict(RunId(2), 100);
+        assert_eq!((second.decision, second.records.len()), (first.decision, 0));
     }
 
     #[test]
@@ -213,18 +331,15 @@ mod tests {
         judge.observe(RunId(3), 200, 9.0);
         // Resumed from step 100: the 9.0 it had reached is gone.
         judge.restart(RunId(3), &[(0, 3.3), (100, 1.0)]);
-        judge.observe(RunId(3), 200, 1.5);
-        assert_eq!(judge.verdict(RunId(3), 200).0, Verdict::Continue);
+        assert_eq!(ask(&mut judge, 3, 200, 1.5).decision, Continue);
     }
 
     #[test]
     fn when_maximizing_the_higher_value_is_the_better() {
         let curves = vec![(RunId(1), vec![(100, 0.9)]), (RunId(2), vec![(100, 0.8)])];
         let mut judge = Judge::new(hyperband(), Goal::Maximize, curves, [], vec![]);
-        judge.observe(RunId(3), 100, 0.5);
-        assert_eq!(judge.verdict(RunId(3), 100).0, Verdict::Stop);
-        judge.observe(RunId(4), 100, 0.95);
-        assert_eq!(judge.verdict(RunId(4), 100).0, Verdict::Continue);
+        assert_eq!(ask(&mut judge, 3, 100, 0.5).decision, Stop);
+        assert_eq!(ask(&mut judge, 4, 100, 0.95).decision, Continue);
     }
 
     #[test]
@@ -236,17 +351,38 @@ mod tests {
         // Run 1 completed at 2.0; run 2, still running, is far better.
         let curves = vec![(RunId(1), vec![(100, 2.0)]), (RunId(2), vec![(100, 1.0)])];
         let mut judge = Judge::new(rule, Goal::Minimize, curves, [RunId(1)], vec![]);
-        judge.observe(RunId(3), 100, 1.5);
-        assert_eq!(
-            judge.verdict(RunId(3), 100).0,
-            Verdict::Continue,
-            "1.5 is below run 1's 2.0"
-        );
-        judge.observe(RunId(4), 100, 2.5);
-        assert_eq!(judge.verdict(RunId(4), 100).0, Verdict::Stop);
+        assert_eq!(ask(&mut judge, 3, 100, 1.5).decision, Continue, "below run 1's 2.0");
+        assert_eq!(ask(&mut judge, 4, 100, 2.5).decision, Stop);
         // Once run 2 completes, the median of 2.0 and 1.0 is 1.5.
         judge.completed(RunId(2));
-        judge.observe(RunId(5), 100, 1.6);
-        assert_eq!(judge.verdict(RunId(5), 100).0, Verdict::Stop);
+        assert_eq!(ask(&mut judge, 5, 100, 1.6).decision, Stop);
+    }
+
+    #[test]
+    fn asha_pauses_at_a_rung_promotes_when_a_later_run_makes_room_and_stops_the_rest_at_the_end() {
+        // Rungs at 1, 3, 9 evaluations; a third of each rung goes on.
+        let rule = EarlyTerminate::Asha(Asha { min_iter: 1, eta: 3.0 });
+        let mut judge = Judge::new(rule, Goal::Minimize, Vec::new(), [], vec![]);
+        // The first two wait: ⌊2/3⌋ = 0 may go on.
+        assert_eq!(ask(&mut judge, 1, 100, 2.0).decision, Pause);
+        assert_eq!(ask(&mut judge, 2, 100, 1.5).decision, Pause);
+        assert!(judge.is_paused(RunId(2)));
+        // The third (worse) makes room for one: the best, run 2, is promoted.
+        let third = ask(&mut judge, 3, 100, 2.5);
+        assert_eq!((third.decision, third.promoted), (Pause, vec![RunId(2)]));
+        assert_eq!(
+            third.records,
+            [record(3, 100, 2.5, Pause), record(2, 100, 1.5, Continue)]
+        );
+        assert!(!judge.is_paused(RunId(2)));
+        // Run 2 resumes at its rung: it hears `continue`; between rungs nothing is recorded.
+        assert_eq!(judge.verdict(RunId(2), 100).decision, Continue);
+        let between = ask(&mut judge, 2, 200, 1.4);
+        assert_eq!((between.decision, between.records.len()), (Continue, 0));
+        // The sweep ends: the runs still paused stop where they are.
+        let mut stopped = judge.stop_paused();
+        stopped.sort_by_key(|r| r.run);
+        assert_eq!(stopped, [record(1, 100, 2.0, Stop), record(3, 100, 2.5, Stop)]);
+        assert!(!judge.is_paused(RunId(1)));
     }
 }

@@ -5,6 +5,7 @@
 //! it with fakes and tokio's paused clock; `launcher::ProcessLauncher` and `results::Store`
 //! are the real ones.
 
+pub mod asha;
 pub mod hyperband;
 mod judge;
 pub mod launcher;
@@ -19,7 +20,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use model::{Ending, Progress, Verdict};
-use results::{CurvePoint, RanOn, RunId, RunStatus, VerdictRecord};
+use results::{CurvePoint, Decision, RanOn, RunId, RunStatus};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -28,6 +29,7 @@ use crate::run::protocol::{Event, Job};
 use crate::run::record::{curve_point, run_result};
 use crate::run::recorder::PendingPoints;
 use crate::spec::Metric;
+use judge::worker_verdict;
 pub use judge::{EarlyTerminate, Judge};
 pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
 pub use slots::Slots;
@@ -83,6 +85,8 @@ pub struct Tally {
     pub not_started: usize,
     /// Runs left queued because a run reached the metric's target: the search is done.
     pub after_target: usize,
+    /// Runs held at an ASHA rung when the session ended (stopped before the sweep's end).
+    pub paused: usize,
 }
 
 struct Active {
@@ -96,6 +100,8 @@ struct Active {
     timed_out: bool,
     /// The worker stopped (checkpointed) without being asked to.
     stopped_unasked: bool,
+    /// Told to pause at an ASHA rung: its end is a pause, not an interruption.
+    pausing: bool,
 }
 
 pub struct Scheduler<'a, L, S, D> {
@@ -105,6 +111,8 @@ pub struct Scheduler<'a, L, S, D> {
     store: &'a mut S,
     display: &'a mut D,
     queue: VecDeque<QueuedRun>,
+    /// Runs held at an ASHA rung, waiting for a promotion or the sweep's end.
+    paused: HashMap<RunId, QueuedRun>,
     active: HashMap<RunId, Active>,
     messages: mpsc::UnboundedSender<(RunId, WorkerMessage)>,
     stopping: bool,
@@ -114,9 +122,11 @@ pub struct Scheduler<'a, L, S, D> {
 
 impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
     /// Runs `queue` to the end, or until `interrupts` says stop: the first message stops
-    /// launching and asks each worker to checkpoint and stop; a second kills them.
+    /// launching and asks each worker to checkpoint and stop; a second kills them. `paused`:
+    /// runs held at an ASHA rung by an earlier session.
     pub async fn run(
         queue: Vec<QueuedRun>,
+        paused: Vec<QueuedRun>,
         limits: Limits,
         launcher: &'a L,
         store: &'a mut S,
@@ -131,6 +141,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             store,
             display,
             queue: queue.into(),
+            paused: paused.into_iter().map(|run| (run.id, run)).collect(),
             active: HashMap::new(),
             messages,
             stopping: false,
@@ -140,7 +151,11 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
         let mut interrupts_open = true;
         loop {
             scheduler.fill_slots()?;
+            if scheduler.active.is_empty() && scheduler.stop_paused()? {
+                continue;
+            }
             if scheduler.active.is_empty() {
+                scheduler.tally.paused = scheduler.paused.len();
                 let left = scheduler.queue.len();
                 if scheduler.target_reached {
                     scheduler.tally.after_target = left;
@@ -193,6 +208,7 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                         finished: false,
                         timed_out: false,
                         stopped_unasked: false,
+                        pausing: false,
                         run,
                     };
                     self.active.insert(active.run.id, active);
@@ -262,23 +278,33 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             WorkerMessage::Event(Event::Checkpointed { .. }) => flush(self.store, active)?,
             WorkerMessage::Event(Event::AwaitingVerdict { step }) => {
                 flush(self.store, active)?;
+                let mut promoted = Vec::new();
                 let verdict = match &mut self.limits.judge {
                     _ if self.stopping => Verdict::Interrupt,
                     None => Verdict::Continue,
                     Some(judge) => {
-                        let (verdict, new) = judge.verdict(id, step);
-                        if let Some(new) = new {
-                            self.store.record_verdict(&VerdictRecord {
-                                run: id,
-                                step: new.step,
-                                value: new.value,
-                                stop: new.stop,
-                            })?;
+                        let judgement = judge.verdict(id, step);
+                        for record in &judgement.records {
+                            self.store.record_verdict(record)?;
                         }
-                        verdict
+                        active.pausing = judgement.decision == Decision::Pause;
+                        promoted = judgement.promoted;
+                        worker_verdict(judgement.decision)
                     }
                 };
                 active.control.send_verdict(verdict);
+                for run in promoted {
+                    self.promote(run);
+                }
+            }
+            WorkerMessage::Event(Event::Finished { outcome })
+                if outcome.ending == Ending::Interrupted && active.pausing =>
+            {
+                flush(self.store, active)?;
+                self.store.mark_paused(id)?;
+                active.finished = true;
+                let paused = format!("paused at step {}, until promoted", outcome.steps_done);
+                self.display.ended(id, &paused, false);
             }
             WorkerMessage::Event(Event::Finished { outcome })
                 if outcome.ending == Ending::Interrupted && !self.stopping =>
@@ -323,6 +349,13 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                 if !active.finished {
                     flush(self.store, &mut active)?;
                     self.worker_lost(active, &exit)?;
+                } else if active.pausing {
+                    // Promoted already while it was ending: it goes first.
+                    if self.limits.judge.as_ref().is_some_and(|judge| judge.is_paused(id)) {
+                        self.paused.insert(id, active.run);
+                    } else {
+                        self.queue.push_front(active.run);
+                    }
                 }
             }
         }
@@ -387,6 +420,39 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             metric.target_reached_message(id, value),
             if waiting == 1 { "" } else { "s" }
         ));
+    }
+
+    /// A paused run goes on: it takes the next free slot, ahead of new runs.
+    fn promote(&mut self, run: RunId) {
+        // One still ending its pause is queued when its worker exits.
+        if let Some(queued) = self.paused.remove(&run) {
+            self.display
+                .notice(&format!("run {run} promoted: it resumes at its rung"));
+            self.queue.push_front(queued);
+        }
+    }
+
+    /// Once nothing runs or waits, the runs still paused stop at their rungs: each resumes
+    /// just to hear `stop` and be evaluated on the weights it has. Whether any did.
+    fn stop_paused(&mut self) -> anyhow::Result<bool> {
+        let Some(judge) = &mut self.limits.judge else {
+            return Ok(false);
+        };
+        if self.paused.is_empty() || !self.queue.is_empty() || self.stopping || self.target_reached {
+            return Ok(false);
+        }
+        for record in judge.stop_paused() {
+            self.store.record_verdict(&record)?;
+        }
+        let mut paused: Vec<QueuedRun> = self.paused.drain().map(|(_, run)| run).collect();
+        paused.sort_by_key(|run| run.id);
+        self.display.notice(&format!(
+            "no run left to promote: the {} paused run{} stop at their rungs",
+            paused.len(),
+            if paused.len() == 1 { "" } else { "s" }
+        ));
+        self.queue.extend(paused);
+        Ok(true)
     }
 
     fn interrupt(&mut self) {

@@ -16,8 +16,10 @@ pub trait RunStore {
     /// The user stopped the run and its worker left no result.
     fn mark_interrupted(&mut self, run: RunId) -> anyhow::Result<()>;
     fn finish_run(&mut self, run: RunId, result: &RunResult, last_points: &[CurvePoint]) -> anyhow::Result<()>;
-    /// Early termination judged one of the run's evaluations.
+    /// Early termination judged one of the run's evaluations (or revised its pause).
     fn record_verdict(&mut self, verdict: &VerdictRecord) -> anyhow::Result<()>;
+    /// ASHA holds the run at a rung.
+    fn mark_paused(&mut self, run: RunId) -> anyhow::Result<()>;
 }
 
 impl RunStore for Store {
@@ -51,5 +53,9 @@ impl RunStore for Store {
 
     fn record_verdict(&mut self, verdict: &VerdictRecord) -> anyhow::Result<()> {
         Ok(Store::record_verdict(self, verdict)?)
+    }
+
+    fn mark_paused(&mut self, run: RunId) -> anyhow::Result<()> {
+        Ok(Store::mark_paused(self, run)?)
     }
 }

@@ -1,8 +1,7 @@
 //! `early_terminate:` → a validated rule for the scheduler, counted in evaluations (every
 //! `eval_every` steps): W&B's `hyperband` (`min_iter`, or `max_iter` with `s`; `eta`,
-//! default 3; `strict`, default true) or Optuna's `median` (`n_startup_runs`, default 5;
-//! `n_warmup_evals`, default 0). `asha` is named in a warning and ignored until the
-//! scheduler has it.
+//! default 3; `strict`, default true), `asha` (`min_iter`, default 1; `eta`, default 3) or
+//! Optuna's `median` (`n_startup_runs`, default 5; `n_warmup_evals`, default 0).
 
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
@@ -10,6 +9,7 @@ use serde_saphyr::{Location, Spanned};
 use super::error::Source;
 use super::{PlannedRun, SpecError};
 use crate::scheduler::EarlyTerminate;
+use crate::scheduler::asha::Asha;
 use crate::scheduler::hyperband::{Bands, Hyperband};
 use crate::scheduler::median::Median;
 
@@ -33,62 +33,54 @@ pub struct RawEarlyTerminate {
     n_warmup_evals: Option<Spanned<i64>>,
 }
 
+/// Each rule's keys besides `type`.
+const RULES: [(&str, &[&str]); 3] = [
+    ("hyperband", &["min_iter", "max_iter", "s", "eta", "strict"]),
+    ("asha", &["min_iter", "eta"]),
+    ("median", &["n_startup_runs", "n_warmup_evals"]),
+];
+
 impl RawEarlyTerminate {
-    /// Where the first key of another rule's is (name and location), if any.
-    fn foreign_key(&self, hyperband: bool) -> Option<(&'static str, Location)> {
-        let at = |value: Option<Location>, key| value.map(|at| (key, at));
-        if hyperband {
-            at(self.n_startup_runs.as_ref().map(|v| v.referenced), "n_startup_runs")
-                .or(at(self.n_warmup_evals.as_ref().map(|v| v.referenced), "n_warmup_evals"))
-        } else {
-            at(self.min_iter.as_ref().map(|v| v.referenced), "min_iter")
-                .or(at(self.max_iter.as_ref().map(|v| v.referenced), "max_iter"))
-                .or(at(self.s.as_ref().map(|v| v.referenced), "s"))
-                .or(at(self.eta.as_ref().map(|v| v.referenced), "eta"))
-                .or(at(self.strict.as_ref().map(|v| v.referenced), "strict"))
-        }
+    /// The keys given, with where.
+    fn given(&self) -> Vec<(&'static str, Location)> {
+        let keys = [
+            ("min_iter", self.min_iter.as_ref().map(|v| v.referenced)),
+            ("max_iter", self.max_iter.as_ref().map(|v| v.referenced)),
+            ("s", self.s.as_ref().map(|v| v.referenced)),
+            ("eta", self.eta.as_ref().map(|v| v.referenced)),
+            ("strict", self.strict.as_ref().map(|v| v.referenced)),
+            ("n_startup_runs", self.n_startup_runs.as_ref().map(|v| v.referenced)),
+            ("n_warmup_evals", self.n_warmup_evals.as_ref().map(|v| v.referenced)),
+        ];
+        keys.into_iter().filter_map(|(key, at)| Some((key, at?))).collect()
     }
 }
 
-/// The rule, or `None` for a type the scheduler does not apply yet (with a warning).
-pub fn early_terminate(
-    raw: Spanned<RawEarlyTerminate>,
-    source: &Source,
-    warnings: &mut Vec<String>,
-) -> Result<Option<EarlyTerminate>, SpecError> {
+/// The validated rule.
+pub fn early_terminate(raw: Spanned<RawEarlyTerminate>, source: &Source) -> Result<EarlyTerminate, SpecError> {
     let (at, raw) = (raw.referenced, raw.value);
     let kind = raw.kind.value.as_str();
-    if !["hyperband", "median", "asha"].contains(&kind) {
+    let Some((_, takes)) = RULES.iter().find(|(name, _)| *name == kind) else {
         return Err(source.error(
             Some(raw.kind.referenced),
             "early_terminate.type",
-            format!("unknown type `{kind}`: `hyperband` (W&B's) or `median` (Optuna's)"),
+            format!("unknown type `{kind}`: `hyperband` (W&B's), `asha` or `median` (Optuna's)"),
         ));
-    }
-    if kind == "asha" {
-        warnings.push(source.warning(
-            raw.kind.referenced,
-            "early termination `asha` is not implemented yet; every run trains to its end",
-        ));
-        return Ok(None);
-    }
-    let hyperband_rule = kind == "hyperband";
-    if let Some((key, key_at)) = raw.foreign_key(hyperband_rule) {
-        let own = if hyperband_rule {
-            "min_iter, max_iter, s, eta, strict"
-        } else {
-            "n_startup_runs, n_warmup_evals"
-        };
+    };
+    if let Some((key, key_at)) = raw.given().into_iter().find(|(key, _)| !takes.contains(key)) {
         return Err(source.error(
             Some(key_at),
             format!("early_terminate.{key}"),
-            format!("not a key of `{kind}` early termination (it takes {own})"),
+            format!(
+                "not a key of `{kind}` early termination (it takes {})",
+                takes.join(", ")
+            ),
         ));
     }
-    if hyperband_rule {
-        hyperband(raw, at, source).map(|rule| Some(EarlyTerminate::Hyperband(rule)))
-    } else {
-        median(raw, source).map(|rule| Some(EarlyTerminate::Median(rule)))
+    match kind {
+        "hyperband" => hyperband(raw, at, source).map(EarlyTerminate::Hyperband),
+        "asha" => asha(raw, source).map(EarlyTerminate::Asha),
+        _ => median(raw, source).map(EarlyTerminate::Median),
     }
 }
 
@@ -116,6 +108,32 @@ fn median(raw: RawEarlyTerminate, source: &Source) -> Result<Median, SpecError> 
     })
 }
 
+fn asha(raw: RawEarlyTerminate, source: &Source) -> Result<Asha, SpecError> {
+    Ok(Asha {
+        min_iter: match raw.min_iter {
+            Some(n) => count(n, "min_iter", 1, "evaluation", source)?,
+            None => 1,
+        },
+        eta: eta(raw.eta, source)?,
+    })
+}
+
+/// `eta` as given (at least 2), else W&B's default.
+fn eta(raw: Option<Spanned<f64>>, source: &Source) -> Result<f64, SpecError> {
+    match raw {
+        Some(eta) if !(eta.value >= 2.0 && eta.value.is_finite()) => Err(source.error(
+            Some(eta.referenced),
+            "early_terminate.eta",
+            format!(
+                "must be at least 2 (the fraction 1/eta of runs goes on at each band), got {}",
+                eta.value
+            ),
+        )),
+        Some(eta) => Ok(eta.value),
+        None => Ok(DEFAULT_ETA),
+    }
+}
+
 fn hyperband(raw: RawEarlyTerminate, at: Location, source: &Source) -> Result<Hyperband, SpecError> {
     let count = |value: Spanned<i64>, key: &str| count(value, key, 1, "evaluation", source);
     let bands = match (raw.max_iter, raw.s, raw.min_iter) {
@@ -135,20 +153,7 @@ fn hyperband(raw: RawEarlyTerminate, at: Location, source: &Source) -> Result<Hy
             ));
         }
     };
-    let eta = match raw.eta {
-        Some(eta) if !(eta.value >= 2.0 && eta.value.is_finite()) => {
-            return Err(source.error(
-                Some(eta.referenced),
-                "early_terminate.eta",
-                format!(
-                    "must be at least 2 (the fraction 1/eta of runs goes on at each band), got {}",
-                    eta.value
-                ),
-            ));
-        }
-        Some(eta) => eta.value,
-        None => DEFAULT_ETA,
-    };
+    let eta = eta(raw.eta, source)?;
     Hyperband::new(bands, eta, raw.strict.is_none_or(|s| s.value))
         .map_err(|message| source.error(Some(at), "early_terminate", message))
 }

@@ -520,6 +520,7 @@ fn min_and_max_alone_are_a_uniform_distribution_as_in_wandb() {
 #[test]
 fn hyperband_is_read_as_w_and_b_writes_it_with_its_defaults() {
     use crate::scheduler::EarlyTerminate;
+    use crate::scheduler::asha::Asha;
     use crate::scheduler::hyperband::{Bands, Hyperband};
     use crate::scheduler::median::Median;
     let yaml = |et: &str| {
@@ -552,10 +553,11 @@ fn hyperband_is_read_as_w_and_b_writes_it_with_its_defaults() {
             n_warmup_evals: 2
         }))
     );
-    // Not implemented yet: named in a warning, ignored.
-    let (spec, warnings) = parsed(&yaml("{type: asha, min_iter: 1}"));
-    assert_eq!(spec.settings.early_terminate, None);
-    assert!(warnings[0].contains("`asha` is not implemented yet"), "{warnings:?}");
+    let (spec, _) = parsed(&yaml("{type: asha, eta: 4}"));
+    assert_eq!(
+        spec.settings.early_terminate,
+        Some(EarlyTerminate::Asha(Asha { min_iter: 1, eta: 4.0 }))
+    );
 }
 
 #[test]
@@ -578,6 +580,9 @@ fn bad_early_termination_is_refused_at_its_key() {
         "sweep.yaml:5:28: `early_terminate.min_iter`: not a key of `median` early termination (it takes n_startup_runs, n_warmup_evals)"
     );
     assert!(first_line("{type: median, n_startup_runs: 0}").contains("must be at least 1 completed run, got 0"));
+    assert!(
+        first_line("{type: asha, s: 2}").contains("not a key of `asha` early termination (it takes min_iter, eta)")
+    );
     // The default eval_every (10,000) is past these runs' 1,000 steps.
     let no_evaluation = message("{type: hyperband, min_iter: 1}");
     assert!(

@@ -85,10 +85,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         references: Default::default(),
     };
     let early_terminate = match raw.early_terminate {
-        Some(raw) => {
-            let at = raw.referenced;
-            early_terminate::early_terminate(raw, source, &mut warnings)?.map(|rule| (at, rule))
-        }
+        Some(raw) => Some((raw.referenced, early_terminate::early_terminate(raw, source)?)),
         None => None,
     };
     let sweep = expand::Sweep {

@@ -105,6 +105,9 @@ pub fn report(
     if tally.not_started > 0 {
         line.push_str(&format!(", {} never started", tally.not_started));
     }
+    if tally.paused > 0 {
+        line.push_str(&format!(", {} paused at a rung", tally.paused));
+    }
     if tally.after_target > 0 {
         line.push_str(&format!(", {} not needed (the target was reached)", tally.after_target));
     }
@@ -120,7 +123,7 @@ pub fn report(
         db.display(),
         checkpoint_dir(db, sweep).display()
     );
-    if tally.interrupted + tally.not_started > 0 {
+    if tally.interrupted + tally.not_started + tally.paused > 0 {
         eprintln!(
             "stopped before its end: continue it with `{harness} resume {}`",
             sweep.name
@@ -148,9 +151,11 @@ pub fn report(
     for (command, what) in next {
         eprintln!("  {command:width$}  {what}");
     }
-    Ok(if tally.failed + tally.interrupted + tally.not_started > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if tally.failed + tally.interrupted + tally.not_started + tally.paused > 0 {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }

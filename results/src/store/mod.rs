@@ -37,6 +37,8 @@ pub enum StoreError {
     OlderSchema { found: i64 },
     #[error("no run with id {0}")]
     NoSuchRun(RunId),
+    #[error("run {run}'s evaluation at step {step} already has a verdict that cannot change")]
+    JudgedTwice { run: RunId, step: u64 },
     #[error("the database is opened read-only here: only statements that read (SELECT, WITH …) run")]
     WriteRefused,
     #[error("migrating the database left a row of `{0}` pointing at nothing; nothing was changed (please report this)")]

@@ -77,7 +77,7 @@ impl Store {
     /// The early-termination verdicts on a sweep's runs, by run and step.
     pub fn sweep_verdicts(&self, sweep: SweepId) -> Result<Vec<VerdictRecord>, StoreError> {
         let mut query = self.conn.prepare(
-            "SELECT v.run_id, v.step, v.value, v.verdict = 'stop' FROM verdicts v JOIN runs r ON r.id = v.run_id
+            "SELECT v.run_id, v.step, v.value, v.verdict FROM verdicts v JOIN runs r ON r.id = v.run_id
              WHERE r.sweep_id = ?1 ORDER BY v.run_id, v.step",
         )?;
         let verdicts = query.query_map([sweep.0], |row| {
@@ -85,7 +85,7 @@ impl Store {
                 run: RunId(row.get(0)?),
                 step: row.get::<_, i64>(1)? as u64,
                 value: row.get(2)?,
-                stop: row.get(3)?,
+                decision: parse_text(row, 3)?,
             })
         })?;
         Ok(verdicts.collect::<Result<_, _>>()?)

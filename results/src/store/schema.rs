@@ -129,7 +129,7 @@ CREATE TABLE samples (
          DROP VIEW runs_wide;",
         runs_wide!("r.requested_device, r.device, r.device_name, r.host, r.slurm_job,")
     ),
-    // 8: early termination. Status `stopped` (SQLite cannot change a CHECK constraint, so
+    // 8: early termination. Statuses `stopped` and `paused` (SQLite cannot change a CHECK constraint, so
     // `runs` is rebuilt with its columns in the same order; migrations run with foreign keys
     // off), and the verdict the scheduler gave each run at each evaluation it judged.
     concat!(
@@ -140,7 +140,8 @@ CREATE TABLE runs_rebuilt (
     sweep_id         INTEGER NOT NULL REFERENCES sweeps (id),
     run_key          TEXT NOT NULL,
     status           TEXT NOT NULL CHECK (status IN
-                         ('pending', 'running', 'completed', 'diverged', 'stopped', 'failed', 'interrupted')),
+                         ('pending', 'running', 'completed', 'diverged', 'stopped', 'paused', 'failed',
+                          'interrupted')),
     config           TEXT NOT NULL CHECK (json_valid(config)),
     backend          TEXT NOT NULL,
     threads          INTEGER NOT NULL,
@@ -177,7 +178,7 @@ CREATE TABLE verdicts (
     run_id     INTEGER NOT NULL REFERENCES runs (id),
     step       INTEGER NOT NULL,
     value      REAL NOT NULL,
-    verdict    TEXT NOT NULL CHECK (verdict IN ('continue', 'stop')),
+    verdict    TEXT NOT NULL CHECK (verdict IN ('continue', 'stop', 'pause')),
     decided_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     PRIMARY KEY (run_id, step)
 ) WITHOUT ROWID;

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::records::{CurvePoint, NewRun, NewSweep, RanOn, RunResult, VerdictRecord};
-use crate::records::{RunStatus, Split, SweepKind};
+use crate::records::{Decision, RunStatus, Split, SweepKind};
 use rusqlite::Connection;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -500,14 +500,26 @@ fn a_stopped_run_keeps_its_losses_and_its_verdicts_are_read_back_once_each() {
         .create_sweep(&sweep("judged"), &[new_run("a"), new_run("b")])
         .unwrap();
     let (a, b) = (created.runs[0], created.runs[1]);
-    let verdict = |run, step, value, stop| VerdictRecord { run, step, value, stop };
-    store.record_verdict(&verdict(b, 100, 2.4, false)).unwrap();
-    store.record_verdict(&verdict(a, 200, 2.6, true)).unwrap();
-    store.record_verdict(&verdict(a, 100, 2.5, false)).unwrap();
+    let verdict = |run, step, value, decision| VerdictRecord {
+        run,
+        step,
+        value,
+        decision,
+    };
+    store.record_verdict(&verdict(b, 100, 2.4, Decision::Pause)).unwrap();
+    store.record_verdict(&verdict(a, 200, 2.6, Decision::Stop)).unwrap();
+    store.record_verdict(&verdict(a, 100, 2.5, Decision::Continue)).unwrap();
     assert!(
-        store.record_verdict(&verdict(a, 100, 2.5, true)).is_err(),
+        matches!(
+            store.record_verdict(&verdict(a, 100, 2.5, Decision::Stop)),
+            Err(StoreError::JudgedTwice { step: 100, .. })
+        ),
         "an evaluation is judged once"
     );
+    // A pause is revised once: promoted.
+    store.record_verdict(&verdict(b, 100, 2.4, Decision::Continue)).unwrap();
+    assert!(store.record_verdict(&verdict(b, 100, 2.4, Decision::Stop)).is_err());
+    store.mark_paused(b).unwrap();
     store.mark_running(a).unwrap();
     let result = RunResult {
         status: RunStatus::Stopped,
@@ -528,11 +540,14 @@ fn a_stopped_run_keeps_its_losses_and_its_verdicts_are_read_back_once_each() {
     assert_eq!(
         reader.sweep_verdicts(created.id).unwrap(),
         [
-            verdict(a, 100, 2.5, false),
-            verdict(a, 200, 2.6, true),
-            verdict(b, 100, 2.4, false)
+            verdict(a, 100, 2.5, Decision::Continue),
+            verdict(a, 200, 2.6, Decision::Stop),
+            verdict(b, 100, 2.4, Decision::Continue)
         ]
     );
     let summary = &reader.sweep_summaries().unwrap()[0];
-    assert_eq!(summary.count(RunStatus::Stopped), 1);
+    assert_eq!(
+        (summary.count(RunStatus::Stopped), summary.count(RunStatus::Paused)),
+        (1, 1)
+    );
 }

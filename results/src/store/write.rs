@@ -149,27 +149,49 @@ impl Store {
 
     /// A run stopped before its end without a result (its worker was killed on request).
     pub fn mark_interrupted(&mut self, run: RunId) -> Result<(), StoreError> {
+        self.set_status(run, RunStatus::Interrupted)
+    }
+
+    fn set_status(&mut self, run: RunId, status: RunStatus) -> Result<(), StoreError> {
         let tx = self.write()?;
-        let changed = tx.execute("UPDATE runs SET status = 'interrupted' WHERE id = ?1", [run.0])?;
+        let changed = tx.execute(
+            "UPDATE runs SET status = ?2 WHERE id = ?1",
+            params![run.0, status.as_str()],
+        )?;
         found(changed, run)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// Records a verdict; a second one on the same evaluation is refused.
+    /// Records a verdict: a new one, or the revision of a `pause` (promoted, or stopped at
+    /// the sweep's end). Any other second verdict on the same evaluation is refused.
     pub fn record_verdict(&mut self, verdict: &VerdictRecord) -> Result<(), StoreError> {
         let tx = self.write()?;
-        tx.execute(
-            "INSERT INTO verdicts (run_id, step, value, verdict) VALUES (?1, ?2, ?3, ?4)",
+        let changed = tx.execute(
+            "INSERT INTO verdicts (run_id, step, value, verdict) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (run_id, step) DO UPDATE
+             SET verdict = excluded.verdict, decided_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE verdicts.verdict = 'pause'",
             params![
                 verdict.run.0,
                 verdict.step as i64,
                 verdict.value,
-                if verdict.stop { "stop" } else { "continue" }
+                verdict.decision.as_str()
             ],
         )?;
+        if changed == 0 {
+            return Err(StoreError::JudgedTwice {
+                run: verdict.run,
+                step: verdict.step,
+            });
+        }
         tx.commit()?;
         Ok(())
+    }
+
+    /// ASHA holds the run at a rung; its checkpoint stays for a promotion.
+    pub fn mark_paused(&mut self, run: RunId) -> Result<(), StoreError> {
+        self.set_status(run, RunStatus::Paused)
     }
 
     /// Records how a run ended, with its last curve points and samples, in one transaction.

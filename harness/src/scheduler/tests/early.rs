@@ -1,144 +1,254 @@
 //! Early termination in the scheduler: judged fake workers follow scripted validation
-//! curves; the scheduler stops the ones hyperband names, records each verdict once, and a
-//! session stopped midway then resumed gives the verdicts an undisturbed one gives.
+//! curves; the scheduler stops the runs hyperband names, pauses and promotes as ASHA says,
+//! records each verdict once, and a session stopped midway then resumed reaches the
+//! verdicts and statuses of an undisturbed one.
 
 use super::fakes::{FakeLauncher, FakeStore, Script};
 use super::*;
+use crate::scheduler::asha::Asha;
 use crate::scheduler::hyperband::{Bands, Hyperband};
 use crate::spec::Goal;
-use results::{CurvePoint, Split, VerdictRecord};
+use results::{Decision, Split};
 
-/// Four evaluations each (steps 100 … 400), judged at 100, 200 and 300. Hyperband with
-/// bands of 1, 2, 4 evaluations and eta 2 on one worker, in this order:
+/// A rule and four runs' validation curves (one point per 100 steps; each run judged at
+/// every evaluation but its last), on one worker in run order.
+struct Case {
+    rule: EarlyTerminate,
+    curves: [&'static [f64]; 4],
+}
+
+/// Hyperband with bands of 1, 2, 4 evaluations and eta 2:
 /// - runs 1 and 2 set the thresholds and go on;
 /// - run 3's 2.5 at its first evaluation is worse than 2.1, the middle of (2.0, 2.1, 2.5):
 ///   stopped at step 100;
 /// - run 4's 1.85 at its second equals the middle of (1.8, 1.85, 1.9): it goes on.
-const CURVES: [&[f64]; 4] = [
-    &[2.0, 1.8, 1.6, 1.5],
-    &[2.1, 1.9, 1.7, 1.6],
-    &[2.5, 2.4, 2.3, 2.2],
-    &[1.9, 1.85, 1.9, 1.4],
-];
+fn hyperband() -> Case {
+    Case {
+        rule: EarlyTerminate::Hyperband(Hyperband::new(Bands::Up { min_iter: 1 }, 2.0, true).unwrap()),
+        curves: [
+            &[2.0, 1.8, 1.6, 1.5],
+            &[2.1, 1.9, 1.7, 1.6],
+            &[2.5, 2.4, 2.3, 2.2],
+            &[1.9, 1.85, 1.9, 1.4],
+        ],
+    }
+}
 
-fn judged_queue() -> Vec<QueuedRun> {
-    queue(4)
-        .into_iter()
-        .map(|mut run| {
-            run.job.judged = true;
-            run
+/// ASHA with rungs at 1, 2 (and 4) evaluations, eta 2 — half of a rung goes on:
+/// - run 1 is alone at rung 1: paused; run 2, better, goes on, and is alone at rung 2: paused;
+/// - run 3, worst at rung 1: paused (the one promotion of three is used by run 2);
+/// - run 4 makes four at rung 1, two may go on: run 1 (2.0) is promoted, run 4 (2.5) pauses;
+/// - run 1 resumes, reaches rung 2 behind run 2 (1.8 against 1.4): run 2 is promoted, run 1
+///   pauses; run 2 completes;
+/// - nothing is left to promote: runs 1, 3 and 4 stop where they are paused.
+fn asha() -> Case {
+    Case {
+        rule: EarlyTerminate::Asha(Asha { min_iter: 1, eta: 2.0 }),
+        curves: [
+            &[2.0, 1.8, 1.6, 1.5],
+            &[1.5, 1.4, 1.3, 1.2],
+            &[3.0, 2.9, 2.8, 2.7],
+            &[2.5, 1.0, 0.9, 0.8],
+        ],
+    }
+}
+
+impl Case {
+    fn queue(&self) -> Vec<QueuedRun> {
+        queue(4)
+            .into_iter()
+            .map(|mut run| {
+                run.job.judged = true;
+                run
+            })
+            .collect()
+    }
+
+    /// Limits with a judge that knows what `store` holds (as `Session` builds it).
+    fn limits(&self, store: &FakeStore) -> Limits {
+        let curves = store.0.iter().map(|(run, stored)| {
+            let val = stored.curve.iter().filter(|p| p.split == Split::Val);
+            (*run, val.map(|p| (p.step, p.loss)).collect())
+        });
+        let completed = store
+            .0
+            .iter()
+            .filter(|(_, stored)| stored.status == Some(RunStatus::Completed))
+            .map(|(run, _)| *run);
+        Limits {
+            judge: Some(Judge::new(
+                self.rule,
+                Goal::Minimize,
+                curves,
+                completed,
+                store.1.clone(),
+            )),
+            ..limits(1)
+        }
+    }
+
+    /// Each run follows its curve, resumed after the validation points it has in `store`.
+    fn launcher(&self, store: &FakeStore) -> FakeLauncher {
+        let resume_at: HashMap<RunId, u64> = store
+            .0
+            .iter()
+            .map(|(run, stored)| {
+                let val = stored.curve.iter().filter(|p| p.split == Split::Val).count();
+                (*run, val as u64)
+            })
+            .collect();
+        let curves = self.curves;
+        FakeLauncher::new(move |run, _| Script::Judged {
+            val: curves[run.0 as usize - 1],
+            resume_at: resume_at.get(&run).copied().unwrap_or(0),
+        })
+    }
+
+    fn undisturbed(&self) -> (Tally, FakeStore, Transcript, Vec<RunId>) {
+        let empty = FakeStore::default();
+        let launcher = self.launcher(&empty);
+        let (tally, store, transcript) = schedule(self.queue(), self.limits(&empty), &launcher, &[]);
+        let starts = launcher.counters.borrow().starts.clone();
+        (tally.unwrap(), store, transcript, starts)
+    }
+
+    /// Stopped (Ctrl-C) `stop_at` ms in, then resumed as `Session` resumes: paused runs held
+    /// (or queued first when promoted before the stop), unfinished ones queued. `None` when
+    /// the sweep had ended by then.
+    fn interrupted_then_resumed(&self, stop_at: u64) -> Option<FakeStore> {
+        let empty = FakeStore::default();
+        let (tally, first, _) = schedule(self.queue(), self.limits(&empty), &self.launcher(&empty), &[stop_at]);
+        let tally = tally.unwrap();
+        if tally.interrupted + tally.not_started + tally.paused == 0 {
+            return None;
+        }
+        let limits = self.limits(&first);
+        let judge = limits.judge.as_ref().unwrap();
+        let status = |run: &QueuedRun| first.0.get(&run.id).and_then(|r| r.status);
+        let (mut paused, mut todo) = (Vec::new(), Vec::new());
+        for run in self.queue() {
+            match status(&run) {
+                Some(RunStatus::Paused) if judge.is_paused(run.id) => paused.push(run),
+                Some(RunStatus::Paused) => todo.insert(0, run),
+                Some(RunStatus::Completed | RunStatus::Stopped) => {}
+                _ => todo.push(run),
+            }
+        }
+        let launcher = self.launcher(&first);
+        let (tally, resumed, _) = schedule_on(first, todo, paused, limits, &launcher, &[]);
+        tally.unwrap();
+        Some(resumed)
+    }
+}
+
+fn verdicts(store: &FakeStore) -> Vec<(i64, u64, Decision)> {
+    let mut verdicts: Vec<(i64, u64, Decision)> = store.1.iter().map(|v| (v.run.0, v.step, v.decision)).collect();
+    verdicts.sort_by_key(|v| (v.0, v.1));
+    verdicts
+}
+
+fn statuses(store: &FakeStore) -> Vec<(RunStatus, u64)> {
+    (1..=4)
+        .map(|id| {
+            let run = &store.0[&RunId(id)];
+            (run.status.unwrap(), run.result.as_ref().map_or(0, |r| r.steps_done))
         })
         .collect()
 }
 
-fn rule() -> EarlyTerminate {
-    EarlyTerminate::Hyperband(Hyperband::new(Bands::Up { min_iter: 1 }, 2.0, true).unwrap())
-}
-
-/// Limits with a judge that knows what `store` holds (as `Session` builds it on resume).
-fn judged_limits(store: &FakeStore) -> Limits {
-    let curves = store.0.iter().map(|(run, stored)| {
-        let val = stored
-            .curve
-            .iter()
-            .filter(|p| p.split == Split::Val)
-            .map(|p: &CurvePoint| (p.step, p.loss));
-        (*run, val.collect())
-    });
-    let given = store.1.iter().map(|v| (v.run, v.step, v.stop));
-    Limits {
-        judge: Some(Judge::new(rule(), Goal::Minimize, curves, [], given)),
-        ..limits(1)
-    }
-}
-
-/// Each run follows its curve, resumed after the validation points it has in `store`.
-fn launcher(store: &FakeStore) -> FakeLauncher {
-    let resume_at: HashMap<RunId, u64> = store
-        .0
-        .iter()
-        .map(|(run, stored)| {
-            (
-                *run,
-                stored.curve.iter().filter(|p| p.split == Split::Val).count() as u64,
-            )
-        })
-        .collect();
-    FakeLauncher::new(move |run, _| Script::Judged {
-        val: CURVES[run.0 as usize - 1],
-        resume_at: resume_at.get(&run).copied().unwrap_or(0),
-    })
-}
-
-fn sorted(mut verdicts: Vec<VerdictRecord>) -> Vec<(i64, u64, bool)> {
-    verdicts.sort_by_key(|v| (v.run, v.step));
-    verdicts.iter().map(|v| (v.run.0, v.step, v.stop)).collect()
-}
+use Decision::{Continue, Stop};
 
 #[test]
 fn hyperband_stops_the_run_behind_its_band_and_a_stopped_run_is_a_result() {
-    let empty = FakeStore::default();
-    let (tally, store, transcript) = schedule(judged_queue(), judged_limits(&empty), &launcher(&empty), &[]);
+    let (tally, store, transcript, _) = hyperband().undisturbed();
     assert_eq!(
-        tally.unwrap(),
+        tally,
         Tally {
             completed: 3,
             stopped: 1,
             ..Tally::default()
         }
     );
-    assert_eq!(super::status(&store, 3), RunStatus::Stopped);
+    assert_eq!(statuses(&store)[2], (RunStatus::Stopped, 100));
     let result = store.0[&RunId(3)].result.clone().unwrap();
-    assert_eq!(result.steps_done, 100);
     assert!(result.losses.is_some(), "a stopped run is evaluated where it stopped");
     assert!(
         transcript
             .0
             .contains(&"3 stopped early at step 100, val 2.0000".to_string())
     );
-    let mut expected: Vec<(i64, u64, bool)> = [1, 2, 4]
+    let mut expected: Vec<(i64, u64, Decision)> = [1, 2, 4]
         .iter()
-        .flat_map(|&run| [100, 200, 300].map(|step| (run, step, false)))
+        .flat_map(|&run| [100, 200, 300].map(|step| (run, step, Continue)))
         .collect();
-    expected.push((3, 100, true));
-    expected.sort();
-    assert_eq!(sorted(store.1), expected, "each evaluation judged once");
+    expected.push((3, 100, Stop));
+    expected.sort_by_key(|v| (v.0, v.1));
+    assert_eq!(verdicts(&store), expected, "each evaluation judged once");
+}
+
+#[test]
+fn asha_pauses_at_rungs_promotes_first_and_stops_the_runs_still_paused_at_the_end() {
+    let (tally, store, transcript, starts) = asha().undisturbed();
+    assert_eq!(
+        tally,
+        Tally {
+            completed: 1,
+            stopped: 3,
+            ..Tally::default()
+        }
+    );
+    assert_eq!(
+        statuses(&store),
+        [
+            (RunStatus::Stopped, 200),
+            (RunStatus::Completed, 400),
+            (RunStatus::Stopped, 100),
+            (RunStatus::Stopped, 100)
+        ]
+    );
+    assert_eq!(
+        verdicts(&store),
+        [
+            (1, 100, Continue),
+            (1, 200, Stop),
+            (2, 100, Continue),
+            (2, 200, Continue),
+            (3, 100, Stop),
+            (4, 100, Stop)
+        ],
+        "pauses revised: promoted, or stopped at the end"
+    );
+    // Promotions go first; the runs still paused are started once more to be evaluated.
+    let order: Vec<i64> = starts.iter().map(|run| run.0).collect();
+    assert_eq!(order, [1, 2, 3, 4, 1, 2, 1, 3, 4]);
+    assert!(
+        transcript
+            .0
+            .contains(&"run 1 promoted: it resumes at its rung".to_string())
+    );
+    assert!(
+        transcript
+            .0
+            .contains(&"1 paused at step 100, until promoted".to_string())
+    );
 }
 
 #[test]
 fn a_sweep_stopped_midway_and_resumed_reaches_the_verdicts_of_an_undisturbed_one() {
-    let empty = FakeStore::default();
-    let (_, undisturbed, _) = schedule(judged_queue(), judged_limits(&empty), &launcher(&empty), &[]);
-    // Stopped at several moments (run 1 done, run 2 waiting or training), each resumed.
-    for stop_at in [9, 11, 12, 13, 15, 21] {
-        let (tally, first, _) = schedule(judged_queue(), judged_limits(&empty), &launcher(&empty), &[stop_at]);
-        assert!(
-            tally.unwrap().interrupted > 0,
-            "stopped at {stop_at} ms: a run was cut short"
-        );
-        let todo: Vec<QueuedRun> = judged_queue()
-            .into_iter()
-            .filter(|run| {
-                first
-                    .0
-                    .get(&run.id)
-                    .is_none_or(|r| r.status != Some(RunStatus::Completed))
-            })
+    for case in [hyperband(), asha()] {
+        let (_, undisturbed, _, _) = case.undisturbed();
+        // Stopped at every moment until the sweep ends (a run training, waiting, paused).
+        let resumed: Vec<(u64, FakeStore)> = (1..)
+            .map_while(|stop_at| Some((stop_at, case.interrupted_then_resumed(stop_at)?)))
             .collect();
-        let (limits, launcher) = (judged_limits(&first), launcher(&first));
-        let (tally, resumed, _) = schedule_on(first, todo, limits, &launcher, &[]);
-        tally.unwrap();
-        assert_eq!(
-            sorted(resumed.1.clone()),
-            sorted(undisturbed.1.clone()),
-            "stopped at {stop_at} ms"
+        assert!(
+            resumed.len() > 10,
+            "the sweep was cut short at {} moments",
+            resumed.len()
         );
-        for id in 1..=4 {
-            assert_eq!(
-                super::status(&resumed, id),
-                super::status(&undisturbed, id),
-                "run {id}, stopped at {stop_at} ms"
-            );
+        for (stop_at, resumed) in resumed {
+            assert_eq!(verdicts(&resumed), verdicts(&undisturbed), "stopped at {stop_at} ms");
+            assert_eq!(statuses(&resumed), statuses(&undisturbed), "stopped at {stop_at} ms");
         }
     }
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use model::{ComputeDevice, Ending, Outcome, Progress, Verdict};
-use results::{CurvePoint, RanOn, RunId, RunResult, RunStatus, VerdictRecord};
+use results::{CurvePoint, Decision, RanOn, RunId, RunResult, RunStatus, VerdictRecord};
 use tokio::sync::mpsc;
 
 use super::super::launcher::MessageSender;
@@ -77,6 +77,8 @@ pub struct Counters {
 pub struct FakeLauncher {
     script: Box<dyn Fn(RunId, usize) -> Script>,
     pub counters: Rc<RefCell<Counters>>,
+    /// Points each judged run has reached: where its next attempt resumes.
+    reached: Rc<RefCell<HashMap<RunId, u64>>>,
 }
 
 impl FakeLauncher {
@@ -84,6 +86,7 @@ impl FakeLauncher {
         Self {
             script: Box::new(script),
             counters: Rc::default(),
+            reached: Rc::default(),
         }
     }
 }
@@ -120,7 +123,17 @@ impl Launcher for FakeLauncher {
         let (control, mut signals) = mpsc::unbounded_channel();
         let counters = Rc::clone(&self.counters);
         if let Script::Judged { val, resume_at } = script {
-            tokio::task::spawn_local(judged_worker(run, device, val, resume_at, messages, signals, counters));
+            let reached = Rc::clone(&self.reached);
+            let resume_at = resume_at.max(reached.borrow().get(&run).copied().unwrap_or(0));
+            let worker = JudgedWorker {
+                run,
+                device,
+                val,
+                messages,
+                counters,
+                reached,
+            };
+            tokio::task::spawn_local(worker.run(resume_at, signals));
             return Ok(Box::new(FakeControl(control)));
         }
         tokio::task::spawn_local(async move {
@@ -199,72 +212,73 @@ impl Launcher for FakeLauncher {
 
 /// A judged worker (`Script::Judged`): follows its validation curve, waiting for a verdict
 /// at each evaluation before the last; a stop signal interrupts it at the next point.
-async fn judged_worker(
+struct JudgedWorker {
     run: RunId,
     device: ComputeDevice,
     val: &'static [f64],
-    resume_at: u64,
     messages: MessageSender,
-    mut signals: mpsc::UnboundedReceiver<Signal>,
     counters: Rc<RefCell<Counters>>,
-) {
-    let send = |event| messages.send((run, WorkerMessage::Event(event))).unwrap();
-    let points = |i: u64| {
-        let step = i * 100;
-        [
-            Progress::Train {
-                step,
-                loss: val[i as usize - 1],
-            },
-            Progress::Val {
-                step,
-                loss: val[i as usize - 1],
-            },
-        ]
-    };
-    send(started(device, resume_at, (1..=resume_at).flat_map(points).collect()));
-    let last = val.len() as u64;
-    let mut i = resume_at;
-    let ending = loop {
-        if i > 0 && i < last {
-            send(Event::AwaitingVerdict { step: i * 100 });
-            let verdict = loop {
-                match signals.recv().await {
-                    Some(Signal::Verdict(verdict)) => break verdict,
-                    Some(Signal::Stop) => continue,
-                    Some(Signal::Kill) | None => {
-                        let _ = messages.send((run, WorkerMessage::Exited(killed())));
-                        return;
+    reached: Rc<RefCell<HashMap<RunId, u64>>>,
+}
+
+impl JudgedWorker {
+    fn send(&self, event: Event) {
+        self.messages.send((self.run, WorkerMessage::Event(event))).unwrap();
+    }
+
+    /// Point i (step 100·i): a training and a validation point at `val[i-1]`.
+    fn points(&self, i: u64) -> [Progress; 2] {
+        let (step, loss) = (i * 100, self.val[i as usize - 1]);
+        [Progress::Train { step, loss }, Progress::Val { step, loss }]
+    }
+
+    async fn run(self, resume_at: u64, mut signals: mpsc::UnboundedReceiver<Signal>) {
+        let history = (1..=resume_at).flat_map(|i| self.points(i)).collect();
+        self.send(started(self.device, resume_at, history));
+        let last = self.val.len() as u64;
+        let mut i = resume_at;
+        let ending = loop {
+            if i > 0 && i < last {
+                self.send(Event::AwaitingVerdict { step: i * 100 });
+                let verdict = loop {
+                    match signals.recv().await {
+                        Some(Signal::Verdict(verdict)) => break verdict,
+                        Some(Signal::Stop) => continue,
+                        Some(Signal::Kill) | None => {
+                            let _ = self.messages.send((self.run, WorkerMessage::Exited(killed())));
+                            return;
+                        }
                     }
+                };
+                match verdict {
+                    Verdict::Continue => {}
+                    Verdict::Stop => break Ending::Stopped,
+                    Verdict::Interrupt => break Ending::Interrupted,
                 }
-            };
-            match verdict {
-                Verdict::Continue => {}
-                Verdict::Stop => break Ending::Stopped,
-                Verdict::Interrupt => break Ending::Interrupted,
             }
-        }
-        if i == last {
-            break Ending::Completed;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-        i += 1;
-        for progress in points(i) {
-            send(Event::Point { progress });
-        }
-        if let Ok(Signal::Stop) = signals.try_recv() {
-            break Ending::Interrupted;
-        }
-    };
-    send(Event::Finished {
-        outcome: outcome(ending, i * 100),
-    });
-    *counters.borrow_mut().running.entry(device).or_default() -= 1;
-    let exit = Exit {
-        description: "exited with status 0".into(),
-        stderr_tail: String::new(),
-    };
-    let _ = messages.send((run, WorkerMessage::Exited(exit)));
+            if i == last {
+                break Ending::Completed;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            i += 1;
+            self.reached.borrow_mut().insert(self.run, i);
+            for progress in self.points(i) {
+                self.send(Event::Point { progress });
+            }
+            if let Ok(Signal::Stop) = signals.try_recv() {
+                break Ending::Interrupted;
+            }
+        };
+        self.send(Event::Finished {
+            outcome: outcome(ending, i * 100),
+        });
+        *self.counters.borrow_mut().running.entry(self.device).or_default() -= 1;
+        let exit = Exit {
+            description: "exited with status 0".into(),
+            stderr_tail: String::new(),
+        };
+        let _ = self.messages.send((self.run, WorkerMessage::Exited(exit)));
+    }
 }
 
 /// A fake worker starts (or resumes after `resume_at` points of 100 steps) with `history`.
@@ -336,12 +350,21 @@ impl RunStore for FakeStore {
         r.result = Some(result.clone());
         Ok(())
     }
+    /// As the real store: a new verdict, or the revision of a pause.
     fn record_verdict(&mut self, verdict: &VerdictRecord) -> anyhow::Result<()> {
-        anyhow::ensure!(
-            !self.1.iter().any(|v| (v.run, v.step) == (verdict.run, verdict.step)),
-            "judged twice: {verdict:?}"
-        );
-        self.1.push(*verdict);
+        match self
+            .1
+            .iter_mut()
+            .find(|v| (v.run, v.step) == (verdict.run, verdict.step))
+        {
+            Some(given) if given.decision == Decision::Pause => given.decision = verdict.decision,
+            Some(given) => anyhow::bail!("judged twice: {given:?}, then {verdict:?}"),
+            None => self.1.push(*verdict),
+        }
+        Ok(())
+    }
+    fn mark_paused(&mut self, run: RunId) -> anyhow::Result<()> {
+        self.0.entry(run).or_default().status = Some(RunStatus::Paused);
         Ok(())
     }
 }

@@ -62,13 +62,22 @@ fn schedule(
     launcher: &impl Launcher,
     interrupt_after: &[u64],
 ) -> (anyhow::Result<Tally>, FakeStore, Transcript) {
-    schedule_on(FakeStore::default(), runs, limits, launcher, interrupt_after)
+    schedule_on(
+        FakeStore::default(),
+        runs,
+        Vec::new(),
+        limits,
+        launcher,
+        interrupt_after,
+    )
 }
 
-/// `schedule` on a store that already holds what earlier sessions wrote.
+/// `schedule` on a store that already holds what earlier sessions wrote, with the runs
+/// they left `paused`.
 fn schedule_on(
     mut store: FakeStore,
     runs: Vec<QueuedRun>,
+    paused: Vec<QueuedRun>,
     limits: Limits,
     launcher: &impl Launcher,
     interrupt_after: &[u64],
@@ -90,7 +99,7 @@ fn schedule_on(
             });
         }
         drop(interrupts);
-        Scheduler::run(runs, limits, launcher, &mut store, &mut display, receiver).await
+        Scheduler::run(runs, paused, limits, launcher, &mut store, &mut display, receiver).await
     });
     (tally, store, display)
 }
