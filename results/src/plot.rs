@@ -15,7 +15,7 @@ use plotters::style::{FontStyle, register_font};
 
 pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 800;
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// Ten distinct colours (matplotlib's tab10), so a configuration keeps its colour in every
 /// figure of a report.
@@ -54,12 +54,14 @@ pub struct Chart<'a> {
     pub x_names: Option<&'a [String]>,
 }
 
-/// One curve: `points` (x, y), and `band` (x, low, high) drawn as a shaded area;
-/// `stops` (x, y) marked with a cross: where early termination stopped one of its runs.
+/// One curve: `points` (x, y), joined by a line or drawn as `dots`, and `band`
+/// (x, low, high) drawn as a shaded area; `stops` (x, y) marked with a cross: where early
+/// termination stopped one of its runs.
 pub struct Series {
     pub label: String,
     pub color: usize,
     pub points: Vec<(f64, f64)>,
+    pub dots: bool,
     pub band: Vec<(f64, f64, f64)>,
     pub stops: Vec<(f64, f64)>,
 }
@@ -74,7 +76,7 @@ pub struct Bar {
     pub high: f64,
 }
 
-fn font() -> Result<(), PlotError> {
+pub(crate) fn font() -> Result<(), PlotError> {
     static LOADED: OnceLock<bool> = OnceLock::new();
     let ok = *LOADED
         .get_or_init(|| register_font(FONT, FontStyle::Normal, include_bytes!("../assets/DejaVuSans.ttf")).is_ok());
@@ -133,7 +135,7 @@ fn range(values: impl Iterator<Item = f64>) -> Option<Range<f64>> {
     Some(lo - pad..hi + pad)
 }
 
-fn draw_error(path: &Path, err: impl std::fmt::Display) -> PlotError {
+pub(crate) fn draw_error(path: &Path, err: impl std::fmt::Display) -> PlotError {
     PlotError::Draw {
         path: path.display().to_string(),
         message: err.to_string(),
@@ -180,7 +182,7 @@ pub fn lines(path: &Path, chart: &Chart, series: &[Series]) -> Result<(), PlotEr
             .map(|p| (axis(p.0, chart.log_x), axis(p.1, chart.log_y)))
             .collect();
         let style = c.stroke_width(2);
-        let drawn = if points.len() == 1 {
+        let drawn = if points.len() == 1 || s.dots {
             plot.draw_series(points.iter().map(|p| Circle::new(*p, 4, c.filled())))
         } else {
             plot.draw_series(LineSeries::new(points, style))

@@ -50,6 +50,7 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
             },
             color,
             points: curve.iter().map(|&(s, l)| (s as f64, l)).collect(),
+            dots: false,
             band: Vec::new(),
             stops: curve
                 .last()

@@ -18,6 +18,7 @@ use crate::view::figures::{self, Options, XAxis};
 use crate::view::labels;
 use crate::view::output;
 use crate::view::replicates;
+use crate::view::search_figures;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -115,8 +116,17 @@ fn write_report(
         log_y: args.log_y,
         x: args.x,
     };
-    let figures = figures::draw(store, &sweep.name, &groups, &options, dir)?;
+    let mut figures = figures::draw(store, &sweep.name, &groups, &options, dir)?;
     let settings = stored::settings(sweep)?;
+    let metric = settings.metric;
+    figures.extend(search_figures::draw(
+        store,
+        (sweep.id, &sweep.name),
+        runs,
+        &configs,
+        &metric,
+        dir,
+    )?);
     let mut md = format!("# Sweep `{}`\n\n", sweep.name);
     let _ = writeln!(
         md,
@@ -130,7 +140,6 @@ fn write_report(
         &format!("SELECT * FROM runs_wide WHERE run IN ({}) ORDER BY run", ids.join(",")),
         &[],
     )?;
-    let metric = settings.metric;
     let folded = replicates::fold(
         &table,
         metric.loss,
@@ -154,6 +163,7 @@ fn write_report(
     for (file, caption) in &figures {
         let _ = writeln!(md, "### {caption}\n\n![{caption}]({file})\n");
     }
+    md.push_str(&search_figures::verdicts_section(store, sweep.id, runs)?);
     if let Some((best, _)) = metric.best(runs) {
         let samples = store.samples(best.id)?;
         if !samples.is_empty() {

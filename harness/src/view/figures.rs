@@ -166,6 +166,7 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
             label: seeds_label(group),
             color: group.color,
             points,
+            dots: false,
             band,
             stops: stopped_ends.into_iter().map(|(s, l)| (x(s), l)).collect(),
         });

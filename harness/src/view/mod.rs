@@ -8,6 +8,7 @@ pub mod labels;
 pub mod output;
 pub mod progress;
 pub mod replicates;
+pub mod search_figures;
 pub mod sweep_progress;
 pub mod sweep_table;
 pub mod table;

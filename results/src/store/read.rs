@@ -74,6 +74,18 @@ impl Store {
         Ok(points.collect::<Result<_, _>>()?)
     }
 
+    /// For each ended run of the sweep: seconds from the first start of any of its runs to
+    /// its end, by run.
+    pub fn finish_seconds(&self, sweep: SweepId) -> Result<Vec<(RunId, f64)>, StoreError> {
+        let mut query = self.conn.prepare(
+            "SELECT id, (julianday(finished_at) -
+                         (SELECT min(julianday(started_at)) FROM runs WHERE sweep_id = ?1)) * 86400.0
+             FROM runs WHERE sweep_id = ?1 AND finished_at IS NOT NULL ORDER BY id",
+        )?;
+        let times = query.query_map([sweep.0], |row| Ok((RunId(row.get(0)?), row.get(1)?)))?;
+        Ok(times.collect::<Result<_, _>>()?)
+    }
+
     /// The early-termination verdicts on a sweep's runs, by run and step.
     pub fn sweep_verdicts(&self, sweep: SweepId) -> Result<Vec<VerdictRecord>, StoreError> {
         let mut query = self.conn.prepare(
