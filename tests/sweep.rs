@@ -78,6 +78,13 @@ fn a_dry_run_lists_the_runs_and_writes_nothing() {
         "{text}"
     );
     assert!(!sandbox.db().exists());
+    // Varied steps are one column, not two.
+    let varied = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("steps: {value: 200}", "steps: {values: [200, 300]}");
+    std::fs::write(&spec, varied).unwrap();
+    let text = stdout(&sandbox.run(&["launch", spec.to_str().unwrap(), "--dry-run"]));
+    assert!(text.starts_with("#  n_hidden  seed  steps\n"), "{text}");
 }
 
 #[test]

@@ -148,7 +148,11 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
         headers.push("variant");
     }
     headers.extend(keys.iter().map(String::as_str));
-    headers.push("steps");
+    // The steps always show, once: as a varied setting or in a column of their own.
+    let steps_varied = keys.iter().any(|k| k == "steps");
+    if !steps_varied {
+        headers.push("steps");
+    }
     let rows: Vec<Vec<String>> = spec
         .runs
         .iter()
@@ -160,7 +164,9 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
                 row.push(run.variant.clone().unwrap_or_default());
             }
             row.extend(keys.iter().map(|k| table::cell(config.get(k))));
-            row.push(run.config.steps.to_string());
+            if !steps_varied {
+                row.push(run.config.steps.to_string());
+            }
             row
         })
         .collect();
