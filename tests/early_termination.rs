@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::sweeps::{HYPERBAND_SPEC, runs};
+use common::sweeps::{HYPERBAND_SPEC, kill, runs, spawn, wait_for};
 use common::{Sandbox, open_store, stderr, stdout};
 use results::{Decision, RunStatus};
 
@@ -183,4 +183,46 @@ fn asha_pauses_promotes_and_a_promoted_run_continues_exactly_where_it_paused() {
             .collect();
         assert_eq!(paused_and_promoted, uninterrupted, "{split:?}");
     }
+}
+
+#[test]
+fn a_scheduler_killed_with_sigkill_mid_search_resumes_to_the_verdicts_of_an_undisturbed_one() {
+    let (sandbox, _) = launch_with("{type: asha, min_iter: 1, eta: 2}");
+    let spec = sandbox.path("six.yaml");
+    let six = std::fs::read_to_string(sandbox.path("rule.yaml"))
+        .unwrap()
+        .replace("name: hb", "name: six")
+        .replace("steps: {value: 400}", "steps: {value: 2000}")
+        .replace("eval_every: {value: 100}", "eval_every: {value: 500}")
+        .replace("[0.1, 0.05, 0.00001]", "[0.1, 0.05, 0.02, 0.2, 0.00001, 0.3]");
+    std::fs::write(&spec, six).unwrap();
+    let mut child = spawn(&sandbox, &["launch", spec.to_str().unwrap()]);
+    wait_for(&sandbox.db(), "six", "a run paused, runs left to train", |runs| {
+        runs.iter().any(|r| r.status == RunStatus::Paused) && runs.iter().any(|r| r.status == RunStatus::Pending)
+    });
+    kill(child.id(), "-KILL");
+    child.wait().unwrap();
+    let out = sandbox.run(&["resume", "six"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let out = sandbox.run(&["launch", spec.to_str().unwrap(), "--name", "undisturbed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let store = open_store(&sandbox.db());
+    // Verdicts and endings by run position, the two sweeps side by side.
+    let outcome = |name: &str| {
+        let all = runs(&sandbox.db(), name);
+        let sweep = store.find_sweep(name).unwrap().unwrap();
+        let verdicts: Vec<(usize, u64, Decision)> = store
+            .sweep_verdicts(sweep.id)
+            .unwrap()
+            .iter()
+            .map(|v| (all.iter().position(|r| r.id == v.run).unwrap(), v.step, v.decision))
+            .collect();
+        let ended: Vec<(RunStatus, u64, Option<f64>)> =
+            all.iter().map(|r| (r.status, r.steps_done, r.val_loss)).collect();
+        (verdicts, ended)
+    };
+    let (resumed, undisturbed) = (outcome("six"), outcome("undisturbed"));
+    assert!(!resumed.0.is_empty());
+    assert_eq!(resumed, undisturbed);
 }
