@@ -282,7 +282,7 @@ impl Domain {
 }
 
 /// `x` as an integer when the step is whole (so `q: 16` suits `n_hidden`), else a float.
-fn quantized(x: f64, q: f64) -> Scalar {
+pub(super) fn quantized(x: f64, q: f64) -> Scalar {
     if q.fract() == 0.0 {
         Scalar::Int(x.round() as i64)
     } else {
