@@ -37,6 +37,8 @@ pub enum WorkerMessage {
 pub struct Exit {
     /// How it ended, as a sentence's end: "exited with status 1", "was killed by signal 9".
     pub description: String,
+    /// It exited with status 0.
+    pub succeeded: bool,
     /// The last lines it wrote on stderr.
     pub stderr_tail: String,
 }
@@ -136,9 +138,9 @@ pub fn spawn(mut command: tokio::process::Command, job: &Job, messages: MessageS
             };
             let _ = messages.send((run, message));
         }
-        let description = match child.wait().await {
-            Ok(status) => describe(status),
-            Err(err) => format!("could not be waited for: {err}"),
+        let (description, succeeded) = match child.wait().await {
+            Ok(status) => (describe(status), status.success()),
+            Err(err) => (format!("could not be waited for: {err}"), false),
         };
         exited_flag.store(true, Ordering::SeqCst);
         let stderr_tail = tail.await.unwrap_or_default();
@@ -146,6 +148,7 @@ pub fn spawn(mut command: tokio::process::Command, job: &Job, messages: MessageS
             run,
             WorkerMessage::Exited(Exit {
                 description,
+                succeeded,
                 stderr_tail,
             }),
         ));

@@ -375,7 +375,9 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             self.store.mark_interrupted(id)?;
             self.display.ended(id, "interrupted", true);
             self.tally.interrupted += 1;
-        } else if active.stopped_unasked {
+        } else if active.stopped_unasked || exit.succeeded {
+            // Succeeded, yet no result: stopped from outside too, its last lines lost (srun
+            // relays nothing more once Slurm cancels the step).
             let error = "the worker was stopped by a signal this scheduler did not send \
                          (a time limit, preemption or scancel?)";
             self.attempt_failed(active.run, error)?;

@@ -33,6 +33,11 @@ pub enum Script {
     StoppedFromOutside {
         points: u64,
     },
+    /// Writes `points` points and exits with status 0, its result lost on the way (srun cut
+    /// off by scancel).
+    ResultLost {
+        points: u64,
+    },
     /// A judged run: at point i (step 100·i) a training and a validation point (`val[i-1]`),
     /// then, before its last, it waits for a verdict; resumed at `resume_at` points, it first
     /// waits for the verdict on that evaluation.
@@ -149,7 +154,9 @@ impl Launcher for FakeLauncher {
             send(started(device, resume_at, (1..=resume_at).map(point).collect()));
             let limit = match script {
                 Script::Complete { points, .. } => points,
-                Script::Crash { points } | Script::StoppedFromOutside { points } => points,
+                Script::Crash { points } | Script::StoppedFromOutside { points } | Script::ResultLost { points } => {
+                    points
+                }
                 Script::Diverge | Script::Judged { .. } => 1,
                 Script::Endless => u64::MAX,
             };
@@ -176,6 +183,7 @@ impl Launcher for FakeLauncher {
                     None
                 }
                 (Script::Crash { .. }, None) => Some("exited with status 1"),
+                (Script::ResultLost { .. }, None) => None,
                 (Script::StoppedFromOutside { .. }, None) => {
                     send(Event::Finished {
                         outcome: outcome(Ending::Interrupted, i * 100),
@@ -198,6 +206,7 @@ impl Launcher for FakeLauncher {
             *counters.borrow_mut().running.entry(device).or_default() -= 1;
             let exit = Exit {
                 description: status.unwrap_or("exited with status 0").into(),
+                succeeded: status.is_none(),
                 stderr_tail: if status.is_some() {
                     "error: boom".into()
                 } else {
@@ -275,6 +284,7 @@ impl JudgedWorker {
         *self.counters.borrow_mut().running.entry(self.device).or_default() -= 1;
         let exit = Exit {
             description: "exited with status 0".into(),
+            succeeded: true,
             stderr_tail: String::new(),
         };
         let _ = self.messages.send((self.run, WorkerMessage::Exited(exit)));
@@ -297,6 +307,7 @@ fn started(device: ComputeDevice, resume_at: u64, history: Vec<Progress>) -> Eve
 fn killed() -> Exit {
     Exit {
         description: "was killed by signal 9".into(),
+        succeeded: false,
         stderr_tail: String::new(),
     }
 }

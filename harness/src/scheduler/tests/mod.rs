@@ -188,9 +188,19 @@ fn a_failed_worker_is_retried_from_its_checkpoint_and_the_sweep_goes_on() {
 
 #[test]
 fn a_worker_stopped_by_a_signal_nobody_here_sent_is_retried_from_its_checkpoint() {
-    // Run 1's first attempt ends as at a Slurm time limit; the second completes.
-    let launcher = FakeLauncher::new(|run, attempt| match (run.0, attempt) {
-        (1, 0) => Script::StoppedFromOutside { points: 2 },
+    for stopped in [
+        Script::StoppedFromOutside { points: 2 },
+        Script::ResultLost { points: 2 },
+    ] {
+        stopped_from_outside_then_completed(stopped);
+    }
+}
+
+/// Run 1's first attempt ends as `stopped` says (at a Slurm time limit, or cancelled with
+/// its last lines lost); the second completes.
+fn stopped_from_outside_then_completed(stopped: Script) {
+    let launcher = FakeLauncher::new(move |run, attempt| match (run.0, attempt) {
+        (1, 0) => stopped,
         (1, _) => Script::Complete {
             points: 4,
             resume_at: 2,
