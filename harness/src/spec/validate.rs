@@ -11,7 +11,7 @@ use serde_saphyr::{Location, Spanned};
 use crate::run::placement::DeviceRequest;
 
 use super::error::Source;
-use super::raw::{RawSlurm, RawSpec, Scalar};
+use super::raw::{OrderedMap, RawParameter, RawSlurm, RawSpec, Scalar};
 use crate::run::cluster::{LauncherKind, SlurmOptions};
 use results::Loss;
 
@@ -34,6 +34,13 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
     let method_at = raw.method.as_ref().map(|m| m.referenced);
     let method_written = raw.method.as_ref().map_or("random", |m| m.value.as_str()).to_string();
     let method = method(raw.method, source, &mut warnings)?;
+    if method_written == "bayes" && !searches_something(raw.parameters.as_ref()) {
+        return Err(source.error(
+            method_at,
+            "method",
+            "a `bayes` search needs a parameter to search: give one `values`, or `min` and `max`",
+        ));
+    }
     let run_cap = match raw.run_cap {
         Some(cap) if cap.value == 0 => return Err(source.error(Some(cap.referenced), "run_cap", "must be at least 1")),
         Some(cap) => Some((cap.value, cap.referenced)),
@@ -132,6 +139,16 @@ fn ignored_wandb_keys(raw: &RawSpec, source: &Source) -> Vec<String> {
         })
     })
     .collect()
+}
+
+/// Whether some parameter ranges over more than one value.
+fn searches_something(parameters: Option<&Spanned<OrderedMap<Spanned<RawParameter>>>>) -> bool {
+    parameters.is_some_and(|parameters| {
+        parameters.value.0.iter().any(|(_, parameter)| {
+            let p = &parameter.value;
+            p.values.as_ref().is_some_and(|values| values.len() > 1) || p.min.is_some() || p.max.is_some()
+        })
+    })
 }
 
 fn method(raw: Option<Spanned<String>>, source: &Source, warnings: &mut Vec<String>) -> Result<Method, SpecError> {
