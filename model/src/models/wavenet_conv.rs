@@ -6,12 +6,13 @@
 //!     x ← x + 1×1(z);  skip += 1×1(z) (n_skip channels) ] × log2(block_size) × n_stacks →
 //!   ReLU → 1×1 → ReLU → 1×1 to the vocabulary.
 //!
-//! One stack sees exactly `block_size` characters (its receptive field), so `block_size`
-//! stays the context length. It reads windows of 2 · block_size characters and computes
-//! every position in one pass; it trains on the next character of each of the last
-//! block_size positions — those whose receptive field lies inside the window, so each sees
-//! exactly the context evaluation's does (positions whose target is the padding before an
-//! item are masked) — and evaluation reads the last position, the prediction every model makes.
+//! One stack sees exactly `block_size` characters, so with one stack `block_size` stays the
+//! context length; each further stack adds block_size − 1 (the receptive field R is
+//! n_stacks · (block_size − 1) + 1). It reads windows of R + block_size characters and
+//! computes every position in one pass; it trains on the next character of each of the last
+//! block_size positions — those whose receptive field lies inside the window, so each sees as
+//! much context as evaluation's (positions whose target is the padding before an item are
+//! masked) — and evaluation reads the last position, the prediction every model makes.
 //! A kernel-2 causal convolution is computed as one matrix product of each position with
 //! the position `dilation` before it (zeros before the start), channels last: the same
 //! function and parameter count as `Conv1d`, several times faster on the CPU.
@@ -76,8 +77,8 @@ impl GatedLayer {
 
 #[derive(Module, Debug)]
 pub struct WavenetConv {
-    /// Characters each output sees: `block_size`.
-    receptive_field: usize,
+    /// Positions of a window trained on: the last `block_size`.
+    trained_positions: usize,
     embedding: Embedding,
     input: Linear,
     layers: Vec<GatedLayer>,
@@ -100,6 +101,11 @@ pub struct WavenetConvSettings {
 impl WavenetConvSettings {
     fn n_skip(&self) -> usize {
         self.n_skip.unwrap_or(self.n_hidden)
+    }
+
+    /// Characters the last position sees: one stack's block, and block − 1 more per stack.
+    fn receptive_field(&self) -> usize {
+        self.n_stacks * (self.block_size - 1) + 1
     }
 
     /// The dilation of each gated layer, in order.
@@ -131,9 +137,10 @@ impl CharNet for WavenetConv {
     const SETTINGS: &'static [Setting] = &[N_EMBD, N_HIDDEN, BLOCK_SIZE, N_SKIP, N_STACKS];
     type Settings = WavenetConvSettings;
 
-    /// Twice the receptive field: room for block_size positions that each see a full one.
+    /// The receptive field and block_size more: room for block_size positions that each see
+    /// a whole one (twice the block for one stack).
     fn context(settings: &WavenetConvSettings) -> usize {
-        2 * settings.block_size
+        settings.receptive_field() + settings.block_size
     }
 
     fn check(settings: &WavenetConvSettings) -> Result<(), ConfigError> {
@@ -160,7 +167,7 @@ impl CharNet for WavenetConv {
         // Scaled down, as the lecture's last layer, so the first predictions are near uniform.
         let head = layers::linear(rng, skip, vocab, true, 0.1, device);
         Self {
-            receptive_field: settings.block_size,
+            trained_positions: settings.block_size,
             embedding,
             input,
             layers,
@@ -192,7 +199,7 @@ impl CharNet for WavenetConv {
     }
 
     /// The mean loss over the next character of each position whose receptive field lies in
-    /// the window (the last `receptive_field` positions): position `t < T − 1` predicts the
+    /// the window (the last `trained_positions`): position `t < T − 1` predicts the
     /// context's character `t + 1`, the last predicts `targets`; a position whose target is
     /// still the padding before the item (the context's leading boundary tokens, bar the
     /// last) is masked.
@@ -209,7 +216,7 @@ impl CharNet for WavenetConv {
             ],
             1,
         );
-        let first = t.saturating_sub(self.receptive_field);
+        let first = t.saturating_sub(self.trained_positions);
         let full_view = Tensor::cat(
             vec![
                 Tensor::zeros([b, first], &device),
@@ -284,6 +291,32 @@ mod tests {
         let lp = |t: usize, c: usize| -> f32 { log_probs.clone().narrow(1, t, 1).narrow(2, c, 1).into_scalar() };
         let want = -(lp(2, 4) + lp(3, 5)) / 2.0;
         assert!((loss - want).abs() < 1e-6, "{loss} vs {want}");
+    }
+
+    #[test]
+    fn with_two_stacks_the_last_position_sees_2_block_minus_1_and_each_trained_one_a_whole_field() {
+        // Block 4, two stacks: dilations 1, 2, 1, 2; field 7; windows of 7 + 4 = 11.
+        let s = settings(4, 2);
+        assert_eq!((s.receptive_field(), WavenetConv::context(&s)), (7, 11));
+        let model = WavenetConv::build(&s, 13, &mut Rng::seed_from(4), &Device::flex());
+        let window: Vec<i64> = (1..=11).collect();
+        let base = model.every_position(contexts(&[&window]));
+        let change = |at: usize| {
+            let mut other = window.clone();
+            other[at] = 12;
+            let diff: Vec<f32> = (base.clone() - model.every_position(contexts(&[&other])))
+                .abs()
+                .sum_dim(2)
+                .into_data()
+                .try_to_vec()
+                .unwrap();
+            diff
+        };
+        // Trained positions 7 to 10 see characters 1–7 … 4–10: the first character reaches
+        // none of them, the fifth all, and position 10 sees back to character 4, not 3.
+        assert!(change(0)[7..].iter().all(|d| *d == 0.0), "{:?}", change(0));
+        assert!(change(4)[7..].iter().all(|d| *d > 0.0), "{:?}", change(4));
+        assert_eq!((change(4)[10] > 0.0, change(3)[10] > 0.0), (true, false));
     }
 
     #[test]
