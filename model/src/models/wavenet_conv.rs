@@ -79,6 +79,8 @@ impl GatedLayer {
 pub struct WavenetConv {
     /// Positions of a window trained on: the last `block_size`.
     trained_positions: usize,
+    /// Characters the last position sees (the rest of a window only serves training).
+    receptive_field: usize,
     embedding: Embedding,
     input: Linear,
     layers: Vec<GatedLayer>,
@@ -168,6 +170,7 @@ impl CharNet for WavenetConv {
         let head = layers::linear(rng, skip, vocab, true, 0.1, device);
         Self {
             trained_positions: settings.block_size,
+            receptive_field: settings.receptive_field(),
             embedding,
             input,
             layers,
@@ -188,8 +191,12 @@ impl CharNet for WavenetConv {
             + conv(skip, vocab, 1)
     }
 
+    /// The last position's logits, from the last `receptive_field` characters: all it sees,
+    /// so evaluation computes half a one-stack window.
     fn forward(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
-        let all = self.every_position(contexts);
+        let [_, t] = contexts.dims();
+        let seen = self.receptive_field.min(t);
+        let all = self.every_position(contexts.narrow(1, t - seen, seen));
         let [b, t, v] = all.dims();
         all.narrow(1, t - 1, 1).reshape([b, v])
     }
@@ -317,6 +324,24 @@ mod tests {
         assert!(change(0)[7..].iter().all(|d| *d == 0.0), "{:?}", change(0));
         assert!(change(4)[7..].iter().all(|d| *d > 0.0), "{:?}", change(4));
         assert_eq!((change(4)[10] > 0.0, change(3)[10] > 0.0), (true, false));
+    }
+
+    #[test]
+    fn evaluation_reads_only_the_receptive_field_and_gives_the_whole_window_s_answer() {
+        for s in [settings(8, 1), settings(4, 2)] {
+            let model = WavenetConv::build(&s, 13, &mut Rng::seed_from(5), &Device::flex());
+            let t = WavenetConv::context(&s);
+            let rows: Vec<Vec<i64>> = (0..3)
+                .map(|r| (0..t as i64).map(|i| (i * 5 + r) % 13).collect())
+                .collect();
+            let rows: Vec<&[i64]> = rows.iter().map(Vec::as_slice).collect();
+            let whole = model
+                .every_position(contexts(&rows))
+                .narrow(1, t - 1, 1)
+                .reshape([3, 13]);
+            let diff: f32 = (model.forward(contexts(&rows)) - whole).abs().max().into_scalar();
+            assert!(diff <= 1e-6, "{diff}");
+        }
     }
 
     #[test]
