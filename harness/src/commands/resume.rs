@@ -29,6 +29,16 @@ pub struct ResumeArgs {
     pub db: PathBuf,
 }
 
+/// Whether a run in `status` runs again on resume. A paused run does: it waits for a
+/// promotion, or is stopped and evaluated at the sweep's end.
+fn resumes(status: RunStatus, retry_failed: bool) -> bool {
+    match status {
+        RunStatus::Pending | RunStatus::Running | RunStatus::Interrupted | RunStatus::Paused => true,
+        RunStatus::Failed => retry_failed,
+        RunStatus::Completed | RunStatus::Diverged | RunStatus::Stopped => false,
+    }
+}
+
 pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
     let mut store = stored::open_existing(&args.db, stored::open_writer)?;
     let sweep = stored::find_sweep(&store, &args.sweep, &args.db)?;
@@ -36,12 +46,7 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
     let all = store.sweep_runs(sweep.id)?;
     let todo: Vec<_> = all
         .iter()
-        .filter(|run| match run.status {
-            RunStatus::Pending | RunStatus::Running | RunStatus::Interrupted => true,
-            RunStatus::Failed => args.retry_failed,
-            // Paused runs wait for a promotion (the session holds them).
-            RunStatus::Completed | RunStatus::Diverged | RunStatus::Stopped | RunStatus::Paused => false,
-        })
+        .filter(|run| resumes(run.status, args.retry_failed))
         .cloned()
         .collect();
     if todo.is_empty() {
@@ -84,4 +89,24 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
     };
     let tally = session.run(&mut store, &todo, &all)?;
     sweep_table::report(&store, &args.db, &sweep, &session.settings.metric, &tally)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paused_runs_keep_a_sweep_resumable_and_settled_ones_do_not() {
+        let again: Vec<RunStatus> = RunStatus::ALL.into_iter().filter(|s| resumes(*s, false)).collect();
+        assert_eq!(
+            again,
+            [
+                RunStatus::Pending,
+                RunStatus::Running,
+                RunStatus::Paused,
+                RunStatus::Interrupted
+            ]
+        );
+        assert!(resumes(RunStatus::Failed, true));
+    }
 }

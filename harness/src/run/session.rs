@@ -48,7 +48,8 @@ pub struct Session<'a> {
 }
 
 impl Session<'_> {
-    /// Trains `todo` (runs of the sweep, in order) and returns how they ended.
+    /// Trains `todo` (runs of the sweep, in order; paused ones wait for a promotion) and
+    /// returns how they ended.
     pub fn run(&self, store: &mut Store, todo: &[RunRecord], all: &[RunRecord]) -> anyhow::Result<Tally> {
         let metric = self.settings.metric;
         if let Some((run, value)) = metric.target_reached_by(all) {
@@ -72,7 +73,7 @@ impl Session<'_> {
             .partition(|run| judge.as_ref().is_some_and(|judge| judge.is_paused(run.id)));
         let queue = promoted
             .into_iter()
-            .chain(todo)
+            .chain(todo.iter().filter(|run| run.status != RunStatus::Paused))
             .map(queued)
             .collect::<anyhow::Result<Vec<_>>>()?;
         let paused = still_paused
