@@ -202,6 +202,12 @@ fn a_scheduler_killed_with_sigkill_mid_search_resumes_to_the_verdicts_of_an_undi
     });
     kill(child.id(), "-KILL");
     child.wait().unwrap();
+    let status = sandbox.run(&["status", "six"]);
+    assert!(
+        stderr(&status).contains("paused at an ASHA rung"),
+        "{}",
+        stderr(&status)
+    );
     let out = sandbox.run(&["resume", "six"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 

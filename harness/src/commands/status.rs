@@ -8,8 +8,8 @@ use clap::Args;
 use results::{RunStatus, Store};
 
 use crate::stored;
-use crate::view::sweep_table;
 use crate::view::table;
+use crate::view::{self, sweep_table};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -31,6 +31,15 @@ pub fn execute(args: StatusArgs) -> anyhow::Result<ExitCode> {
         if let Some((run, value)) = metric.target_reached_by(&runs).filter(|_| waiting) {
             let reached = metric.target_reached_message(run.id, value);
             eprintln!("{reached}: pending runs will not start");
+        }
+        let paused = runs.iter().filter(|run| run.status == RunStatus::Paused).count();
+        if paused > 0 {
+            eprintln!(
+                "{paused} run{} paused at an ASHA rung: promoted if later runs put {} among the best, \
+                 else stopped there when the sweep ends",
+                view::plural(paused),
+                if paused == 1 { "it" } else { "them" }
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
