@@ -1,11 +1,13 @@
 //! The sweep scheduler: keeps the CPU and GPU worker slots (`slots`) busy with the queued
 //! runs, giving each GPU run its GPU; turns the workers' events into store writes (it is the
-//! only writer), retries failed runs from their checkpoints, enforces timeouts, judges
-//! evaluations under early termination (`judge`) and handles Ctrl-C. Processes, the store and the display sit behind the traits below, so tests drive
+//! only writer), retries failed runs from their checkpoints and enforces timeouts
+//! (`failures`), judges evaluations under early termination (`judge`, `verdicts`) and handles
+//! Ctrl-C. Processes, the store and the display sit behind the traits below, so tests drive
 //! it with fakes and tokio's paused clock; `launcher::ProcessLauncher` and `results::Store`
 //! are the real ones.
 
 pub mod asha;
+mod failures;
 pub mod hyperband;
 mod judge;
 pub mod launcher;
@@ -15,12 +17,13 @@ pub mod slurm;
 mod store;
 #[cfg(test)]
 mod tests;
+mod verdicts;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
-use model::{Ending, Progress, Verdict};
-use results::{CurvePoint, Decision, RanOn, RunId, RunStatus};
+use model::{Ending, Progress};
+use results::{CurvePoint, RanOn, RunId, RunStatus};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -29,7 +32,6 @@ use crate::run::protocol::{Event, Job};
 use crate::run::record::{curve_point, run_result};
 use crate::run::recorder::PendingPoints;
 use crate::spec::Metric;
-use judge::worker_verdict;
 pub use judge::{EarlyTerminate, Judge};
 pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
 pub use slots::Slots;
@@ -222,21 +224,6 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
         self.fail_unplaceable()
     }
 
-    /// Runs that ask for a device no slot serves (checked before a session, so only a bug
-    /// or a changed pool gets here) fail instead of waiting for ever.
-    fn fail_unplaceable(&mut self) -> anyhow::Result<()> {
-        let (stuck, placeable): (Vec<_>, Vec<_>) =
-            self.queue.drain(..).partition(|run| !self.slots.exists(run.request));
-        self.queue = placeable.into();
-        for run in stuck {
-            let error = format!("no worker slot runs device `{}` ({})", run.request, self.limits.slots);
-            self.store.mark_failed(run.id, &error, false)?;
-            self.display.ended(run.id, &format!("failed: {error}"), true);
-            self.tally.failed += 1;
-        }
-        Ok(())
-    }
-
     fn handle(&mut self, id: RunId, message: WorkerMessage) -> anyhow::Result<()> {
         let Some(active) = self.active.get_mut(&id) else {
             tracing::warn!(run = id.0, "a message from a worker that is not running");
@@ -278,33 +265,14 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             WorkerMessage::Event(Event::Checkpointed { .. }) => flush(self.store, active)?,
             WorkerMessage::Event(Event::AwaitingVerdict { step }) => {
                 flush(self.store, active)?;
-                let mut promoted = Vec::new();
-                let verdict = match &mut self.limits.judge {
-                    _ if self.stopping => Verdict::Interrupt,
-                    None => Verdict::Continue,
-                    Some(judge) => {
-                        let judgement = judge.verdict(id, step);
-                        for record in &judgement.records {
-                            self.store.record_verdict(record)?;
-                        }
-                        active.pausing = judgement.decision == Decision::Pause;
-                        promoted = judgement.promoted;
-                        worker_verdict(judgement.decision)
-                    }
-                };
-                active.control.send_verdict(verdict);
-                for run in promoted {
-                    self.promote(run);
-                }
+                self.answer(id, step)?;
             }
             WorkerMessage::Event(Event::Finished { outcome })
                 if outcome.ending == Ending::Interrupted && active.pausing =>
             {
                 flush(self.store, active)?;
-                self.store.mark_paused(id)?;
                 active.finished = true;
-                let paused = format!("paused at step {}, until promoted", outcome.steps_done);
-                self.display.ended(id, &paused, false);
+                self.paused_at(id, outcome.steps_done)?;
             }
             WorkerMessage::Event(Event::Finished { outcome })
                 if outcome.ending == Ending::Interrupted && !self.stopping =>
@@ -362,52 +330,6 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
         Ok(())
     }
 
-    /// The worker ended without a result: timed out, stopped by the user, or failed.
-    fn worker_lost(&mut self, active: Active, exit: &Exit) -> anyhow::Result<()> {
-        let id = active.run.id;
-        if active.timed_out {
-            let limit = self.limits.timeout.unwrap_or_default();
-            let error = format!("exceeded the timeout of {}", humanize(limit));
-            self.store.mark_failed(id, &error, false)?;
-            self.display.ended(id, &format!("failed: {error}"), true);
-            self.tally.failed += 1;
-        } else if self.stopping {
-            self.store.mark_interrupted(id)?;
-            self.display.ended(id, "interrupted", true);
-            self.tally.interrupted += 1;
-        } else if active.stopped_unasked || exit.succeeded {
-            // Succeeded, yet no result: stopped from outside too, its last lines lost (srun
-            // relays nothing more once Slurm cancels the step).
-            let error = "the worker was stopped by a signal this scheduler did not send \
-                         (a time limit, preemption or scancel?)";
-            self.attempt_failed(active.run, error)?;
-        } else {
-            let mut error = format!("the worker {}", exit.description);
-            if !exit.stderr_tail.is_empty() {
-                error = format!("{error}; its last output:\n{}", exit.stderr_tail);
-            }
-            self.attempt_failed(active.run, &error)?;
-        }
-        Ok(())
-    }
-
-    fn attempt_failed(&mut self, mut run: QueuedRun, error: &str) -> anyhow::Result<()> {
-        run.failures += 1;
-        let retry = run.failures <= self.limits.max_retries;
-        self.store.mark_failed(run.id, error, retry)?;
-        let first_line = error.lines().next().unwrap_or_default();
-        if retry {
-            let outcome = format!("failed ({first_line}); retrying from its last checkpoint");
-            self.display.ended(run.id, &outcome, false);
-            self.tally.retried += 1;
-            self.queue.push_back(run);
-        } else {
-            self.display.ended(run.id, &format!("failed: {first_line}"), true);
-            self.tally.failed += 1;
-        }
-        Ok(())
-    }
-
     /// Stops launching once a completed run reaches the metric's target (running runs finish).
     fn check_target(&mut self, id: RunId, losses: [f64; 3]) {
         let metric = self.limits.metric;
@@ -424,39 +346,6 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
         ));
     }
 
-    /// A paused run goes on: it takes the next free slot, ahead of new runs.
-    fn promote(&mut self, run: RunId) {
-        // One still ending its pause is queued when its worker exits.
-        if let Some(queued) = self.paused.remove(&run) {
-            self.display
-                .notice(&format!("run {run} promoted: it resumes at its rung"));
-            self.queue.push_front(queued);
-        }
-    }
-
-    /// Once nothing runs or waits, the runs still paused stop at their rungs: each resumes
-    /// just to hear `stop` and be evaluated on the weights it has. Whether any did.
-    fn stop_paused(&mut self) -> anyhow::Result<bool> {
-        let Some(judge) = &mut self.limits.judge else {
-            return Ok(false);
-        };
-        if self.paused.is_empty() || !self.queue.is_empty() || self.stopping || self.target_reached {
-            return Ok(false);
-        }
-        for record in judge.stop_paused() {
-            self.store.record_verdict(&record)?;
-        }
-        let mut paused: Vec<QueuedRun> = self.paused.drain().map(|(_, run)| run).collect();
-        paused.sort_by_key(|run| run.id);
-        self.display.notice(&format!(
-            "no run left to promote: the {} paused run{} stop at their rungs",
-            paused.len(),
-            if paused.len() == 1 { "" } else { "s" }
-        ));
-        self.queue.extend(paused);
-        Ok(true)
-    }
-
     fn interrupt(&mut self) {
         if self.stopping {
             self.display.notice("killing the workers");
@@ -466,16 +355,6 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
             self.display
                 .notice("stopping: no new runs; running ones checkpoint and stop (Ctrl-C again to kill them)");
             self.active.values_mut().for_each(|a| a.control.stop());
-        }
-    }
-
-    fn enforce_timeouts(&mut self) {
-        let now = Instant::now();
-        for active in self.active.values_mut() {
-            if !active.timed_out && active.deadline.is_some_and(|d| d <= now) {
-                active.timed_out = true;
-                active.control.kill();
-            }
         }
     }
 }
