@@ -14,7 +14,7 @@ use crate::run::placement::Needs;
 use crate::run::record;
 use crate::run::session::Session;
 use crate::run::worker_slots::SlotArgs;
-use crate::spec::{self, Method, SweepSpec};
+use crate::spec::{self, SweepSpec};
 use crate::stored;
 use crate::view;
 use crate::view::labels::varied_settings;
@@ -171,14 +171,17 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
         })
         .collect();
     table::print(&headers, &rows)?;
-    let method = match spec.method {
-        Method::Grid => "grid",
-        Method::Random => "random",
+    let method = spec.method.as_str();
+    let planned = spec.runs.len();
+    let proposed = spec.bayes.as_ref().map_or(0, |b| b.run_cap as usize - planned);
+    let later = if proposed > 0 {
+        format!(", then {proposed} proposed from the results as it runs")
+    } else {
+        String::new()
     };
     out!(
-        "{} run{} in {method} sweep `{}` (dry run: nothing stored or started)",
-        spec.runs.len(),
-        view::plural(spec.runs.len()),
+        "{planned} run{}{later} in {method} sweep `{}` (dry run: nothing stored or started)",
+        view::plural(planned),
         spec.name
     )?;
     Ok(())

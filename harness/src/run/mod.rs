@@ -8,6 +8,7 @@ pub mod data_file;
 pub mod host;
 pub mod interrupt;
 pub mod placement;
+pub mod proposer;
 pub mod protocol;
 pub mod record;
 pub mod recorder;

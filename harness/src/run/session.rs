@@ -8,17 +8,21 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
-use model::{ComputeDevice, TrainConfig};
+use model::{Backend, ComputeDevice, TrainConfig};
 use results::{RunId, RunRecord, RunStatus, Split, Store, StoreError, SweepRecord};
 use tokio::sync::mpsc;
 
 use crate::error::usage;
 use crate::run::cluster::LauncherKind;
+use crate::run::data_file;
+use crate::run::placement::DeviceRequest;
+use crate::run::proposer::BayesProposer;
 use crate::run::protocol::Job;
 use crate::run::worker_slots::WorkerSlots;
 use crate::scheduler::launcher::ProcessLauncher;
 use crate::scheduler::slurm::SlurmLauncher;
-use crate::scheduler::{Judge, Limits, QueuedRun, Scheduler, Tally};
+use crate::scheduler::{Judge, Limits, Propose, QueuedRun, Scheduler, Tally, Work};
+use crate::spec;
 use crate::spec::SweepSettings;
 use crate::stored::{checkpoint_dir, requested_device};
 use crate::view::labels::labels;
@@ -80,12 +84,15 @@ impl Session<'_> {
             .into_iter()
             .map(queued)
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let mut proposer = self.proposer(all, &dir)?;
+        // A search still to propose runs has run_cap of them in all.
+        let planned = proposer.as_ref().map_or(all.len(), |p| p.run_cap().max(all.len()));
         let settled = all.len() - queue.len() - paused.len();
         eprintln!(
             "sweep {}: {} of {} runs to train, {}",
             self.sweep.name,
-            queue.len() + paused.len(),
-            all.len(),
+            planned - settled,
+            planned,
             self.where_runs_go(&queue)
         );
         let limits = Limits {
@@ -96,26 +103,49 @@ impl Session<'_> {
             judge,
         };
         let exe = std::env::current_exe().context("cannot find the harness executable to start workers")?;
-        let mut display = SweepProgress::new(all.len(), settled);
+        let mut display = SweepProgress::new(planned, settled);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
+        let local = ProcessLauncher { exe: exe.clone() };
+        let slurm = SlurmLauncher::new(exe, &self.settings);
+        let work = Work {
+            queue,
+            paused,
+            proposer: proposer.as_mut().map(|p| p as &mut dyn Propose),
+        };
         let tally = runtime.block_on(async {
             let interrupts = forward_signals()?;
             match self.slots.launcher {
-                LauncherKind::Local => {
-                    let launcher = ProcessLauncher { exe };
-                    Scheduler::run(queue, paused, limits, &launcher, store, &mut display, interrupts).await
-                }
-                LauncherKind::Slurm => {
-                    let launcher = SlurmLauncher::new(exe, &self.settings);
-                    Scheduler::run(queue, paused, limits, &launcher, store, &mut display, interrupts).await
-                }
+                LauncherKind::Local => Scheduler::run(work, limits, &local, store, &mut display, interrupts).await,
+                LauncherKind::Slurm => Scheduler::run(work, limits, &slurm, store, &mut display, interrupts).await,
             }
         });
         display.finish();
         tally
+    }
+
+    /// A `bayes` search's proposer, from the sweep file stored with it and the runs so far
+    /// (each with the data and device of the random first ones).
+    fn proposer(&self, all: &[RunRecord], dir: &Path) -> anyhow::Result<Option<BayesProposer>> {
+        let (Some(text), Some(first)) = (&self.sweep.spec, all.first()) else {
+            return Ok(None);
+        };
+        let Some(bayes) = spec::parse_stored(text, &self.sweep.name)?.bayes else {
+            return Ok(None);
+        };
+        let since = format!("sweep `{}` was launched", self.sweep.name);
+        let data = data_file::load_recorded(first.data_path.as_ref(), &first.data_sha256, &since)?;
+        let (_, request) = requested_device(first)?;
+        let proposer = BayesProposer::new(
+            bayes,
+            self.sweep.id,
+            self.settings.metric,
+            all,
+            (data, self.jobs(dir), request),
+        )?;
+        Ok(Some(proposer))
     }
 
     /// Early termination's judge, with every run's stored validation curve and the verdicts
@@ -168,26 +198,60 @@ impl Session<'_> {
         let config: TrainConfig = serde_json::from_str(&run.config_json)
             .with_context(|| format!("run {} has a configuration this harness cannot use", run.id))?;
         let (backend, request) = requested_device(run)?;
-        Ok(QueuedRun {
-            id: run.id,
+        let data = (PathBuf::from(&run.data_path), run.data_sha256.clone());
+        Ok(self.jobs(dir).queued(run.id, label, config, (backend, request), data))
+    }
+
+    /// How this session turns a run into a worker's job.
+    fn jobs(&self, dir: &Path) -> JobTemplate {
+        JobTemplate {
+            threads: self.slots.threads,
+            dir: dir.to_path_buf(),
+            checkpoint_every: self.settings.checkpoint_every,
+            judged: self.settings.early_terminate.is_some(),
+        }
+    }
+}
+
+/// What every run's job of a session shares.
+pub struct JobTemplate {
+    pub threads: usize,
+    /// Where checkpoints go.
+    pub dir: PathBuf,
+    pub checkpoint_every: u64,
+    pub judged: bool,
+}
+
+impl JobTemplate {
+    /// A stored run as the scheduler queues it; `data`: path and sha256.
+    pub fn queued(
+        &self,
+        id: RunId,
+        label: String,
+        config: TrainConfig,
+        (backend, request): (Backend, DeviceRequest),
+        (data_path, data_sha256): (PathBuf, String),
+    ) -> QueuedRun {
+        QueuedRun {
+            id,
             label,
             request,
             failures: 0,
             job: Job {
-                run_id: run.id.0,
+                run_id: id.0,
                 config,
                 backend,
                 // The scheduler gives a GPU run its GPU when a slot is free.
                 device: ComputeDevice::Cpu,
                 // A GPU run's worker only feeds its GPU.
-                threads: if request.is_gpu() { 1 } else { self.slots.threads },
-                data_path: PathBuf::from(&run.data_path),
-                data_sha256: run.data_sha256.clone(),
-                checkpoint: dir.join(format!("run-{}.ckpt", run.id)),
-                checkpoint_every: self.settings.checkpoint_every,
-                judged: self.settings.early_terminate.is_some(),
+                threads: if request.is_gpu() { 1 } else { self.threads },
+                data_path,
+                data_sha256,
+                checkpoint: self.dir.join(format!("run-{id}.ckpt")),
+                checkpoint_every: self.checkpoint_every,
+                judged: self.judged,
             },
-        })
+        }
     }
 }
 

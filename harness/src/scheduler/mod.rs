@@ -1,8 +1,8 @@
 //! The sweep scheduler: keeps the CPU and GPU worker slots (`slots`) busy with the queued
 //! runs, giving each GPU run its GPU; turns the workers' events into store writes (it is the
 //! only writer), retries failed runs from their checkpoints and enforces timeouts
-//! (`failures`), judges evaluations under early termination (`judge`, `verdicts`) and handles
-//! Ctrl-C. Processes, the store and the display sit behind the traits below, so tests drive
+//! (`failures`), judges evaluations under early termination (`judge`, `verdicts`), asks a
+//! search for runs as slots free (`proposals`) and handles Ctrl-C. Processes, the store and the display sit behind the traits below, so tests drive
 //! it with fakes and tokio's paused clock; `launcher::ProcessLauncher` and `results::Store`
 //! are the real ones.
 
@@ -12,6 +12,7 @@ pub mod hyperband;
 mod judge;
 pub mod launcher;
 pub mod median;
+mod proposals;
 pub mod slots;
 pub mod slurm;
 mod store;
@@ -34,6 +35,7 @@ use crate::run::recorder::PendingPoints;
 use crate::spec::Metric;
 pub use judge::{EarlyTerminate, Judge};
 pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
+pub use proposals::{Propose, Work};
 pub use slots::Slots;
 pub use store::RunStore;
 
@@ -106,8 +108,9 @@ struct Active {
     pausing: bool,
 }
 
-pub struct Scheduler<'a, L, S, D> {
+pub struct Scheduler<'a, 'p, L, S, D> {
     limits: Limits,
+    proposer: Option<&'p mut dyn Propose>,
     slots: Slots,
     launcher: &'a L,
     store: &'a mut S,
@@ -122,13 +125,11 @@ pub struct Scheduler<'a, L, S, D> {
     tally: Tally,
 }
 
-impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
+impl<'a, 'p, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, 'p, L, S, D> {
     /// Runs `queue` to the end, or until `interrupts` says stop: the first message stops
-    /// launching and asks each worker to checkpoint and stop; a second kills them. `paused`:
-    /// runs held at an ASHA rung by an earlier session.
+    /// launching and asks each worker to checkpoint and stop; a second kills them.
     pub async fn run(
-        queue: Vec<QueuedRun>,
-        paused: Vec<QueuedRun>,
+        work: Work<'p>,
         limits: Limits,
         launcher: &'a L,
         store: &'a mut S,
@@ -139,11 +140,12 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
         let mut scheduler = Self {
             slots: limits.slots.clone(),
             limits,
+            proposer: work.proposer,
             launcher,
             store,
             display,
-            queue: queue.into(),
-            paused: paused.into_iter().map(|run| (run.id, run)).collect(),
+            queue: work.queue.into(),
+            paused: work.paused.into_iter().map(|run| (run.id, run)).collect(),
             active: HashMap::new(),
             messages,
             stopping: false,
@@ -194,7 +196,12 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                 .iter()
                 .enumerate()
                 .find_map(|(i, run)| Some((i, self.slots.free(run.request)?)));
-            let Some((index, device)) = next else { break };
+            let Some((index, device)) = next else {
+                if self.queue.is_empty() && self.propose()? {
+                    continue;
+                }
+                break;
+            };
             let Some(mut run) = self.queue.remove(index) else { break };
             run.job.device = device;
             self.store.mark_running(run.id)?;
@@ -298,6 +305,9 @@ impl<'a, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, L, S, D> {
                 }
                 if let (RunStatus::Completed, Some(judge)) = (result.status, &mut self.limits.judge) {
                     judge.completed(id);
+                }
+                if let Some(proposer) = self.proposer.as_deref_mut() {
+                    proposer.finished(id, result.losses.map(|losses| self.limits.metric.loss.pick(losses)));
                 }
                 match result.status {
                     RunStatus::Completed => self.tally.completed += 1,

@@ -1,9 +1,11 @@
 //! The writes the scheduler makes, as a trait: `results::Store` (SQLite) implements it
 //! here; a shared store for multi-machine sweeps would implement the same methods.
 
-use results::{CurvePoint, RanOn, RunId, RunResult, Store, VerdictRecord};
+use results::{CurvePoint, NewRun, RanOn, RunId, RunResult, Store, SweepId, VerdictRecord};
 
 pub trait RunStore {
+    /// A search adds a run to its sweep (`pending`).
+    fn add_run(&mut self, sweep: SweepId, run: &NewRun) -> anyhow::Result<RunId>;
     /// A worker is about to start the run (one more attempt).
     fn mark_running(&mut self, run: RunId) -> anyhow::Result<()>;
     /// The run's curve is exactly `points` (what its worker resumed with).
@@ -23,6 +25,10 @@ pub trait RunStore {
 }
 
 impl RunStore for Store {
+    fn add_run(&mut self, sweep: SweepId, run: &NewRun) -> anyhow::Result<RunId> {
+        Ok(Store::add_run(self, sweep, run)?)
+    }
+
     fn mark_running(&mut self, run: RunId) -> anyhow::Result<()> {
         Ok(Store::mark_running(self, run)?)
     }

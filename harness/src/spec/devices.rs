@@ -13,6 +13,7 @@ use crate::run::placement::DeviceRequest;
 pub const PLACEMENT_KEYS: [&str; 2] = ["backend", "device"];
 
 /// The sweep-level `backend`, `device` and `gpus`, with where the file sets them.
+#[derive(Clone)]
 pub struct Placement {
     pub backend: (Backend, Option<Location>),
     pub device: Option<(DeviceRequest, Location)>,

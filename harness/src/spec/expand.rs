@@ -1,6 +1,7 @@
 //! Parameters and variants → runs. A grid is the cartesian product of the parameters'
 //! values (the last parameter varies fastest), crossed with each variant; a random search
-//! draws `run_cap` configurations from a seeded Rng, variants taken in turn. Every run's
+//! draws `run_cap` configurations from a seeded Rng, variants taken in turn; a `bayes` search
+//! draws its first `BAYES_STARTUP` alike and leaves the rest to its `Planner`. Every run's
 //! configuration is checked with `TrainConfig::try_from`, and its `backend` and `device`
 //! (parameters or variant keys like the training options) against each other; errors
 //! point at the key.
@@ -25,6 +26,9 @@ const MAX_RUNS: u64 = 100_000;
 /// Draws a random search may spend looking for configurations it has not drawn yet.
 const DRAWS_PER_RUN: u64 = 100;
 
+/// Runs a `bayes` search draws at random before its model proposes any (Optuna's default).
+pub const BAYES_STARTUP: u64 = 10;
+
 pub struct Sweep {
     pub method: Method,
     pub run_cap: Option<(u64, Location)>,
@@ -32,10 +36,11 @@ pub struct Sweep {
     pub placement: Placement,
 }
 
-struct Axis {
-    key: String,
+#[derive(Clone)]
+pub(super) struct Axis {
+    pub(super) key: String,
     at: Location,
-    domain: Domain,
+    pub(super) domain: Domain,
     /// The distribution was inferred from `min` and `max`, as W&B does.
     inferred: bool,
 }
@@ -52,20 +57,30 @@ impl Axis {
     }
 }
 
-struct Variant {
+pub(super) struct Variant {
     label: String,
     at: Location,
     settings: Vec<(String, Location, Scalar)>,
     reference: Option<Reference>,
 }
 
+/// What the parameters and variants expand to.
+pub struct Expanded {
+    pub runs: Vec<PlannedRun>,
+    /// Each parameter and the values it ranges over, as `--dry-run` shows them.
+    pub described: Vec<String>,
+    /// The parameters, for a `bayes` search's planner.
+    pub(super) axes: Vec<Axis>,
+}
+
+/// The planned runs, each parameter described, and the axes.
 pub fn runs(
     sweep: &Sweep,
     parameters: Option<Spanned<OrderedMap<Spanned<RawParameter>>>>,
     variants: Option<Vec<Spanned<OrderedMap<Spanned<VariantValue>>>>>,
     source: &Source,
     warnings: &mut Vec<String>,
-) -> Result<(Vec<PlannedRun>, Vec<String>), SpecError> {
+) -> Result<Expanded, SpecError> {
     let keys = known_keys();
     let axes = axes(parameters, &keys, sweep.method, source)?;
     let described = axes.iter().map(Axis::describe).collect();
@@ -91,11 +106,35 @@ pub fn runs(
     } else {
         variants.iter().map(Some).collect()
     };
+    if sweep.method == Method::Bayes {
+        if let Some(first) = variants.first() {
+            return Err(source.error(
+                Some(first.at),
+                "variants",
+                "a `bayes` search does not take variants yet: make the choice a parameter (`values: [...]`)",
+            ));
+        }
+        if let Some(axis) = axes
+            .iter()
+            .find(|axis| PLACEMENT_KEYS.contains(&axis.key.as_str()) && !matches!(axis.domain, Domain::Fixed(_)))
+        {
+            return Err(source.error(
+                Some(axis.at),
+                &axis.key,
+                "a `bayes` search varies training settings only; fix where runs go",
+            ));
+        }
+    }
     let planned = match sweep.method {
         Method::Grid => grid(&axes, &variant_slots, sweep, source, warnings)?,
-        Method::Random => random(&axes, &variant_slots, sweep, source, warnings)?,
+        Method::Random => random(&axes, &variant_slots, sweep, None, source, warnings)?,
+        Method::Bayes => random(&axes, &variant_slots, sweep, Some(BAYES_STARTUP), source, warnings)?,
     };
-    Ok((planned, described))
+    Ok(Expanded {
+        runs: planned,
+        described,
+        axes,
+    })
 }
 
 /// The keys a run may set: every declared setting, then `backend` and `device`.
@@ -268,14 +307,17 @@ fn grid(
     Ok(runs)
 }
 
+/// `run_cap` random draws, or the first `first` of them.
 fn random(
     axes: &[Axis],
     variants: &[Option<&Variant>],
     sweep: &Sweep,
+    first: Option<u64>,
     source: &Source,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<PlannedRun>, SpecError> {
-    let (cap, at) = sweep.run_cap.expect("validate requires run_cap for a random search");
+    let (run_cap, at) = sweep.run_cap.expect("validate requires run_cap for a random search");
+    let cap = first.map_or(run_cap, |first| first.min(run_cap));
     if cap > MAX_RUNS {
         return Err(source.error(Some(at), "run_cap", format!("must be at most {MAX_RUNS}")));
     }
@@ -305,7 +347,7 @@ fn random(
 }
 
 /// One run from a variant and a value per axis, checked as a whole.
-fn planned(
+pub(super) fn planned(
     axes: &[Axis],
     variant: Option<&Variant>,
     chosen: Vec<Scalar>,

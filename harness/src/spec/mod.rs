@@ -8,12 +8,10 @@ mod domain;
 mod early_terminate;
 mod error;
 mod expand;
+mod planner;
 mod raw;
-// TPE, for the `bayes` method; compiled for its tests until the scheduler proposes runs
-// with it (issue 14, next step).
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
 mod tpe;
 mod validate;
 
@@ -32,6 +30,8 @@ use crate::scheduler::EarlyTerminate;
 use serde::{Deserialize, Serialize};
 
 pub use error::SpecError;
+pub use planner::Planner;
+pub use raw::Scalar;
 
 /// A checked sweep file and the runs it expands to.
 #[derive(Clone, Debug)]
@@ -44,13 +44,36 @@ pub struct SweepSpec {
     pub settings: SweepSettings,
     /// Each parameter and the values it ranges over, as `--dry-run` shows them.
     pub parameters: Vec<String>,
+    /// For a grid or random search every run; for `bayes` the random first ones.
     pub runs: Vec<PlannedRun>,
+    /// How a `bayes` search plans the rest.
+    pub bayes: Option<Bayes>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
     Grid,
     Random,
+    /// TPE proposes each run after the first `expand::BAYES_STARTUP` random ones.
+    Bayes,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grid => "grid",
+            Self::Random => "random",
+            Self::Bayes => "bayes",
+        }
+    }
+}
+
+/// A `bayes` search: runs in all, the seed of its proposals, and how to plan one.
+#[derive(Clone, Debug)]
+pub struct Bayes {
+    pub run_cap: u64,
+    pub sampler_seed: u64,
+    pub planner: Planner,
 }
 
 /// Published numbers a variant is compared against (a paper's, a lecture's).
@@ -314,5 +337,14 @@ pub fn load(path: &Path) -> Result<Loaded, SpecError> {
 pub fn parse(text: &str, file: &str, base: &Path) -> Result<(SweepSpec, Vec<String>), SpecError> {
     let source = error::Source { file, text };
     let raw: raw::RawSpec = serde_saphyr::from_str(text).map_err(|err| source.yaml_error(&err))?;
-    validate::validate(raw, &source, base)
+    validate::validate(raw, &source, Some(base))
+}
+
+/// A sweep file as stored with its sweep, read again to plan more runs (`data` is not looked
+/// for: the runs recorded theirs).
+pub fn parse_stored(text: &str, sweep: &str) -> Result<SweepSpec, SpecError> {
+    let file = format!("the file stored with sweep `{sweep}`");
+    let source = error::Source { file: &file, text };
+    let raw: raw::RawSpec = serde_saphyr::from_str(text).map_err(|err| source.yaml_error(&err))?;
+    Ok(validate::validate(raw, &source, None)?.0)
 }

@@ -127,15 +127,48 @@ fn a_random_search_over_few_values_stops_at_the_distinct_ones_with_a_warning() {
 }
 
 #[test]
-fn wandb_keys_we_ignore_and_bayes_give_warnings_that_name_them() {
+fn wandb_keys_we_ignore_give_warnings_that_name_them() {
     let (spec, warnings) = parsed(
         "name: w\nprogram: train.py\nproject: p\nmethod: bayes\nrun_cap: 2\nparameters:\n  seed: {values: [1, 2, 3]}\n",
     );
-    assert_eq!(spec.method, Method::Random);
-    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert_eq!(spec.method, Method::Bayes);
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
     assert!(warnings[0].starts_with("sweep.yaml:2:10: `program`"), "{}", warnings[0]);
     assert!(warnings.iter().any(|w| w.contains("`project`")));
-    assert!(warnings.iter().any(|w| w.contains("bayes")));
+}
+
+#[test]
+fn a_bayes_search_plans_its_random_start_and_leaves_the_rest_to_its_planner() {
+    let yaml = "name: b\nmethod: bayes\nrun_cap: 30\nsampler_seed: 4\nparameters:\n  lr: {min: 0.001, max: 0.5, distribution: log_uniform_values}\n  n_hidden: {values: [8, 16]}\n";
+    let (spec, _) = parsed(yaml);
+    assert_eq!(spec.runs.len(), 10, "Optuna's 10 random runs first");
+    let bayes = spec.bayes.expect("a bayes search has a planner");
+    assert_eq!((bayes.run_cap, bayes.sampler_seed), (30, 4));
+    // Its proposals are runs the file allows, checked as every run is.
+    let observations: Vec<(Vec<super::Scalar>, f64)> = spec
+        .runs
+        .iter()
+        .map(|run| {
+            let config = run.config.applicable_settings();
+            (bayes.planner.values_of(&config), run.config.lr)
+        })
+        .collect();
+    let mut rng = model::rng::Rng::seed_from(1);
+    let values = bayes.planner.propose(&observations, &mut rng);
+    let run = bayes.planner.plan(values).unwrap();
+    assert!((0.001..=0.5).contains(&run.config.lr));
+    // A bayes search with fewer runs than the random start is all random.
+    let (few, _) = parsed(&yaml.replace("run_cap: 30", "run_cap: 4"));
+    assert_eq!(few.runs.len(), 4);
+}
+
+#[test]
+fn a_bayes_search_refuses_variants_and_varying_where_runs_go() {
+    let base = "name: b\nmethod: bayes\nrun_cap: 30\nparameters:\n  lr: {min: 0.001, max: 0.5}\n";
+    let err = error(&format!("{base}variants:\n  - {{label: a}}\n")).to_string();
+    assert!(err.contains("a `bayes` search does not take variants yet"), "{err}");
+    let err = error(&format!("{base}  backend: {{values: [flex, ndarray]}}\n")).to_string();
+    assert!(err.contains("a `bayes` search varies training settings only"), "{err}");
 }
 
 #[test]

@@ -15,10 +15,12 @@ use super::raw::{OrderedMap, RawParameter, RawSlurm, RawSpec, Scalar};
 use crate::run::cluster::{LauncherKind, SlurmOptions};
 use results::Loss;
 
-use super::{Goal, Method, Metric, SpecError, SweepSettings, SweepSpec};
+use super::{Bayes, Goal, Method, Metric, Planner, SpecError, SweepSettings, SweepSpec};
 use super::{devices, early_terminate, expand};
 
-pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec, Vec<String>), SpecError> {
+/// `base`: where relative paths in the file are read from; `None`: the data file is not
+/// looked for (a stored sweep read again).
+pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(SweepSpec, Vec<String>), SpecError> {
     let mut warnings = ignored_wandb_keys(&raw, source);
     let name = match raw.name {
         Some(name) if !name.value.trim().is_empty() => name.value.trim().to_string(),
@@ -33,7 +35,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
     };
     let method_at = raw.method.as_ref().map(|m| m.referenced);
     let method_written = raw.method.as_ref().map_or("random", |m| m.value.as_str()).to_string();
-    let method = method(raw.method, source, &mut warnings)?;
+    let method = method(raw.method, source)?;
     if method_written == "bayes" && !searches_something(raw.parameters.as_ref()) {
         return Err(source.error(
             method_at,
@@ -44,7 +46,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
     let run_cap = match raw.run_cap {
         Some(cap) if cap.value == 0 => return Err(source.error(Some(cap.referenced), "run_cap", "must be at least 1")),
         Some(cap) => Some((cap.value, cap.referenced)),
-        None if method == Method::Random => {
+        None if method != Method::Grid => {
             return Err(source.error(
                 method_at,
                 "run_cap",
@@ -101,7 +103,11 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         sampler_seed: raw.sampler_seed.unwrap_or(0),
         placement,
     };
-    let (runs, parameters) = expand::runs(&sweep, raw.parameters, raw.variants, source, &mut warnings)?;
+    let expand::Expanded {
+        runs,
+        described: parameters,
+        axes,
+    } = expand::runs(&sweep, raw.parameters, raw.variants, source, &mut warnings)?;
     if let Some((at, rule)) = early_terminate {
         early_terminate::check_evaluated(&runs, at, source)?;
         settings.early_terminate = Some(rule);
@@ -110,14 +116,24 @@ pub fn validate(raw: RawSpec, source: &Source, base: &Path) -> Result<(SweepSpec
         .iter()
         .filter_map(|run| Some((run.variant.clone()?, run.reference.clone()?)))
         .collect();
+    let bayes = (method == Method::Bayes).then(|| Bayes {
+        run_cap: run_cap.map_or(0, |(cap, _)| cap),
+        sampler_seed: sweep.sampler_seed,
+        planner: Planner::new(axes, sweep.placement, source),
+    });
+    let data = match base {
+        Some(base) => raw.data.map(|d| data_file(&d, source, base)).transpose()?,
+        None => None,
+    };
     let spec = SweepSpec {
         name,
         description: raw.description,
         method,
-        data: raw.data.map(|d| data_file(&d, source, base)).transpose()?,
+        data,
         settings,
         parameters,
         runs,
+        bayes,
     };
     Ok((spec, warnings))
 }
@@ -151,22 +167,16 @@ fn searches_something(parameters: Option<&Spanned<OrderedMap<Spanned<RawParamete
     })
 }
 
-fn method(raw: Option<Spanned<String>>, source: &Source, warnings: &mut Vec<String>) -> Result<Method, SpecError> {
+fn method(raw: Option<Spanned<String>>, source: &Source) -> Result<Method, SpecError> {
     let Some(method) = raw else { return Ok(Method::Grid) };
     match method.value.as_str() {
         "grid" => Ok(Method::Grid),
         "random" => Ok(Method::Random),
-        "bayes" => {
-            warnings.push(source.warning(
-                method.referenced,
-                "method `bayes` is not implemented yet; this sweep runs as `random` (same draws, no model of the results)",
-            ));
-            Ok(Method::Random)
-        }
+        "bayes" => Ok(Method::Bayes),
         other => Err(source.error(
             Some(method.referenced),
             "method",
-            format!("unknown method `{other}`; use `grid` or `random`"),
+            format!("unknown method `{other}`; use `grid`, `random` or `bayes`"),
         )),
     }
 }

@@ -45,36 +45,21 @@ impl Store {
             ],
         )?;
         let sweep_id = SweepId(tx.last_insert_rowid());
-        let mut run_ids = Vec::with_capacity(runs.len());
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO runs (sweep_id, run_key, status, config, backend, threads, data_path,
-                                   data_sha256, git_commit, trainable_params, variant, requested_device)
-                 VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
-            for run in runs {
-                insert.execute(params![
-                    sweep_id.0,
-                    run.run_key,
-                    run.config_json,
-                    run.backend,
-                    run.threads as i64,
-                    run.data_path,
-                    run.data_sha256,
-                    run.git_commit,
-                    run.trainable_params as i64,
-                    run.variant,
-                    run.requested_device,
-                ])?;
-                run_ids.push(RunId(tx.last_insert_rowid()));
-            }
-        }
+        let run_ids = insert_runs(&tx, sweep_id, runs)?;
         tx.commit()?;
         Ok(CreatedSweep {
             id: sweep_id,
             name,
             runs: run_ids,
         })
+    }
+
+    /// Adds a run (`pending`) to a sweep that exists: a search proposing as it goes.
+    pub fn add_run(&mut self, sweep: SweepId, run: &NewRun) -> Result<RunId, StoreError> {
+        let tx = self.write()?;
+        let id = insert_runs(&tx, sweep, std::slice::from_ref(run))?[0];
+        tx.commit()?;
+        Ok(id)
     }
 
     pub fn mark_running(&mut self, run: RunId) -> Result<(), StoreError> {
@@ -228,6 +213,32 @@ impl Store {
         tx.commit()?;
         Ok(())
     }
+}
+
+fn insert_runs(tx: &Transaction<'_>, sweep: SweepId, runs: &[NewRun]) -> Result<Vec<RunId>, StoreError> {
+    let mut insert = tx.prepare(
+        "INSERT INTO runs (sweep_id, run_key, status, config, backend, threads, data_path,
+                           data_sha256, git_commit, trainable_params, variant, requested_device)
+         VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    let mut ids = Vec::with_capacity(runs.len());
+    for run in runs {
+        insert.execute(params![
+            sweep.0,
+            run.run_key,
+            run.config_json,
+            run.backend,
+            run.threads as i64,
+            run.data_path,
+            run.data_sha256,
+            run.git_commit,
+            run.trainable_params as i64,
+            run.variant,
+            run.requested_device,
+        ])?;
+        ids.push(RunId(tx.last_insert_rowid()));
+    }
+    Ok(ids)
 }
 
 fn insert_points(tx: &Transaction<'_>, run: RunId, points: &[CurvePoint]) -> Result<(), StoreError> {

@@ -135,7 +135,12 @@ impl Case {
             }
         }
         let launcher = self.launcher(&first);
-        let (tally, resumed, _) = schedule_on(first, todo, paused, limits, &launcher, &[]);
+        let work = Work {
+            queue: todo,
+            paused,
+            proposer: None,
+        };
+        let (tally, resumed, _) = schedule_on(first, work, limits, &launcher, &[]);
         tally.unwrap();
         Some(resumed)
     }

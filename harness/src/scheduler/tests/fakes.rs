@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use model::{ComputeDevice, Ending, Outcome, Progress, Verdict};
-use results::{CurvePoint, Decision, RanOn, RunId, RunResult, RunStatus, VerdictRecord};
+use results::{CurvePoint, Decision, NewRun, RanOn, RunId, RunResult, RunStatus, SweepId, VerdictRecord};
 use tokio::sync::mpsc;
 
 use super::super::launcher::MessageSender;
@@ -326,6 +326,12 @@ pub struct FakeRun {
 pub struct FakeStore(pub HashMap<RunId, FakeRun>, pub Vec<VerdictRecord>);
 
 impl RunStore for FakeStore {
+    /// Proposed runs are numbered from 101.
+    fn add_run(&mut self, _: SweepId, _: &NewRun) -> anyhow::Result<RunId> {
+        let id = RunId(101 + self.0.keys().filter(|id| id.0 > 100).count() as i64);
+        self.0.insert(id, FakeRun::default());
+        Ok(id)
+    }
     fn mark_running(&mut self, run: RunId) -> anyhow::Result<()> {
         let r = self.0.entry(run).or_default();
         r.status = Some(RunStatus::Running);

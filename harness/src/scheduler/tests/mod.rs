@@ -3,6 +3,7 @@
 
 mod early;
 mod fakes;
+mod proposals;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -62,22 +63,19 @@ fn schedule(
     launcher: &impl Launcher,
     interrupt_after: &[u64],
 ) -> (anyhow::Result<Tally>, FakeStore, Transcript) {
-    schedule_on(
-        FakeStore::default(),
-        runs,
-        Vec::new(),
-        limits,
-        launcher,
-        interrupt_after,
-    )
+    let work = Work {
+        queue: runs,
+        paused: Vec::new(),
+        proposer: None,
+    };
+    schedule_on(FakeStore::default(), work, limits, launcher, interrupt_after)
 }
 
-/// `schedule` on a store that already holds what earlier sessions wrote, with the runs
-/// they left `paused`.
+/// `schedule` on a store that already holds what earlier sessions wrote, with `work` (runs
+/// they left paused, a proposer).
 fn schedule_on(
     mut store: FakeStore,
-    runs: Vec<QueuedRun>,
-    paused: Vec<QueuedRun>,
+    work: Work<'_>,
     limits: Limits,
     launcher: &impl Launcher,
     interrupt_after: &[u64],
@@ -99,7 +97,7 @@ fn schedule_on(
             });
         }
         drop(interrupts);
-        Scheduler::run(runs, paused, limits, launcher, &mut store, &mut display, receiver).await
+        Scheduler::run(work, limits, launcher, &mut store, &mut display, receiver).await
     });
     (tally, store, display)
 }

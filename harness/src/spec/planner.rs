@@ -1,0 +1,96 @@
+//! What a `bayes` search needs after launch to plan each further run: its parameters'
+//! domains and where runs go, read again from the stored sweep file (`parse_stored`). TPE
+//! (`tpe`) proposes a value per parameter from the runs so far; `expand::planned` checks
+//! them into a run as it checks every other.
+
+use model::rng::Rng;
+use serde_json::{Map, Value};
+
+use super::devices::Placement;
+use super::error::Source;
+use super::expand::{Axis, planned};
+use super::raw::Scalar;
+use super::{PlannedRun, SpecError, tpe};
+
+#[derive(Clone)]
+pub struct Planner {
+    axes: Vec<Axis>,
+    placement: Placement,
+    /// The sweep file, for the messages of a run that does not check.
+    file: String,
+    text: String,
+}
+
+impl std::fmt::Debug for Planner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let keys: Vec<&str> = self.axes.iter().map(|a| a.key.as_str()).collect();
+        write!(f, "Planner({keys:?})")
+    }
+}
+
+impl Planner {
+    pub(super) fn new(axes: Vec<Axis>, placement: Placement, source: &Source) -> Self {
+        Self {
+            axes,
+            placement,
+            file: source.file.to_string(),
+            text: source.text.to_string(),
+        }
+    }
+
+    /// A stored run's value of each parameter (from its configuration; a setting it does not
+    /// take reads as empty text, a category no proposal matches).
+    pub fn values_of(&self, config: &Map<String, Value>) -> Vec<Scalar> {
+        self.axes
+            .iter()
+            .map(|axis| match config.get(&axis.key) {
+                Some(Value::Bool(b)) => Scalar::Bool(*b),
+                Some(Value::Number(n)) => n
+                    .as_i64()
+                    .map_or_else(|| Scalar::Float(n.as_f64().unwrap_or(f64::NAN)), Scalar::Int),
+                Some(Value::String(s)) => Scalar::Text(s.clone()),
+                _ => Scalar::Text(String::new()),
+            })
+            .collect()
+    }
+
+    /// A value for each parameter, proposed by TPE from `observations`: each run's values
+    /// and its loss to minimize (`f64::INFINITY` for a run still training).
+    pub fn propose(&self, observations: &[(Vec<Scalar>, f64)], rng: &mut Rng) -> Vec<Scalar> {
+        self.axes
+            .iter()
+            .enumerate()
+            .map(|(i, axis)| {
+                let of_axis: Vec<tpe::Observation> = observations
+                    .iter()
+                    .map(|(values, loss)| (values[i].clone(), *loss))
+                    .collect();
+                tpe::propose(&axis.domain, &of_axis, rng)
+            })
+            .collect()
+    }
+
+    /// A value for each parameter drawn at random, as `random` draws them.
+    pub fn draw(&self, rng: &mut Rng) -> Vec<Scalar> {
+        self.axes.iter().map(|axis| axis.domain.draw(rng)).collect()
+    }
+
+    /// The run these values make, checked.
+    pub fn plan(&self, values: Vec<Scalar>) -> Result<PlannedRun, SpecError> {
+        let source = Source {
+            file: &self.file,
+            text: &self.text,
+        };
+        planned(&self.axes, None, values, &self.placement, &source)
+    }
+
+    /// The parameters that vary, with these values.
+    pub fn varied<'v>(&self, values: &'v [Scalar]) -> Vec<(&str, &'v Scalar)> {
+        self.axes
+            .iter()
+            .zip(values)
+            .filter(|(axis, _)| axis.domain.grid().is_none_or(|values| values.len() > 1))
+            .map(|(axis, value)| (axis.key.as_str(), value))
+            .collect()
+    }
+}
