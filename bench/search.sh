@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Issue 14's search benchmark, our side: on one search space — the lecture's WaveNet with lr
+# (log-uniform), n_embd, n_hidden and block_size — and one budget of runs and steps, the best
+# val found by random, bayes, random+asha and bayes+asha, each over several sampler seeds, with
+# the training steps each spent and its wall time. Every sweep goes into one database and is
+# resumed if it is there already, so an interrupted benchmark continues where it stopped.
+#
+#   bench/search.sh [NAMES_TXT] [DB]   (defaults ../shared/data/names.txt, bench-search.db)
+#   RUN_CAP=24 STEPS=20000 EVAL_EVERY=2000 SEEDS="1 2 3" WORKERS=2 bench/search.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+data="$(realpath "${1:-../shared/data/names.txt}")"
+db="${2:-bench-search.db}"
+run_cap="${RUN_CAP:-24}"
+steps="${STEPS:-20000}"
+eval_every="${EVAL_EVERY:-2000}"
+seeds="${SEEDS:-1 2 3}"
+workers="${WORKERS:-2}"
+
+cargo build --release --quiet
+harness="$(realpath "${CARGO_TARGET_DIR:-target}/release/harness")"
+specs=$(mktemp -d)
+trap 'rm -rf "$specs"' EXIT
+
+# One sweep file per method and seed: the same space, budget and evaluations for all.
+sweep() {
+    local method=$1 asha=$2 seed=$3 name=$4
+    cat <<YAML
+name: $name
+method: $method
+run_cap: $run_cap
+sampler_seed: $seed
+metric: {name: val_loss, goal: minimize}
+checkpoint_every: $eval_every
+parameters:
+  model: {value: wavenet}
+  lr: {distribution: log_uniform_values, min: 0.003, max: 0.5}
+  n_embd: {distribution: int_uniform, min: 8, max: 32}
+  n_hidden: {distribution: q_uniform, min: 32, max: 256, q: 32}
+  block_size: {values: [4, 8, 16]}
+  steps: {value: $steps}
+  eval_every: {value: $eval_every}
+YAML
+    if [ "$asha" = asha ]; then
+        echo "early_terminate: {type: asha, min_iter: 2, eta: 3}"
+    fi
+}
+
+names=()
+for seed in $seeds; do
+    for variant in random:plain bayes:plain random:asha bayes:asha; do
+        method=${variant%%:*} asha=${variant##*:}
+        name="$method-$asha-seed$seed"
+        names+=("$name")
+        sweep "$method" "$asha" "$seed" "$name" > "$specs/$name.yaml"
+        if "$harness" status "$name" --db "$db" > /dev/null 2>&1; then
+            "$harness" resume "$name" --db "$db" --workers "$workers" --threads 1 > /dev/null
+        else
+            "$harness" launch "$specs/$name.yaml" --data "$data" --db "$db" --workers "$workers" --threads 1 > /dev/null
+        fi
+    done
+done
+
+# Per sweep: the best val, the training steps every run did, and the time from the first
+# start to the last end.
+"$harness" query --db "$db" --format table "
+SELECT sweep,
+       printf('%.4f', min(val_loss)) AS best_val,
+       sum(steps_done) AS steps_trained,
+       printf('%.1f', (julianday(max(finished_at)) - julianday(min(started_at))) * 1440) AS minutes,
+       count(*) AS runs,
+       sum(status = 'stopped') AS stopped
+FROM runs_wide GROUP BY sweep ORDER BY sweep"
