@@ -15,7 +15,7 @@ use crate::run::placement::DeviceRequest;
 use crate::run::record;
 use crate::run::session::JobTemplate;
 use crate::scheduler::{Propose, QueuedRun, RunStore};
-use crate::spec::{Bayes, Goal, Metric, Scalar};
+use crate::spec::{Bayes, Metric, Scalar};
 use crate::view::table;
 
 /// Proposals that repeat a configuration already in the sweep are drawn again, this often.
@@ -70,9 +70,14 @@ impl BayesProposer {
     }
 
     fn minimized(&self, value: Option<f64>) -> Option<f64> {
-        let sign = if self.metric.goal == Goal::Maximize { -1.0 } else { 1.0 };
         // A run that diverged is the worst there is.
-        value.map(|v| if v.is_finite() { sign * v } else { f64::INFINITY })
+        value.map(|v| {
+            if v.is_finite() {
+                self.metric.goal.minimized(v)
+            } else {
+                f64::INFINITY
+            }
+        })
     }
 
     /// `lr=0.0123 n_hidden=96`, as the sweep's other runs are labelled: the varied settings

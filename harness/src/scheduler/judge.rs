@@ -73,6 +73,17 @@ pub struct Judgement {
     pub promoted: Vec<RunId>,
 }
 
+impl Judgement {
+    /// A decision with nothing to record: given before, or between ASHA's rungs.
+    fn unrecorded(decision: Decision) -> Self {
+        Self {
+            decision,
+            records: Vec::new(),
+            promoted: Vec::new(),
+        }
+    }
+}
+
 impl Judge {
     /// `curves`: the stored validation curves; `completed`: the runs stored as completed;
     /// `given`: the stored verdicts.
@@ -139,11 +150,7 @@ impl Judge {
     /// every run's curve as it is now.
     pub fn verdict(&mut self, run: RunId, step: u64) -> Judgement {
         if let Some(&decision) = self.given.get(&(run, step)) {
-            return Judgement {
-                decision,
-                records: Vec::new(),
-                promoted: Vec::new(),
-            };
+            return Judgement::unrecorded(decision);
         }
         let own = self.curve_to(run, step);
         let (decision, promoted) = match self.rule {
@@ -151,13 +158,7 @@ impl Judge {
             EarlyTerminate::Median(rule) => (stop_if(self.median_stops(rule, run, &own)), Vec::new()),
             EarlyTerminate::Asha(rule) if rule.is_rung(own.len()) => self.asha(rule, run, own.len()),
             // Between rungs a run goes on, unrecorded.
-            EarlyTerminate::Asha(_) => {
-                return Judgement {
-                    decision: Decision::Continue,
-                    records: Vec::new(),
-                    promoted: Vec::new(),
-                };
-            }
+            EarlyTerminate::Asha(_) => return Judgement::unrecorded(Decision::Continue),
         };
         let mut records = vec![self.decide(run, step, decision)];
         for &(other, other_step) in &promoted {
@@ -219,7 +220,7 @@ impl Judge {
     /// `run` reached the rung of `evaluations`: it goes on or pauses, and the paused runs
     /// its arrival puts among the best go on (with the step each paused at).
     fn asha(&self, rule: Asha, run: RunId, evaluations: usize) -> (Decision, Vec<(RunId, u64)>) {
-        let at_rung: Vec<((RunId, u64), f64, AtRung)> = self
+        let mut at_rung: Vec<((RunId, u64), f64, AtRung)> = self
             .curves
             .iter()
             .filter_map(|(&other, curve)| {
@@ -237,9 +238,11 @@ impl Judge {
                         None => return None,
                     }
                 };
-                Some(((other, step), self.minimized(&[(step, loss)])[0], standing))
+                Some(((other, step), self.goal.minimized(loss), standing))
             })
             .collect();
+        // By run, so that equal values rank the same in every session (a map has no order).
+        at_rung.sort_by_key(|((other, _), _, _)| *other);
         let mut promoted = rule.promote(&at_rung);
         let goes_on = promoted.iter().any(|(other, _)| *other == run);
         promoted.retain(|(other, _)| *other != run);
@@ -249,8 +252,7 @@ impl Judge {
 
     /// Losses as a minimizer sees them.
     fn minimized(&self, curve: &[(u64, f64)]) -> Vec<f64> {
-        let sign = if self.goal == Goal::Maximize { -1.0 } else { 1.0 };
-        curve.iter().map(|(_, loss)| sign * loss).collect()
+        curve.iter().map(|(_, loss)| self.goal.minimized(*loss)).collect()
     }
 }
 

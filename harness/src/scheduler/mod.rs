@@ -2,9 +2,9 @@
 //! runs, giving each GPU run its GPU; turns the workers' events into store writes (it is the
 //! only writer), retries failed runs from their checkpoints and enforces timeouts
 //! (`failures`), judges evaluations under early termination (`judge`, `verdicts`), asks a
-//! search for runs as slots free (`proposals`) and handles Ctrl-C. Processes, the store and the display sit behind the traits below, so tests drive
-//! it with fakes and tokio's paused clock; `launcher::ProcessLauncher` and `results::Store`
-//! are the real ones.
+//! search for runs as slots free (`proposals`) and handles Ctrl-C. Processes, the store and
+//! the display sit behind the traits below, so tests drive it with fakes and tokio's paused
+//! clock; `launcher::ProcessLauncher` and `results::Store` are the real ones.
 
 pub mod asha;
 mod failures;

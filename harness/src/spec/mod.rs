@@ -133,13 +133,22 @@ pub enum Goal {
     Maximize,
 }
 
+impl Goal {
+    /// `value` as a minimizer sees it: negated when the goal is to maximize.
+    pub fn minimized(self, value: f64) -> f64 {
+        match self {
+            Self::Minimize => value,
+            Self::Maximize => -value,
+        }
+    }
+}
+
 impl Metric {
     /// The settled run with the best value of this metric, and that value.
     pub fn best<'a>(&self, runs: &'a [RunRecord]) -> Option<(&'a RunRecord, f64)> {
-        let sign = if self.goal == Goal::Maximize { -1.0 } else { 1.0 };
         runs.iter()
             .filter_map(|run| self.loss.of(run).map(|v| (run, v)))
-            .min_by(|a, b| (sign * a.1).total_cmp(&(sign * b.1)))
+            .min_by(|a, b| self.goal.minimized(a.1).total_cmp(&self.goal.minimized(b.1)))
     }
 
     /// Whether `value` of this metric meets the target (at or below it when minimizing).
