@@ -2,11 +2,16 @@
 # Issue 14's search benchmark, our side: on one search space — the lecture's WaveNet with lr
 # (log-uniform), n_embd, n_hidden and block_size — and one budget of runs and steps, the best
 # val found by random, bayes, random+asha and bayes+asha, each over several sampler seeds, with
-# the training steps each spent and its wall time. Every sweep goes into one database and is
-# resumed if it is there already, so an interrupted benchmark continues where it stopped.
+# the training steps each spent and its wall time. Then the same for Optuna (TPE with its
+# SuccessiveHalvingPruner, bench/search_optuna.py: PyTorch, the lecture's model) on the same
+# items (`harness split`), space and budget. Every sweep goes into one database, every study
+# into one Optuna journal beside it, and both are resumed if there already, so an interrupted
+# benchmark continues where it stopped.
 #
 #   bench/search.sh [NAMES_TXT] [DB]   (defaults ../shared/data/names.txt, bench-search.db)
 #   RUN_CAP=24 STEPS=20000 EVAL_EVERY=2000 SEEDS="1 2 3" WORKERS=2 bench/search.sh
+#   OPTUNA=0 skips Optuna's side. It needs torch (scripts/setup-libtorch.sh's venv) and
+#   optuna==5.0.0, which it installs once into a venv of its own that sees that torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +42,7 @@ parameters:
   model: {value: wavenet}
   lr: {distribution: log_uniform_values, min: 0.003, max: 0.5}
   n_embd: {distribution: int_uniform, min: 8, max: 32}
-  n_hidden: {distribution: q_uniform, min: 32, max: 256, q: 32}
+  n_hidden: {distribution: q_uniform, min: 32, max: 128, q: 32}
   block_size: {values: [4, 8, 16]}
   steps: {value: $steps}
   eval_every: {value: $eval_every}
@@ -72,3 +77,18 @@ SELECT sweep,
        count(*) AS runs,
        sum(status = 'stopped') AS stopped
 FROM runs_wide GROUP BY sweep ORDER BY sweep"
+
+if [ "${OPTUNA:-1}" = 0 ]; then exit 0; fi
+eval "$(scripts/setup-libtorch.sh)"
+optuna_venv="$(dirname "$HARNESS_TORCH_VENV")/optuna-5.0.0"
+if ! "$optuna_venv/bin/python" -c 'import optuna, torch' 2>/dev/null; then
+    python3 -m venv "$optuna_venv"
+    "$optuna_venv/bin/pip" install --quiet --disable-pip-version-check optuna==5.0.0 >&2
+    # The torch of setup-libtorch.sh's venv, seen through a .pth file rather than installed twice.
+    torch_site=$("$HARNESS_TORCH_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+    optuna_site=$("$optuna_venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+    echo "$torch_site" > "$optuna_site/torch-venv.pth"
+fi
+"$harness" split --data "$data" --out-dir "$specs/split" 2> /dev/null
+"$optuna_venv/bin/python" bench/search_optuna.py "$specs/split" "${db%.db}-optuna.journal" \
+    --seeds $seeds --run-cap "$run_cap" --steps "$steps" --eval-every "$eval_every" --workers "$workers"

@@ -106,6 +106,71 @@ fn the_bench_command_prints_its_speed_as_one_json_line() {
     assert!(line["steps_per_sec"].as_f64().unwrap() > 0.0 && line["eval_seconds"].as_f64().unwrap() > 0.0);
 }
 
+/// The lines of a file written by `harness split`.
+fn lines_of(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn split_writes_the_items_a_run_trains_on() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(200);
+    let out = train(&sandbox, &data, &["--split-seed", "7"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = sandbox.path("split");
+    let split = |seed: &str, extra: &[&str]| {
+        let mut args = vec![
+            "split",
+            "--data",
+            data.to_str().unwrap(),
+            "--out-dir",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(&["--split-seed", seed]);
+        args.extend_from_slice(extra);
+        sandbox.run(&args)
+    };
+    let out = split("7", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let [train, val, test] = ["train.txt", "val.txt", "test.txt"].map(|name| lines_of(&dir.join(name)));
+    assert_eq!([train.len(), val.len(), test.len()], [160, 20, 20], "cut 80/10/10");
+    let mut all: Vec<String> = [train.clone(), val, test].concat();
+    let mut items = lines_of(&data);
+    all.sort();
+    items.sort();
+    assert_eq!(all, items, "the three parts hold every item once");
+
+    // `harness sample` marks the items of the run's own training split: the file agrees on every one.
+    let sampled = sandbox.run(&["sample", "1", "--count", "300"]);
+    assert!(sampled.status.success(), "{}", stderr(&sampled));
+    let (mut marked, mut unmarked) = (0, 0);
+    for line in stdout(&sampled).lines() {
+        let (item, in_training) = match line.split_once("  (in the training data)") {
+            Some((item, _)) => (item.trim_end(), true),
+            None => (line, false),
+        };
+        assert_eq!(train.iter().any(|t| t == item), in_training, "{item}");
+        if in_training { marked += 1 } else { unmarked += 1 }
+    }
+    assert!(
+        marked > 0 && unmarked > 0,
+        "{marked} marked, {unmarked} not: the check saw both kinds"
+    );
+
+    // Existing files are kept unless --force; another seed cuts differently.
+    let refused = split("8", &[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("pass --force"), "{}", stderr(&refused));
+    assert_eq!(lines_of(&dir.join("train.txt")), train);
+    let replaced = split("8", &["--force"]);
+    assert!(replaced.status.success(), "{}", stderr(&replaced));
+    assert_ne!(lines_of(&dir.join("train.txt")), train);
+}
+
 #[test]
 fn the_same_seed_gives_the_same_curve_through_the_binary() {
     let sandbox = Sandbox::new();

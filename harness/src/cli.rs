@@ -10,6 +10,7 @@ use crate::commands::report::ReportArgs;
 use crate::commands::resume::ResumeArgs;
 use crate::commands::runs::RunsArgs;
 use crate::commands::sample::SampleArgs;
+use crate::commands::split::SplitArgs;
 use crate::commands::status::StatusArgs;
 use crate::commands::train::TrainArgs;
 use crate::commands::worker::WorkerArgs;
@@ -42,6 +43,8 @@ pub enum Command {
     Sample(SampleArgs),
     /// Show runs' parameters and results side by side and draw their validation curves.
     Compare(CompareArgs),
+    /// Write a data file's train/val/test items as three files, cut as every run cuts them.
+    Split(SplitArgs),
     /// Train the run described by a JSON job on stdin, streaming JSON events (used by sweeps).
     #[command(hide = true)]
     Worker(WorkerArgs),

@@ -8,6 +8,7 @@ pub mod report;
 pub mod resume;
 pub mod runs;
 pub mod sample;
+pub mod split;
 pub mod status;
 pub mod train;
 pub mod worker;
@@ -27,6 +28,7 @@ pub fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::execute(args),
         Command::Sample(args) => sample::execute(args),
         Command::Compare(args) => compare::execute(args),
+        Command::Split(args) => split::execute(args),
         Command::Bench(args) => bench::execute(args),
         Command::Worker(args) => worker::execute(args),
     }
