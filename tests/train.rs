@@ -261,7 +261,7 @@ fn invalid_options_exit_2_naming_the_flag_and_write_nothing() {
             "{extra:?}: {message}"
         );
     }
-    let out = sandbox.run(&["train", "--model", "rnn"]);
+    let out = sandbox.run(&["train", "--model", "lstm"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("possible values: mlp, wavenet"),
@@ -474,4 +474,122 @@ fn ctrl_c_stops_the_run_and_records_it_as_interrupted() {
     let run = open_store(&db).run(RunId(1)).unwrap();
     assert_eq!(run.status, RunStatus::Interrupted);
     assert!(run.steps_done > 0 && run.steps_done < 1_000_000);
+}
+
+/// `harness train` for makemore.py's sequence models, small and short, on `data`.
+fn train_sequence_model(
+    sandbox: &Sandbox,
+    data: &std::path::Path,
+    model: &str,
+    extra: &[&str],
+) -> std::process::Output {
+    let db = sandbox.db();
+    let mut args = vec![
+        "train",
+        "--model",
+        model,
+        "--data",
+        data.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--n-embd",
+        "16",
+        "--steps",
+        "200",
+        "--eval-every",
+        "100",
+        "--lr",
+        "0.01",
+    ];
+    args.extend_from_slice(extra);
+    sandbox.run(&args)
+}
+
+#[test]
+fn sequence_models_train_on_whole_items_with_makemore_s_defaults_and_sample() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(300);
+    let uniform = (made_up_names(300)
+        .chars()
+        .filter(|c| *c != '\n')
+        .collect::<std::collections::BTreeSet<_>>()
+        .len() as f64
+        + 1.0)
+        .ln();
+    for (model, extra) in [
+        ("rnn", &["--n-embd2", "16"][..]),
+        ("gru", &["--n-embd2", "16"]),
+        ("transformer", &["--n-layer", "1", "--n-head", "2"]),
+    ] {
+        let out = train_sequence_model(&sandbox, &data, model, extra);
+        assert!(out.status.success(), "{model}: {}", stderr(&out));
+    }
+    let store = open_store(&sandbox.db());
+    for run in 1..=3 {
+        let record = store.run(RunId(run)).unwrap();
+        assert_eq!(record.status, RunStatus::Completed);
+        let config: serde_json::Value = serde_json::from_str(&record.config_json).unwrap();
+        // makemore.py's optimizer, as the models' own defaults: AdamW, betas 0.9/0.99, constant.
+        assert_eq!(
+            (
+                &config["optimizer"],
+                &config["beta2"],
+                &config["lr_schedule"],
+                &config["block_size"]
+            ),
+            (
+                &serde_json::json!("adamw"),
+                &serde_json::json!(0.99),
+                &serde_json::json!("constant"),
+                &serde_json::json!(16)
+            ),
+            "run {run}"
+        );
+        let val = record.val_loss.unwrap();
+        assert!(val < uniform - 0.4, "run {run}: val {val} vs ln(vocab) {uniform}");
+        let out = sandbox.run(&["sample", &run.to_string(), "--count", "5", "--seed", "1"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            stdout(&out).lines().filter(|l| !l.trim().is_empty()).count(),
+            5,
+            "{}",
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn sequence_models_refuse_shapes_and_data_they_cannot_take_and_write_nothing() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.names(200);
+    let longest = made_up_names(200).lines().map(|l| l.chars().count()).max().unwrap();
+    let too_short = format!(
+        "is 4, but model `gru` reads whole items and the longest item of the data has {longest} characters: set block_size to at least {}",
+        longest + 1
+    );
+    for (model, extra, flag, reason) in [
+        (
+            "transformer",
+            &["--n-head", "3"][..],
+            "--n-head",
+            "must divide n_embd (16) into equal heads, got 3",
+        ),
+        ("transformer", &["--n-layer", "0"], "--n-layer", "must be at least 1"),
+        (
+            "rnn",
+            &["--n-layer", "2"],
+            "--n-layer",
+            "is not a setting of model `rnn`",
+        ),
+        ("gru", &["--block-size", "4"], "--block-size", too_short.as_str()),
+    ] {
+        let out = train_sequence_model(&sandbox, &data, model, extra);
+        assert_eq!(out.status.code(), Some(2), "{model} {extra:?}");
+        let message = stderr(&out);
+        assert!(
+            message.contains(flag) && message.contains(reason),
+            "{model} {extra:?}: {message}"
+        );
+    }
+    assert!(!sandbox.db().exists(), "nothing may be written for a refused command");
 }

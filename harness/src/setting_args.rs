@@ -41,12 +41,32 @@ fn only_for(setting: &Setting) -> String {
     }
 }
 
+/// "0.1" for a default every model keeps; "0.1; rnn, gru, transformer: 0.0005" where some
+/// models have their own.
+fn default_text(setting: &Setting) -> String {
+    let mut text = setting.default_text();
+    let mut own: Vec<(String, Vec<String>)> = Vec::new();
+    for model in ModelKind::ALL {
+        let Some(value) = model.default_override(setting.name) else {
+            continue;
+        };
+        match own.iter_mut().find(|(v, _)| *v == value.text()) {
+            Some((_, models)) => models.push(model.to_string()),
+            None => own.push((value.text(), vec![model.to_string()])),
+        }
+    }
+    for (value, models) in own {
+        text.push_str(&format!("; {}: {value}", models.join(", ")));
+    }
+    text
+}
+
 fn arg(setting: &'static Setting) -> Arg {
     let help = format!(
         "{}{} [default: {}]",
         setting.help,
         only_for(setting),
-        setting.default_text()
+        default_text(setting)
     );
     let arg = Arg::new(setting.name)
         .long(flag(setting.name).trim_start_matches('-').to_string())

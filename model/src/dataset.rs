@@ -1,6 +1,7 @@
 //! Text → training examples: any UTF-8 file with one item per line becomes a vocabulary,
-//! a seeded 80/10/10 split by items, and (context, next-token) examples exactly as in the
-//! lecture. Reading files and finding them is the caller's job; this module sees bytes.
+//! a seeded 80/10/10 split by items, and either (context, next-token) examples exactly as in
+//! the lecture or whole items as makemore.py's sequence models read them (`Reading`).
+//! Reading files and finding them is the caller's job; this module sees bytes.
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
@@ -107,15 +108,24 @@ impl Dataset {
     }
 
     /// Shuffles the items with `seed` and cuts them 80/10/10 as the lecture does
-    /// (`n1 = int(0.8 n)`, `n2 = int(0.9 n)`), then builds each split's examples.
-    pub fn split(&self, seed: u64, block_size: usize) -> Splits {
+    /// (`n1 = int(0.8 n)`, `n2 = int(0.9 n)`), then builds each split's examples as a model
+    /// that reads `reading` with `block_size` characters of context takes them.
+    pub fn split(&self, seed: u64, reading: Reading, block_size: usize) -> Splits {
         let [train, val, test] = self.split_items(seed);
-        let examples = |part: &[&str]| Examples::build(part, &self.vocab, block_size);
+        let examples = |part: &[&str]| match reading {
+            Reading::Windows => Split::Windows(Examples::build(part, &self.vocab, block_size)),
+            Reading::Items => Split::Items(Sequences::build(part, &self.vocab)),
+        };
         Splits {
             train: examples(&train),
             val: examples(&val),
             test: examples(&test),
         }
+    }
+
+    /// Characters in the longest item.
+    pub fn longest_item(&self) -> usize {
+        self.items.iter().map(|item| item.chars().count()).max().unwrap_or(0)
     }
 
     /// The items of the train, val and test parts: shuffled with `seed`, cut 80/10/10.
@@ -130,10 +140,71 @@ impl Dataset {
     }
 }
 
+/// What one training example of a model is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// A window of `block_size` characters and the one after it (the lecture's models).
+    Windows,
+    /// A whole item: the boundary token as start, then its characters, each position
+    /// predicting the next character and the last the boundary (makemore.py's sequence
+    /// models).
+    Items,
+}
+
 pub struct Splits {
-    pub train: Examples,
-    pub val: Examples,
-    pub test: Examples,
+    pub train: Split,
+    pub val: Split,
+    pub test: Split,
+}
+
+/// One split's examples, as the model reads them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Split {
+    Windows(Examples),
+    Items(Sequences),
+}
+
+/// A minibatch, as the model reads it.
+// One batch at a time: the size of the larger variant costs nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Batch {
+    /// Contexts `[B, block_size]` and the next token of each, `[B]`.
+    Windows {
+        contexts: Tensor<2, Int>,
+        targets: Tensor<1, Int>,
+    },
+    /// Items `[B, T]` (start token, characters, then padding), the next token after each
+    /// position `[B, T]` (0 after the end), and 1 where that target is real, else 0 `[B, T]`.
+    Items {
+        inputs: Tensor<2, Int>,
+        targets: Tensor<2, Int>,
+        mask: Tensor<2>,
+    },
+}
+
+impl Split {
+    /// Examples a minibatch draws from: windows, or items.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Windows(examples) => examples.len(),
+            Self::Items(sequences) => sequences.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The examples at `indices` as a minibatch on `device`.
+    pub fn batch(&self, indices: impl ExactSizeIterator<Item = usize>, device: &Device) -> Batch {
+        match self {
+            Self::Windows(examples) => {
+                let (contexts, targets) = examples.batch(indices, device);
+                Batch::Windows { contexts, targets }
+            }
+            Self::Items(sequences) => sequences.batch(indices, device),
+        }
+    }
 }
 
 /// (context, target) pairs: for each item, the context starts as `block_size` boundary
@@ -207,6 +278,76 @@ impl Examples {
     }
 }
 
+/// Whole items, as makemore.py's `CharDataset` makes them: the input is the boundary (as
+/// start token) and the item's characters; the target after each is the next character, and
+/// the boundary (as end token) after the last. A batch pads its items to the longest of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sequences {
+    /// Every item's inputs, concatenated: `0, c1, …, cn` (its targets are `c1, …, cn, 0`).
+    tokens: Vec<u32>,
+    /// Where each item's inputs start in `tokens`, and one more at the end.
+    starts: Vec<usize>,
+}
+
+impl Sequences {
+    fn build(items: &[&str], vocab: &Vocabulary) -> Self {
+        let mut tokens = Vec::new();
+        let mut starts = vec![0];
+        for item in items {
+            tokens.push(Vocabulary::BOUNDARY);
+            tokens.extend(
+                item.chars()
+                    .map(|c| vocab.encode(c).expect("vocabulary built from these items")),
+            );
+            starts.push(tokens.len());
+        }
+        Self { tokens, starts }
+    }
+
+    /// Items.
+    pub fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Predicted tokens over all items: each item's characters and its end.
+    pub fn targets(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Item `index`'s inputs: the start token and its characters.
+    fn inputs(&self, index: usize) -> &[u32] {
+        &self.tokens[self.starts[index]..self.starts[index + 1]]
+    }
+
+    /// The items at `indices` padded to the longest of them (see `Batch::Items`).
+    pub fn batch(&self, indices: impl ExactSizeIterator<Item = usize>, device: &Device) -> Batch {
+        let indices: Vec<usize> = indices.collect();
+        let (n, t) = (
+            indices.len(),
+            indices.iter().map(|&i| self.inputs(i).len()).max().unwrap_or(1),
+        );
+        let (mut inputs, mut targets, mut mask) = (vec![0i64; n * t], vec![0i64; n * t], vec![0f32; n * t]);
+        for (row, &i) in indices.iter().enumerate() {
+            let item = self.inputs(i);
+            for (at, &id) in item.iter().enumerate() {
+                inputs[row * t + at] = i64::from(id);
+                // The next input, or the end token after the last.
+                targets[row * t + at] = item.get(at + 1).map_or(0, |&next| i64::from(next));
+                mask[row * t + at] = 1.0;
+            }
+        }
+        Batch::Items {
+            inputs: Tensor::from_data(TensorData::new(inputs, [n, t]), device),
+            targets: Tensor::from_data(TensorData::new(targets, [n, t]), device),
+            mask: Tensor::from_data(TensorData::new(mask, [n, t]), device),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,17 +405,49 @@ mod tests {
     }
 
     #[test]
+    fn items_are_read_as_makemore_reads_them_padded_to_the_longest_of_the_batch() {
+        // makemore.py's CharDataset, "emma": x = [0, e, m, m, a], y = [e, m, m, a, 0];
+        // "ava" in the same batch is padded, its targets after the end masked.
+        let vocab = dataset(TEN).vocab().clone();
+        let id = |c| i64::from(vocab.encode(c).unwrap());
+        let (e, m, a, v) = (id('e'), id('m'), id('a'), id('v'));
+        let sequences = Sequences::build(&["emma", "ava"], &vocab);
+        assert_eq!((sequences.len(), sequences.targets()), (2, 9));
+        let Batch::Items { inputs, targets, mask } = sequences.batch([1, 0].into_iter(), &Device::flex()) else {
+            unreachable!("items make an item batch")
+        };
+        let ints = |t: Tensor<2, Int>| t.into_data().iter::<i64>().collect::<Vec<_>>();
+        assert_eq!(ints(inputs), [0, a, v, a, 0, 0, e, m, m, a]);
+        assert_eq!(ints(targets), [a, v, a, 0, 0, e, m, m, a, 0]);
+        assert_eq!(
+            mask.into_data().try_to_vec::<f32>().unwrap(),
+            [1., 1., 1., 1., 0., 1., 1., 1., 1., 1.]
+        );
+    }
+
+    #[test]
     fn split_is_80_10_10_by_items_and_seeded() {
         let text: String = (0..100)
             .map(|i| format!("w{}\n", "abcdefghij".repeat(1 + i % 3)))
             .collect();
         let data = dataset(&text);
-        let a = data.split(42, 3);
-        let b = data.split(42, 3);
-        let c = data.split(43, 3);
+        let a = data.split(42, Reading::Windows, 3);
+        let b = data.split(42, Reading::Windows, 3);
+        let c = data.split(43, Reading::Windows, 3);
         assert_eq!(a.train, b.train);
         assert_ne!(a.train, c.train);
         let total: usize = data.items().iter().map(|w| w.chars().count() + 1).sum();
+        // Read as items, the same split: its items predict the same number of tokens.
+        let items = data.split(42, Reading::Items, 3);
+        let predicted = |split: &Split| match split {
+            Split::Items(sequences) => sequences.targets(),
+            Split::Windows(_) => unreachable!("read as items"),
+        };
+        assert_eq!(
+            (items.train.len(), predicted(&items.train)),
+            (80, a.train.len()),
+            "80 items; as many targets as windows"
+        );
         assert_eq!(a.train.len() + a.val.len() + a.test.len(), total);
         // Items have 12, 22 or 32 examples each: 80 of them in train, 10 in val and in test.
         assert!((10 * 12..=10 * 32).contains(&a.val.len()));

@@ -1,6 +1,7 @@
 //! The lecture's layers in the lecture's form where Burn's differ: a channels-last
 //! BatchNorm1d with unbiased variance (and the lecture's dim-0 bug on request), and weight
-//! init drawn from our own seeded `Rng` so every backend starts from the same numbers.
+//! init (the lecture's, or PyTorch's default for makemore.py's models) drawn from our own
+//! seeded `Rng` so every backend starts from the same numbers.
 
 use burn::module::{Module, Param, RunningState};
 use burn::nn::{Embedding, Linear};
@@ -28,6 +29,18 @@ pub fn linear(rng: &mut Rng, fan_in: usize, fan_out: usize, bias: bool, gain: f6
     Linear {
         weight: Param::from_tensor(weight),
         bias: bias.then(|| Param::from_tensor(Tensor::zeros([fan_out], device))),
+    }
+}
+
+/// `Linear(fan_in, fan_out)` as PyTorch's `nn.Linear` initialises it, which makemore.py's
+/// models keep: weight `[fan_in, fan_out]`, then the bias, ~ U(−k, k) with k = 1/√fan_in.
+pub fn torch_linear(rng: &mut Rng, fan_in: usize, fan_out: usize, bias: bool, device: &Device) -> Linear {
+    let k = 1.0 / (fan_in as f64).sqrt();
+    let mut uniform = |n: usize| -> Vec<f32> { (0..n).map(|_| ((rng.uniform() * 2.0 - 1.0) * k) as f32).collect() };
+    let weight = Tensor::from_data(TensorData::new(uniform(fan_in * fan_out), [fan_in, fan_out]), device);
+    Linear {
+        weight: Param::from_tensor(weight),
+        bias: bias.then(|| Param::from_tensor(Tensor::from_data(TensorData::new(uniform(fan_out), [fan_out]), device))),
     }
 }
 

@@ -38,6 +38,30 @@ pub enum DefaultValue {
     },
 }
 
+impl DefaultValue {
+    /// The value; `None` for a derived one.
+    pub fn value(&self) -> Option<Value> {
+        match *self {
+            Self::Count(n) => Some(Value::from(n)),
+            Self::Number(x) => Some(Value::from(x)),
+            Self::Flag(on) => Some(Value::from(on)),
+            Self::Name(name) => Some(Value::from(name)),
+            Self::Derived { .. } => None,
+        }
+    }
+
+    /// As a help text shows it: `24`, `lr / 10`.
+    pub fn text(&self) -> String {
+        match *self {
+            Self::Derived { text, .. } => text.to_string(),
+            _ => self.value().map_or_else(String::new, |v| match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            }),
+        }
+    }
+}
+
 /// When a setting means something: always, or only for some values of another setting
 /// (`momentum` only with `optimizer: sgd`). Model settings are scoped by the model's list.
 #[derive(Clone, Copy, Debug)]
@@ -75,26 +99,15 @@ impl Setting {
         })
     }
 
-    /// The value it takes when unset; `None` for a derived default (see `derived`).
+    /// The value it takes when unset (a model may have its own: `ModelKind::default_of`);
+    /// `None` for a derived default (see `is_derived_in`).
     pub fn default_value(&self) -> Option<Value> {
-        match self.default {
-            DefaultValue::Count(n) => Some(Value::from(n)),
-            DefaultValue::Number(x) => Some(Value::from(x)),
-            DefaultValue::Flag(on) => Some(Value::from(on)),
-            DefaultValue::Name(name) => Some(Value::from(name)),
-            DefaultValue::Derived { .. } => None,
-        }
+        self.default.value()
     }
 
     /// The default as a help text shows it: `24`, `lr / 10`.
     pub fn default_text(&self) -> String {
-        match self.default {
-            DefaultValue::Derived { text, .. } => text.to_string(),
-            _ => self.default_value().map_or_else(String::new, |v| match v {
-                Value::String(s) => s,
-                other => other.to_string(),
-            }),
-        }
+        self.default.text()
     }
 
     /// Whether `lookup` (a configuration's values by name) holds, for this setting, what its

@@ -62,6 +62,9 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         .or(spec.data.clone())
         .or_else(|| std::env::var_os("HARNESS_DATA").map(PathBuf::from));
     let data = data_file::load(data_path.as_deref())?;
+    for run in &spec.runs {
+        data_file::check_fits(&run.config, &data).map_err(|e| usage(e.context(args.file.display().to_string())))?;
+    }
     let needs: Needs = spec.runs.iter().map(|run| (run.backend, run.device)).collect();
     let slots = args.slots.resolve(&spec.settings, &needs)?;
     // Stored for `resume`: the GPUs only as given (else every GPU there is then).

@@ -59,6 +59,14 @@ pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let on = args.device.unwrap_or(args.backend.default_device());
     let device = args.backend.device(on).map_err(|e| usage(anyhow!(e)))?;
     let data = data_file::load(args.data.as_deref())?;
+    config.check_data(&data.dataset).map_err(|e| {
+        usage(anyhow!(
+            "{} {} (data: {})",
+            setting_args::flag(&e.key),
+            e.reason,
+            data.path.display()
+        ))
+    })?;
     let interrupted = interrupt::install("stopping at the next log point (Ctrl-C again to quit at once)")?;
 
     let started = Instant::now();

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use model::Dataset;
+use model::{Dataset, TrainConfig};
 use sha2::{Digest, Sha256};
 
 use crate::error::usage;
@@ -55,6 +55,14 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<LoadedData> {
         "dataset loaded"
     );
     Ok(loaded)
+}
+
+/// Whether a run of `config` can read `data` (a model that reads whole items needs a
+/// `block_size` that holds the longest), as an error naming the key and the file.
+pub fn check_fits(config: &TrainConfig, data: &LoadedData) -> anyhow::Result<()> {
+    config
+        .check_data(&data.dataset)
+        .map_err(|e| anyhow!("`{}` {} (data: {})", e.key, e.reason, data.path.display()))
 }
 
 /// Loads the data file a run recorded, refusing it if its content changed since

@@ -10,7 +10,7 @@ use anyhow::Context;
 use model::rng::Rng;
 use results::{RunId, RunRecord, SweepId};
 
-use crate::run::data_file::LoadedData;
+use crate::run::data_file::{self, LoadedData};
 use crate::run::placement::DeviceRequest;
 use crate::run::record;
 use crate::run::session::JobTemplate;
@@ -123,6 +123,7 @@ impl Propose for BayesProposer {
         for attempt in 0..TRIES {
             let values = self.values(index, attempt);
             let planned = self.bayes.planner.plan(values.clone())?;
+            data_file::check_fits(&planned.config, &self.data)?;
             let new_run = record::new_run(
                 &planned.config,
                 None,

@@ -3,8 +3,8 @@
 //! and of the model's (`ModelKind::settings`), then `TrainConfig`: the checked, fully
 //! resolved form that the model and the training loop take and never re-check. The
 //! training settings are typed fields of both; the model's own are a `net` map that the
-//! model's file reads, typed, so a new model adds no field here. `TrainOptions`' defaults
-//! are those declared.
+//! model's file reads, typed, so a new model adds no field here. Defaults are those
+//! declared, less those a model declares as its own (`ModelKind::default_of`).
 
 mod training;
 
@@ -13,6 +13,7 @@ pub use training::{OptimizerKind, ScheduleKind, TRAINING};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::dataset::{Dataset, Reading};
 pub use crate::models::ModelKind;
 use crate::settings::{self, DefaultValue, Setting, Values};
 
@@ -24,6 +25,24 @@ impl ModelKind {
 
     fn takes(self, name: &str) -> bool {
         self.run_settings().iter().any(|s| s.name == name)
+    }
+}
+
+impl ModelKind {
+    /// What `setting` is when a run of this model leaves it unset: the model's own default
+    /// where it has one (makemore.py's models train with AdamW), else the declared one;
+    /// `None` for a derived default.
+    pub fn default_of(self, setting: &Setting) -> Option<Value> {
+        self.default_override(setting.name)
+            .map_or_else(|| setting.default_value(), |own| own.value())
+    }
+
+    /// Every setting's default for a run of this model (derived ones left out), by name.
+    fn defaults(self) -> Values {
+        all_settings()
+            .into_iter()
+            .filter_map(|s| Some((s.name.to_string(), self.default_of(s)?)))
+            .collect()
     }
 }
 
@@ -90,12 +109,17 @@ pub struct TrainOptions {
     pub fast_path: bool,
 }
 
-/// The declared defaults of every setting (derived ones left out), by name.
-fn defaults() -> Values {
-    all_settings()
-        .into_iter()
-        .filter_map(|s| Some((s.name.to_string(), s.default_value()?)))
-        .collect()
+/// The model `values` name, else the default one.
+fn model_of(values: &Values) -> Result<ModelKind, ConfigError> {
+    match text(values, "model") {
+        Some(name) => name.parse().map_err(|e: String| ConfigError::new("model", e)),
+        None => Ok(default_model()),
+    }
+}
+
+fn default_model() -> ModelKind {
+    let declared = TRAINING[0].default_value().and_then(|v| v.as_str()?.parse().ok());
+    declared.expect("the declared default model is a model")
 }
 
 impl TrainOptions {
@@ -108,7 +132,8 @@ impl TrainOptions {
 
 impl Default for TrainOptions {
     fn default() -> Self {
-        serde_json::from_value(Value::Object(defaults())).expect("the declared defaults are valid options")
+        serde_json::from_value(Value::Object(default_model().defaults()))
+            .expect("the declared defaults are valid options")
     }
 }
 
@@ -202,6 +227,23 @@ impl TrainConfig {
             .expect("the model's settings were checked when made")
     }
 
+    /// Whether the model can read `dataset`: one that reads whole items needs `block_size`
+    /// to hold the longest of them and its start token.
+    pub fn check_data(&self, dataset: &Dataset) -> Result<(), ConfigError> {
+        let (needed, block_size) = (dataset.longest_item() + 1, self.context());
+        if self.model.reading() == Reading::Windows || needed <= block_size {
+            return Ok(());
+        }
+        Err(ConfigError::new(
+            "block_size",
+            format!(
+                "is {block_size}, but model `{}` reads whole items and the longest item of the data has {} characters: set block_size to at least {needed} (the longest item + its start token)",
+                self.model,
+                needed - 1
+            ),
+        ))
+    }
+
     /// Trainable values of the network this configuration builds for `vocab_size` tokens,
     /// counted without building it (a sweep stores every run's count before any starts).
     pub fn trainable_params(&self, vocab_size: usize) -> usize {
@@ -226,9 +268,9 @@ impl TrainConfig {
             };
             setting.check(value).map_err(|reason| ConfigError::new(key, reason))?;
         }
-        let mut full = defaults();
+        let model = model_of(values)?;
+        let mut full = model.defaults();
         full.extend(values.clone());
-        let model = chosen_model(&full)?;
         for key in values.keys() {
             if !model.takes(key) {
                 return Err(not_taken(key, model));
@@ -249,13 +291,6 @@ fn text(values: &Values, name: &str) -> Option<String> {
         .map(|v| v.as_str().map_or_else(|| v.to_string(), String::from))
 }
 
-fn chosen_model(values: &Values) -> Result<ModelKind, ConfigError> {
-    text(values, "model")
-        .unwrap_or_default()
-        .parse()
-        .map_err(|e: String| ConfigError::new("model", e))
-}
-
 fn not_taken(key: &str, model: ModelKind) -> ConfigError {
     let own: Vec<&str> = model.settings().iter().map(|s| s.name).collect();
     let own = if own.is_empty() {
@@ -272,7 +307,7 @@ impl TryFrom<Values> for TrainConfig {
     type Error = ConfigError;
 
     fn try_from(values: Values) -> Result<Self, ConfigError> {
-        let mut full = defaults();
+        let mut full = model_of(&values)?.defaults();
         full.extend(values);
         let options: TrainOptions =
             serde_json::from_value(Value::Object(full)).map_err(|e| ConfigError::new("", e.to_string()))?;
@@ -288,7 +323,7 @@ impl TryFrom<TrainOptions> for TrainConfig {
             unreachable!("options serialize as an object")
         };
         // A model setting left out of `net` is its default.
-        let mut values = defaults();
+        let mut values = o.model.defaults();
         values.extend(given);
         for setting in all_settings() {
             let value = values.get(setting.name).unwrap_or(&Value::Null);
@@ -300,7 +335,7 @@ impl TryFrom<TrainOptions> for TrainConfig {
                 setting
                     .check(value)
                     .map_err(|reason| ConfigError::new(setting.name, reason))?;
-            } else if Some(value) != setting.default_value().as_ref()
+            } else if Some(value) != o.model.default_of(setting).as_ref()
                 && !setting.is_derived_in(|name| values.get(name)?.as_f64())
             {
                 // A value that means nothing for this run is a mistake, unless it is the default.
@@ -321,7 +356,7 @@ impl TryFrom<TrainOptions> for TrainConfig {
             .filter_map(|s| {
                 Some((
                     s.name.to_string(),
-                    values.get(s.name).cloned().or_else(|| s.default_value())?,
+                    values.get(s.name).cloned().or_else(|| o.model.default_of(s))?,
                 ))
             })
             .collect();

@@ -240,3 +240,62 @@ fn deserializing_goes_through_validation() {
     );
     assert!(serde_json::from_str::<TrainConfig>("{\"n_embed\":3}").is_err());
 }
+
+#[test]
+fn makemore_s_models_default_to_makemore_s_training_and_the_lecture_s_keep_the_lecture_s() {
+    let t = set(serde_json::json!({"model": "transformer"})).unwrap();
+    assert_eq!(
+        (
+            t.optimizer,
+            t.lr,
+            t.lr_schedule,
+            t.beta1,
+            t.beta2,
+            t.eps,
+            t.weight_decay,
+            t.batch_size
+        ),
+        (
+            OptimizerKind::Adamw,
+            5e-4,
+            ScheduleKind::Constant,
+            0.9,
+            0.99,
+            1e-8,
+            0.01,
+            32
+        )
+    );
+    assert_eq!((t.context(), t.trainable_params(27)), (16, 204_544));
+    let back: TrainConfig = serde_json::from_value(Value::Object(t.applicable_settings())).unwrap();
+    assert_eq!(back, t, "stored and read back");
+    let w = set(serde_json::json!({"model": "wavenet"})).unwrap();
+    assert_eq!((w.optimizer, w.lr, w.context()), (OptimizerKind::Sgd, 0.1, 8));
+    // Switched to SGD, a gru leaves AdamW's settings at its own defaults.
+    let sgd = set(serde_json::json!({"model": "gru", "optimizer": "sgd", "lr": 0.1})).unwrap();
+    let back: TrainConfig = serde_json::from_value(Value::Object(sgd.applicable_settings())).unwrap();
+    assert_eq!(back, sgd);
+}
+
+#[test]
+fn a_model_that_reads_items_needs_a_block_that_holds_the_longest() {
+    let data = crate::dataset::Dataset::from_bytes(b"a\nbb\nccc\ndddd\nabcdefg\nb\nc\nd\nab\nba\n").unwrap();
+    let with_block = |model: &str, block: u64| {
+        set(serde_json::json!({"model": model, "block_size": block}))
+            .unwrap()
+            .check_data(&data)
+    };
+    assert_eq!(with_block("rnn", 8), Ok(()));
+    let err = with_block("rnn", 7).unwrap_err();
+    assert_eq!(err.key, "block_size");
+    assert!(
+        err.reason.contains("has 7 characters: set block_size to at least 8"),
+        "{}",
+        err.reason
+    );
+    assert_eq!(
+        with_block("mlp", 2),
+        Ok(()),
+        "a model that reads windows takes any data"
+    );
+}

@@ -1,13 +1,17 @@
 //! Every model behind one seam. A model is one file: a Burn module implementing `CharNet`
-//! (its settings, declared there; how many characters of context it reads; how to build it,
-//! count its parameters, and compute logits for evaluation and for training; optionally a
-//! hand-derived training step) and one line in the `models!` list below. The list makes
-//! `ModelKind` (the names runs and sweep files use) and `Network` (the module the trainer,
-//! checkpoints, evaluation and sampling hold); nothing else changes for a new model.
+//! (its settings, declared there, and its defaults for others; whether it reads windows of
+//! context or whole items, and how many characters; how to build it, count its parameters,
+//! and compute logits for evaluation and for training; optionally a hand-derived training
+//! step) and one line in the `models!` list below. The list makes `ModelKind` (the names
+//! runs and sweep files use) and `Network` (the module the trainer, checkpoints, evaluation
+//! and sampling hold); nothing else changes for a new model.
 
 pub mod bigram;
+pub mod gru;
 pub mod lecture;
 pub mod mlp;
+pub mod rnn;
+pub mod transformer;
 pub mod wavenet;
 pub mod wavenet_conv;
 
@@ -19,8 +23,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::ConfigError;
+use crate::dataset::{Batch, Reading};
 use crate::rng::Rng;
-use crate::settings::{Setting, Values};
+use crate::settings::{DefaultValue, Setting, Values};
 
 /// What the trainer needs of a model.
 pub trait CharNet: Module + Sized {
@@ -28,10 +33,17 @@ pub trait CharNet: Module + Sized {
     const SETTINGS: &'static [Setting];
     /// Those settings, typed; read from a run's values of them (every one present).
     type Settings: DeserializeOwned;
+    /// Its defaults for settings declared elsewhere (training's, or one it shares with other
+    /// models), where they differ from the declared ones: makemore.py's for its models.
+    const DEFAULTS: &'static [(&'static str, DefaultValue)] = &[];
     /// Whether `fast_step` is implemented.
     const FAST_PATH: bool = false;
+    /// What one training example is: a window of context (`forward`, `train_loss`), or a
+    /// whole item (`item_logits`).
+    const READS: Reading = Reading::Windows;
 
-    /// Characters of context it reads to predict the next one.
+    /// Characters of context it reads to predict the next one; for a model that reads items,
+    /// the longest input it takes (start token and characters).
     fn context(settings: &Self::Settings) -> usize;
 
     /// Settings that do not fit together, with the key to blame.
@@ -45,11 +57,18 @@ pub trait CharNet: Module + Sized {
     /// Trainable values, counted without building it.
     fn count_params(settings: &Self::Settings, vocab: usize) -> usize;
 
-    /// Evaluation: contexts `[B, context]` → logits of the next character `[B, vocab]`.
-    fn forward(&self, contexts: Tensor<2, Int>) -> Tensor<2>;
+    /// Evaluation: contexts `[B, context]` → logits of the next character `[B, vocab]`. A
+    /// model that reads items need not write it: the last position of `item_logits`.
+    fn forward(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
+        let logits = self.item_logits(contexts);
+        last_position(logits.expect("a model that reads windows writes its own `forward`"))
+    }
 
-    /// Training mode (batch statistics and the like): what autodiff differentiates.
-    fn forward_train(&self, contexts: Tensor<2, Int>) -> Tensor<2>;
+    /// Training mode (batch statistics and the like): what autodiff differentiates; by
+    /// default `forward`, for a model that trains as it evaluates.
+    fn forward_train(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
+        self.forward(contexts)
+    }
 
     /// Trainable values of the model as built.
     fn trainable_params(&self) -> usize;
@@ -60,11 +79,37 @@ pub trait CharNet: Module + Sized {
         cross_entropy(self.forward_train(contexts), targets)
     }
 
+    /// A model that reads items: the logits after every position, inputs `[B, T]` (start
+    /// token, characters) → `[B, T, vocab]`, each seeing only the positions up to it.
+    /// `None` for a model that reads windows.
+    fn item_logits(&self, _inputs: Tensor<2, Int>) -> Option<Tensor<3>> {
+        None
+    }
+
     /// One step of plain SGD by a hand-derived backward pass, where the model has one
     /// (`FAST_PATH`): the minibatch loss. `None` where it has none.
     fn fast_step(&mut self, _contexts: Tensor<2, Int>, _targets: Tensor<1, Int>, _lr: f64) -> Option<Tensor<1>> {
         None
     }
+}
+
+/// makemore.py's defaults, which its models (`rnn`, `gru`, `transformer`) take so that
+/// `harness train --model transformer` is its default run: n_embd 64 (n_embd2 64 is the
+/// declared default), block_size 16 (the longest name, 15, + 1), AdamW at a constant 5e-4
+/// with betas 0.9/0.99, eps 1e-8 and weight decay 0.01, batch 32.
+const MAKEMORE_DEFAULTS: &[(&str, DefaultValue)] = &[
+    ("n_embd", DefaultValue::Count(64)),
+    ("block_size", DefaultValue::Count(16)),
+    ("optimizer", DefaultValue::Name("adamw")),
+    ("lr", DefaultValue::Number(5e-4)),
+    ("lr_schedule", DefaultValue::Name("constant")),
+    ("beta2", DefaultValue::Number(0.99)),
+];
+
+/// The logits after the last position of `[B, T, vocab]`: `[B, vocab]`.
+fn last_position(logits: Tensor<3>) -> Tensor<2> {
+    let [b, t, v] = logits.dims();
+    logits.narrow(1, t - 1, 1).reshape([b, v])
 }
 
 /// A `block_size` that halving reduces to one position (`why` says which model needs it).
@@ -112,6 +157,22 @@ macro_rules! models {
                 match self {
                     $(Self::$variant => <$model as CharNet>::FAST_PATH),+
                 }
+            }
+
+            /// What one training example of the model is.
+            pub fn reading(self) -> Reading {
+                match self {
+                    $(Self::$variant => <$model as CharNet>::READS),+
+                }
+            }
+
+            /// The model's own default for the setting `name`, where it differs from the
+            /// declared one.
+            pub fn default_override(self, name: &str) -> Option<DefaultValue> {
+                let defaults = match self {
+                    $(Self::$variant => <$model as CharNet>::DEFAULTS),+
+                };
+                defaults.iter().find(|(setting, _)| *setting == name).map(|(_, value)| *value)
             }
 
             /// Characters of context the model reads, with these values of its settings.
@@ -166,11 +227,27 @@ macro_rules! models {
                 }
             }
 
-            /// The minibatch loss autodiff minimises.
-            pub fn train_loss(&self, contexts: Tensor<2, Int>, targets: Tensor<1, Int>) -> Tensor<1> {
-                match self {
-                    $(Self::$variant(model) => model.train_loss(contexts, targets)),+
+            /// The minibatch loss autodiff minimises: the model's own over windows; over
+            /// items, the mean cross-entropy of every real target.
+            pub fn train_loss(&self, batch: Batch) -> Tensor<1> {
+                match batch {
+                    Batch::Windows { contexts, targets } => match self {
+                        $(Self::$variant(model) => model.train_loss(contexts, targets)),+
+                    },
+                    // Every item has a real target: its end.
+                    Batch::Items { inputs, targets, mask } => {
+                        let count = mask.clone().sum();
+                        masked_nll_sum(self.item_logits(inputs), targets, mask) / count
+                    }
                 }
+            }
+
+            /// A model that reads items: the logits after every position, `[B, T, vocab]`.
+            pub fn item_logits(&self, inputs: Tensor<2, Int>) -> Tensor<3> {
+                match self {
+                    $(Self::$variant(model) => model.item_logits(inputs)),+
+                }
+                .expect("only a model that reads items is given items")
             }
 
             pub fn trainable_params(&self) -> usize {
@@ -179,8 +256,12 @@ macro_rules! models {
                 }
             }
 
-            /// One plain-SGD step by the model's hand-derived backward pass, where it has one.
-            pub fn fast_step(&mut self, contexts: Tensor<2, Int>, targets: Tensor<1, Int>, lr: f64) -> Option<Tensor<1>> {
+            /// One plain-SGD step by the model's hand-derived backward pass, where it has one
+            /// (it reads windows).
+            pub fn fast_step(&mut self, batch: Batch, lr: f64) -> Option<Tensor<1>> {
+                let Batch::Windows { contexts, targets } = batch else {
+                    return None;
+                };
                 match self {
                     $(Self::$variant(model) => model.fast_step(contexts, targets, lr)),+
                 }
@@ -194,11 +275,24 @@ models! {
     Wavenet = "wavenet" => wavenet::Wavenet,
     Bigram = "bigram" => bigram::Bigram,
     WavenetConv = "wavenet-conv" => wavenet_conv::WavenetConv,
+    Rnn = "rnn" => rnn::Rnn,
+    Gru = "gru" => gru::Gru,
+    Transformer = "transformer" => transformer::Transformer,
 }
 
 /// Mean cross-entropy of `logits [B, V]` against `targets [B]`, as `F.cross_entropy`: `[1]`.
 pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
     mean_nll(log_softmax(logits, 1), targets)
+}
+
+/// The summed negative log-likelihood of `targets [B, T]` under `logits [B, T, V]`, where
+/// `mask [B, T]` is 1: `[1]`.
+pub fn masked_nll_sum(logits: Tensor<3>, targets: Tensor<2, Int>, mask: Tensor<2>) -> Tensor<1> {
+    let [b, t, _] = logits.dims();
+    let picked = log_softmax(logits, 2)
+        .gather(2, targets.reshape([b, t, 1]))
+        .reshape([b, t]);
+    (picked * mask).sum().neg()
 }
 
 /// Mean negative log-likelihood of `targets [B]` under `log_probs [B, V]`: `[1]`.
@@ -271,12 +365,19 @@ mod tests {
             let plain = Device::flex();
             let mut fast = build(&plain);
             let (c, y) = data(&plain);
-            fast.fast_step(c, y, 0.1).expect("a fast path");
+            let batch = Batch::Windows {
+                contexts: c,
+                targets: y,
+            };
+            fast.fast_step(batch, 0.1).expect("a fast path");
 
             let autodiff = plain.clone().autodiff();
             let model = build(&autodiff);
             let (c, y) = data(&autodiff);
-            let loss = model.train_loss(c, y);
+            let loss = model.train_loss(Batch::Windows {
+                contexts: c,
+                targets: y,
+            });
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             let stepped = SgdConfig::new().init().step(0.1, model, grads).valid();
 

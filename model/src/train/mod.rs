@@ -1,6 +1,6 @@
-//! The training loop: SGD on uniformly sampled minibatches with the lecture's step
-//! learning-rate schedule — by the model's hand-derived backward pass (the fast path), or by
-//! Burn's autodiff and its optimizer (`fast_path: false`) —, a windowed training loss and
+//! The training loop: minibatches of windows or of items (as the model reads them), drawn
+//! uniformly, stepped with the run's optimizer and learning-rate schedule — by the model's
+//! hand-derived backward pass (the fast path), or by Burn's autodiff —, a windowed training loss and
 //! periodic whole-split validation reported to an `Observer`, ending in final train/val/test
 //! losses and samples.
 //! With `checkpoint_to`, it saves its whole state as it goes; `resume` continues from such a
@@ -139,7 +139,7 @@ impl Trainer {
         .expect("a configuration's model settings were checked when it was made");
         let model = optim::number_parameters(model);
         Self {
-            splits: dataset.split(config.split_seed, config.context()),
+            splits: dataset.split(config.split_seed, config.model.reading(), config.context()),
             vocab: dataset.vocab().clone(),
             config,
             device,
@@ -212,7 +212,7 @@ impl Trainer {
         sample(
             &model,
             &self.vocab,
-            self.config.context(),
+            (self.config.model.reading(), self.config.context()),
             count,
             temperature,
             &mut rng,
@@ -290,7 +290,7 @@ impl Trainer {
     fn train_step(&mut self) -> Tensor<1> {
         let n = self.splits.train.len();
         let indices = (0..self.config.batch_size).map(|_| self.rng.below(n));
-        let (contexts, targets) = self
+        let batch = self
             .splits
             .train
             .batch(indices, self.stepper.model_device(&self.device));
@@ -298,10 +298,10 @@ impl Trainer {
         match &mut self.stepper {
             Stepper::Fast => self
                 .model
-                .fast_step(contexts, targets, lr)
+                .fast_step(batch, lr)
                 .expect("the fast path is chosen only for a model that has one"),
             Stepper::Autodiff { optimizer, .. } => {
-                let loss = self.model.train_loss(contexts, targets);
+                let loss = self.model.train_loss(batch);
                 let mut gradients = GradientsParams::from_grads(loss.backward(), &self.model);
                 if self.config.grad_clip > 0.0 {
                     gradients = optim::clip_global_norm(&self.model, gradients, self.config.grad_clip);
@@ -381,14 +381,22 @@ impl Trainer {
             Ending::Completed | Ending::Stopped => {
                 let started = Instant::now();
                 let model = self.model.valid();
-                let loss = |examples| split_loss(&model, examples, &self.device);
+                let loss = |split| split_loss(&model, split, &self.device);
                 let losses = FinalLosses {
                     train: loss(&self.splits.train),
                     val,
                     test: loss(&self.splits.test),
                 };
-                let (block, device) = (self.config.context(), &self.device);
-                let samples = sample(&model, &self.vocab, block, FINAL_SAMPLES, 1.0, &mut self.rng, device);
+                let reads = (self.config.model.reading(), self.config.context());
+                let samples = sample(
+                    &model,
+                    &self.vocab,
+                    reads,
+                    FINAL_SAMPLES,
+                    1.0,
+                    &mut self.rng,
+                    &self.device,
+                );
                 self.eval_seconds += started.elapsed().as_secs_f64();
                 (Some(losses), samples)
             }

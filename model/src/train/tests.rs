@@ -382,6 +382,36 @@ fn the_convolutional_wavenet_learns_on_every_position_and_resumes_exactly() {
     resumed_matches_uninterrupted(config());
 }
 
+#[test]
+fn the_sequence_models_learn_from_whole_items_and_resume_exactly() {
+    for (model, shape) in [
+        ("rnn", serde_json::json!({"n_embd2": 12})),
+        ("gru", serde_json::json!({"n_embd2": 12})),
+        ("transformer", serde_json::json!({"n_layer": 1, "n_head": 2})),
+    ] {
+        let config = || {
+            let mut values = serde_json::json!({
+                "model": model, "n_embd": 8, "lr": 0.01, "steps": 400, "log_every": 50, "eval_every": 200
+            });
+            values
+                .as_object_mut()
+                .unwrap()
+                .extend(shape.as_object().unwrap().clone());
+            TrainConfig::from_settings(values.as_object().unwrap()).unwrap()
+        };
+        let (outcome, _) = train(config(), Backend::Flex);
+        let uniform = (names().vocab().size() as f64).ln();
+        let val = outcome.losses.unwrap().val;
+        assert!(val < uniform - 0.5, "{model}: val {val} vs ln(vocab) {uniform}");
+        assert!(
+            outcome.samples.iter().any(|s| !s.is_empty()),
+            "{model}: {:?}",
+            outcome.samples
+        );
+        resumed_matches_uninterrupted(config());
+    }
+}
+
 /// Gates every evaluation and answers from a script: `Stop` at `stop_at`, else `Continue`;
 /// records the steps it was asked about and the checkpoints written.
 struct Judge {

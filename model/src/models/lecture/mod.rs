@@ -31,7 +31,7 @@ pub const N_HIDDEN: Setting = Setting {
 
 pub const BLOCK_SIZE: Setting = Setting {
     name: "block_size",
-    help: "Context length in characters (a power of two for wavenet)",
+    help: "Context length in characters (a power of two for wavenet and wavenet-conv); for rnn, gru and transformer the longest input they take: the longest item + 1",
     kind: Kind::Count { min: 1, why: "" },
     default: DefaultValue::Count(8),
     only: Only::Always,

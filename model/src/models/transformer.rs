@@ -1,0 +1,261 @@
+//! `transformer`: makemore.py's GPT-style decoder. Token and learned position embeddings
+//! (n_embd) → `n_layer` blocks of
+//!
+//!   x ← x + proj(causal self-attention(LayerNorm(x)))      (n_head heads of n_embd / n_head)
+//!   x ← x + W₂ GELU(W₁ LayerNorm(x))                        (W₁: n_embd → 4·n_embd)
+//!
+//! → LayerNorm → linear head without bias. GELU is makemore.py's (the tanh approximation);
+//! weights start as PyTorch initialises them. It reads whole items (`dataset::Reading`).
+
+use burn::module::Module;
+use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
+use burn::tensor::activation::{sigmoid, softmax};
+use burn::tensor::{Bool, Device, Int, Tensor};
+use serde::Deserialize;
+
+use super::lecture::{BLOCK_SIZE, N_EMBD};
+use super::{CharNet, MAKEMORE_DEFAULTS};
+use crate::config::ConfigError;
+use crate::dataset::Reading;
+use crate::layers;
+use crate::rng::Rng;
+use crate::settings::{DefaultValue, Kind, Only, Setting};
+
+const N_LAYER: Setting = Setting {
+    name: "n_layer",
+    help: "Transformer blocks",
+    kind: Kind::Count { min: 1, why: "" },
+    default: DefaultValue::Count(4),
+    only: Only::Always,
+};
+
+const N_HEAD: Setting = Setting {
+    name: "n_head",
+    help: "Attention heads per block; must divide n_embd",
+    kind: Kind::Count { min: 1, why: "" },
+    default: DefaultValue::Count(4),
+    only: Only::Always,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformerSettings {
+    n_embd: usize,
+    block_size: usize,
+    n_layer: usize,
+    n_head: usize,
+}
+
+#[derive(Module, Debug)]
+struct Block {
+    n_head: usize,
+    ln_1: LayerNorm,
+    /// Queries, keys and values side by side: `[C, 3·C]`.
+    attention: Linear,
+    /// `[C, C]`.
+    attention_out: Linear,
+    ln_2: LayerNorm,
+    /// `[C, 4·C]`, then `[4·C, C]`.
+    mlp_in: Linear,
+    mlp_out: Linear,
+}
+
+impl Block {
+    /// `x [B, T, C]` → `[B, T, C]`; `later [B, H, T, T]` is true where a position may not
+    /// attend (above the diagonal).
+    fn forward(&self, x: Tensor<3>, later: &Tensor<4, Bool>) -> Tensor<3> {
+        let x = x.clone()
+            + self
+                .attention_out
+                .forward(self.self_attention(self.ln_1.forward(x), later));
+        x.clone()
+            + self
+                .mlp_out
+                .forward(new_gelu(self.mlp_in.forward(self.ln_2.forward(x))))
+    }
+
+    /// Causal multi-head self-attention before the output projection: `[B, T, C]` → `[B, T, C]`.
+    fn self_attention(&self, x: Tensor<3>, later: &Tensor<4, Bool>) -> Tensor<3> {
+        let [b, t, c] = x.dims();
+        let (h, d) = (self.n_head, c / self.n_head);
+        let qkv = self.attention.forward(x);
+        // [B, T, C] → [B, H, T, D]
+        let heads = |at: usize| qkv.clone().narrow(2, at * c, c).reshape([b, t, h, d]).swap_dims(1, 2);
+        let (q, k, v) = (heads(0), heads(1), heads(2));
+        let scores = q.matmul(k.swap_dims(2, 3)) / (d as f64).sqrt();
+        let weights = softmax(scores.mask_fill(later.clone(), f32::NEG_INFINITY), 3);
+        weights.matmul(v).swap_dims(1, 2).reshape([b, t, c])
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct Transformer {
+    token: Embedding,
+    position: Embedding,
+    blocks: Vec<Block>,
+    ln_f: LayerNorm,
+    head: Linear,
+}
+
+impl CharNet for Transformer {
+    const SETTINGS: &'static [Setting] = &[N_EMBD, BLOCK_SIZE, N_LAYER, N_HEAD];
+    const DEFAULTS: &'static [(&'static str, DefaultValue)] = MAKEMORE_DEFAULTS;
+    const READS: Reading = Reading::Items;
+    type Settings = TransformerSettings;
+
+    fn context(settings: &TransformerSettings) -> usize {
+        settings.block_size
+    }
+
+    fn check(settings: &TransformerSettings) -> Result<(), ConfigError> {
+        if settings.n_embd.is_multiple_of(settings.n_head) {
+            return Ok(());
+        }
+        Err(ConfigError {
+            key: "n_head".into(),
+            reason: format!(
+                "must divide n_embd ({}) into equal heads, got {}; try one of: {}",
+                settings.n_embd,
+                settings.n_head,
+                divisors(settings.n_embd)
+            ),
+        })
+    }
+
+    fn build(settings: &TransformerSettings, vocab: usize, rng: &mut Rng, device: &Device) -> Self {
+        let c = settings.n_embd;
+        let norm = || LayerNormConfig::new(c).init(device);
+        let token = layers::embedding(rng, vocab, c, device);
+        let position = layers::embedding(rng, settings.block_size, c, device);
+        let blocks = (0..settings.n_layer)
+            .map(|_| Block {
+                n_head: settings.n_head,
+                ln_1: norm(),
+                attention: layers::torch_linear(rng, c, 3 * c, true, device),
+                attention_out: layers::torch_linear(rng, c, c, true, device),
+                ln_2: norm(),
+                mlp_in: layers::torch_linear(rng, c, 4 * c, true, device),
+                mlp_out: layers::torch_linear(rng, 4 * c, c, true, device),
+            })
+            .collect();
+        let head = layers::torch_linear(rng, c, vocab, false, device);
+        Self {
+            token,
+            position,
+            blocks,
+            ln_f: norm(),
+            head,
+        }
+    }
+
+    fn count_params(settings: &TransformerSettings, vocab: usize) -> usize {
+        let c = settings.n_embd;
+        let linear = |a: usize, b: usize| a * b + b;
+        let block = 2 * (2 * c) + linear(c, 3 * c) + linear(c, c) + linear(c, 4 * c) + linear(4 * c, c);
+        (vocab + settings.block_size) * c + settings.n_layer * block + 2 * c + c * vocab
+    }
+
+    fn item_logits(&self, inputs: Tensor<2, Int>) -> Option<Tensor<3>> {
+        let [b, t] = inputs.dims();
+        let device = inputs.device();
+        let positions = Tensor::<1, Int>::arange(0..t as i64, &device).reshape([1, t]);
+        let mut x = self.token.forward(inputs) + self.position.forward(positions);
+        let heads = self.blocks.first().map_or(1, |block| block.n_head);
+        // True above the diagonal: a position may not attend to later ones.
+        let later = Tensor::<2, Bool>::tril_mask([t, t], 0, &device)
+            .reshape([1, 1, t, t])
+            .expand([b, heads, t, t]);
+        for block in &self.blocks {
+            x = block.forward(x, &later);
+        }
+        Some(self.head.forward(self.ln_f.forward(x)))
+    }
+
+    fn trainable_params(&self) -> usize {
+        self.num_params()
+    }
+}
+
+/// makemore.py's `NewGELU`, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), written
+/// as x·σ(2u) — the same function — because σ costs one `exp` and libm's `tanhf` several.
+fn new_gelu(x: Tensor<3>) -> Tensor<3> {
+    const TWO_SQRT_2_OVER_PI: f64 = 2.0 * std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2;
+    let inner = (x.clone() * x.clone() * 0.044715 + 1.0) * x.clone() * TWO_SQRT_2_OVER_PI;
+    x * sigmoid(inner)
+}
+
+/// `n`'s divisors, as a list to choose from.
+fn divisors(n: usize) -> String {
+    let all: Vec<String> = (1..=n)
+        .filter(|d| n.is_multiple_of(*d))
+        .map(|d| d.to_string())
+        .collect();
+    all.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::TensorData;
+
+    use super::*;
+
+    fn settings(n_head: usize) -> TransformerSettings {
+        TransformerSettings {
+            n_embd: 64,
+            block_size: 16,
+            n_layer: 4,
+            n_head,
+        }
+    }
+
+    #[test]
+    fn it_has_makemore_s_parameter_count() {
+        // makemore.py --type transformer on names.txt (vocab 27, block_size 16): 204,544.
+        assert_eq!(Transformer::count_params(&settings(4), 27), 204_544);
+        let model = Transformer::build(&settings(4), 27, &mut Rng::seed_from(1), &Device::flex());
+        assert_eq!(model.trainable_params(), 204_544);
+    }
+
+    #[test]
+    fn each_position_attends_only_to_itself_and_earlier_ones() {
+        let device = Device::flex();
+        let model = Transformer::build(&settings(4), 27, &mut Rng::seed_from(2), &device);
+        let input = |row: Vec<i64>| Tensor::<2, Int>::from_data(TensorData::new(row, [1, 5]), &device);
+        let a = model.item_logits(input(vec![0, 1, 2, 3, 4])).unwrap();
+        let b = model.item_logits(input(vec![0, 1, 2, 9, 4])).unwrap();
+        let diff: Vec<f32> = (a - b).abs().sum_dim(2).into_data().try_to_vec().unwrap();
+        assert!(diff[..3].iter().all(|d| *d == 0.0), "{diff:?}");
+        assert!(diff[3..].iter().all(|d| *d > 0.0), "{diff:?}");
+    }
+
+    #[test]
+    fn gelu_is_makemore_s_tanh_approximation() {
+        // makemore.py's NewGELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); burn's
+        // `gelu_approximate` writes it out the same way.
+        let device = Device::flex();
+        let x = Tensor::<3>::from_data(
+            TensorData::new(vec![-6f32, -3., -1., -0.1, 0., 0.5, 2., 7.], [1, 2, 4]),
+            &device,
+        );
+        let ours: Vec<f32> = new_gelu(x.clone()).into_data().try_to_vec().unwrap();
+        let formula: Vec<f32> = burn::tensor::activation::gelu_approximate(x)
+            .into_data()
+            .try_to_vec()
+            .unwrap();
+        for (a, b) in ours.iter().zip(&formula) {
+            assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{ours:?} vs {formula:?}");
+        }
+    }
+
+    #[test]
+    fn heads_that_do_not_divide_the_embedding_are_refused() {
+        assert!(Transformer::check(&settings(4)).is_ok());
+        let err = Transformer::check(&settings(5)).unwrap_err();
+        assert_eq!(err.key, "n_head");
+        assert!(
+            err.reason.contains("got 5; try one of: 1, 2, 4, 8, 16, 32, 64"),
+            "{}",
+            err.reason
+        );
+    }
+}
