@@ -5,7 +5,7 @@
 mod common;
 
 use common::sweeps::{assert_continuous_curves, children, kill, runs, spawn, wait_for, write_spec};
-use common::{Sandbox, stderr, stdout, unigram_entropy};
+use common::{Sandbox, open_store, stderr, stdout, unigram_entropy};
 use results::{RunRecord, RunStatus};
 
 #[test]
@@ -321,4 +321,73 @@ fn one_sweep_runs_the_same_model_on_two_backends_and_records_where_each_ran() {
     // The sweep's table names the backend, since it is what sets the runs apart.
     let header = stdout(&out).lines().next().unwrap_or_default().to_string();
     assert!(header.contains("backend"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_sweep_over_the_transformer_s_shape_and_rate_trains_reports_and_refuses_what_it_cannot_run() {
+    let sandbox = Sandbox::new();
+    sandbox.names(200);
+    let spec = |name: &str, extra: &str| {
+        let path = sandbox.path(&format!("{name}.yaml"));
+        let text = format!(
+            "name: {name}
+method: grid
+data: names.txt
+parameters:
+  model: {{value: transformer}}
+  n_embd: {{value: 8}}
+  n_layer: {{values: [1, 2]}}
+  n_head: {{values: [1, 2]}}
+  lr: {{values: [0.01]}}
+  steps: {{value: 60}}
+  log_every: {{value: 20}}
+  eval_every: {{value: 30}}
+{extra}"
+        );
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let shape = spec("shape", "");
+    let out = sandbox.run(&["launch", &shape, "--workers", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = runs(&sandbox.db(), "shape");
+    assert_eq!(runs.len(), 4);
+    assert!(runs.iter().all(|r| r.status == RunStatus::Completed), "{runs:?}");
+    let out = sandbox.run(&["report", "shape"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pngs = std::fs::read_dir(sandbox.path("report-shape"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "png"))
+        .count();
+    assert!(pngs >= 1, "the report draws the sweep");
+
+    // Three heads do not divide 8 channels; a block of 4 does not hold the longest name.
+    for (name, extra, message) in [
+        (
+            "heads",
+            "  n_embd: {value: 9}\n",
+            "must divide n_embd (9) into equal heads, got 2",
+        ),
+        (
+            "block",
+            "  block_size: {value: 4}\n",
+            "`block_size` is 4, but model `transformer` reads whole items",
+        ),
+    ] {
+        let path = spec(name, "");
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("  n_embd: {value: 8}\n", extra);
+        std::fs::write(&path, text).unwrap();
+        let out = sandbox.run(&["launch", &path]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{name}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("{name}.yaml")),
+            "names the file: {}",
+            stderr(&out)
+        );
+    }
+    let store = open_store(&sandbox.db());
+    assert!(store.find_sweep("heads").unwrap().is_none() && store.find_sweep("block").unwrap().is_none());
 }
