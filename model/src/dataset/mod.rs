@@ -7,6 +7,10 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use crate::rng::Rng;
 
+mod items;
+
+pub use items::Sequences;
+
 /// Fewer items than this cannot make three non-empty splits worth training on.
 pub const MIN_ITEMS: usize = 10;
 
@@ -278,76 +282,6 @@ impl Examples {
     }
 }
 
-/// Whole items, as makemore.py's `CharDataset` makes them: the input is the boundary (as
-/// start token) and the item's characters; the target after each is the next character, and
-/// the boundary (as end token) after the last. A batch pads its items to the longest of them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sequences {
-    /// Every item's inputs, concatenated: `0, c1, …, cn` (its targets are `c1, …, cn, 0`).
-    tokens: Vec<u32>,
-    /// Where each item's inputs start in `tokens`, and one more at the end.
-    starts: Vec<usize>,
-}
-
-impl Sequences {
-    fn build(items: &[&str], vocab: &Vocabulary) -> Self {
-        let mut tokens = Vec::new();
-        let mut starts = vec![0];
-        for item in items {
-            tokens.push(Vocabulary::BOUNDARY);
-            tokens.extend(
-                item.chars()
-                    .map(|c| vocab.encode(c).expect("vocabulary built from these items")),
-            );
-            starts.push(tokens.len());
-        }
-        Self { tokens, starts }
-    }
-
-    /// Items.
-    pub fn len(&self) -> usize {
-        self.starts.len() - 1
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Predicted tokens over all items: each item's characters and its end.
-    pub fn targets(&self) -> usize {
-        self.tokens.len()
-    }
-
-    /// Item `index`'s inputs: the start token and its characters.
-    fn inputs(&self, index: usize) -> &[u32] {
-        &self.tokens[self.starts[index]..self.starts[index + 1]]
-    }
-
-    /// The items at `indices` padded to the longest of them (see `Batch::Items`).
-    pub fn batch(&self, indices: impl ExactSizeIterator<Item = usize>, device: &Device) -> Batch {
-        let indices: Vec<usize> = indices.collect();
-        let (n, t) = (
-            indices.len(),
-            indices.iter().map(|&i| self.inputs(i).len()).max().unwrap_or(1),
-        );
-        let (mut inputs, mut targets, mut mask) = (vec![0i64; n * t], vec![0i64; n * t], vec![0f32; n * t]);
-        for (row, &i) in indices.iter().enumerate() {
-            let item = self.inputs(i);
-            for (at, &id) in item.iter().enumerate() {
-                inputs[row * t + at] = i64::from(id);
-                // The next input, or the end token after the last.
-                targets[row * t + at] = item.get(at + 1).map_or(0, |&next| i64::from(next));
-                mask[row * t + at] = 1.0;
-            }
-        }
-        Batch::Items {
-            inputs: Tensor::from_data(TensorData::new(inputs, [n, t]), device),
-            targets: Tensor::from_data(TensorData::new(targets, [n, t]), device),
-            mask: Tensor::from_data(TensorData::new(mask, [n, t]), device),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,27 +335,6 @@ mod tests {
                 (&[e, m, m][..], a),
                 (&[m, m, a][..], 0),
             ]
-        );
-    }
-
-    #[test]
-    fn items_are_read_as_makemore_reads_them_padded_to_the_longest_of_the_batch() {
-        // makemore.py's CharDataset, "emma": x = [0, e, m, m, a], y = [e, m, m, a, 0];
-        // "ava" in the same batch is padded, its targets after the end masked.
-        let vocab = dataset(TEN).vocab().clone();
-        let id = |c| i64::from(vocab.encode(c).unwrap());
-        let (e, m, a, v) = (id('e'), id('m'), id('a'), id('v'));
-        let sequences = Sequences::build(&["emma", "ava"], &vocab);
-        assert_eq!((sequences.len(), sequences.targets()), (2, 9));
-        let Batch::Items { inputs, targets, mask } = sequences.batch([1, 0].into_iter(), &Device::flex()) else {
-            unreachable!("items make an item batch")
-        };
-        let ints = |t: Tensor<2, Int>| t.into_data().iter::<i64>().collect::<Vec<_>>();
-        assert_eq!(ints(inputs), [0, a, v, a, 0, 0, e, m, m, a]);
-        assert_eq!(ints(targets), [a, v, a, 0, 0, e, m, m, a, 0]);
-        assert_eq!(
-            mask.into_data().try_to_vec::<f32>().unwrap(),
-            [1., 1., 1., 1., 0., 1., 1., 1., 1., 1.]
         );
     }
 
