@@ -5,7 +5,7 @@
 
 use burn::module::{Module, Param, RunningState};
 use burn::nn::{Embedding, Linear};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
 
 use crate::rng::Rng;
 
@@ -42,6 +42,18 @@ pub fn torch_linear(rng: &mut Rng, fan_in: usize, fan_out: usize, bias: bool, de
         weight: Param::from_tensor(weight),
         bias: bias.then(|| Param::from_tensor(Tensor::from_data(TensorData::new(uniform(fan_out), [fan_out]), device))),
     }
+}
+
+/// Dropout in training: each value zeroed with probability `p`, the others scaled by
+/// 1/(1 − p), drawn from the device's generator (the trainer seeds it every step from the
+/// run's seed and the step, so a resumed run draws the same masks). Off the autodiff device —
+/// evaluation, sampling — and at `p` 0, `x` unchanged.
+pub fn dropout<const D: usize>(x: Tensor<D>, p: f64) -> Tensor<D> {
+    if p == 0.0 || !x.device().is_autodiff() {
+        return x;
+    }
+    let keep = Tensor::random(x.shape(), Distribution::Bernoulli(1.0 - p), &x.device());
+    x * keep / (1.0 - p)
 }
 
 /// One SGD step on a parameter: `w − lr · grad` (in place when nothing else holds `w`).
@@ -180,6 +192,26 @@ impl BatchNorm1d {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dropout_zeroes_a_fraction_and_keeps_the_mean_in_training_only() {
+        let plain = Device::flex();
+        let ones = |device: &Device| Tensor::<2>::ones([200, 100], device);
+        let same: f32 = (dropout(ones(&plain), 0.3) - ones(&plain)).abs().sum().into_scalar();
+        assert_eq!(same, 0.0, "evaluation: unchanged");
+        let autodiff = plain.autodiff();
+        autodiff.seed(7);
+        let dropped: Vec<f32> = dropout(ones(&autodiff), 0.3).into_data().try_to_vec().unwrap();
+        let zeros = dropped.iter().filter(|x| **x == 0.0).count() as f64 / dropped.len() as f64;
+        let mean = dropped.iter().sum::<f32>() / dropped.len() as f32;
+        assert!(
+            (zeros - 0.3).abs() < 0.02 && (mean - 1.0).abs() < 0.03,
+            "{zeros} {mean}"
+        );
+        autodiff.seed(7);
+        let again: Vec<f32> = dropout(ones(&autodiff), 0.3).into_data().try_to_vec().unwrap();
+        assert_eq!(dropped, again, "the same seed, the same mask");
+    }
 
     fn close(actual: &[f32], expected: &[f32]) {
         assert_eq!(actual.len(), expected.len());

@@ -106,6 +106,26 @@ const MAKEMORE_DEFAULTS: &[(&str, DefaultValue)] = &[
     ("beta2", DefaultValue::Number(0.99)),
 ];
 
+/// Dropout's probability, for the models that take it (`layers::dropout`).
+pub(crate) const DROPOUT: Setting = Setting {
+    name: "dropout",
+    help: "Probability of zeroing an activation in training (transformer: embeddings and residual branches; wavenet-conv: gated outputs); below 1",
+    kind: crate::settings::Kind::Fraction,
+    default: DefaultValue::Number(0.0),
+    only: crate::settings::Only::Always,
+};
+
+/// A dropout probability a model can train with: below 1.
+pub(crate) fn check_dropout(dropout: f64) -> Result<(), ConfigError> {
+    if dropout < 1.0 {
+        return Ok(());
+    }
+    Err(ConfigError {
+        key: "dropout".into(),
+        reason: format!("must be below 1 (1 zeroes every activation), got {dropout}"),
+    })
+}
+
 /// The logits after the last position of `[B, T, vocab]`: `[B, vocab]`.
 fn last_position(logits: Tensor<3>) -> Tensor<2> {
     let [b, t, v] = logits.dims();

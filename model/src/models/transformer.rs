@@ -4,8 +4,10 @@
 //!   x ← x + proj(causal self-attention(LayerNorm(x)))      (n_head heads of n_embd / n_head)
 //!   x ← x + W₂ GELU(W₁ LayerNorm(x))                        (W₁: n_embd → 4·n_embd)
 //!
-//! → LayerNorm → linear head without bias. GELU is makemore.py's (the tanh approximation);
-//! weights start as PyTorch initialises them. It reads whole items (`dataset::Reading`).
+//! → LayerNorm → linear head without bias; with `dropout`, dropout on the embeddings and on
+//! each residual branch in training (makemore.py has none: default 0). GELU is makemore.py's
+//! (the tanh approximation); weights start as PyTorch initialises them. It reads whole items
+//! (`dataset::Reading`).
 
 use burn::module::Module;
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
@@ -14,7 +16,7 @@ use burn::tensor::{Bool, Device, Int, Tensor};
 use serde::Deserialize;
 
 use super::lecture::{BLOCK_SIZE, N_EMBD};
-use super::{CharNet, MAKEMORE_DEFAULTS};
+use super::{CharNet, DROPOUT, MAKEMORE_DEFAULTS, check_dropout};
 use crate::config::ConfigError;
 use crate::dataset::Reading;
 use crate::layers;
@@ -44,11 +46,13 @@ pub struct TransformerSettings {
     block_size: usize,
     n_layer: usize,
     n_head: usize,
+    dropout: f64,
 }
 
 #[derive(Module, Debug)]
 struct Block {
     n_head: usize,
+    dropout: f64,
     ln_1: LayerNorm,
     /// Queries, keys and values side by side: `[C, 3·C]`.
     attention: Linear,
@@ -90,6 +94,7 @@ impl Block {
 
 #[derive(Module, Debug)]
 pub struct Transformer {
+    dropout: f64,
     token: Embedding,
     position: Embedding,
     blocks: Vec<Block>,
@@ -98,7 +103,7 @@ pub struct Transformer {
 }
 
 impl CharNet for Transformer {
-    const SETTINGS: &'static [Setting] = &[N_EMBD, BLOCK_SIZE, N_LAYER, N_HEAD];
+    const SETTINGS: &'static [Setting] = &[N_EMBD, BLOCK_SIZE, N_LAYER, N_HEAD, DROPOUT];
     const DEFAULTS: &'static [(&'static str, DefaultValue)] = MAKEMORE_DEFAULTS;
     const READS: Reading = Reading::Items;
     type Settings = TransformerSettings;
@@ -108,6 +113,7 @@ impl CharNet for Transformer {
     }
 
     fn check(settings: &TransformerSettings) -> Result<(), ConfigError> {
+        check_dropout(settings.dropout)?;
         if settings.n_embd.is_multiple_of(settings.n_head) {
             return Ok(());
         }
@@ -130,6 +136,7 @@ impl CharNet for Transformer {
         let blocks = (0..settings.n_layer)
             .map(|_| Block {
                 n_head: settings.n_head,
+                dropout: settings.dropout,
                 ln_1: norm(),
                 attention: layers::torch_linear(rng, c, 3 * c, true, device),
                 attention_out: layers::torch_linear(rng, c, c, true, device),
@@ -140,6 +147,7 @@ impl CharNet for Transformer {
             .collect();
         let head = layers::torch_linear(rng, c, vocab, false, device);
         Self {
+            dropout: settings.dropout,
             token,
             position,
             blocks,
@@ -159,7 +167,10 @@ impl CharNet for Transformer {
         let [b, t] = inputs.dims();
         let device = inputs.device();
         let positions = Tensor::<1, Int>::arange(0..t as i64, &device).reshape([1, t]);
-        let mut x = self.token.forward(inputs) + self.position.forward(positions);
+        let mut x = layers::dropout(
+            self.token.forward(inputs) + self.position.forward(positions),
+            self.dropout,
+        );
         let heads = self.blocks.first().map_or(1, |block| block.n_head);
         // True above the diagonal: a position may not attend to later ones.
         let later = Tensor::<2, Bool>::tril_mask([t, t], 0, &device)
@@ -205,6 +216,7 @@ mod tests {
             block_size: 16,
             n_layer: 4,
             n_head,
+            dropout: 0.0,
         }
     }
 

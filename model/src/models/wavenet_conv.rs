@@ -4,7 +4,7 @@
 //!   Embedding (n_embd) → 1×1 conv to n_hidden channels →
 //!   [ z = tanh(W_f ∗ x) ⊙ σ(W_g ∗ x) (kernel 2, dilation 1, 2, 4, …, block_size / 2);
 //!     x ← x + 1×1(z);  skip += 1×1(z) (n_skip channels) ] × log2(block_size) × n_stacks →
-//!   ReLU → 1×1 → ReLU → 1×1 to the vocabulary.
+//!   ReLU → 1×1 → ReLU → 1×1 to the vocabulary; with `dropout`, each z dropped out in training.
 //!
 //! One stack sees exactly `block_size` characters, so with one stack `block_size` stays the
 //! context length; each further stack adds block_size − 1 (the receptive field R is
@@ -23,8 +23,8 @@ use burn::tensor::activation::{log_softmax, relu, sigmoid};
 use burn::tensor::{Device, Int, Tensor};
 use serde::Deserialize;
 
-use super::CharNet;
 use super::lecture::{BLOCK_SIZE, N_EMBD, N_HIDDEN};
+use super::{CharNet, DROPOUT, check_dropout};
 use crate::config::ConfigError;
 use crate::layers;
 use crate::rng::Rng;
@@ -53,6 +53,7 @@ const N_STACKS: Setting = Setting {
 #[derive(Module, Debug)]
 struct GatedLayer {
     dilation: usize,
+    dropout: f64,
     /// The filter's and the gate's kernel-2 convolutions, side by side: `[2·H, 2·H]`
     /// (input: the position and the one `dilation` before; output: filter, then gate).
     filter_gate: Linear,
@@ -69,7 +70,7 @@ impl GatedLayer {
         let before = Tensor::cat(vec![zeros, x.clone().narrow(1, 0, t - d)], 1);
         let both = self.filter_gate.forward(Tensor::cat(vec![x.clone(), before], 2));
         let z = both.clone().narrow(2, 0, h).tanh() * sigmoid(both.narrow(2, h, h));
-        let out = self.residual_skip.forward(z);
+        let out = self.residual_skip.forward(layers::dropout(z, self.dropout));
         let [_, _, width] = out.dims();
         (x + out.clone().narrow(2, 0, h), out.narrow(2, h, width - h))
     }
@@ -98,6 +99,7 @@ pub struct WavenetConvSettings {
     #[serde(default)]
     n_skip: Option<usize>,
     n_stacks: usize,
+    dropout: f64,
 }
 
 impl WavenetConvSettings {
@@ -136,7 +138,7 @@ impl WavenetConv {
 }
 
 impl CharNet for WavenetConv {
-    const SETTINGS: &'static [Setting] = &[N_EMBD, N_HIDDEN, BLOCK_SIZE, N_SKIP, N_STACKS];
+    const SETTINGS: &'static [Setting] = &[N_EMBD, N_HIDDEN, BLOCK_SIZE, N_SKIP, N_STACKS, DROPOUT];
     type Settings = WavenetConvSettings;
 
     /// The receptive field and block_size more: room for block_size positions that each see
@@ -146,6 +148,7 @@ impl CharNet for WavenetConv {
     }
 
     fn check(settings: &WavenetConvSettings) -> Result<(), ConfigError> {
+        check_dropout(settings.dropout)?;
         super::power_of_two_block(
             settings.block_size,
             "wavenet-conv (dilations 1, 2, …, block_size / 2 see exactly that many characters)",
@@ -161,6 +164,7 @@ impl CharNet for WavenetConv {
             .into_iter()
             .map(|dilation| GatedLayer {
                 dilation,
+                dropout: settings.dropout,
                 filter_gate: layers::linear(rng, 2 * hidden, 2 * hidden, true, 1.0, device),
                 residual_skip: layers::linear(rng, hidden, hidden + skip, true, 1.0, device),
             })
@@ -255,6 +259,7 @@ mod tests {
             block_size,
             n_skip: Some(5),
             n_stacks,
+            dropout: 0.0,
         }
     }
 

@@ -300,7 +300,9 @@ impl Trainer {
                 .model
                 .fast_step(batch, lr)
                 .expect("the fast path is chosen only for a model that has one"),
-            Stepper::Autodiff { optimizer, .. } => {
+            Stepper::Autodiff { optimizer, device } => {
+                // Dropout's masks: the same for a step whether or not the run was resumed.
+                device.seed(self.config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ self.step);
                 let loss = self.model.train_loss(batch);
                 let mut gradients = GradientsParams::from_grads(loss.backward(), &self.model);
                 if self.config.grad_clip > 0.0 {

@@ -388,6 +388,10 @@ fn the_sequence_models_learn_from_whole_items_and_resume_exactly() {
         ("rnn", serde_json::json!({"n_embd2": 12})),
         ("gru", serde_json::json!({"n_embd2": 12})),
         ("transformer", serde_json::json!({"n_layer": 1, "n_head": 2})),
+        (
+            "transformer",
+            serde_json::json!({"n_layer": 1, "n_head": 2, "dropout": 0.2}),
+        ),
     ] {
         let config = || {
             let mut values = serde_json::json!({
