@@ -176,7 +176,10 @@ impl Scale {
 
 /// Four significant digits, without trailing zeros.
 fn format_number(x: f64) -> String {
-    if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e5) {
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    if x.abs() < 1e-3 || x.abs() >= 1e5 {
         let text = format!("{x:.3e}");
         let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
         let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
@@ -266,5 +269,10 @@ mod tests {
         assert_eq!(format_number(2.5), "2.5");
         assert_eq!(format_number(0.00001), "1e-5");
         assert_eq!(format_number(0.000125), "1.25e-4");
+        // An axis running from 0 (warmup_steps 0 against 2,000) marks it as 0, not a panic.
+        assert_eq!(
+            (format_number(0.0), format_number(-0.0)),
+            ("0".to_string(), "0".to_string())
+        );
     }
 }
