@@ -200,9 +200,7 @@ impl CharNet for WavenetConv {
     fn forward(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
         let [_, t] = contexts.dims();
         let seen = self.receptive_field.min(t);
-        let all = self.every_position(contexts.narrow(1, t - seen, seen));
-        let [b, t, v] = all.dims();
-        all.narrow(1, t - 1, 1).reshape([b, v])
+        super::last_position(self.every_position(contexts.narrow(1, t - seen, seen)))
     }
 
     fn forward_train(&self, contexts: Tensor<2, Int>) -> Tensor<2> {
