@@ -4,10 +4,13 @@ line in the format of `harness bench`: training steps/s after a warm-up and the 
 one pass over the validation split in eval mode.
 
     python bench/torch_models.py NAMES_TXT --model wavenet [--compile] [--steps 2000]
+        [--batch-size 32] [--device cpu|cuda]
     models: wavenet (the lecture's final model, SGD lr 0.1), wavenet-conv (n_embd 24,
-    n_hidden 48, block 8, AdamW lr 3e-3), bigram (AdamW lr 1e-2); batch 32.
+    n_hidden 48, block 8, AdamW lr 3e-3), bigram (AdamW lr 1e-2).
 
-bench/models.sh runs it beside `harness bench` with the same settings.
+bench/models.sh runs it beside `harness bench` with the same settings on the CPU;
+scripts/gpu-check.sh on a CUDA GPU, where the data lives on the GPU and each timing waits for
+the GPU to finish (torch.cuda.synchronize).
 """
 
 import argparse
@@ -117,7 +120,11 @@ def main():
     parser.add_argument("--compile", action="store_true")
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
+    device = torch.device(args.device)
+    synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     torch.set_num_threads(1)
     torch.manual_seed(42)
     random.seed(42)
@@ -129,22 +136,20 @@ def main():
     vocab = len(stoi)
     random.shuffle(words)
     n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
-    xtr, ytr = examples(words[:n1], stoi, 8)
-    xval, yval = examples(words[n1:n2], stoi, 8)
+    xtr, ytr = (t.to(device) for t in examples(words[:n1], stoi, 8))
+    xval, yval = (t.to(device) for t in examples(words[n1:n2], stoi, 8))
 
-    if args.model == "wavenet":
-        model = WaveNet(vocab)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    elif args.model == "wavenet-conv":
-        model = WaveNetConv(vocab)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    else:
-        model = Bigram(vocab)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model, optimizer, lr = {
+        "wavenet": (WaveNet, torch.optim.SGD, 0.1),
+        "wavenet-conv": (WaveNetConv, torch.optim.AdamW, 3e-3),
+        "bigram": (Bigram, torch.optim.AdamW, 1e-2),
+    }[args.model]
+    model = model(vocab).to(device)
+    optimizer = optimizer(model.parameters(), lr=lr)
     forward = torch.compile(model) if args.compile else model
 
     def step():
-        ix = torch.randint(0, xtr.shape[0], (32,))
+        ix = torch.randint(0, xtr.shape[0], (args.batch_size,), device=device)
         loss = F.cross_entropy(forward(xtr[ix]), ytr[ix])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -152,17 +157,20 @@ def main():
 
     for _ in range(args.warmup):
         step()
+    synchronize()
     started = time.perf_counter()
     for _ in range(args.steps):
         step()
+    synchronize()
     steps_per_sec = args.steps / (time.perf_counter() - started)
     model.eval()
     with torch.no_grad():
         started = time.perf_counter()
-        F.cross_entropy(forward(xval), yval).item()
+        F.cross_entropy(forward(xval), yval).item()  # .item() waits for the GPU
         eval_seconds = time.perf_counter() - started
     name = "pytorch-compile" if args.compile else "pytorch"
-    print(json.dumps({"impl": name, "model": args.model, "steps_per_sec": steps_per_sec,
+    print(json.dumps({"impl": name, "model": args.model, "device": args.device, "batch_size": args.batch_size,
+                      "steps_per_sec": steps_per_sec,
                       "eval_seconds": eval_seconds, "params": sum(p.numel() for p in model.parameters())}))
 
 

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # GPU check, for a machine with an NVIDIA GPU: trains the lecture's final model for a few
-# thousand steps on `cuda` (Burn's CUDA backend; GPU_BACKEND=tch for libtorch) and checks that
-# it completes; runs a sweep mixing CPU runs and GPU runs, two per GPU, and checks where each
-# ran and that no GPU had more than two at once; then measures training steps/s at batch 32,
-# 512 and 4096 on `cuda`, on `tch` CUDA (where the binary has the `tch` feature and finds its
-# libtorch) and on the CPU backend (flex, one thread), and prints a table. Needs no Rust
-# toolchain: build the binary elsewhere and carry it along.
+# thousand steps on a GPU backend (GPU_BACKEND: `cuda`, Burn's CUDA backend, the default;
+# `vulkan`, Burn's wgpu backend on Vulkan; `tch`, libtorch) and checks that it completes; runs
+# a sweep mixing CPU runs and GPU runs, two per GPU, and checks where each ran and that no GPU
+# had more than two at once; then measures training steps/s at batch 32, 512 and 4096 on that
+# backend, on `tch` CUDA (where the binary has the `tch` feature and finds its libtorch) and on
+# the CPU backend (flex, one thread), beside PyTorch on the same GPU (bench/torch_models.py:
+# torch.nn + torch.optim, eager and torch.compile; where python3 has a CUDA PyTorch), and
+# prints a table. Needs no Rust toolchain: build the binary elsewhere and carry it along.
 #
-#   cargo build --release --features cuda            # (or --features cuda,tch)
-#   scripts/gpu-check.sh target/release/harness names.txt
+#   cargo build --release --features cuda            # (or vulkan, or cuda,tch)
+#   [GPU_BACKEND=vulkan] scripts/gpu-check.sh target/release/harness names.txt
 set -euo pipefail
 
 harness="${1:?usage: scripts/gpu-check.sh HARNESS_BINARY NAMES_TXT}"
 data="${2:?usage: scripts/gpu-check.sh HARNESS_BINARY NAMES_TXT}"
 train_steps="${TRAIN_STEPS:-3000}"
 gpu_backend="${GPU_BACKEND:-cuda}"
+torch_models="$(dirname "$0")/../bench/torch_models.py"
 
 if ! gpus=$(nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader 2>&1); then
     echo "gpu-check: nvidia-smi finds no GPU here: $gpus" >&2
@@ -73,12 +76,16 @@ PY
 for batch in 32 512 4096; do
     steps=$((64000 / batch > 50 ? 64000 / batch : 50))
     warmup=$((steps / 10 > 5 ? steps / 10 : 5))
-    for impl in flex:cpu cuda:cuda:0 tch:cuda:0; do
+    for impl in flex:cpu "$gpu_backend:cuda:0" tch:cuda:0 pytorch:cuda pytorch-compile:cuda; do
         backend=${impl%%:*}
         device=${impl#*:}
         echo "gpu-check: batch $batch, $backend on $device, $steps steps" >&2
-        if ! "$harness" bench --data "$data" --backend "$backend" --device "$device" \
-            --batch-size "$batch" --timed-steps "$steps" --warmup "$warmup" >> "$work/lines" 2> "$work/err"; then
+        case "$backend" in
+            pytorch) bench=(python3 "$torch_models" "$data" --device cuda --steps "$steps") ;;
+            pytorch-compile) bench=(python3 "$torch_models" "$data" --device cuda --steps "$steps" --compile) ;;
+            *) bench=("$harness" bench --data "$data" --backend "$backend" --device "$device" --timed-steps "$steps") ;;
+        esac
+        if ! "${bench[@]}" --batch-size "$batch" --warmup "$warmup" >> "$work/lines" 2> "$work/err"; then
             echo "gpu-check: skipped: $(tail -n 1 "$work/err")" >&2
         fi
     done
@@ -88,9 +95,13 @@ python3 - "$work/lines" <<'PY'
 import json, sys
 runs = [json.loads(line) for line in open(sys.argv[1])]
 cpu = {r["batch_size"]: r["steps_per_sec"] for r in runs if r["device"] == "cpu"}
-print(f"{'backend':<8}{'device':<9}{'batch':>7}{'steps/s':>10}{'examples/s':>13}{'vs flex cpu':>13}")
+torch_gpu = {}
+for r in runs:
+    if r["impl"].startswith("pytorch"):
+        torch_gpu[r["batch_size"]] = max(torch_gpu.get(r["batch_size"], 0), r["steps_per_sec"])
+ratio = lambda s, base: f"{s / base:.2f}×" if base else "–"
+print(f"{'implementation':<17}{'device':<9}{'batch':>7}{'steps/s':>10}{'examples/s':>13}{'vs flex cpu':>13}{'vs best PyTorch GPU':>21}")
 for r in runs:
     b, s = r["batch_size"], r["steps_per_sec"]
-    ratio = f"{s / cpu[b]:.2f}×" if b in cpu else "–"
-    print(f"{r['impl']:<8}{r['device']:<9}{b:>7}{s:>10.0f}{s * b:>13.0f}{ratio:>13}")
+    print(f"{r['impl']:<17}{r['device']:<9}{b:>7}{s:>10.0f}{s * b:>13.0f}{ratio(s, cpu.get(b)):>13}{ratio(s, torch_gpu.get(b)):>21}")
 PY

@@ -1,7 +1,8 @@
 //! Which Burn backend a run computes on, on which device, and how many CPU threads it may
 //! use. Every backend runs the same model and training code; only the `Device` differs.
-//! `tch` (libtorch) and `cuda` (Burn's CUDA backend) are cargo features: a binary built
-//! without them knows their names and says how to get them.
+//! `tch` (libtorch), `cuda` (Burn's CUDA backend) and `vulkan` (Burn's wgpu backend on
+//! Vulkan) are cargo features: a binary built without them knows their names and says how
+//! to get them. GPUs are numbered as each GPU backend's driver numbers them (`cuda:N`).
 
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
@@ -19,9 +20,13 @@ pub enum Backend {
     Tch,
     /// Burn's own CUDA backend (cargo feature `cuda`).
     Cuda,
+    /// Burn's wgpu backend pinned to Vulkan, SPIR-V kernels: any GPU with a Vulkan driver
+    /// (cargo feature `vulkan`).
+    Vulkan,
 }
 
-/// Where a backend computes: the CPU or the CUDA GPU of an index (`cpu`, `cuda`, `cuda:1`).
+/// Where a backend computes: the CPU or the GPU of an index (`cpu`, `cuda`, `cuda:1`); for
+/// `vulkan`, the index counts Vulkan's discrete GPUs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum ComputeDevice {
@@ -35,11 +40,13 @@ pub enum BackendError {
         "backend `{0}` is not built into this binary; build with `cargo build --release --features {0}` (README: GPU and libtorch backends)"
     )]
     NotBuilt(Backend),
-    #[error("backend `{0}` computes on the CPU only; use device `cpu`, or backend `tch` or `cuda` for a GPU")]
+    #[error("backend `{0}` computes on the CPU only; use device `cpu`, or backend `tch`, `cuda` or `vulkan` for a GPU")]
     CpuOnly(Backend),
-    #[error("backend `cuda` computes on a GPU; use device `cuda` or `cuda:N`, or backend `tch` on device `cpu`")]
-    GpuOnly,
-    #[error("no usable CUDA GPU {index} for backend `{backend}`: {reason}")]
+    #[error(
+        "backend `{0}` computes on a GPU; use device `cuda` or `cuda:N`, or backend `flex` or `tch` on device `cpu`"
+    )]
+    GpuOnly(Backend),
+    #[error("no usable GPU {index} for backend `{backend}`: {reason}")]
     NoGpu {
         backend: Backend,
         index: usize,
@@ -52,22 +59,25 @@ impl Backend {
     /// Performance).
     pub const DEFAULT: Self = Self::Flex;
 
-    pub const NAMES: [&'static str; 4] = ["flex", "ndarray", "tch", "cuda"];
+    pub const NAMES: [&'static str; 5] = ["flex", "ndarray", "tch", "cuda", "vulkan"];
 
-    /// The device a run gets when none is asked for: the GPU 0 for `cuda`, else the CPU.
+    /// The device a run gets when none is asked for: the GPU 0 for `cuda` and `vulkan`,
+    /// else the CPU.
     pub fn default_device(self) -> ComputeDevice {
         match self {
-            Self::Cuda => ComputeDevice::Cuda(0),
+            Self::Cuda | Self::Vulkan => ComputeDevice::Cuda(0),
             Self::Flex | Self::Ndarray | Self::Tch => ComputeDevice::Cpu,
         }
     }
 
-    /// Whether this binary was built with the backend (`tch` and `cuda` are cargo features).
+    /// Whether this binary was built with the backend (`tch`, `cuda` and `vulkan` are cargo
+    /// features).
     pub fn built(self) -> Result<(), BackendError> {
         let built = match self {
             Self::Flex | Self::Ndarray => true,
             Self::Tch => cfg!(feature = "tch"),
             Self::Cuda => cfg!(feature = "cuda"),
+            Self::Vulkan => cfg!(feature = "vulkan"),
         };
         if built {
             Ok(())
@@ -80,17 +90,18 @@ impl Backend {
     pub fn supports(self, on: ComputeDevice) -> Result<(), BackendError> {
         match (self, on) {
             (Self::Flex | Self::Ndarray, ComputeDevice::Cuda(_)) => Err(BackendError::CpuOnly(self)),
-            (Self::Cuda, ComputeDevice::Cpu) => Err(BackendError::GpuOnly),
+            (Self::Cuda | Self::Vulkan, ComputeDevice::Cpu) => Err(BackendError::GpuOnly(self)),
             _ => Ok(()),
         }
     }
 
-    /// How many CUDA GPUs the backend sees (0 for a CPU backend, or one not built in).
+    /// How many GPUs the backend sees (0 for a CPU backend, or one not built in).
     pub fn gpu_count(self) -> usize {
         match self {
             Self::Flex | Self::Ndarray => 0,
             Self::Tch => tch_gpu_count(),
             Self::Cuda => cuda_gpu_count(),
+            Self::Vulkan => vulkan_gpu_count(),
         }
     }
 
@@ -108,8 +119,16 @@ impl Backend {
             (Self::Ndarray, _) => Ok(Device::ndarray()),
             (Self::Tch, on) => tch_device(on),
             (Self::Cuda, on) => cuda_device(on),
+            (Self::Vulkan, on) => vulkan_device(on),
         }
     }
+}
+
+/// Whether `device` is one of the pure-Rust CPU backends' (`flex`, `ndarray`), with or
+/// without autodiff: where our own CPU loops may replace Burn's ops.
+#[allow(deprecated)] // burn-ndarray is deprecated upstream; we keep it selectable
+pub(crate) fn is_pure_rust_cpu(device: &Device) -> bool {
+    *device == Device::flex() || *device == Device::ndarray()
 }
 
 #[cfg(feature = "tch")]
@@ -136,7 +155,21 @@ fn cuda_gpu_count() -> usize {
 fn cuda_device(on: ComputeDevice) -> Result<Device, BackendError> {
     match on {
         ComputeDevice::Cuda(index) => Ok(Device::cuda(index)),
-        ComputeDevice::Cpu => Err(BackendError::GpuOnly),
+        ComputeDevice::Cpu => Err(BackendError::GpuOnly(Backend::Cuda)),
+    }
+}
+
+#[cfg(feature = "vulkan")]
+fn vulkan_gpu_count() -> usize {
+    // As for CUDA: listing panics inside cubecl where there is no Vulkan driver at all.
+    std::panic::catch_unwind(|| Device::enumerate(burn::tensor::DeviceType::Vulkan).len()).unwrap_or(0)
+}
+
+#[cfg(feature = "vulkan")]
+fn vulkan_device(on: ComputeDevice) -> Result<Device, BackendError> {
+    match on {
+        ComputeDevice::Cuda(index) => Ok(Device::vulkan(burn::tensor::DeviceKind::DiscreteGpu(index))),
+        ComputeDevice::Cpu => Err(BackendError::GpuOnly(Backend::Vulkan)),
     }
 }
 
@@ -161,6 +194,16 @@ fn cuda_device(_: ComputeDevice) -> Result<Device, BackendError> {
     Err(BackendError::NotBuilt(Backend::Cuda))
 }
 
+#[cfg(not(feature = "vulkan"))]
+fn vulkan_gpu_count() -> usize {
+    0
+}
+
+#[cfg(not(feature = "vulkan"))]
+fn vulkan_device(_: ComputeDevice) -> Result<Device, BackendError> {
+    Err(BackendError::NotBuilt(Backend::Vulkan))
+}
+
 /// GPU `index` is among those the backend sees; without this check libtorch creates the
 /// device and panics at its first operation.
 fn gpu_present(backend: Backend, index: usize) -> Result<(), BackendError> {
@@ -168,13 +211,19 @@ fn gpu_present(backend: Backend, index: usize) -> Result<(), BackendError> {
     if index < count {
         return Ok(());
     }
-    let counter = if backend == Backend::Cuda {
-        "the CUDA driver"
-    } else {
-        "libtorch"
+    let counter = match backend {
+        Backend::Vulkan => "the Vulkan driver",
+        Backend::Tch => "libtorch",
+        _ => "the CUDA driver",
+    };
+    let why_none = match backend {
+        Backend::Vulkan => {
+            "no Vulkan loader (libvulkan.so.1) or no driver for it: point VK_DRIVER_FILES at the driver's ICD file, e.g. nvidia_icd.json"
+        }
+        _ => "no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them",
     };
     let reason = match count {
-        0 => format!("{counter} sees no GPU (no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them)"),
+        0 => format!("{counter} sees no GPU ({why_none})"),
         1 => format!("{counter} sees 1 GPU, index 0"),
         n => format!("{counter} sees {n} GPUs, indices 0 to {}", n - 1),
     };
@@ -188,6 +237,7 @@ impl fmt::Display for Backend {
             Self::Ndarray => "ndarray",
             Self::Tch => "tch",
             Self::Cuda => "cuda",
+            Self::Vulkan => "vulkan",
         })
     }
 }
@@ -200,6 +250,7 @@ impl FromStr for Backend {
             "ndarray" => Ok(Self::Ndarray),
             "tch" => Ok(Self::Tch),
             "cuda" => Ok(Self::Cuda),
+            "vulkan" => Ok(Self::Vulkan),
             other => Err(format!(
                 "unknown backend `{other}`; expected one of: {}",
                 Self::NAMES.join(", ")
@@ -326,9 +377,19 @@ mod tests {
     fn a_backend_refuses_a_device_it_cannot_compute_on() {
         let err = |backend: Backend, on| backend.device(on).err().unwrap().to_string();
         assert!(err(Backend::Flex, ComputeDevice::Cuda(0)).contains("CPU only"));
-        assert!(err(Backend::Cuda, ComputeDevice::Cpu).contains("computes on a GPU"));
+        assert!(err(Backend::Cuda, ComputeDevice::Cpu).contains("`cuda` computes on a GPU"));
+        assert!(err(Backend::Vulkan, ComputeDevice::Cpu).contains("`vulkan` computes on a GPU"));
         assert!(Backend::Ndarray.device(ComputeDevice::Cpu).is_ok());
         #[cfg(not(feature = "tch"))]
         assert!(err(Backend::Tch, ComputeDevice::Cpu).contains("--features tch"));
+        #[cfg(not(feature = "vulkan"))]
+        assert!(err(Backend::Vulkan, ComputeDevice::Cuda(0)).contains("--features vulkan"));
+    }
+
+    #[test]
+    fn every_backend_reads_back_from_its_name() {
+        for name in Backend::NAMES {
+            assert_eq!(name.parse::<Backend>().map(|b| b.to_string()), Ok(name.to_string()));
+        }
     }
 }

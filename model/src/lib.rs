@@ -13,6 +13,7 @@ pub mod optim;
 pub mod rng;
 pub mod sample;
 pub mod settings;
+mod tanh;
 pub mod train;
 
 pub use backend::{Backend, BackendError, ComputeDevice};

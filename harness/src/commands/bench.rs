@@ -26,7 +26,7 @@ pub struct BenchArgs {
     pub data: PathBuf,
     #[arg(long, value_parser = PossibleValuesParser::new(Backend::NAMES).map(|s| s.parse::<Backend>().expect("a listed name")))]
     pub backend: Backend,
-    /// cpu, cuda or cuda:N [default: cuda:0 for backend cuda, else cpu]
+    /// cpu, cuda or cuda:N [default: cuda:0 for backends cuda and vulkan, else cpu]
     #[arg(long, value_name = "DEVICE")]
     pub device: Option<ComputeDevice>,
     /// The run settings (model, optimizer, batch size…) as `harness train` takes them

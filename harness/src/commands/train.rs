@@ -31,7 +31,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = Backend::DEFAULT,
           value_parser = PossibleValuesParser::new(Backend::NAMES).map(|s| s.parse::<Backend>().expect("a listed name")))]
     pub backend: Backend,
-    /// Where the backend computes: cpu, cuda or cuda:N [default: cuda:0 for backend cuda, else cpu]
+    /// Where the backend computes: cpu, cuda or cuda:N [default: cuda:0 for backends cuda and vulkan, else cpu]
     #[arg(long, value_name = "DEVICE")]
     pub device: Option<ComputeDevice>,
     /// CPU threads for the backend

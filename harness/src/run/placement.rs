@@ -23,7 +23,8 @@ pub enum DeviceRequest {
 }
 
 impl DeviceRequest {
-    /// What a run of `backend` asks for when the sweep says nothing: a GPU for `cuda`, else the CPU.
+    /// What a run of `backend` asks for when the sweep says nothing: a GPU for `cuda` and
+    /// `vulkan`, else the CPU.
     pub fn default_for(backend: Backend) -> Self {
         match backend.default_device().into() {
             Self::Gpu(_) => Self::AnyGpu,

@@ -11,6 +11,7 @@ use burn::tensor::{Device, Int, Tensor};
 use super::rnn::{Recurrence, RecurrentSettings, joined};
 use super::{CharNet, MAKEMORE_DEFAULTS};
 use crate::dataset::Reading;
+use crate::layers;
 use crate::rng::Rng;
 use crate::settings::{DefaultValue, Setting};
 
@@ -52,7 +53,7 @@ impl CharNet for Gru {
         Some(self.around.unroll(inputs, |x, h| {
             let xh = joined(x.clone(), h.clone());
             let reset = sigmoid(self.reset.forward(xh.clone()));
-            let candidate = self.candidate.forward(joined(x, reset * h.clone())).tanh();
+            let candidate = layers::tanh(self.candidate.forward(joined(x, reset * h.clone())));
             let update = sigmoid(self.update.forward(xh));
             h.clone() + update * (candidate - h)
         }))

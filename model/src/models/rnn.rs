@@ -129,7 +129,7 @@ impl CharNet for Rnn {
     fn item_logits(&self, inputs: Tensor<2, Int>) -> Option<Tensor<3>> {
         Some(
             self.around
-                .unroll(inputs, |x, h| self.cell.forward(joined(x, h)).tanh()),
+                .unroll(inputs, |x, h| layers::tanh(self.cell.forward(joined(x, h)))),
         )
     }
 

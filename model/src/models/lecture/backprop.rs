@@ -9,7 +9,7 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 
 use super::{Block, CharModel};
-use crate::layers::{NormTape, descend};
+use crate::layers::{self, NormTape, descend};
 use crate::models::mean_nll;
 
 /// The gradient of the loss for each parameter of a `CharModel`, shaped like it.
@@ -58,7 +58,7 @@ impl Block {
         let pre = fused_rows.clone().matmul(self.linear.weight.val());
         let [_, hidden] = pre.dims();
         let (normalized, norm) = self.norm.forward_train(pre.reshape([b, t, hidden]));
-        let out = normalized.tanh();
+        let out = layers::tanh(normalized);
         let tape = BlockTape {
             input_dims,
             fused_rows,

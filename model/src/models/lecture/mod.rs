@@ -165,7 +165,7 @@ impl Block {
 
     /// Linear → BatchNorm → Tanh: `[B, T', C']` → `[B, T', n_hidden]`.
     fn transform(&self, fused: Tensor<3>) -> Tensor<3> {
-        self.norm.forward(self.linear.forward(fused)).tanh()
+        layers::tanh(self.norm.forward(self.linear.forward(fused)))
     }
 }
 

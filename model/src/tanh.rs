@@ -1,0 +1,127 @@
+//! tanh for the CPU paths that run without autodiff (the hand-derived fast path, evaluation,
+//! sampling): libm's scalar `tanhf` was the largest single cost of a training step on
+//! `flex` (bench/profile.sh), so on the pure-Rust CPU backends the values go through a
+//! branch-free approximation the compiler vectorises, within 3 ulp of the true tanh.
+//! Autodiff tensors and the other backends keep Burn's own `tanh` (layers::tanh decides).
+
+/// Below this |x|, an odd polynomial; above it, 1 − 2 / (e^{2|x|} + 1).
+const SMALL: f32 = 0.625;
+/// tanh(x) = x · (1 + z · P(z)), z = x², on |x| < SMALL: P's coefficients, lowest first,
+/// fitted for the least maximum relative error (max 8.2e-8 in f32 on [0, 0.625]).
+const ODD: [f32; 5] = [
+    -3.333_328e-1,
+    1.333_144_4e-1,
+    -5.373_983_3e-2,
+    2.063_948_2e-2,
+    -5.705_438_5e-3,
+];
+/// e^r = 1 + r + r² · Q(r) on |r| ≤ ln 2 / 2: Q's coefficients, lowest first (max relative
+/// error 3.1e-9).
+const EXP: [f32; 5] = [
+    4.999_999_3e-1,
+    1.666_652_1e-1,
+    4.166_838_7e-2,
+    8.368_694e-3,
+    1.381_455_2e-3,
+];
+/// ln 2 in two parts (Cody and Waite): `n · LN2_HI` is exact for the n used here.
+const LN2_HI: f32 = 0.693_145_75;
+const LN2_LO: f32 = 1.428_606_8e-6;
+/// 1.5 · 2²³: adding and subtracting it rounds a float of magnitude below 2²² to an integer.
+const ROUND: f32 = 12_582_912.0;
+/// tanh(10) rounds to 1 in f32; clamping keeps e^{2|x|} finite.
+const CLAMP: f32 = 10.0;
+
+/// tanh of each value, in place; NaN stays NaN, ±0 stays ±0.
+pub fn tanh_in_place(values: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, checked just above.
+        unsafe { tanh_avx2(values) };
+        return;
+    }
+    tanh_portable(values);
+}
+
+/// The same loop compiled for 8 lanes. No FMA: each operation rounds as in the portable
+/// loop, so both give the same bits.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn tanh_avx2(values: &mut [f32]) {
+    tanh_portable(values);
+}
+
+#[inline(always)]
+fn tanh_portable(values: &mut [f32]) {
+    for value in values.iter_mut() {
+        *value = tanh(*value);
+    }
+}
+
+/// One value, written without branches so the loop above vectorises.
+#[inline(always)]
+fn tanh(x: f32) -> f32 {
+    let a = x.abs().min(CLAMP);
+    let z = a * a;
+    let p = (((ODD[4] * z + ODD[3]) * z + ODD[2]) * z + ODD[1]) * z + ODD[0];
+    let near_zero = a + a * z * p;
+    // e^{2a} = 2^n · e^r with n = round(2a / ln 2), |r| ≤ ln 2 / 2.
+    let y = 2.0 * a;
+    let n = (y * std::f32::consts::LOG2_E + ROUND) - ROUND;
+    let r = (y - n * LN2_HI) - n * LN2_LO;
+    let q = ((((EXP[4] * r + EXP[3]) * r + EXP[2]) * r + EXP[1]) * r + EXP[0]) * r * r + r + 1.0;
+    // 2^n from its exponent bits: n + 127 sits in the low mantissa bits of n + 127 + ROUND.
+    let two_to_n = f32::from_bits((n + 127.0 + ROUND).to_bits() << 23);
+    let far = 1.0 - 2.0 / (q * two_to_n + 1.0);
+    let magnitude = if a < SMALL { near_zero } else { far };
+    if x.is_nan() { x } else { magnitude.copysign(x) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ulps_apart(a: f32, b: f32) -> u32 {
+        a.to_bits().abs_diff(b.to_bits())
+    }
+
+    /// Every 97th float from −12 to 12 (about 21 million values, all exponents), against
+    /// tanh in f64 rounded to f32.
+    #[test]
+    fn within_three_ulp_of_the_true_tanh_everywhere() {
+        let mut worst = (0, 0.0f32);
+        let mut values: Vec<f32> = (0..=12.0f32.to_bits()).step_by(97).map(f32::from_bits).collect();
+        values.extend(values.clone().iter().map(|v| -v));
+        let mut got = values.clone();
+        tanh_in_place(&mut got);
+        for (x, got) in values.iter().zip(got) {
+            let ulps = ulps_apart(got, (f64::from(*x)).tanh() as f32);
+            if ulps > worst.0 {
+                worst = (ulps, *x);
+            }
+        }
+        assert!(worst.0 <= 3, "{} ulp at {}", worst.0, worst.1);
+    }
+
+    #[test]
+    fn keeps_signed_zeros_infinities_and_nan() {
+        let mut values = [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e-30, -50.0];
+        tanh_in_place(&mut values);
+        assert_eq!(values[0].to_bits(), 0.0f32.to_bits());
+        assert_eq!(values[1].to_bits(), (-0.0f32).to_bits());
+        assert_eq!(values[2..4], [1.0, -1.0]);
+        assert!(values[4].is_nan());
+        assert_eq!(values[5..], [1e-30, -1.0]);
+    }
+
+    /// The vectorised loop and one value at a time give the same bits (lengths that leave
+    /// remainders after 8 and 4 lanes).
+    #[test]
+    fn every_lane_width_gives_the_same_bits() {
+        let values: Vec<f32> = (0..1_003).map(|i| (i as f32 * 0.37).sin() * 6.0).collect();
+        let mut together = values.clone();
+        tanh_in_place(&mut together);
+        let one_by_one: Vec<f32> = values.iter().map(|&v| tanh(v)).collect();
+        assert_eq!(together, one_by_one);
+    }
+}
