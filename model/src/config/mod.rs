@@ -105,6 +105,8 @@ pub struct TrainOptions {
     pub log_every: u64,
     /// Steps between full validation-split evaluations.
     pub eval_every: u64,
+    /// Train-split examples the final train loss is computed on; 0: all of them.
+    pub final_train_sample: usize,
     /// Use the model's hand-derived backward pass where it has one.
     pub fast_path: bool,
 }
@@ -168,6 +170,7 @@ pub struct TrainConfig {
     pub split_seed: u64,
     pub log_every: u64,
     pub eval_every: u64,
+    pub final_train_sample: usize,
     pub fast_path: bool,
 }
 
@@ -384,6 +387,7 @@ impl TryFrom<TrainOptions> for TrainConfig {
             split_seed: o.split_seed,
             log_every: o.log_every,
             eval_every: o.eval_every,
+            final_train_sample: o.final_train_sample,
             fast_path: o.fast_path,
         })
     }

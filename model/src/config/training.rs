@@ -62,7 +62,7 @@ const fn count(min: u64) -> Kind {
 }
 
 /// The settings of every run, whatever its model. `model` comes first.
-pub const TRAINING: [Setting; 21] = [
+pub const TRAINING: [Setting; 22] = [
     always(
         "model",
         "The network to train (README: Models)",
@@ -193,6 +193,12 @@ pub const TRAINING: [Setting; 21] = [
         "Steps between full validation-split evaluations",
         count(1),
         DefaultValue::Count(10_000),
+    ),
+    always(
+        "final_train_sample",
+        "Examples of the train split (windows, or items for rnn, gru and transformer) the final train loss is computed on, drawn once from split_seed; for short runs, where a whole train-split pass would outlast training (0: the whole split)",
+        count(0),
+        DefaultValue::Count(0),
     ),
     always(
         "fast_path",

@@ -46,6 +46,17 @@ impl Sequences {
         self.tokens.len()
     }
 
+    /// The items at `indices`, in that order.
+    pub(super) fn subset(&self, indices: &[usize]) -> Self {
+        let mut tokens = Vec::new();
+        let mut starts = vec![0];
+        for &i in indices {
+            tokens.extend_from_slice(self.inputs(i));
+            starts.push(tokens.len());
+        }
+        Self { tokens, starts }
+    }
+
     /// Item `index`'s inputs: the start token and its characters.
     fn inputs(&self, index: usize) -> &[u32] {
         &self.tokens[self.starts[index]..self.starts[index + 1]]
@@ -81,7 +92,7 @@ mod tests {
     use burn::tensor::Int;
 
     use super::*;
-    use crate::dataset::Dataset;
+    use crate::dataset::{Dataset, Reading, Split};
 
     const TEN: &str = "emma\nolivia\nava\nisabella\nsophia\ncharlotte\nmia\namelia\nharper\nevelyn\n";
 
@@ -108,5 +119,30 @@ mod tests {
             mask.into_data().try_to_vec::<f32>().unwrap(),
             [1., 1., 1., 1., 0., 1., 1., 1., 1., 1.]
         );
+    }
+
+    /// A split's sample, windows or items: `n` of its examples, kept whole, the same for
+    /// the same seed; the whole split for 0 or an `n` past its size.
+    #[test]
+    fn a_sample_of_a_split_is_n_of_its_examples_fixed_by_the_seed() {
+        let data = dataset(TEN);
+        for reading in [Reading::Windows, Reading::Items] {
+            let train = data.split(1, reading, 4).train;
+            // Each example as its tokens: a window's context and target, an item's inputs.
+            let rows = |split: &Split| -> Vec<Vec<u32>> {
+                match split {
+                    Split::Windows(e) => (0..e.len()).map(|i| [e.context(i), &[e.target(i)]].concat()).collect(),
+                    Split::Items(s) => (0..s.len()).map(|i| s.inputs(i).to_vec()).collect(),
+                }
+            };
+            let sample = train.sample(3, 7);
+            assert_eq!(sample.len(), 3);
+            assert_eq!(sample, train.sample(3, 7));
+            assert_ne!(sample, train.sample(3, 8));
+            let all = rows(&train);
+            assert!(rows(&sample).iter().all(|row| all.contains(row)), "{reading:?}");
+            assert_eq!(train.sample(0, 7), train);
+            assert_eq!(train.sample(train.len(), 7), train);
+        }
     }
 }

@@ -199,6 +199,22 @@ impl Split {
         self.len() == 0
     }
 
+    /// `n` of its examples, the same ones for the same `seed`, in their order here; all of
+    /// them when `n` is 0 or at least their number.
+    pub fn sample(&self, n: usize, seed: u64) -> Split {
+        if n == 0 || n >= self.len() {
+            return self.clone();
+        }
+        let mut indices: Vec<usize> = (0..self.len()).collect();
+        Rng::seed_from(seed).shuffle(&mut indices);
+        indices.truncate(n);
+        indices.sort_unstable();
+        match self {
+            Self::Windows(examples) => Self::Windows(examples.subset(&indices)),
+            Self::Items(sequences) => Self::Items(sequences.subset(&indices)),
+        }
+    }
+
     /// The examples at `indices` as a minibatch on `device`.
     pub fn batch(&self, indices: impl ExactSizeIterator<Item = usize>, device: &Device) -> Batch {
         match self {
@@ -252,6 +268,15 @@ impl Examples {
 
     pub fn is_empty(&self) -> bool {
         self.targets.is_empty()
+    }
+
+    /// The examples at `indices`, in that order.
+    fn subset(&self, indices: &[usize]) -> Self {
+        Self {
+            block_size: self.block_size,
+            contexts: indices.iter().flat_map(|&i| self.context(i)).copied().collect(),
+            targets: indices.iter().map(|&i| self.targets[i]).collect(),
+        }
     }
 
     pub fn context(&self, index: usize) -> &[u32] {

@@ -376,6 +376,12 @@ impl Trainer {
         Ok(())
     }
 
+    /// Which train-split examples `final_train_sample` draws: a stream of its own off
+    /// `split_seed`, so seed replicates are scored on the same examples.
+    fn train_sample_seed(&self) -> u64 {
+        self.config.split_seed ^ 0x7472_6169_6e5f_7361
+    }
+
     /// `val` is the validation loss at the last step (a completed run evaluates its last
     /// step; a stopped one stops at an evaluation).
     fn finish(mut self, ending: Ending, val: f64) -> Outcome {
@@ -384,8 +390,12 @@ impl Trainer {
                 let started = Instant::now();
                 let model = self.model.valid();
                 let loss = |split| split_loss(&model, split, &self.device);
+                let train = self
+                    .splits
+                    .train
+                    .sample(self.config.final_train_sample, self.train_sample_seed());
                 let losses = FinalLosses {
-                    train: loss(&self.splits.train),
+                    train: loss(&train),
                     val,
                     test: loss(&self.splits.test),
                 };

@@ -118,6 +118,24 @@ fn same_seed_gives_the_same_curve_and_another_seed_does_not() {
     }
 }
 
+/// `final_train_sample` scores the final train loss on a sample of the train split, and
+/// leaves the validation and test losses alone.
+#[test]
+fn the_final_train_loss_can_come_from_a_sample_of_the_train_split() {
+    let losses = |sample| {
+        let config = small(ModelKind::Mlp, |o| (o.steps, o.final_train_sample) = (100, sample));
+        train(config, Backend::Flex).0.losses.unwrap()
+    };
+    let (full, sampled) = (losses(0), losses(40));
+    assert_eq!((full.val, full.test), (sampled.val, sampled.test));
+    assert_ne!(full.train, sampled.train);
+    assert_eq!(
+        losses(usize::MAX).train,
+        full.train,
+        "a sample the size of the split is the split"
+    );
+}
+
 #[test]
 fn a_huge_learning_rate_diverges_as_a_result() {
     let (outcome, _) = train(small(ModelKind::Mlp, |o| o.lr = 1e30), Backend::Flex);
