@@ -161,7 +161,7 @@ fn cuda_device(on: ComputeDevice) -> Result<Device, BackendError> {
 
 #[cfg(feature = "vulkan")]
 fn vulkan_gpu_count() -> usize {
-    // As for CUDA: listing panics inside cubecl where there is no Vulkan driver at all.
+    // Guarded as for CUDA, in case listing panics inside cubecl without a usable driver.
     std::panic::catch_unwind(|| Device::enumerate(burn::tensor::DeviceType::Vulkan).len()).unwrap_or(0)
 }
 
@@ -211,16 +211,16 @@ fn gpu_present(backend: Backend, index: usize) -> Result<(), BackendError> {
     if index < count {
         return Ok(());
     }
-    let counter = match backend {
-        Backend::Vulkan => "the Vulkan driver",
-        Backend::Tch => "libtorch",
-        _ => "the CUDA driver",
-    };
-    let why_none = match backend {
-        Backend::Vulkan => {
-            "no Vulkan loader (libvulkan.so.1) or no driver for it: point VK_DRIVER_FILES at the driver's ICD file, e.g. nvidia_icd.json"
-        }
-        _ => "no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them",
+    let (counter, why_none) = match backend {
+        Backend::Vulkan => (
+            "the Vulkan driver",
+            "no Vulkan loader (libvulkan.so.1) or no driver for it: point VK_DRIVER_FILES at the driver's ICD file, e.g. nvidia_icd.json",
+        ),
+        Backend::Tch => ("libtorch", "no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them"),
+        _ => (
+            "the CUDA driver",
+            "no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them",
+        ),
     };
     let reason = match count {
         0 => format!("{counter} sees no GPU ({why_none})"),
