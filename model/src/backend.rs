@@ -46,9 +46,11 @@ pub enum BackendError {
         "backend `{0}` computes on a GPU; use device `cuda` or `cuda:N`, or backend `flex` or `tch` on device `cpu`"
     )]
     GpuOnly(Backend),
-    #[error("no usable GPU {index} for backend `{backend}`: {reason}")]
+    #[error("no usable {api} GPU {index} for backend `{backend}`: {reason}")]
     NoGpu {
         backend: Backend,
+        /// `CUDA` or `Vulkan`: whose numbering `index` follows.
+        api: &'static str,
         index: usize,
         reason: String,
     },
@@ -211,23 +213,27 @@ fn gpu_present(backend: Backend, index: usize) -> Result<(), BackendError> {
     if index < count {
         return Ok(());
     }
-    let (counter, why_none) = match backend {
+    const NVIDIA: &str = "no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them";
+    let (api, counter, why_none) = match backend {
         Backend::Vulkan => (
+            "Vulkan",
             "the Vulkan driver",
             "no Vulkan loader (libvulkan.so.1) or no driver for it: point VK_DRIVER_FILES at the driver's ICD file, e.g. nvidia_icd.json",
         ),
-        Backend::Tch => ("libtorch", "no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them"),
-        _ => (
-            "the CUDA driver",
-            "no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them",
-        ),
+        Backend::Tch => ("CUDA", "libtorch", NVIDIA),
+        _ => ("CUDA", "the CUDA driver", NVIDIA),
     };
     let reason = match count {
         0 => format!("{counter} sees no GPU ({why_none})"),
         1 => format!("{counter} sees 1 GPU, index 0"),
         n => format!("{counter} sees {n} GPUs, indices 0 to {}", n - 1),
     };
-    Err(BackendError::NoGpu { backend, index, reason })
+    Err(BackendError::NoGpu {
+        backend,
+        api,
+        index,
+        reason,
+    })
 }
 
 impl fmt::Display for Backend {
