@@ -1,11 +1,12 @@
 """PyTorch reference for the speed benchmark (bench/run.sh): the lecture's final model
 ("Building makemore Part 5: Building a WaveNet") written with the lecture's own layer
-classes, trained with its loop (batch 32, SGD, lr 0.1) on one thread.
+classes, trained with its loop (batch 32 unless told, SGD, lr 0.1) on one thread unless told.
 
-Prints one JSON line: training steps/s (after a warm-up) and the seconds of one forward
-pass over the whole validation split in eval mode.
+Prints one JSON line in the format of `harness bench`: training steps/s (after a warm-up)
+and the seconds of one forward pass over the whole validation split in eval mode (the
+second, as bench/torch_models.py times it).
 
-    python bench/reference.py NAMES_TXT [--steps 3000] [--warmup 200]
+    python bench/reference.py NAMES_TXT [--steps 3000] [--warmup 200] [--batch-size 32] [--threads 1]
 """
 
 import argparse
@@ -137,8 +138,10 @@ def main():
     parser.add_argument("names")
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
 
     words = open(args.names).read().splitlines()
     chars = sorted(list(set("".join(words))))
@@ -168,7 +171,7 @@ def main():
         p.requires_grad = True
 
     def step():
-        ix = torch.randint(0, Xtr.shape[0], (32,))
+        ix = torch.randint(0, Xtr.shape[0], (args.batch_size,))
         logits = model(Xtr[ix])
         loss = F.cross_entropy(logits, Ytr[ix])
         for p in parameters:
@@ -187,10 +190,13 @@ def main():
     for layer in model.layers:
         layer.training = False
     with torch.no_grad():
+        F.cross_entropy(model(Xdev), Ydev).item()
         started = time.perf_counter()
         F.cross_entropy(model(Xdev), Ydev).item()
         eval_seconds = time.perf_counter() - started
-    print(json.dumps({"impl": "pytorch", "steps_per_sec": steps_per_sec, "eval_seconds": eval_seconds,
+    print(json.dumps({"impl": "pytorch-lecture-layers", "model": "wavenet", "device": "cpu",
+                      "batch_size": args.batch_size, "threads": args.threads,
+                      "steps_per_sec": steps_per_sec, "eval_seconds": eval_seconds,
                       "params": sum(p.nelement() for p in parameters)}))
 
 

@@ -1,56 +1,74 @@
 #!/usr/bin/env bash
-# Speed benchmark: training steps/s of the lecture's final model (76,579 parameters, batch
-# 32, one thread) on each of our CPU backends (flex also by autodiff instead of the
-# hand-derived backward pass) and on a PyTorch reference written with the lecture's own
-# layers (bench/reference.py), taken in alternation, round after round, so
-# that noise on the machine hits all of them; plus one pass over the whole validation split.
-# Prints the median of each and its ratio to PyTorch.
+# Speed against the PyTorch a user would write: the lecture's final model (76,579 parameters,
+# SGD lr 0.1) trained by us on flex (the hand-derived fast path, and Burn's autodiff) and by
+# PyTorch — torch.nn + torch.optim eager, the same under torch.compile (bench/torch_models.py),
+# and the lecture's own layer classes (bench/reference.py) — at batch 32, 256 and 2,048, on
+# one thread and on every core. Each run also times a pass over the whole validation split.
+# Runs alternate, round after round, so that noise on the machine hits all of them; the table
+# gives medians, and ratios to eager and to compiled PyTorch at the same batch and threads.
 #
-#   bench/run.sh [NAMES_TXT]          (default ../shared/data/names.txt)
-#   ROUNDS=5 STEPS=3000 bench/run.sh
+#   bench/run.sh [NAMES_TXT]              (default ../shared/data/names.txt)
+#   ROUNDS=3 STEPS=2000 BATCHES="32 256 2048" THREADS="1 2" bench/run.sh
 #
-# PyTorch 2.9.0 comes from PyPI into a venv, created on the first run (a ~4 GB download) by
-# scripts/setup-libtorch.sh; the same libtorch builds our `tch` backend, benchmarked too.
+# STEPS is the timed steps at batch 32; a batch b gets STEPS·32/b (at least 20). PyTorch
+# 2.9.0 comes from PyPI into a venv, created on the first run (a ~4 GB download) by
+# scripts/setup-libtorch.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 data="${1:-../shared/data/names.txt}"
 rounds="${ROUNDS:-3}"
-steps="${STEPS:-3000}"
+steps32="${STEPS:-2000}"
+batches="${BATCHES:-32 256 2048}"
+threads_list="${THREADS:-1 $(nproc)}"
 
-libtorch_env=$(scripts/setup-libtorch.sh)  # a failure here stops the script (set -e)
-eval "$libtorch_env"
+eval "$(scripts/setup-libtorch.sh)"  # a failure here stops the script (set -e)
 python="$HARNESS_TORCH_VENV/bin/python"
-cargo build --release --quiet --features tch
+cargo build --release --quiet
 harness="${CARGO_TARGET_DIR:-target}/release/harness"
+export OMP_WAIT_POLICY=PASSIVE
 
-# One thread each, and no spinning OpenMP threads if the machine is shared.
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 lines=$(mktemp)
 trap 'rm -f "$lines"' EXIT
 for round in $(seq "$rounds"); do
-    for impl in flex pytorch flex-autodiff tch ndarray; do
-        echo "bench: round $round/$rounds: $impl" >&2
-        case "$impl" in
-            pytorch) "$python" bench/reference.py "$data" --steps "$steps" >> "$lines" ;;
-            *-autodiff) "$harness" bench --data "$data" --backend "${impl%-autodiff}" --no-fast-path --timed-steps "$steps" >> "$lines" ;;
-            *) "$harness" bench --data "$data" --backend "$impl" --timed-steps "$steps" >> "$lines" ;;
-        esac
+    for batch in $batches; do
+        steps=$((steps32 * 32 / batch > 20 ? steps32 * 32 / batch : 20))
+        warmup=$((steps / 10 > 5 ? steps / 10 : 5))
+        for threads in $threads_list; do
+            echo "bench: round $round/$rounds, batch $batch, $threads thread(s), $steps steps" >&2
+            export OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
+            ours=("$harness" bench --data "$data" --backend flex --batch-size "$batch" --threads "$threads"
+                --timed-steps "$steps" --warmup "$warmup")
+            torch=(--steps "$steps" --warmup "$warmup" --batch-size "$batch" --threads "$threads")
+            "${ours[@]}" >> "$lines"
+            "${ours[@]}" --no-fast-path >> "$lines"
+            "$python" bench/torch_models.py "$data" --model wavenet "${torch[@]}" >> "$lines"
+            "$python" bench/torch_models.py "$data" --model wavenet "${torch[@]}" --compile >> "$lines"
+            "$python" bench/reference.py "$data" "${torch[@]}" >> "$lines"
+        done
     done
 done
 
-python3 - "$lines" "$rounds" "$steps" <<'PY'
+python3 - "$lines" "$rounds" "$steps32" <<'PY'
 import json, statistics, sys
 lines, rounds, steps = sys.argv[1], sys.argv[2], sys.argv[3]
 runs = [json.loads(line) for line in open(lines)]
+groups = list(dict.fromkeys((r["batch_size"], r["threads"]) for r in runs))
 impls = list(dict.fromkeys(r["impl"] for r in runs))
-median = {i: statistics.median(r["steps_per_sec"] for r in runs if r["impl"] == i) for i in impls}
-evals = {i: statistics.median(r["eval_seconds"] for r in runs if r["impl"] == i) for i in impls}
-spread = {i: (min(r["steps_per_sec"] for r in runs if r["impl"] == i),
-              max(r["steps_per_sec"] for r in runs if r["impl"] == i)) for i in impls}
-print(f"lecture model, batch 32, 1 thread, {steps} timed steps, median of {rounds} rounds")
-print(f"{'implementation':<16}{'steps/s':>9}{'range':>15}{'vs pytorch':>12}{'val eval (s)':>14}")
-for i in impls:
-    lo, hi = spread[i]
-    print(f"{i:<16}{median[i]:>9.0f}{f'{lo:.0f}–{hi:.0f}':>15}{median[i] / median['pytorch']:>11.2f}×{evals[i]:>14.3f}")
+def median(batch, threads, impl, key):
+    values = [r[key] for r in runs if (r["batch_size"], r["threads"], r["impl"]) == (batch, threads, impl)]
+    return statistics.median(values) if values else None
+print(f"lecture model (76,579 parameters), SGD; median of {rounds} rounds; {steps} timed steps at batch 32")
+print(f"{'batch':>6}{'threads':>8}  {'implementation':<24}{'steps/s':>9}{'vs eager':>10}{'vs compile':>12}{'val pass (s)':>14}{'vs eager':>10}")
+for batch, threads in groups:
+    eager = median(batch, threads, "pytorch", "steps_per_sec")
+    compiled = median(batch, threads, "pytorch-compile", "steps_per_sec")
+    eager_eval = median(batch, threads, "pytorch", "eval_seconds")
+    for impl in impls:
+        speed, seconds = median(batch, threads, impl, "steps_per_sec"), median(batch, threads, impl, "eval_seconds")
+        if speed is None:
+            continue
+        ratio = lambda ours, base: f"{ours / base:.2f}×" if base else "-"
+        print(f"{batch:>6}{threads:>8}  {impl:<24}{speed:>9.0f}{ratio(speed, eager):>10}{ratio(speed, compiled):>12}"
+              f"{seconds:>14.3f}{ratio(seconds, eager_eval):>10}")
 PY

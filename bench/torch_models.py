@@ -1,10 +1,11 @@
 """The PyTorch a user would write for each of the harness's models: torch.nn modules and
 torch.optim, eager or `torch.compile`d, trained on names.txt on one thread. Prints one JSON
 line in the format of `harness bench`: training steps/s after a warm-up and the seconds of
-one pass over the validation split in eval mode.
+one pass over the validation split in eval mode (the second: the first compiles, under
+torch.compile).
 
     python bench/torch_models.py NAMES_TXT --model wavenet [--compile] [--steps 2000]
-        [--batch-size 32] [--device cpu|cuda]
+        [--batch-size 32] [--threads 1] [--device cpu|cuda]
     models: wavenet (the lecture's final model, SGD lr 0.1), wavenet-conv (n_embd 24,
     n_hidden 48, block 8, AdamW lr 3e-3), bigram (AdamW lr 1e-2).
 
@@ -121,11 +122,12 @@ def main():
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     device = torch.device(args.device)
     synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(42)
     random.seed(42)
 
@@ -165,11 +167,13 @@ def main():
     steps_per_sec = args.steps / (time.perf_counter() - started)
     model.eval()
     with torch.no_grad():
-        started = time.perf_counter()
         F.cross_entropy(forward(xval), yval).item()  # .item() waits for the GPU
+        started = time.perf_counter()
+        F.cross_entropy(forward(xval), yval).item()
         eval_seconds = time.perf_counter() - started
     name = "pytorch-compile" if args.compile else "pytorch"
     print(json.dumps({"impl": name, "model": args.model, "device": args.device, "batch_size": args.batch_size,
+                      "threads": args.threads,
                       "steps_per_sec": steps_per_sec,
                       "eval_seconds": eval_seconds, "params": sum(p.numel() for p in model.parameters())}))
 

@@ -61,16 +61,37 @@ pub fn dropout<const D: usize>(x: Tensor<D>, p: f64) -> Tensor<D> {
 /// sampling) through `crate::tanh`'s vectorised loop, within 3 ulp of the true value;
 /// elsewhere (autodiff, libtorch, GPUs) Burn's own.
 pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    in_place_on_cpu(x, crate::tanh::tanh_in_place).unwrap_or_else(Tensor::tanh)
+}
+
+/// tanh(x + bias): `x [N, C]`, `bias [C]` → `[N, C]`, in one pass over x where `tanh` takes
+/// its own loop, else with Burn's ops.
+pub fn bias_tanh(x: Tensor<2>, bias: Tensor<1>) -> Tensor<2> {
+    let [_, c] = x.dims();
+    let Some(bias_values) = bias.to_data().try_to_vec::<f32>().ok().filter(|_| can_run_in_place(&x)) else {
+        return tanh(x + bias.reshape([1, c]));
+    };
+    in_place_on_cpu(x, |values| crate::tanh::bias_tanh_in_place(values, &bias_values))
+        .unwrap_or_else(|x| unreachable!("checked by can_run_in_place: {:?}", x.dims()))
+}
+
+/// Whether `in_place_on_cpu` takes `x`: f32 on a pure-Rust CPU backend, off autodiff.
+fn can_run_in_place<const D: usize>(x: &Tensor<D>) -> bool {
     let device = x.device();
-    if device.is_autodiff() || x.dtype() != DType::F32 || !is_pure_rust_cpu(&device) {
-        return x.tanh();
+    !device.is_autodiff() && x.dtype() == DType::F32 && is_pure_rust_cpu(&device)
+}
+
+/// `x`'s values through `f`, in place, where `can_run_in_place`; otherwise `x` back.
+fn in_place_on_cpu<const D: usize>(x: Tensor<D>, f: impl FnOnce(&mut [f32])) -> Result<Tensor<D>, Tensor<D>> {
+    if !can_run_in_place(&x) {
+        return Err(x);
     }
-    let shape = x.shape();
+    let (shape, device) = (x.shape(), x.device());
     let Ok(mut values) = x.into_data().try_into_vec::<f32>() else {
         unreachable!("an f32 tensor's data is f32")
     };
-    crate::tanh::tanh_in_place(&mut values);
-    Tensor::from_data(TensorData::new(values, shape), &device)
+    f(&mut values);
+    Ok(Tensor::from_data(TensorData::new(values, shape), &device))
 }
 
 /// One SGD step on a parameter: `w − lr · grad` (in place when nothing else holds `w`).
@@ -131,6 +152,20 @@ impl BatchNorm1d {
         let mean = self.running_mean.value().reshape([1, features]);
         let var = self.running_var.value().reshape([1, features]);
         self.scale_and_shift((rows - mean) / (var + BATCHNORM_EPS).sqrt(), dims)
+    }
+
+    /// Evaluation folded into the bias-free Linear before it, whose weight is `[in, C]`:
+    /// BatchNorm(x·W) = x·(W·s) + (β − μ·s) with s = γ / √(σ² + ε) per channel. Returns the
+    /// folded weight `[in, C]` and bias `[C]`; `None` with per-position statistics (the
+    /// lecture's bug), which no one weight can carry.
+    pub fn fold_into(&self, weight: Tensor<2>) -> Option<(Tensor<2>, Tensor<1>)> {
+        if self.per_position {
+            return None;
+        }
+        let [_, c] = weight.dims();
+        let scale = self.gamma.val() / (self.running_var.value() + BATCHNORM_EPS).sqrt();
+        let bias = self.beta.val() - self.running_mean.value() * scale.clone();
+        Some((weight * scale.reshape([1, c]), bias))
     }
 
     /// Training: `[B, T, C]` → `[B, T, C]`, normalised with the batch mean and unbiased

@@ -43,6 +43,33 @@ pub fn tanh_in_place(values: &mut [f32]) {
     tanh_portable(values);
 }
 
+/// tanh(v + bias[j]) for each value v in column j of `values`, rows of `bias.len()` values
+/// one after another, in place: a Linear's bias and the tanh after it in one pass.
+pub fn bias_tanh_in_place(values: &mut [f32], bias: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2, checked just above.
+        unsafe { bias_tanh_avx2(values, bias) };
+        return;
+    }
+    bias_tanh_portable(values, bias);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn bias_tanh_avx2(values: &mut [f32], bias: &[f32]) {
+    bias_tanh_portable(values, bias);
+}
+
+#[inline(always)]
+fn bias_tanh_portable(values: &mut [f32], bias: &[f32]) {
+    for row in values.chunks_exact_mut(bias.len()) {
+        for (value, b) in row.iter_mut().zip(bias) {
+            *value = tanh(*value + b);
+        }
+    }
+}
+
 /// The same loop compiled for 8 lanes. No FMA: each operation rounds as in the portable
 /// loop, so both give the same bits.
 #[cfg(target_arch = "x86_64")]
@@ -112,6 +139,15 @@ mod tests {
         assert_eq!(values[2..4], [1.0, -1.0]);
         assert!(values[4].is_nan());
         assert_eq!(values[5..], [1e-30, -1.0]);
+    }
+
+    #[test]
+    fn bias_tanh_adds_each_columns_bias_then_takes_tanh() {
+        let bias = [0.5, -1.0, 0.0];
+        let mut values: Vec<f32> = (0..21).map(|i| i as f32 * 0.1 - 1.0).collect();
+        let want: Vec<f32> = values.iter().enumerate().map(|(i, v)| tanh(v + bias[i % 3])).collect();
+        bias_tanh_in_place(&mut values, &bias);
+        assert_eq!(values, want);
     }
 
     /// The vectorised loop and one value at a time give the same bits (lengths that leave

@@ -152,9 +152,17 @@ struct Block {
 }
 
 impl Block {
-    /// `[B, T, C]` → `[B, T / group, n_hidden]`.
+    /// Evaluation: `[B, T, C]` → `[B, T / group, n_hidden]`, in inference form: BatchNorm
+    /// folded into the Linear (one matrix product over every position), its bias added in
+    /// tanh's pass, where BatchNorm's own steps took four passes over the activations.
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        self.transform(self.fuse(x))
+        let fused = self.fuse(x);
+        let Some((weight, bias)) = self.norm.fold_into(self.linear.weight.val()) else {
+            return self.transform(fused);
+        };
+        let [b, t, c] = fused.dims();
+        let [_, hidden] = weight.dims();
+        layers::bias_tanh(fused.reshape([b * t, c]).matmul(weight), bias).reshape([b, t, hidden])
     }
 
     /// FlattenConsecutive: `[B, T, C]` → `[B, T / group, C · group]` (row-major reshape).
@@ -249,6 +257,8 @@ impl CharModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::models::cross_entropy;
+    use burn::module::Param;
     use burn::tensor::TensorData;
 
     /// The lecture's shapes: `group` = block for the MLP, 2 for the WaveNet.
@@ -281,6 +291,46 @@ mod tests {
         assert_eq!(final_model.trainable_params(), 76_579);
         // Burn's own count includes the running statistics (3 BatchNorms × 2 × 128).
         assert_eq!(final_model.num_params(), 76_579 + 768);
+    }
+
+    /// Evaluation in inference form (BatchNorm folded into the Linear, bias and tanh in one
+    /// pass) scores as the layers one by one do, to 1e-6 relative: with running statistics
+    /// moved by training-mode passes and gamma and beta away from 1 and 0.
+    #[test]
+    fn folded_evaluation_scores_as_the_layers_one_by_one() {
+        let device = Device::flex();
+        let mut m = model(shape(24, 128, 8, 2));
+        let mut rng = Rng::seed_from(7);
+        let mut draw = |n: usize, offset: f32| -> Tensor<1> {
+            let values: Vec<f32> = (0..n).map(|_| rng.normal() as f32 * 0.3 + offset).collect();
+            Tensor::from_data(TensorData::new(values, [n]), &device)
+        };
+        for block in &mut m.blocks {
+            let c = block.norm.gamma.dims()[0];
+            block.norm.gamma = Param::from_tensor(draw(c, 1.0));
+            block.norm.beta = Param::from_tensor(draw(c, 0.0));
+        }
+        let ids: Vec<i64> = (0..64 * 8).map(|i| (i * 7 + i / 5) % 27).collect();
+        let contexts = Tensor::<2, Int>::from_data(TensorData::new(ids, [64, 8]), &device);
+        let targets = Tensor::<1, Int>::from_data(
+            TensorData::new((0..64i64).map(|i| i % 27).collect::<Vec<_>>(), [64]),
+            &device,
+        );
+        for _ in 0..3 {
+            m.forward_train_logits(contexts.clone());
+        }
+        let layers = m.blocks.iter().fold(m.embedding.forward(contexts.clone()), |x, block| {
+            block.transform(block.fuse(x))
+        });
+        let layers = m.head.forward(layers.reshape([64, 128]));
+        let folded = m.forward(contexts);
+        let read = |t: &Tensor<2>| t.to_data().to_vec::<f32>().unwrap();
+        for (got, want) in read(&folded).iter().zip(read(&layers)) {
+            assert!((got - want).abs() < 1e-5, "logit {got} vs {want}");
+        }
+        let want: f32 = cross_entropy(layers, targets.clone()).into_scalar();
+        let got: f32 = cross_entropy(folded, targets).into_scalar();
+        assert!(((got - want) / want).abs() < 1e-6, "{got} vs {want}");
     }
 
     #[test]
