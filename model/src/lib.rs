@@ -3,12 +3,14 @@
 //! the CLI: callers get progress through `train::Observer` and results as plain values.
 
 pub mod backend;
+mod batchnorm;
 pub mod checkpoint;
 pub mod config;
 pub mod dataset;
 pub mod evaluate;
 mod layers;
 pub mod models;
+mod norm_tanh;
 pub mod optim;
 pub mod rng;
 pub mod sample;

@@ -87,7 +87,7 @@ fn tanh_portable(values: &mut [f32]) {
 
 /// One value, written without branches so the loop above vectorises.
 #[inline(always)]
-fn tanh(x: f32) -> f32 {
+pub(crate) fn tanh(x: f32) -> f32 {
     let a = x.abs().min(CLAMP);
     let z = a * a;
     let p = (((ODD[4] * z + ODD[3]) * z + ODD[2]) * z + ODD[1]) * z + ODD[0];

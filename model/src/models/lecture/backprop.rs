@@ -9,7 +9,8 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 
 use super::{Block, CharModel};
-use crate::layers::{self, NormTape, descend};
+use crate::batchnorm::NormTanhTape;
+use crate::layers::descend;
 use crate::models::mean_nll;
 
 /// The gradient of the loss for each parameter of a `CharModel`, shaped like it.
@@ -35,9 +36,8 @@ struct BlockTape {
     input_dims: [usize; 3],
     /// The linear layer's input, `[B·T', C']`.
     fused_rows: Tensor<2>,
-    norm: NormTape,
-    /// tanh's output, `[B, T', n_hidden]`.
-    out: Tensor<3>,
+    /// BatchNorm's and tanh's.
+    norm_tanh: NormTanhTape,
 }
 
 /// What the model's backward pass needs from its forward pass.
@@ -57,22 +57,18 @@ impl Block {
         let fused_rows = fused.reshape([b * t, c]);
         let pre = fused_rows.clone().matmul(self.linear.weight.val());
         let [_, hidden] = pre.dims();
-        let (normalized, norm) = self.norm.forward_train(pre.reshape([b, t, hidden]));
-        let out = layers::tanh(normalized);
+        let (out, norm_tanh) = self.norm.forward_train_tanh(pre.reshape([b, t, hidden]));
         let tape = BlockTape {
             input_dims,
             fused_rows,
-            norm,
-            out: out.clone(),
+            norm_tanh,
         };
         (out, tape)
     }
 
     /// The gradient of the block's input from that of its output, and the block's own.
     fn backward(&self, tape: BlockTape, d_out: Tensor<3>) -> (Tensor<3>, BlockGradients) {
-        // tanh'(x) = 1 − tanh²(x)
-        let d_normalized = d_out.clone() - d_out * tape.out.square();
-        let (d_pre, gamma, beta) = self.norm.backward(tape.norm, d_normalized);
+        let (d_pre, gamma, beta) = self.norm.backward_tanh(tape.norm_tanh, d_out);
         let [b, t, hidden] = d_pre.dims();
         let (d_input, linear) = linear_backward(&self.linear, tape.fused_rows, d_pre.reshape([b * t, hidden]));
         (d_input.reshape(tape.input_dims), BlockGradients { linear, gamma, beta })

@@ -9,7 +9,8 @@ use burn::module::Module;
 use burn::nn::{Embedding, Linear};
 use burn::tensor::{Device, Int, Tensor};
 
-use crate::layers::{self, BatchNorm1d};
+use crate::batchnorm::BatchNorm1d;
+use crate::layers;
 use crate::rng::Rng;
 use crate::settings::{DefaultValue, Kind, Only, Setting};
 
@@ -324,7 +325,7 @@ mod tests {
         });
         let layers = m.head.forward(layers.reshape([64, 128]));
         let folded = m.forward(contexts);
-        let read = |t: &Tensor<2>| t.to_data().to_vec::<f32>().unwrap();
+        let read = |t: &Tensor<2>| t.to_data().try_to_vec::<f32>().unwrap();
         for (got, want) in read(&folded).iter().zip(read(&layers)) {
             assert!((got - want).abs() < 1e-5, "logit {got} vs {want}");
         }
