@@ -33,7 +33,8 @@ import json, re, sys
 # Kinds of work, by the function a sample landed in; the first pattern that matches wins.
 KINDS = [
     ("matrix products (gemm)", r"gemm"),
-    ("tanh (libm: tanhf, expm1f)", r"tanh|expm1"),
+    ("BatchNorm + tanh, fused (norm_tanh.rs)", r"norm_tanh"),
+    ("tanh (tanh.rs; libm's tanhf, expm1f)", r"tanh|expm1"),
     ("exp, sigmoid, softmax", r"exp|sigmoid|softmax|log"),
     ("memory: copy, fill", r"memmove|memcpy|memset"),
     ("memory: allocation, page faults", r"malloc|free|realloc|page|clear_page|mmap|munmap|\[k\]"),
