@@ -107,6 +107,16 @@ impl Backend {
         }
     }
 
+    /// What to check when the backend sees no GPU.
+    pub fn why_no_gpu(self) -> &'static str {
+        match self {
+            Self::Vulkan => {
+                "no Vulkan loader (libvulkan.so.1) or no driver for it: point VK_DRIVER_FILES at the driver's ICD file, e.g. nvidia_icd.json"
+            }
+            _ => "no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them",
+        }
+    }
+
     /// The Burn device for computing on `on`, after checking that this binary has the
     /// backend and, for a GPU, that the GPU is there (so nothing fails later, mid-run).
     pub fn device(self, on: ComputeDevice) -> Result<Device, BackendError> {
@@ -213,18 +223,13 @@ fn gpu_present(backend: Backend, index: usize) -> Result<(), BackendError> {
     if index < count {
         return Ok(());
     }
-    const NVIDIA: &str = "no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them";
-    let (api, counter, why_none) = match backend {
-        Backend::Vulkan => (
-            "Vulkan",
-            "the Vulkan driver",
-            "no Vulkan loader (libvulkan.so.1) or no driver for it: point VK_DRIVER_FILES at the driver's ICD file, e.g. nvidia_icd.json",
-        ),
-        Backend::Tch => ("CUDA", "libtorch", NVIDIA),
-        _ => ("CUDA", "the CUDA driver", NVIDIA),
+    let (api, counter) = match backend {
+        Backend::Vulkan => ("Vulkan", "the Vulkan driver"),
+        Backend::Tch => ("CUDA", "libtorch"),
+        _ => ("CUDA", "the CUDA driver"),
     };
     let reason = match count {
-        0 => format!("{counter} sees no GPU ({why_none})"),
+        0 => format!("{counter} sees no GPU ({})", backend.why_no_gpu()),
         1 => format!("{counter} sees 1 GPU, index 0"),
         n => format!("{counter} sees {n} GPUs, indices 0 to {}", n - 1),
     };

@@ -151,8 +151,8 @@ pub fn check(needs: &Needs, pool: &GpuPool) -> Result<(), String> {
             DeviceRequest::Cpu => continue,
             DeviceRequest::AnyGpu if pool.gpus.is_empty() => {
                 return Err(on(format!(
-                    "no GPU to run on: `{backend}` sees none (no NVIDIA driver, or CUDA_VISIBLE_DEVICES hides them); \
-                     run them on `cpu`, or where there is a GPU"
+                    "no GPU to run on: `{backend}` sees none ({}); run them on `cpu`, or where there is a GPU",
+                    backend.why_no_gpu()
                 )));
             }
             DeviceRequest::AnyGpu => pool.gpus.clone(),
