@@ -7,19 +7,12 @@
 use burn::module::{Module, Param, RunningState};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::layers::{can_run_in_place, descend, f32_values};
+use crate::layers::{self, can_run_in_place, descend, f32_values};
 use crate::norm_tanh;
 
 pub const BATCHNORM_EPS: f64 = 1e-5;
 pub const BATCHNORM_MOMENTUM: f64 = 0.1;
 
-/// The lecture's `BatchNorm1d` for `[B, T, C]` input (channels last).
-///
-/// Training (`forward_train`): normalise with the batch mean and the *unbiased*
-/// variance (`torch.var`) over dims (0, 1), and move the running statistics 10% towards
-/// them. Evaluation (`forward`): normalise with the running
-/// statistics. With `per_position` (the lecture's bug) the statistics are taken over dim 0
-/// only, so every (position, channel) pair has its own: running stats hold `T × C` values.
 /// What `BatchNorm1d::backward` needs from the training pass.
 pub struct NormTape {
     /// x̂, in the statistics layout (`[B·T, C]`, or `[B, T·C]` with the bug).
@@ -36,6 +29,13 @@ pub enum NormTanhTape {
     Loops { tape: norm_tanh::Tape, out: Vec<f32> },
 }
 
+/// The lecture's `BatchNorm1d` for `[B, T, C]` input (channels last).
+///
+/// Training (`forward_train`): normalise with the batch mean and the *unbiased*
+/// variance (`torch.var`) over dims (0, 1), and move the running statistics 10% towards
+/// them. Evaluation (`forward`): normalise with the running
+/// statistics. With `per_position` (the lecture's bug) the statistics are taken over dim 0
+/// only, so every (position, channel) pair has its own: running stats hold `T × C` values.
 #[derive(Module, Debug)]
 pub struct BatchNorm1d {
     pub(crate) gamma: Param<Tensor<1>>,
@@ -106,7 +106,7 @@ impl BatchNorm1d {
     ///
     /// With x̂ the normalised rows, s = 1/√(var + ε) and n rows per statistic (the lecture's
     /// Part 4 derivation, unbiased variance): dx = s · (dx̂ − Σdx̂ / n − x̂ · Σ(dx̂ · x̂) / (n − 1)).
-    pub fn backward(&self, tape: NormTape, d_out: Tensor<3>) -> (Tensor<3>, Tensor<1>, Tensor<1>) {
+    fn backward(&self, tape: NormTape, d_out: Tensor<3>) -> (Tensor<3>, Tensor<1>, Tensor<1>) {
         let dims @ [b, t, c] = d_out.dims();
         let NormTape { normalized, inv_std } = tape;
         let per_channel = |x: Tensor<3>| x.sum_dims(&[0, 1]).reshape([c]);
@@ -139,7 +139,7 @@ impl BatchNorm1d {
 
     fn forward_train_tanh_by_ops(&self, x: Tensor<3>) -> (Tensor<3>, NormTanhTape) {
         let (normalized, norm) = self.forward_train(x);
-        let out = crate::layers::tanh(normalized);
+        let out = layers::tanh(normalized);
         (out.clone(), NormTanhTape::Ops(Box::new((norm, out))))
     }
 

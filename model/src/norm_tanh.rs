@@ -1,5 +1,5 @@
 //! BatchNorm in training (batch statistics, unbiased variance) followed by tanh, forward and
-//! backward, as loops over `[rows, F]` values: four passes over the activations where Burn's
+//! backward, as loops over `[rows, F]` values: five passes over the activations where Burn's
 //! ops took about fifteen (a quarter of a step at batch 2,048 went to them). Used by the
 //! hand-derived fast path on the pure-Rust CPU backends (`batchnorm` decides); sums are kept
 //! in f64. AVX2 is chosen at run time, as in `tanh`.
