@@ -1,5 +1,5 @@
-//! Which Burn backend a run computes on, on which device, and how many CPU threads it may
-//! use. Every backend runs the same model and training code; only the `Device` differs.
+//! Which Burn backend a run computes on, and on which device (`threads` says how many CPU
+//! threads). Every backend runs the same model and training code; only the `Device` differs.
 //! `tch` (libtorch), `cuda` (Burn's CUDA backend) and `vulkan` (Burn's wgpu backend on
 //! Vulkan) are cargo features: a binary built without them knows their names and says how
 //! to get them. GPUs are numbered as each GPU backend's driver numbers them (`cuda:N`).
@@ -336,32 +336,6 @@ impl From<ComputeDevice> for String {
     fn from(device: ComputeDevice) -> String {
         device.to_string()
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("could not set up {threads} compute thread(s): {reason}")]
-pub struct ThreadsError {
-    threads: usize,
-    reason: String,
-}
-
-/// Limits the CPU backends to `threads` threads for the rest of the process.
-///
-/// # Safety
-/// Sets the `MATMUL_NUM_THREADS` environment variable (read by burn-ndarray's matrix
-/// multiply), so it must run before the process starts any other thread.
-pub unsafe fn limit_threads(threads: usize) -> Result<(), ThreadsError> {
-    // SAFETY: the caller guarantees no other thread exists yet to read the environment.
-    unsafe { std::env::set_var("MATMUL_NUM_THREADS", threads.to_string()) };
-    #[cfg(feature = "tch")]
-    tch::set_num_threads(i32::try_from(threads).unwrap_or(i32::MAX));
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global()
-        .map_err(|e| ThreadsError {
-            threads,
-            reason: e.to_string(),
-        })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod rng;
 pub mod sample;
 pub mod settings;
 mod tanh;
+pub mod threads;
 pub mod train;
 
 pub use backend::{Backend, BackendError, ComputeDevice};

@@ -66,7 +66,10 @@ impl Observer for Stopwatch {
 
 pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // SAFETY: first thing the command does; no other thread has been started yet.
-    unsafe { model::backend::limit_threads(args.threads) }?;
+    unsafe { model::threads::on_compute_threads(args.threads, || bench(args)) }?
+}
+
+fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let data = data_file::load(Some(&args.data))?;
     let total = args.warmup + args.timed_steps;
     // A log point at the end of the warm-up and at the last step; no evaluation between.

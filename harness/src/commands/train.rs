@@ -54,7 +54,10 @@ impl TrainArgs {
 
 pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     // SAFETY: first thing the command does; no other thread has been started yet.
-    unsafe { model::backend::limit_threads(args.threads) }?;
+    unsafe { model::threads::on_compute_threads(args.threads, || train(args)) }?
+}
+
+fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let config = args.config()?;
     let on = args.device.unwrap_or(args.backend.default_device());
     let device = args.backend.device(on).map_err(|e| usage(anyhow!(e)))?;
