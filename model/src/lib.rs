@@ -2,12 +2,14 @@
 //! loop with checkpoints, evaluation and sampling. Knows tensors and nothing of SQLite or
 //! the CLI: callers get progress through `train::Observer` and results as plain values.
 
+mod avx2;
 pub mod backend;
 mod batchnorm;
 pub mod checkpoint;
 pub mod config;
 pub mod dataset;
 pub mod evaluate;
+mod gelu;
 mod layers;
 pub mod models;
 mod norm_tanh;

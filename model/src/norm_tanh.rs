@@ -2,10 +2,11 @@
 //! backward, as loops over `[rows, F]` values: five passes over the activations where Burn's
 //! ops took about fifteen (a quarter of a step at batch 2,048 went to them). Used by the
 //! hand-derived fast path on the pure-Rust CPU backends (`batchnorm` decides); sums are kept
-//! in f64. AVX2 is chosen at run time, as in `tanh`.
+//! in f64. AVX2 is chosen at run time (`avx2`).
 
 use rayon::prelude::*;
 
+use crate::avx2::avx2_when_present;
 use crate::tanh::tanh;
 
 /// A training pass's statistics and what the backward pass needs, per feature `F`.
@@ -94,26 +95,6 @@ fn ordered_sum(partials: impl IndexedParallelIterator<Item = Vec<f64>>) -> Vec<f
         }
     }
     total
-}
-
-/// For each `name => kernel(args) -> R`: a function `name` that runs the `#[inline(always)]`
-/// `kernel` compiled for AVX2 where the processor has it (checked once and cached by the
-/// standard library), portably elsewhere.
-macro_rules! avx2_when_present {
-    ($(fn $name:ident => $kernel:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {$(
-        fn $name($($arg: $ty),*) -> $ret {
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx2") {
-                #[target_feature(enable = "avx2")]
-                fn avx2($($arg: $ty),*) -> $ret {
-                    $kernel($($arg),*)
-                }
-                // SAFETY: the processor has AVX2, checked just above.
-                return unsafe { avx2($($arg),*) };
-            }
-            $kernel($($arg),*)
-        }
-    )*};
 }
 
 avx2_when_present! {
@@ -234,10 +215,14 @@ mod tests {
 
     #[test]
     fn results_do_not_depend_on_the_number_of_threads() {
-        // 2,000 rows of 24: six tasks of 682 rows (TASK_VALUES / 24), the last one short.
+        // 2,000 rows of 24: three tasks of 682 rows (TASK_VALUES / 24), the last one short.
         let one = pass(1, 2000, 24);
         for threads in [2, 4] {
-            assert_eq!(pass(threads, 2000, 24), one, "{threads} threads against one, bit for bit");
+            assert_eq!(
+                pass(threads, 2000, 24),
+                one,
+                "{threads} threads against one, bit for bit"
+            );
         }
     }
 }

@@ -5,7 +5,6 @@
 
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Int, Tensor};
 
 use super::rnn::{Recurrence, RecurrentSettings, joined};
@@ -52,9 +51,9 @@ impl CharNet for Gru {
     fn item_logits(&self, inputs: Tensor<2, Int>) -> Option<Tensor<3>> {
         Some(self.around.unroll(inputs, |x, h| {
             let xh = joined(x.clone(), h.clone());
-            let reset = sigmoid(self.reset.forward(xh.clone()));
+            let reset = layers::sigmoid(self.reset.forward(xh.clone()));
             let candidate = layers::tanh(self.candidate.forward(joined(x, reset * h.clone())));
-            let update = sigmoid(self.update.forward(xh));
+            let update = layers::sigmoid(self.update.forward(xh));
             h.clone() + update * (candidate - h)
         }))
     }

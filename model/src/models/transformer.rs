@@ -11,7 +11,7 @@
 
 use burn::module::Module;
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
-use burn::tensor::activation::{sigmoid, softmax};
+use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Int, Tensor};
 use serde::Deserialize;
 
@@ -19,6 +19,7 @@ use super::lecture::{BLOCK_SIZE, N_EMBD};
 use super::{CharNet, DROPOUT, MAKEMORE_DEFAULTS, check_dropout};
 use crate::config::ConfigError;
 use crate::dataset::Reading;
+use crate::gelu::gelu;
 use crate::layers;
 use crate::rng::Rng;
 use crate::settings::{DefaultValue, Kind, Only, Setting};
@@ -72,10 +73,7 @@ impl Block {
             + self
                 .attention_out
                 .forward(self.self_attention(self.ln_1.forward(x), later));
-        x.clone()
-            + self
-                .mlp_out
-                .forward(new_gelu(self.mlp_in.forward(self.ln_2.forward(x))))
+        x.clone() + self.mlp_out.forward(gelu(self.mlp_in.forward(self.ln_2.forward(x))))
     }
 
     /// Causal multi-head self-attention before the output projection: `[B, T, C]` → `[B, T, C]`.
@@ -187,14 +185,6 @@ impl CharNet for Transformer {
     }
 }
 
-/// makemore.py's `NewGELU`, 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), written
-/// as x·σ(2u) — the same function — because σ costs one `exp` and libm's `tanhf` several.
-fn new_gelu(x: Tensor<3>) -> Tensor<3> {
-    const TWO_SQRT_2_OVER_PI: f64 = 2.0 * std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2;
-    let inner = (x.clone() * x.clone() * 0.044715 + 1.0) * x.clone() * TWO_SQRT_2_OVER_PI;
-    x * sigmoid(inner)
-}
-
 /// `n`'s divisors, as a list to choose from.
 fn divisors(n: usize) -> String {
     let all: Vec<String> = (1..=n)
@@ -238,25 +228,6 @@ mod tests {
         let diff: Vec<f32> = (a - b).abs().sum_dim(2).into_data().try_to_vec().unwrap();
         assert!(diff[..3].iter().all(|d| *d == 0.0), "{diff:?}");
         assert!(diff[3..].iter().all(|d| *d > 0.0), "{diff:?}");
-    }
-
-    #[test]
-    fn gelu_is_makemore_s_tanh_approximation() {
-        // makemore.py's NewGELU: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); burn's
-        // `gelu_approximate` writes it out the same way.
-        let device = Device::flex();
-        let x = Tensor::<3>::from_data(
-            TensorData::new(vec![-6f32, -3., -1., -0.1, 0., 0.5, 2., 7.], [1, 2, 4]),
-            &device,
-        );
-        let ours: Vec<f32> = new_gelu(x.clone()).into_data().try_to_vec().unwrap();
-        let formula: Vec<f32> = burn::tensor::activation::gelu_approximate(x)
-            .into_data()
-            .try_to_vec()
-            .unwrap();
-        for (a, b) in ours.iter().zip(&formula) {
-            assert!((a - b).abs() <= 1e-6 * b.abs().max(1.0), "{ours:?} vs {formula:?}");
-        }
     }
 
     #[test]

@@ -19,7 +19,7 @@
 
 use burn::module::Module;
 use burn::nn::{Embedding, Linear};
-use burn::tensor::activation::{log_softmax, relu, sigmoid};
+use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::{Device, Int, Tensor};
 use serde::Deserialize;
 
@@ -69,7 +69,7 @@ impl GatedLayer {
         let zeros = Tensor::zeros([b, d, h], &x.device());
         let before = Tensor::cat(vec![zeros, x.clone().narrow(1, 0, t - d)], 1);
         let both = self.filter_gate.forward(Tensor::cat(vec![x.clone(), before], 2));
-        let z = layers::tanh(both.clone().narrow(2, 0, h)) * sigmoid(both.narrow(2, h, h));
+        let z = layers::tanh(both.clone().narrow(2, 0, h)) * layers::sigmoid(both.narrow(2, h, h));
         let out = self.residual_skip.forward(layers::dropout(z, self.dropout));
         let [_, _, width] = out.dims();
         (x + out.clone().narrow(2, 0, h), out.narrow(2, h, width - h))
