@@ -67,13 +67,16 @@ struct Block {
 
 impl Block {
     /// `x [B, T, C]` → `[B, T, C]`; `later [B, H, T, T]` is true where a position may not
-    /// attend (above the diagonal).
+    /// attend (above the diagonal). Each residual branch is dropped out in training.
     fn forward(&self, x: Tensor<3>, later: &Tensor<4, Bool>) -> Tensor<3> {
-        let x = x.clone()
-            + self
-                .attention_out
-                .forward(self.self_attention(self.ln_1.forward(x), later));
-        x.clone() + self.mlp_out.forward(gelu(self.mlp_in.forward(self.ln_2.forward(x))))
+        let attended = self
+            .attention_out
+            .forward(self.self_attention(self.ln_1.forward(x.clone()), later));
+        let x = x + layers::dropout(attended, self.dropout);
+        let mlp = self
+            .mlp_out
+            .forward(gelu(self.mlp_in.forward(self.ln_2.forward(x.clone()))));
+        x + layers::dropout(mlp, self.dropout)
     }
 
     /// Causal multi-head self-attention before the output projection: `[B, T, C]` → `[B, T, C]`.
@@ -196,6 +199,7 @@ fn divisors(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use burn::module::Param;
     use burn::tensor::TensorData;
 
     use super::*;
@@ -228,6 +232,39 @@ mod tests {
         let diff: Vec<f32> = (a - b).abs().sum_dim(2).into_data().try_to_vec().unwrap();
         assert!(diff[..3].iter().all(|d| *d == 0.0), "{diff:?}");
         assert!(diff[3..].iter().all(|d| *d > 0.0), "{diff:?}");
+    }
+
+    /// Dropout reaches both residual branches of a block, not only the embeddings: with the
+    /// other branch silenced (its output projection zero), a block in training gives another
+    /// output than the same block in evaluation.
+    #[test]
+    fn training_drops_out_each_residual_branch() {
+        let train = Device::flex().autodiff();
+        let mut dropped = settings(4);
+        dropped.dropout = 0.5;
+        let model = Transformer::build(&dropped, 27, &mut Rng::seed_from(3), &train);
+        let x = Tensor::<3>::random([2, 5, 64], burn::tensor::Distribution::Normal(0.0, 1.0), &train);
+        let later = Tensor::<2, Bool>::tril_mask([5, 5], 0, &train)
+            .reshape([1, 1, 5, 5])
+            .expand([2, 4, 5, 5]);
+        let silent = |[fan_in, fan_out]: [usize; 2]| Linear {
+            weight: Param::from_tensor(Tensor::zeros([fan_in, fan_out], &train)),
+            bias: Some(Param::from_tensor(Tensor::zeros([fan_out], &train))),
+        };
+        let attention_only = Block {
+            mlp_out: silent([256, 64]),
+            ..model.blocks[0].clone()
+        };
+        let mlp_only = Block {
+            attention_out: silent([64, 64]),
+            ..model.blocks[0].clone()
+        };
+        for (branch, block) in [("attention", attention_only), ("mlp", mlp_only)] {
+            let evaluated = block.clone().valid().forward(x.clone().inner(), &later.clone().inner());
+            let trained = block.forward(x.clone(), &later).inner();
+            let changed: f32 = (trained - evaluated).abs().sum().into_scalar();
+            assert!(changed > 1.0, "the {branch} branch trains as it evaluates: {changed}");
+        }
     }
 
     #[test]
