@@ -7,8 +7,8 @@
 use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 
-use crate::avx2::avx2_when_present;
 use crate::layers;
+use crate::simd::simd_when_present;
 use crate::tanh::tanh;
 
 /// √(2/π).
@@ -28,7 +28,7 @@ fn by_ops<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     x * sigmoid(two_u)
 }
 
-avx2_when_present! {
+simd_when_present! {
     /// GELU(v) over each value v, and its derivative into `slopes`:
     /// 0.5·(1 + t) + 0.5·v·(1 − t²)·√(2/π)·(1 + 3·0.044715·v²), t = tanh(u).
     fn values_and_slopes => values_and_slopes_loop(values: &mut [f32], slopes: &mut [f32]) -> ();

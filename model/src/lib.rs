@@ -2,7 +2,7 @@
 //! loop with checkpoints, evaluation and sampling. Knows tensors and nothing of SQLite or
 //! the CLI: callers get progress through `train::Observer` and results as plain values.
 
-mod avx2;
+mod adamw;
 pub mod backend;
 mod batchnorm;
 pub mod checkpoint;
@@ -17,6 +17,7 @@ pub mod optim;
 pub mod rng;
 pub mod sample;
 pub mod settings;
+mod simd;
 mod tanh;
 pub mod threads;
 pub mod train;

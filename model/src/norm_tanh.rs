@@ -2,11 +2,11 @@
 //! backward, as loops over `[rows, F]` values: five passes over the activations where Burn's
 //! ops took about fifteen (a quarter of a step at batch 2,048 went to them). Used by the
 //! hand-derived fast path on the pure-Rust CPU backends (`batchnorm` decides); sums are kept
-//! in f64. AVX2 is chosen at run time (`avx2`).
+//! in f64. The widest vectors are chosen at run time (`simd`).
 
 use rayon::prelude::*;
 
-use crate::avx2::avx2_when_present;
+use crate::simd::simd_when_present;
 use crate::tanh::tanh;
 
 /// A training pass's statistics and what the backward pass needs, per feature `F`.
@@ -97,7 +97,7 @@ fn ordered_sum(partials: impl IndexedParallelIterator<Item = Vec<f64>>) -> Vec<f
     total
 }
 
-avx2_when_present! {
+simd_when_present! {
     fn column_sums => column_sums_kernel(rows: &[f32], features: usize) -> Vec<f64>;
     fn squared_deviations => squared_deviations_kernel(rows: &[f32], mean: &[f32]) -> Vec<f64>;
     fn normalize_tanh => normalize_tanh_kernel(

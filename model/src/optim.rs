@@ -1,15 +1,17 @@
 //! What the autodiff path needs beyond the gradients: the optimizer a configuration asks for,
 //! as Burn's `ModuleOptimizer` (SGD with PyTorch's momentum — no dampening —, AdamW as
-//! PyTorch's, with the configuration's own defaults rather than Burn's), gradient clipping by
+//! PyTorch's in one pass per parameter (`adamw`), with the configuration's own defaults rather
+//! than Burn's), gradient clipping by
 //! the norm over all parameters as `torch.nn.utils.clip_grad_norm_` (Burn's clips each tensor
 //! on its own), and parameter ids that are the same in every process, so that a checkpointed
 //! optimizer state finds its parameters again.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::Tensor;
 
+use crate::adamw::AdamW;
 use crate::config::{OptimizerKind, TrainConfig};
 
 /// The optimizer of `config`'s autodiff path.
@@ -24,12 +26,12 @@ pub fn optimizer(config: &TrainConfig) -> ModuleOptimizer {
             ))
             .init(),
         OptimizerKind::Sgd => SgdConfig::new().init(),
-        OptimizerKind::Adamw => AdamWConfig::new()
-            .with_beta_1(config.beta1 as f32)
-            .with_beta_2(config.beta2 as f32)
-            .with_epsilon(config.eps as f32)
-            .with_weight_decay(config.weight_decay as f32)
-            .init(),
+        OptimizerKind::Adamw => ModuleOptimizer::from(AdamW::new(
+            config.beta1 as f32,
+            config.beta2 as f32,
+            config.eps as f32,
+            config.weight_decay as f32,
+        )),
     }
 }
 

@@ -4,7 +4,7 @@
 //! in place for the fast path, evaluation and sampling, with their slopes for autodiff
 //! (`layers::tanh` and `layers::sigmoid` decide; other backends keep Burn's own).
 
-use crate::avx2::avx2_when_present;
+use crate::simd::simd_when_present;
 
 /// Below this |x|, an odd polynomial; above it, 1 − 2 / (e^{2|x|} + 1).
 const SMALL: f32 = 0.625;
@@ -37,7 +37,7 @@ const CLAMP: f32 = 10.0;
 /// 1.8e-35, a normal float), and 2^n stays within the exponent range.
 const EXP_MAX: f32 = 80.0;
 
-avx2_when_present! {
+simd_when_present! {
     /// tanh of each value, in place; NaN stays NaN, ±0 stays ±0.
     pub fn tanh_in_place => tanh_loop(values: &mut [f32]) -> ();
     /// tanh(v + bias[j]) for each value v in column j of `values`, rows of `bias.len()` values
