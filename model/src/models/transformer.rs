@@ -83,9 +83,21 @@ impl Block {
     fn self_attention(&self, x: Tensor<3>, later: &Tensor<4, Bool>) -> Tensor<3> {
         let [b, t, c] = x.dims();
         let (h, d) = (self.n_head, c / self.n_head);
-        let qkv = self.attention.forward(x);
-        // [B, T, C] → [B, H, T, D]
-        let heads = |at: usize| qkv.clone().narrow(2, at * c, c).reshape([b, t, h, d]).swap_dims(1, 2);
+        // Queries, keys and values each from its own columns of `attention`: slicing the
+        // weights rather than the `[B, T, 3·C]` product keeps each contiguous, so splitting it
+        // into heads copies nothing (and the slices' backward works on weights, not activations).
+        let weight = self.attention.weight.val();
+        let bias = self.attention.bias.as_ref().map(|bias| bias.val());
+        let rows = x.reshape([b * t, c]);
+        let heads = |at: usize| {
+            let projected = rows.clone().matmul(weight.clone().narrow(1, at * c, c));
+            let projected = match &bias {
+                Some(bias) => projected + bias.clone().narrow(0, at * c, c).unsqueeze(),
+                None => projected,
+            };
+            // [B·T, C] → [B, H, T, D]
+            projected.reshape([b, t, h, d]).swap_dims(1, 2)
+        };
         let (q, k, v) = (heads(0), heads(1), heads(2));
         let scores = q.matmul(k.swap_dims(2, 3)) / (d as f64).sqrt();
         let weights = softmax(scores.mask_fill(later.clone(), f32::NEG_INFINITY), 3);
