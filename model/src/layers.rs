@@ -8,7 +8,11 @@ use burn::module::Param;
 use burn::nn::{Embedding, Linear};
 use burn::tensor::{DType, Device, Distribution, Tensor, TensorData};
 
+use burn_autodiff::ops::{Backward, unary};
+use burn_backend::ops::FloatTensorOps;
+
 use crate::backend::is_pure_rust_cpu;
+use crate::on_flex::{self, Checkpointer, Flex, FlexTensor, Flexed, Gradients, Ops};
 use crate::rng::Rng;
 
 /// A `[rows, cols]` tensor of N(0, 1) × `scale` draws, filled row-major like `torch.randn`.
@@ -109,6 +113,9 @@ pub fn pointwise<const D: usize>(
     values_and_slopes: impl FnOnce(&mut [f32], &mut [f32]),
     otherwise: impl FnOnce(Tensor<D>) -> Tensor<D>,
 ) -> Tensor<D> {
+    if Flexed::opens(&x) {
+        return pointwise_on_flex(Flexed::open(x), values_and_slopes);
+    }
     let device = x.device();
     if x.dtype() != DType::F32 || !is_pure_rust_cpu(&device) {
         return otherwise(x);
@@ -122,6 +129,37 @@ pub fn pointwise<const D: usize>(
         return tensor(values);
     }
     tensor(values) + (x.clone() - x.detach()) * tensor(slopes)
+}
+
+/// `pointwise` on the flex backend: `values_and_slopes` runs over a copy of `x`'s values and
+/// the output enters the tape as one operation whose backward multiplies by the slopes — the
+/// same numbers as the three ops it replaces (their gradient is that product, their extra
+/// term exactly zero), without reading `x` out through `TensorData` (three copies).
+fn pointwise_on_flex<const D: usize>(x: Flexed, values_and_slopes: impl FnOnce(&mut [f32], &mut [f32])) -> Tensor<D> {
+    let input = x.values();
+    let shape = input.layout().shape().clone();
+    let mut values = on_flex::contiguous(input).into_owned();
+    let mut slopes = vec![0f32; values.len()];
+    values_and_slopes(&mut values, &mut slopes);
+    let output = on_flex::flex_tensor(values, shape.clone());
+    Flexed::record(TimesSlopes, [&x], || on_flex::flex_tensor(slopes, shape), output)
+}
+
+/// The backward pass of `pointwise_on_flex`: the gradient times the slopes.
+#[derive(Debug)]
+struct TimesSlopes;
+
+impl Backward<Flex, 1> for TimesSlopes {
+    type State = FlexTensor;
+
+    fn backward(self, ops: Ops<FlexTensor, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let Ops {
+            parents,
+            node,
+            state: slopes,
+        } = ops;
+        unary::<Flex, _>(parents, node, grads, |grad| Flex::float_mul(grad, slopes));
+    }
 }
 
 /// `x`'s values through `f`, in place, where `can_run_in_place`; elsewhere `otherwise(x)`.

@@ -3,6 +3,7 @@
 //! the CLI: callers get progress through `train::Observer` and results as plain values.
 
 mod adamw;
+mod attention;
 pub mod backend;
 mod batchnorm;
 pub mod checkpoint;
@@ -13,6 +14,7 @@ mod gelu;
 mod layers;
 pub mod models;
 mod norm_tanh;
+mod on_flex;
 pub mod optim;
 pub mod rng;
 pub mod sample;

@@ -2,7 +2,8 @@
 //! the largest single costs of a step on `flex` (bench/profile.sh), so the values go through
 //! branch-free approximations the compiler vectorises (tanh within 3 ulp of the true value),
 //! in place for the fast path, evaluation and sampling, with their slopes for autodiff
-//! (`layers::tanh` and `layers::sigmoid` decide; other backends keep Burn's own).
+//! (`layers::tanh` and `layers::sigmoid` decide; other backends keep Burn's own). The same
+//! exponential serves `attention`'s softmax.
 
 use crate::simd::simd_when_present;
 
@@ -33,8 +34,8 @@ const LN2_LO: f32 = 1.428_606_8e-6;
 const ROUND: f32 = 12_582_912.0;
 /// tanh(10) rounds to 1 in f32; clamping keeps e^{2|x|} finite.
 const CLAMP: f32 = 10.0;
-/// The largest argument `exp_non_negative` takes: e^80 ≈ 5.5e34 is finite in f32 (σ(−80) is
-/// 1.8e-35, a normal float), and 2^n stays within the exponent range.
+/// The largest magnitude of argument `exp_bounded` takes: e^80 ≈ 5.5e34 is finite in f32
+/// (σ(−80) and e^−80, 1.8e-35, are normal floats), and 2^n stays within the exponent range.
 const EXP_MAX: f32 = 80.0;
 
 simd_when_present! {
@@ -85,9 +86,16 @@ fn sigmoid_and_slopes_loop(values: &mut [f32], slopes: &mut [f32]) {
     }
 }
 
-/// e^y for 0 ≤ y ≤ `EXP_MAX`: 2^n · e^r with n = round(y / ln 2), |r| ≤ ln 2 / 2.
+/// e^y for y ≤ 0 (softmax's e^{s − max s}), e^−80 for anything below −80: the error that makes
+/// beside a sum of at least 1 is below 2e-35.
 #[inline(always)]
-fn exp_non_negative(y: f32) -> f32 {
+pub(crate) fn exp_non_positive(y: f32) -> f32 {
+    exp_bounded(y.max(-EXP_MAX))
+}
+
+/// e^y for |y| ≤ `EXP_MAX`: 2^n · e^r with n = round(y / ln 2), |r| ≤ ln 2 / 2.
+#[inline(always)]
+fn exp_bounded(y: f32) -> f32 {
     let n = (y * std::f32::consts::LOG2_E + ROUND) - ROUND;
     let r = (y - n * LN2_HI) - n * LN2_LO;
     let q = ((((EXP[4] * r + EXP[3]) * r + EXP[2]) * r + EXP[1]) * r + EXP[0]) * r * r + r + 1.0;
@@ -100,7 +108,7 @@ fn exp_non_negative(y: f32) -> f32 {
 /// 1 / (1 + E) below zero and E / (1 + E) above. Branch-free, so its loop vectorises.
 #[inline(always)]
 pub(crate) fn sigmoid(x: f32) -> f32 {
-    let e = exp_non_negative(x.abs().min(EXP_MAX));
+    let e = exp_bounded(x.abs().min(EXP_MAX));
     let below = 1.0 / (1.0 + e);
     let s = if x < 0.0 { below } else { e * below };
     if x.is_nan() { x } else { s }
@@ -113,7 +121,7 @@ pub(crate) fn tanh(x: f32) -> f32 {
     let z = a * a;
     let p = (((ODD[4] * z + ODD[3]) * z + ODD[2]) * z + ODD[1]) * z + ODD[0];
     let near_zero = a + a * z * p;
-    let far = 1.0 - 2.0 / (exp_non_negative(2.0 * a) + 1.0);
+    let far = 1.0 - 2.0 / (exp_bounded(2.0 * a) + 1.0);
     let magnitude = if a < SMALL { near_zero } else { far };
     if x.is_nan() { x } else { magnitude.copysign(x) }
 }

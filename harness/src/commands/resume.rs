@@ -1,6 +1,7 @@
 //! `harness resume SWEEP`: continue a sweep after its scheduler stopped (Ctrl-C, a crash,
 //! kill -9, power loss). Settled runs stay as they are; pending, running and interrupted
-//! ones restart from their checkpoints; `--retry-failed` gives failed runs another go.
+//! ones restart from their checkpoints; a `bayes` search proposes the runs it has left;
+//! `--retry-failed` gives failed runs another go.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,7 +50,7 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         .filter(|run| resumes(run.status, args.retry_failed))
         .cloned()
         .collect();
-    if todo.is_empty() {
+    if todo.is_empty() && !Session::proposes_more(&sweep, &all)? {
         sweep_table::print_runs(&all)?;
         let failed = all.iter().filter(|r| r.status == RunStatus::Failed).count();
         if failed > 0 {

@@ -126,6 +126,17 @@ impl Session<'_> {
         tally
     }
 
+    /// Whether `sweep` is a `bayes` search that has not yet proposed all its runs (`all` so
+    /// far): a resume has work even when every stored run is settled (the scheduler stopped
+    /// between one run's end and the next proposal).
+    pub fn proposes_more(sweep: &SweepRecord, all: &[RunRecord]) -> anyhow::Result<bool> {
+        let Some(text) = &sweep.spec else {
+            return Ok(false);
+        };
+        let bayes = spec::parse_stored(text, &sweep.name)?.bayes;
+        Ok(bayes.is_some_and(|bayes| (all.len() as u64) < bayes.run_cap))
+    }
+
     /// A `bayes` search's proposer, from the sweep file stored with it and the runs so far
     /// (each with the data and device of the random first ones).
     fn proposer(&self, all: &[RunRecord], dir: &Path) -> anyhow::Result<Option<BayesProposer>> {

@@ -11,12 +11,12 @@
 
 use burn::module::Module;
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
-use burn::tensor::activation::softmax;
-use burn::tensor::{Bool, Device, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor};
 use serde::Deserialize;
 
 use super::lecture::{BLOCK_SIZE, N_EMBD};
 use super::{CharNet, DROPOUT, MAKEMORE_DEFAULTS, check_dropout};
+use crate::attention;
 use crate::config::ConfigError;
 use crate::dataset::Reading;
 use crate::gelu::gelu;
@@ -66,12 +66,11 @@ struct Block {
 }
 
 impl Block {
-    /// `x [B, T, C]` → `[B, T, C]`; `later [B, H, T, T]` is true where a position may not
-    /// attend (above the diagonal). Each residual branch is dropped out in training.
-    fn forward(&self, x: Tensor<3>, later: &Tensor<4, Bool>) -> Tensor<3> {
+    /// `x [B, T, C]` → `[B, T, C]`. Each residual branch is dropped out in training.
+    fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let attended = self
             .attention_out
-            .forward(self.self_attention(self.ln_1.forward(x.clone()), later));
+            .forward(self.self_attention(self.ln_1.forward(x.clone())));
         let x = x + layers::dropout(attended, self.dropout);
         let mlp = self
             .mlp_out
@@ -80,28 +79,23 @@ impl Block {
     }
 
     /// Causal multi-head self-attention before the output projection: `[B, T, C]` → `[B, T, C]`.
-    fn self_attention(&self, x: Tensor<3>, later: &Tensor<4, Bool>) -> Tensor<3> {
+    fn self_attention(&self, x: Tensor<3>) -> Tensor<3> {
         let [b, t, c] = x.dims();
-        let (h, d) = (self.n_head, c / self.n_head);
         // Queries, keys and values each from its own columns of `attention`: slicing the
-        // weights rather than the `[B, T, 3·C]` product keeps each contiguous, so splitting it
-        // into heads copies nothing (and the slices' backward works on weights, not activations).
+        // weights rather than the `[B, T, 3·C]` product keeps each contiguous (and the
+        // slices' backward works on weights, not activations).
         let weight = self.attention.weight.val();
         let bias = self.attention.bias.as_ref().map(|bias| bias.val());
         let rows = x.reshape([b * t, c]);
-        let heads = |at: usize| {
+        let project = |at: usize| {
             let projected = rows.clone().matmul(weight.clone().narrow(1, at * c, c));
             let projected = match &bias {
                 Some(bias) => projected + bias.clone().narrow(0, at * c, c).unsqueeze(),
                 None => projected,
             };
-            // [B·T, C] → [B, H, T, D]
-            projected.reshape([b, t, h, d]).swap_dims(1, 2)
+            projected.reshape([b, t, c])
         };
-        let (q, k, v) = (heads(0), heads(1), heads(2));
-        let scores = q.matmul(k.swap_dims(2, 3)) / (d as f64).sqrt();
-        let weights = softmax(scores.mask_fill(later.clone(), f32::NEG_INFINITY), 3);
-        weights.matmul(v).swap_dims(1, 2).reshape([b, t, c])
+        attention::causal_self_attention(project(0), project(1), project(2), self.n_head)
     }
 }
 
@@ -177,20 +171,15 @@ impl CharNet for Transformer {
     }
 
     fn item_logits(&self, inputs: Tensor<2, Int>) -> Option<Tensor<3>> {
-        let [b, t] = inputs.dims();
+        let [_, t] = inputs.dims();
         let device = inputs.device();
         let positions = Tensor::<1, Int>::arange(0..t as i64, &device).reshape([1, t]);
         let mut x = layers::dropout(
             self.token.forward(inputs) + self.position.forward(positions),
             self.dropout,
         );
-        let heads = self.blocks.first().map_or(1, |block| block.n_head);
-        // True above the diagonal: a position may not attend to later ones.
-        let later = Tensor::<2, Bool>::tril_mask([t, t], 0, &device)
-            .reshape([1, 1, t, t])
-            .expand([b, heads, t, t]);
         for block in &self.blocks {
-            x = block.forward(x, &later);
+            x = block.forward(x);
         }
         Some(self.head.forward(self.ln_f.forward(x)))
     }
@@ -256,9 +245,6 @@ mod tests {
         dropped.dropout = 0.5;
         let model = Transformer::build(&dropped, 27, &mut Rng::seed_from(3), &train);
         let x = Tensor::<3>::random([2, 5, 64], burn::tensor::Distribution::Normal(0.0, 1.0), &train);
-        let later = Tensor::<2, Bool>::tril_mask([5, 5], 0, &train)
-            .reshape([1, 1, 5, 5])
-            .expand([2, 4, 5, 5]);
         let silent = |[fan_in, fan_out]: [usize; 2]| Linear {
             weight: Param::from_tensor(Tensor::zeros([fan_in, fan_out], &train)),
             bias: Some(Param::from_tensor(Tensor::zeros([fan_out], &train))),
@@ -272,8 +258,8 @@ mod tests {
             ..model.blocks[0].clone()
         };
         for (branch, block) in [("attention", attention_only), ("mlp", mlp_only)] {
-            let evaluated = block.clone().valid().forward(x.clone().inner(), &later.clone().inner());
-            let trained = block.forward(x.clone(), &later).inner();
+            let evaluated = block.clone().valid().forward(x.clone().inner());
+            let trained = block.forward(x.clone()).inner();
             let changed: f32 = (trained - evaluated).abs().sum().into_scalar();
             assert!(changed > 1.0, "the {branch} branch trains as it evaluates: {changed}");
         }

@@ -1,0 +1,447 @@
+//! Causal multi-head self-attention's core, softmax(q·kᵀ/√d, each position over itself and
+//! the earlier ones)·v, for the Transformer. Through Burn's ops it is some ten operations and,
+//! per item and head, tiny matrix products (16 × 16 at makemore's sizes) that cost a gemm call
+//! each; on the flex backend it is one operation here instead (`on_flex`): a loop over items
+//! and heads, forward and backward, vectorised. Other backends keep Burn's ops (`by_ops`).
+
+use burn::tensor::activation::softmax;
+use burn::tensor::{Bool, Tensor};
+use burn_autodiff::ops::Backward;
+use rayon::prelude::*;
+
+use crate::on_flex::{self, Checkpointer, Flex, FlexTensor, Flexed, Gradients, Ops};
+use crate::simd::simd_when_present;
+use crate::tanh::exp_non_positive;
+
+/// Items per parallel task: enough work to amortise handing it to a thread.
+const ITEMS_PER_TASK: usize = 4;
+/// f32 lanes of the widest vector (AVX-512): rows of scores are padded to a multiple of it.
+const LANES: usize = 16;
+
+/// `q`, `k`, `v [B, T, C]`, each position's `heads` heads side by side (head h in columns
+/// h·C/heads up to (h+1)·C/heads) → `[B, T, C]`, each head's attention in its own columns.
+pub fn causal_self_attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize) -> Tensor<3> {
+    if ![&q, &k, &v].into_iter().all(Flexed::opens) {
+        return by_ops(q, k, v, heads);
+    }
+    let dims = Dims::new(q.dims(), heads);
+    let [q, k, v] = [q, k, v].map(Flexed::open);
+    on_flex(q, k, v, dims)
+}
+
+/// The same with Burn's ops, heads split out as `[B, H, T, D]`.
+fn by_ops(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize) -> Tensor<3> {
+    let [b, t, c] = q.dims();
+    let d = c / heads;
+    let split = |x: Tensor<3>| x.reshape([b, t, heads, d]).swap_dims(1, 2);
+    let later = Tensor::<2, Bool>::tril_mask([t, t], 0, &q.device())
+        .reshape([1, 1, t, t])
+        .expand([b, heads, t, t]);
+    let scores = split(q).matmul(split(k).swap_dims(2, 3)) / (d as f64).sqrt();
+    let weights = softmax(scores.mask_fill(later, f32::NEG_INFINITY), 3);
+    weights.matmul(split(v)).swap_dims(1, 2).reshape([b, t, c])
+}
+
+/// Sizes of one attention: items, positions, heads, and each head's width.
+#[derive(Clone, Copy, Debug)]
+struct Dims {
+    items: usize,
+    positions: usize,
+    heads: usize,
+    width: usize,
+}
+
+impl Dims {
+    fn new([items, positions, channels]: [usize; 3], heads: usize) -> Self {
+        Self {
+            items,
+            positions,
+            heads,
+            width: channels / heads,
+        }
+    }
+
+    /// Values of one item of q, k, v or the output: `[T, C]`.
+    fn item(&self) -> usize {
+        self.positions * self.heads * self.width
+    }
+
+    /// A row of scores or weights, padded to whole vectors.
+    fn padded(&self) -> usize {
+        self.positions.next_multiple_of(LANES)
+    }
+
+    /// Attention weights of one item: `[H, T, padded T]`.
+    fn item_weights(&self) -> usize {
+        self.heads * self.positions * self.padded()
+    }
+
+    fn scale(&self) -> f32 {
+        1.0 / (self.width as f32).sqrt()
+    }
+}
+
+/// The forward pass on flex; its weights `[B, H, T, padded T]` are kept for the backward pass.
+fn on_flex(q: Flexed, k: Flexed, v: Flexed, dims: Dims) -> Tensor<3> {
+    let (qs, ks, vs) = (q.values(), k.values(), v.values());
+    let (q_values, k_values, v_values) = (
+        on_flex::contiguous(qs),
+        on_flex::contiguous(ks),
+        on_flex::contiguous(vs),
+    );
+    let mut weights = vec![0f32; dims.items * dims.item_weights()];
+    let mut out = vec![0f32; dims.items * dims.item()];
+    let task = ITEMS_PER_TASK * dims.item();
+    (out.par_chunks_mut(task)
+        .zip(weights.par_chunks_mut(ITEMS_PER_TASK * dims.item_weights())))
+    .enumerate()
+    .for_each(|(n, (out, weights))| {
+        let at = n * task..n * task + out.len();
+        let inputs = [&q_values[at.clone()], &k_values[at.clone()], &v_values[at]];
+        attend(inputs, dims, weights, out);
+    });
+    let state = || Saved {
+        inputs: [qs.clone(), ks.clone(), vs.clone()],
+        weights: on_flex::flex_tensor(weights, [dims.items, dims.item_weights()]),
+        dims,
+    };
+    let output = on_flex::flex_tensor(out, [dims.items, dims.positions, dims.heads * dims.width]);
+    Flexed::record(Attention, [&q, &k, &v], state, output)
+}
+
+/// What the backward pass reads: q, k, v and the forward pass's weights.
+#[derive(Clone, Debug)]
+struct Saved {
+    inputs: [FlexTensor; 3],
+    weights: FlexTensor,
+    dims: Dims,
+}
+
+#[derive(Debug)]
+struct Attention;
+
+impl Backward<Flex, 3> for Attention {
+    type State = Saved;
+
+    fn backward(self, ops: Ops<Saved, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let Ops { parents, node, state } = ops;
+        let grad: FlexTensor = grads.consume::<Flex>(&node);
+        let [q, k, v] = state.inputs.each_ref().map(on_flex::contiguous);
+        let (dims, weights, grad) = (
+            state.dims,
+            on_flex::contiguous(&state.weights),
+            on_flex::contiguous(&grad),
+        );
+        let size = dims.items * dims.item();
+        let (mut dq, mut dk, mut dv) = (vec![0f32; size], vec![0f32; size], vec![0f32; size]);
+        let task = ITEMS_PER_TASK * dims.item();
+        let weights_task = ITEMS_PER_TASK * dims.item_weights();
+        (dq.par_chunks_mut(task)
+            .zip(dk.par_chunks_mut(task))
+            .zip(dv.par_chunks_mut(task)))
+        .enumerate()
+        .for_each(|(n, ((dq, dk), dv))| {
+            let at = n * task..n * task + dq.len();
+            let weights = &weights[n * weights_task..][..dq.len() / dims.item() * dims.item_weights()];
+            let inputs = [&q[at.clone()], &k[at.clone()], &v[at.clone()]];
+            attend_backward(inputs, weights, &grad[at], dims, [dq, dk, dv]);
+        });
+        let shape = [dims.items, dims.positions, dims.heads * dims.width];
+        for (parent, values) in parents.into_iter().zip([dq, dk, dv]) {
+            if let Some(parent) = parent {
+                grads.register::<Flex>(parent.id, on_flex::flex_tensor(values, shape));
+            }
+        }
+    }
+}
+
+simd_when_present! {
+    /// The forward pass over whole items: `[q, k, v]` and `out` `[n, T, C]`, `weights` `[n, H, T, padded T]`.
+    fn attend => attend_loop(inputs: [&[f32]; 3], dims: Dims, weights: &mut [f32], out: &mut [f32]) -> ();
+    /// The backward pass over whole items: the gradient of `out` → those of q, k and v.
+    fn attend_backward => attend_backward_loop(inputs: [&[f32]; 3], weights: &[f32], grad: &[f32], dims: Dims, into: [&mut [f32]; 3]) -> ();
+}
+
+/// Per item, head and position i: weights w_ij = softmax_j(q_i·k_j / √d) over j ≤ i, and
+/// out_i = Σ_j w_ij v_j. Each step runs over a head's whole block of rows, so consecutive
+/// vector operations are independent (a row of scores comes as Σ_d q_i[d]·kᵀ[d][..], k
+/// transposed into rows padded to whole vectors): bound by throughput, not by latency.
+#[inline(always)]
+fn attend_loop([q, k, v]: [&[f32]; 3], dims: Dims, weights: &mut [f32], out: &mut [f32]) {
+    let Dims {
+        positions: t,
+        heads,
+        width: d,
+        ..
+    } = dims;
+    let padded = dims.padded();
+    let mut k_t = vec![0f32; d * padded];
+    for (item, weights) in weights.chunks_exact_mut(dims.item_weights()).enumerate() {
+        for (head, w) in weights.chunks_exact_mut(t * padded).enumerate() {
+            let at = |i: usize| (item * t + i) * heads * d + head * d;
+            transpose(k, at, dims, &mut k_t);
+            for (dd, k_t) in k_t.chunks_exact(padded).enumerate() {
+                for (i, scores) in w.chunks_exact_mut(padded).enumerate() {
+                    add_scaled(scores, q[at(i) + dd], k_t);
+                }
+            }
+            softmax_rows(w, dims);
+            for j in 0..t {
+                let v = &v[at(j)..][..d];
+                for i in j..t {
+                    add_scaled(&mut out[at(i)..][..d], w[i * padded + j], v);
+                }
+            }
+        }
+    }
+}
+
+/// With g_i the gradient of out_i: dw_ij = g_i·v_j; through the softmax,
+/// ds_ij = w_ij (dw_ij − Σ_l w_il dw_il); dq_i = Σ_j ds_ij k_j / √d; dk_j = Σ_i ds_ij q_i / √d;
+/// dv_j = Σ_i w_ij g_i. Ordered as `attend_loop` is, a head's block at a time.
+#[inline(always)]
+fn attend_backward_loop(
+    [q, k, v]: [&[f32]; 3],
+    weights: &[f32],
+    grad: &[f32],
+    dims: Dims,
+    [dq, dk, dv]: [&mut [f32]; 3],
+) {
+    let Dims {
+        positions: t,
+        heads,
+        width: d,
+        ..
+    } = dims;
+    let (padded, scale) = (dims.padded(), dims.scale());
+    let (mut v_t, mut ds) = (vec![0f32; d * padded], vec![0f32; t * padded]);
+    for (item, weights) in weights.chunks_exact(dims.item_weights()).enumerate() {
+        for (head, w) in weights.chunks_exact(t * padded).enumerate() {
+            let at = |i: usize| (item * t + i) * heads * d + head * d;
+            transpose(v, at, dims, &mut v_t);
+            ds.fill(0.0);
+            for (dd, v_t) in v_t.chunks_exact(padded).enumerate() {
+                for (i, dw) in ds.chunks_exact_mut(padded).enumerate() {
+                    add_scaled(dw, grad[at(i) + dd], v_t);
+                }
+            }
+            for (ds, w) in ds.chunks_exact_mut(padded).zip(w.chunks_exact(padded)) {
+                let weighted = lane_dot(w, ds);
+                for (ds, w) in ds.iter_mut().zip(w) {
+                    *ds = w * (*ds - weighted) * scale;
+                }
+            }
+            for j in 0..t {
+                let k = &k[at(j)..][..d];
+                for i in j..t {
+                    add_scaled(&mut dq[at(i)..][..d], ds[i * padded + j], k);
+                }
+            }
+            for i in 0..t {
+                let (q, g) = (&q[at(i)..][..d], &grad[at(i)..][..d]);
+                for j in 0..=i {
+                    add_scaled(&mut dk[at(j)..][..d], ds[i * padded + j], q);
+                    add_scaled(&mut dv[at(j)..][..d], w[i * padded + j], g);
+                }
+            }
+        }
+    }
+}
+
+/// One head's `[T, D]` rows of `values` (row i at `at(i)`) into `transposed` `[D, padded T]`.
+#[inline(always)]
+fn transpose(values: &[f32], at: impl Fn(usize) -> usize, dims: Dims, transposed: &mut [f32]) {
+    let padded = dims.padded();
+    for j in 0..dims.positions {
+        for (d, value) in values[at(j)..][..dims.width].iter().enumerate() {
+            transposed[d * padded + j] = *value;
+        }
+    }
+}
+
+/// Row i of a head's scores `[T, padded T]` → softmax(scores[i][..=i] / √d), zeros after.
+/// The exponentials run over the whole block at once (independent, so they pipeline).
+#[inline(always)]
+fn softmax_rows(scores: &mut [f32], dims: Dims) {
+    let (padded, scale) = (dims.padded(), dims.scale());
+    for (i, row) in scores.chunks_exact_mut(padded).enumerate() {
+        let max = row[..=i].iter().fold(f32::NEG_INFINITY, |max, s| max.max(*s));
+        for s in row.iter_mut() {
+            *s = (*s - max).min(0.0) * scale;
+        }
+    }
+    for s in scores.iter_mut() {
+        *s = exp_non_positive(*s);
+    }
+    for (i, row) in scores.chunks_exact_mut(padded).enumerate() {
+        row[i + 1..].fill(0.0);
+        let sum = lane_sum(row);
+        for s in row.iter_mut() {
+            *s /= sum;
+        }
+    }
+}
+
+/// `into += scale · x`.
+#[inline(always)]
+fn add_scaled(into: &mut [f32], scale: f32, x: &[f32]) {
+    let (into_vectors, into_rest) = into.as_chunks_mut::<LANES>();
+    let (x_vectors, x_rest) = x.as_chunks::<LANES>();
+    for (into, x) in into_vectors.iter_mut().zip(x_vectors) {
+        *into = std::array::from_fn(|lane| into[lane] + scale * x[lane]);
+    }
+    for (into, x) in into_rest.iter_mut().zip(x_rest) {
+        *into += scale * x;
+    }
+}
+
+/// Σ a·b over two padded rows (whole vectors): a running sum per lane, then those pairwise.
+#[inline(always)]
+fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut sum = [0f32; LANES];
+    for (a, b) in a.as_chunks::<LANES>().0.iter().zip(b.as_chunks::<LANES>().0) {
+        sum = std::array::from_fn(|lane| sum[lane] + a[lane] * b[lane]);
+    }
+    fold_lanes(sum, |a, b| a + b)
+}
+
+/// Σ a over a padded row, as `lane_dot` adds up.
+#[inline(always)]
+fn lane_sum(a: &[f32]) -> f32 {
+    let mut sum = [0f32; LANES];
+    for a in a.as_chunks::<LANES>().0 {
+        sum = std::array::from_fn(|lane| sum[lane] + a[lane]);
+    }
+    fold_lanes(sum, |a, b| a + b)
+}
+
+/// The lanes of a vector folded by `f`, pairwise: halves, then quarters, ….
+#[inline(always)]
+fn fold_lanes(mut lanes: [f32; LANES], f: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for lane in 0..width {
+            lanes[lane] = f(lanes[lane], lanes[lane + width]);
+        }
+    }
+    lanes[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::{Device, TensorData};
+
+    use super::*;
+
+    const SHAPE: [usize; 3] = [2, 3, 4];
+    const HEADS: usize = 2;
+
+    /// PyTorch 2.9 (`q`, `k`, `v` as `input` below, phases 0, 0.5 and 1.1):
+    /// ```python
+    /// B, T, C, H = 2, 3, 4, 2
+    /// n = B * T * C
+    /// x = lambda phase: torch.tensor([((i * 0.37 + phase) % 2.0) - 1.0 for i in range(n)]).reshape(B, T, C).requires_grad_()
+    /// q, k, v = x(0.0), x(0.5), x(1.1)
+    /// w = torch.arange(n, dtype=torch.float32).reshape(B, T, C) / n
+    /// split = lambda t: t.view(B, T, H, C // H).transpose(1, 2)
+    /// y = F.scaled_dot_product_attention(split(q), split(k), split(v), is_causal=True).transpose(1, 2).reshape(B, T, C)
+    /// (y * w).sum().backward()   # y, then q.grad, k.grad, v.grad
+    /// ```
+    const PYTORCH: [[f32; 24]; 4] = [
+        [
+            0.1, 0.47, 0.84, -0.79, -0.184599, 0.185401, 0.524008, 0.109362, -0.456889, -0.086889, 0.290717, 0.04957,
+            0.54, 0.91, -0.72, -0.35, 0.290033, 0.660033, 0.077755, -0.630292, 0.075419, 0.445419, 0.071985, -0.076149,
+        ],
+        [
+            0.0, 0.0, 0.0, 0.0, -0.050561, 0.017765, -0.026444, -0.026444, -0.084646, -0.09488, 0.002342, 0.002342,
+            0.0, 0.0, 0.0, 0.0, 0.065628, 0.065628, -0.063802, 0.181592, -0.198034, 0.23423, -0.241609, 0.199192,
+        ],
+        [
+            0.01276, 0.05905, 0.016081, 0.052185, -0.016603, -0.02735, 0.010657, -0.087708, 0.003842, -0.0317,
+            -0.026738, 0.035523, 0.209835, 0.090812, 0.231262, 0.104316, -0.123382, 0.07561, -0.021222, 0.015358,
+            -0.086453, -0.166422, -0.21004, -0.119674,
+        ],
+        [
+            0.184133, 0.258248, 0.308736, 0.379482, 0.183536, 0.21788, 0.290478, 0.329653, 0.132331, 0.148872,
+            0.150786, 0.165865, 1.194127, 1.274827, 1.21813, 1.292144, 0.546756, 0.5781, 0.641746, 0.674999, 0.259117,
+            0.272073, 0.390124, 0.407857,
+        ],
+    ];
+
+    fn input(phase: f64, device: &Device) -> Tensor<3> {
+        let values: Vec<f32> = (0..24)
+            .map(|i| (((i as f64 * 0.37 + phase) % 2.0) - 1.0) as f32)
+            .collect();
+        Tensor::from_data(TensorData::new(values, SHAPE), device)
+    }
+
+    fn assert_close(got: Tensor<3>, want: &[f32; 24], what: &str) {
+        let got: Vec<f32> = got.into_data().try_to_vec().unwrap();
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() <= 1e-5, "{what}: {got:?} vs PyTorch's {want:?}");
+        }
+    }
+
+    /// Output and gradients of q, k and v against PyTorch's, through our operation on flex
+    /// (training and evaluation) and through Burn's ops (the path of the other backends).
+    fn matches_pytorch(attention: fn(Tensor<3>, Tensor<3>, Tensor<3>, usize) -> Tensor<3>) {
+        let train = Device::flex().autodiff();
+        let [q, k, v] = [0.0, 0.5, 1.1].map(|phase| input(phase, &train).require_grad());
+        let y = attention(q.clone(), k.clone(), v.clone(), HEADS);
+        let weights = Tensor::<1, burn::tensor::Int>::arange(0..24, &train)
+            .float()
+            .reshape(SHAPE)
+            / 24.0;
+        let grads = (y.clone() * weights).sum().backward();
+        assert_close(y, &PYTORCH[0], "output");
+        for (name, x, want) in [("q", q, &PYTORCH[1]), ("k", k, &PYTORCH[2]), ("v", v, &PYTORCH[3])] {
+            assert_close(x.grad(&grads).unwrap(), want, name);
+        }
+        let evaluate = Device::flex();
+        let [q, k, v] = [0.0, 0.5, 1.1].map(|phase| input(phase, &evaluate));
+        assert_close(attention(q, k, v, HEADS), &PYTORCH[0], "output in evaluation");
+    }
+
+    #[test]
+    fn the_flex_operation_matches_pytorch_forward_and_backward() {
+        matches_pytorch(causal_self_attention);
+    }
+
+    #[test]
+    fn burns_ops_match_pytorch_forward_and_backward() {
+        matches_pytorch(by_ops);
+    }
+
+    /// Items in several parallel tasks, heads wider than a vector, a longer context: the
+    /// operation and Burn's ops agree on every output and gradient.
+    #[test]
+    fn the_flex_operation_matches_burns_ops_at_larger_sizes() {
+        let train = Device::flex().autodiff();
+        let shape = [2 * ITEMS_PER_TASK + 1, 11, 3 * 24];
+        let random = || Tensor::<3>::random(shape, burn::tensor::Distribution::Normal(0.0, 1.0), &train);
+        let [q, k, v, weights] = [random(), random(), random(), random()];
+        let run = |attention: fn(Tensor<3>, Tensor<3>, Tensor<3>, usize) -> Tensor<3>| {
+            let [q, k, v] = [&q, &k, &v].map(|x| x.clone().detach().require_grad());
+            let y = attention(q.clone(), k.clone(), v.clone(), 3);
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            [
+                y.inner(),
+                q.grad(&grads).unwrap(),
+                k.grad(&grads).unwrap(),
+                v.grad(&grads).unwrap(),
+            ]
+        };
+        let (ours, burns) = (run(causal_self_attention), run(by_ops));
+        for (name, (a, b)) in ["output", "q", "k", "v"].iter().zip(ours.into_iter().zip(burns)) {
+            let (a, b): (Vec<f32>, Vec<f32>) =
+                (a.into_data().try_to_vec().unwrap(), b.into_data().try_to_vec().unwrap());
+            let worst = a
+                .iter()
+                .zip(&b)
+                .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+                .fold(0.0, f32::max);
+            assert!(worst <= 1e-5, "{name}: differs by {worst}");
+        }
+    }
+}
