@@ -302,7 +302,7 @@ fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
     for (a, b) in a.as_chunks::<LANES>().0.iter().zip(b.as_chunks::<LANES>().0) {
         sum = std::array::from_fn(|lane| sum[lane] + a[lane] * b[lane]);
     }
-    fold_lanes(sum, |a, b| a + b)
+    add_lanes(sum)
 }
 
 /// Σ a over a padded row, as `lane_dot` adds up.
@@ -312,17 +312,17 @@ fn lane_sum(a: &[f32]) -> f32 {
     for a in a.as_chunks::<LANES>().0 {
         sum = std::array::from_fn(|lane| sum[lane] + a[lane]);
     }
-    fold_lanes(sum, |a, b| a + b)
+    add_lanes(sum)
 }
 
-/// The lanes of a vector folded by `f`, pairwise: halves, then quarters, ….
+/// The lanes of a vector added pairwise: halves, then quarters, ….
 #[inline(always)]
-fn fold_lanes(mut lanes: [f32; LANES], f: impl Fn(f32, f32) -> f32) -> f32 {
+fn add_lanes(mut lanes: [f32; LANES]) -> f32 {
     let mut width = LANES;
     while width > 1 {
         width /= 2;
         for lane in 0..width {
-            lanes[lane] = f(lanes[lane], lanes[lane + width]);
+            lanes[lane] += lanes[lane + width];
         }
     }
     lanes[0]

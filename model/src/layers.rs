@@ -107,7 +107,8 @@ pub(crate) fn f32_values<const D: usize>(x: Tensor<D>) -> Vec<f32> {
 /// over each value v and f'(v) into its second slice, where `x` is f32 on a pure-Rust CPU
 /// backend, the autodiff device included; elsewhere `otherwise(x)`. On the autodiff device the
 /// values enter the graph as f(x) + (x − x̄)·f'(x), x̄ being x detached: the second term is
-/// exactly zero and its gradient is f'(x), so autodiff records three cheap ops in place of f's.
+/// exactly zero and its gradient is f'(x), so autodiff records three cheap ops in place of f's
+/// — except on flex, where the same numbers enter the tape as one op (`pointwise_on_flex`).
 pub fn pointwise<const D: usize>(
     x: Tensor<D>,
     values_and_slopes: impl FnOnce(&mut [f32], &mut [f32]),
