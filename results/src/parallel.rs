@@ -1,7 +1,8 @@
 //! The parallel-coordinates figure of a search (W&B's signature plot): one vertical axis per
 //! parameter and a last one for the metric, each run a line across them, coloured by its
-//! metric from dark (best) to light (worst). Each axis spans its own values (log where
-//! asked); a categorical axis spaces its categories evenly.
+//! metric from dark (best) to light (worst); many runs translucent, the best opaque on top.
+//! Each axis spans its own values (log where asked); a categorical axis spaces its
+//! categories evenly.
 
 use std::path::Path;
 
@@ -9,6 +10,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::plot::{FONT, HEIGHT, PlotError, WIDTH, draw_error, font};
+
+/// Up to this many runs every line is opaque; past it they are drawn translucent (down to
+/// `FAINTEST`), so their overlap shows where runs crowd, and the best `HIGHLIGHTED` opaque
+/// on top.
+const OPAQUE_UP_TO: usize = 50;
+const FAINTEST: f64 = 0.04;
+const HIGHLIGHTED: usize = 10;
 
 /// One vertical axis: its name and each run's value on it.
 pub struct Axis {
@@ -56,15 +64,22 @@ pub fn parallel_coordinates(
     // Worst first, so the best lines lie on top.
     let mut order: Vec<usize> = (0..metric_values.len()).collect();
     order.sort_by(|&a, &b| shade(metric_values[b], best, worst).total_cmp(&shade(metric_values[a], best, worst)));
-    for run in order {
+    let opacity = (OPAQUE_UP_TO as f64 / order.len() as f64).clamp(FAINTEST, 1.0);
+    let highlighted = order.len().saturating_sub(HIGHLIGHTED);
+    for (rank, run) in order.into_iter().enumerate() {
         let points: Vec<(f64, f64)> = all
             .iter()
             .enumerate()
             .map(|(i, scale)| (i as f64, scale.position(run)))
             .collect();
         let colour = gradient(shade(metric_values[run], best, worst));
+        let style = if rank >= highlighted {
+            colour.stroke_width(2)
+        } else {
+            colour.mix(opacity).stroke_width(if opacity < 1.0 { 1 } else { 2 })
+        };
         chart
-            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+            .draw_series(LineSeries::new(points, style))
             .map_err(|e| draw_error(path, e))?;
     }
     let name_style = TextStyle::from((FONT, 20).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
@@ -139,7 +154,7 @@ impl Scale {
             .values
             .iter()
             .map(|value| match value {
-                AxisValue::Category(c) => spot(categories.iter().position(|k| k == c).unwrap_or(0)),
+                AxisValue::Category(c) => spot(categories.binary_search(&c.as_str()).unwrap_or(0)),
                 AxisValue::Number(x) if x.is_finite() && (!axis.log || *x > 0.0) => {
                     let v = if axis.log { x.log10() } else { *x };
                     if high > low { (v - low) / span } else { 0.5 }

@@ -3,6 +3,7 @@
 //! ships in `results/assets` with its licence, so no system font is needed. A log axis is
 //! drawn as log10 of the values with ticks labelled in the values' own units.
 
+use std::collections::HashSet;
 use std::ops::Range;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -17,8 +18,8 @@ pub const WIDTH: u32 = 1200;
 pub const HEIGHT: u32 = 800;
 pub(crate) const FONT: &str = "sans-serif";
 
-/// Ten distinct colours (matplotlib's tab10), so a configuration keeps its colour in every
-/// figure of a report.
+/// Ten distinct colours (matplotlib's tab10, its grey made black: grey is `Ink::Faint`), so
+/// a configuration keeps its colour in every figure of a report.
 const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -27,7 +28,7 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
+    RGBColor(0, 0, 0),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
 ];
@@ -54,12 +55,29 @@ pub struct Chart<'a> {
     pub x_names: Option<&'a [String]>,
 }
 
+/// How a series or bar is drawn: in a colour of the palette, or faint grey beneath the
+/// coloured ones (the many configurations of a large sweep that are not among its best).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ink {
+    Palette(usize),
+    Faint,
+}
+
+impl Ink {
+    fn colour(self) -> RGBColor {
+        match self {
+            Self::Palette(index) => PALETTE[index % PALETTE.len()],
+            Self::Faint => RGBColor(150, 150, 150),
+        }
+    }
+}
+
 /// One curve: `points` (x, y), joined by a line or drawn as `dots`, and `band`
 /// (x, low, high) drawn as a shaded area; `stops` (x, y) marked with a cross: where early
 /// termination stopped one of its runs.
 pub struct Series {
     pub label: String,
-    pub color: usize,
+    pub ink: Ink,
     pub points: Vec<(f64, f64)>,
     pub dots: bool,
     pub band: Vec<(f64, f64, f64)>,
@@ -69,7 +87,7 @@ pub struct Series {
 /// One mark of an error-bar chart: `mean` with a bar from `low` to `high`.
 pub struct Bar {
     pub label: String,
-    pub color: usize,
+    pub ink: Ink,
     pub x: f64,
     pub mean: f64,
     pub low: f64,
@@ -81,10 +99,6 @@ pub(crate) fn font() -> Result<(), PlotError> {
     let ok = *LOADED
         .get_or_init(|| register_font(FONT, FontStyle::Normal, include_bytes!("../assets/DejaVuSans.ttf")).is_ok());
     if ok { Ok(()) } else { Err(PlotError::Font) }
-}
-
-pub fn color(index: usize) -> RGBColor {
-    PALETTE[index % PALETTE.len()]
 }
 
 /// `value` on the axis: log10 for a log axis.
@@ -162,7 +176,7 @@ pub fn lines(path: &Path, chart: &Chart, series: &[Series]) -> Result<(), PlotEr
     let root = BitMapBackend::new(path, (WIDTH, HEIGHT)).into_drawing_area();
     let mut plot = axes(&root, path, chart, x_range, y_range)?;
     for s in series {
-        let c = color(s.color);
+        let c = s.ink.colour();
         if s.band.len() > 1 {
             let upper = s.band.iter().map(|b| (axis(b.0, chart.log_x), axis(b.2, chart.log_y)));
             let lower = s
@@ -212,8 +226,7 @@ pub fn error_bars(path: &Path, chart: &Chart, bars: &[Bar]) -> Result<(), PlotEr
     ) else {
         return Err(PlotError::Empty);
     };
-    let mut labels: Vec<&str> = bars.iter().map(|b| b.label.as_str()).collect();
-    labels.dedup();
+    let labels: HashSet<&str> = bars.iter().map(|b| b.label.as_str()).collect();
     // Named categories on the x axis need no legend.
     let legend_entries = if chart.x_names.is_some() { 0 } else { labels.len() };
     let y_range = with_legend_room(y_range, legend_entries);
@@ -227,23 +240,25 @@ pub fn error_bars(path: &Path, chart: &Chart, bars: &[Bar]) -> Result<(), PlotEr
     if let Some(names) = chart.x_names {
         name_categories(&root, &plot, names, bottom, path)?;
     }
-    let mut labelled: Vec<String> = Vec::new();
+    let mut labelled: HashSet<&str> = HashSet::new();
     for bar in bars {
-        let c = color(bar.color);
+        let c = bar.ink.colour();
         let x = axis(bar.x, chart.log_x);
         let (lo, mean, hi) = (
             axis(bar.low, chart.log_y),
             axis(bar.mean, chart.log_y),
             axis(bar.high, chart.log_y),
         );
-        let drawn = plot
-            .draw_series([
+        // A faint mark is a small dot: there are many, and the coloured ones matter.
+        let marks = match bar.ink {
+            Ink::Faint => vec![Circle::new((x, mean), 3, c.mix(0.5).filled()).into_dyn()],
+            Ink::Palette(_) => vec![
                 ErrorBar::new_vertical(x, lo, mean, hi, c.stroke_width(2), 12).into_dyn(),
                 Circle::new((x, mean), 6, c.filled()).into_dyn(),
-            ])
-            .map_err(|e| draw_error(path, e))?;
-        if chart.x_names.is_none() && !labelled.contains(&bar.label) {
-            labelled.push(bar.label.clone());
+            ],
+        };
+        let drawn = plot.draw_series(marks).map_err(|e| draw_error(path, e))?;
+        if chart.x_names.is_none() && labelled.insert(&bar.label) {
             drawn
                 .label(bar.label.clone())
                 .legend(move |(x, y)| Circle::new((x + 12, y), 6, c.filled()));

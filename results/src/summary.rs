@@ -2,33 +2,40 @@
 //! between runs, replicate groups (runs that differ only in their seed), mean ± std, the
 //! lecture's smoothing of training curves, and mean curves with min–max bands.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+
 use serde_json::{Map, Value};
 
 /// A run's configuration as a JSON object (what `runs.config` holds).
 pub type Config = Map<String, Value>;
 
-/// The keys, in first-seen order, whose values differ between `configs`.
+/// The keys, in first-seen order, whose values differ between `configs` (a key a config
+/// lacks counts as a value of its own). One pass over the keys of every config, then one
+/// lookup per config and key: linear in the configs.
 pub fn varied_keys<'a>(configs: impl IntoIterator<Item = &'a Config> + Clone) -> Vec<String> {
-    let mut keys: Vec<String> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut keys: Vec<&str> = Vec::new();
     for config in configs.clone() {
         for key in config.keys() {
-            if !keys.contains(key)
-                && configs
-                    .clone()
-                    .into_iter()
-                    .any(|other| other.get(key) != config.get(key))
-            {
-                keys.push(key.clone());
+            if seen.insert(key) {
+                keys.push(key);
             }
         }
     }
-    keys
+    let first = configs.clone().into_iter().next();
+    keys.into_iter()
+        .filter(|key| {
+            let value = first.and_then(|c| c.get(*key));
+            configs.clone().into_iter().any(|other| other.get(*key) != value)
+        })
+        .map(String::from)
+        .collect()
 }
 
 /// Indices of runs grouped by (sweep, variant, configuration without `seed`), groups and
 /// members in first-seen order: the replicates of one configuration.
 pub fn replicate_groups(runs: &[(&str, Option<&str>, &Config)]) -> Vec<Vec<usize>> {
-    let mut keys: Vec<String> = Vec::new();
+    let mut group_of: HashMap<String, usize> = HashMap::new();
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for (i, (sweep, variant, config)) in runs.iter().enumerate() {
         let mut without_seed = (*config).clone();
@@ -38,13 +45,12 @@ pub fn replicate_groups(runs: &[(&str, Option<&str>, &Config)]) -> Vec<Vec<usize
             variant.unwrap_or(""),
             Value::Object(without_seed)
         );
-        match keys.iter().position(|k| *k == key) {
-            Some(g) => groups[g].push(i),
-            None => {
-                keys.push(key);
-                groups.push(vec![i]);
-            }
+        let next = groups.len();
+        let g = *group_of.entry(key).or_insert(next);
+        if g == next {
+            groups.push(Vec::new());
         }
+        groups[g].push(i);
     }
     groups
 }
@@ -133,6 +139,43 @@ pub fn band(curves: &[Vec<(u64, f64)>]) -> Vec<BandPoint> {
         .collect()
 }
 
+/// One step of a quantile band.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct QuantilePoint {
+    pub step: u64,
+    pub median: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// At each step that some curve has: the median and the `low` and `high` quantiles (as
+/// numpy's default, linear between the two nearest values) of the curves' values there.
+pub fn quantile_band(curves: &[Vec<(u64, f64)>], low: f64, high: f64) -> Vec<QuantilePoint> {
+    let mut by_step: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+    for &(step, value) in curves.iter().flatten() {
+        by_step.entry(step).or_default().push(value);
+    }
+    by_step
+        .into_iter()
+        .map(|(step, mut values)| {
+            values.sort_by(f64::total_cmp);
+            QuantilePoint {
+                step,
+                median: quantile(&values, 0.5),
+                low: quantile(&values, low),
+                high: quantile(&values, high),
+            }
+        })
+        .collect()
+}
+
+/// The `q` quantile of sorted, non-empty `values`.
+fn quantile(values: &[f64], q: f64) -> f64 {
+    let at = q * (values.len() - 1) as f64;
+    let (below, above) = (at.floor() as usize, at.ceil() as usize);
+    values[below] + (values[above] - values[below]) * (at - below as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +232,23 @@ mod tests {
         assert!((smoothed[0].1 - 10.0).abs() < 1e-12);
         assert!((smoothed[1].1 - 10.0).abs() < 1e-12);
         assert!((smoothed[2].1 - 2.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_quantile_band_interpolates_as_numpy_does() {
+        // numpy: np.quantile([1, 2, 3, 4, 10], [0.1, 0.5, 0.9]) = [1.4, 3.0, 7.6]
+        let curves: Vec<Vec<(u64, f64)>> = [1.0, 2.0, 3.0, 4.0, 10.0].iter().map(|&v| vec![(5, v)]).collect();
+        let mut with_short = curves.clone();
+        with_short.push(vec![(0, 7.0)]);
+        let band = quantile_band(&with_short, 0.1, 0.9);
+        assert_eq!(band.len(), 2, "one point per step any curve has");
+        assert_eq!((band[0].step, band[0].median, band[0].low), (0, 7.0, 7.0));
+        let at5 = band[1];
+        assert_eq!((at5.step, at5.median), (5, 3.0));
+        assert!(
+            (at5.low - 1.4).abs() < 1e-12 && (at5.high - 7.6).abs() < 1e-12,
+            "{at5:?}"
+        );
     }
 
     #[test]

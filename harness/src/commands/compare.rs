@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use results::plot::{self, Chart, Series};
+use results::plot::{self, Chart, Ink, Series};
 use results::{Loss, RunRecord, RunStatus, Split, Store};
 use serde_json::Value;
 
@@ -48,7 +48,7 @@ pub fn execute(args: CompareArgs) -> anyhow::Result<ExitCode> {
             } else {
                 format!("run {}: {label}", run.id)
             },
-            color,
+            ink: Ink::Palette(color),
             points: curve.iter().map(|&(s, l)| (s as f64, l)).collect(),
             dots: false,
             band: Vec::new(),

@@ -3,22 +3,30 @@
 //! into a staging folder first and moved into place at the end, so a failure leaves
 //! nothing half-written.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use results::{RunRecord, Split, Store, SweepRecord};
+use results::{Cell, RunId, RunRecord, Split, Store, SweepRecord};
 
 use crate::error::usage;
 use crate::spec::Goal;
 use crate::stored;
+use crate::view;
 use crate::view::figures::{self, Options, XAxis};
+use crate::view::final_losses;
 use crate::view::labels;
 use crate::view::output;
 use crate::view::replicates;
 use crate::view::search_figures;
+
+/// The ranking in report.md lists at most this many configurations, and a list of runs at
+/// most `NAMED` ids: a report of 10,000 runs stays a page to read.
+const RANKED: usize = 50;
+const NAMED: usize = 20;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -48,11 +56,8 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let store = stored::open_existing(&args.db, Store::open_read_only)?;
     let sweep = stored::find_sweep(&store, &args.sweep, &args.db)?;
     let runs = chosen_runs(&store, &sweep, &args.runs)?;
-    let plotted: Vec<&RunRecord> = runs
-        .iter()
-        .filter(|r| store.curve(r.id, Split::Val).is_ok_and(|c| !c.is_empty()))
-        .collect();
-    if plotted.is_empty() {
+    let with_curve: HashSet<RunId> = store.runs_with_curve(sweep.id, Split::Val)?;
+    if !runs.iter().any(|r| with_curve.contains(&r.id)) {
         return Err(usage(anyhow!(
             "no run of sweep `{}` has a loss curve yet: nothing to plot (`harness status {}` shows their progress)",
             sweep.name,
@@ -61,7 +66,7 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     let out = args.out.clone().unwrap_or_else(|| figures::default_dir(&sweep.name));
     let staging = staging_dir(&out)?;
-    let written = write_report(&store, &sweep, &runs, &args, &staging);
+    let written = write_report(&store, &sweep, (&runs, &with_curve), &args, &staging);
     let moved = written.and_then(|files| publish(&staging, &out, &files));
     let _ = std::fs::remove_dir_all(&staging);
     for file in moved? {
@@ -75,13 +80,23 @@ fn chosen_runs(store: &Store, sweep: &SweepRecord, ids: &[i64]) -> anyhow::Resul
     if all.is_empty() {
         return Err(usage(anyhow!("sweep `{}` has no runs", sweep.name)));
     }
-    if let Some(missing) = ids.iter().find(|id| !all.iter().any(|r| r.id.0 == **id)) {
+    let in_sweep: HashSet<i64> = all.iter().map(|r| r.id.0).collect();
+    if let Some(missing) = ids.iter().find(|id| !in_sweep.contains(id)) {
         return Err(usage(anyhow!("run {missing} is not in sweep `{}`", sweep.name)));
     }
+    let chosen: HashSet<i64> = ids.iter().copied().collect();
     Ok(all
         .into_iter()
-        .filter(|r| ids.is_empty() || ids.contains(&r.id.0))
+        .filter(|r| ids.is_empty() || chosen.contains(&r.id.0))
         .collect())
+}
+
+/// At most `NAMED` of `ids`, then how many more there are.
+fn listed(ids: &[String]) -> String {
+    match ids.len().checked_sub(NAMED) {
+        Some(more) if more > 0 => format!("{} and {more} more", ids[..NAMED].join(", ")),
+        _ => ids.join(", "),
+    }
 }
 
 /// A fresh folder inside `out` (created if needed) to draw in; proves `out` is writable.
@@ -105,20 +120,20 @@ fn publish(staging: &Path, out: &Path, files: &[String]) -> anyhow::Result<Vec<S
 fn write_report(
     store: &Store,
     sweep: &SweepRecord,
-    runs: &[RunRecord],
+    (runs, with_curve): (&[RunRecord], &HashSet<RunId>),
     args: &ReportArgs,
     dir: &Path,
 ) -> anyhow::Result<Vec<String>> {
+    let metric = stored::settings(sweep)?.metric;
     let configs = labels::configs(runs)?;
-    let groups = figures::groups(runs, &configs);
+    let groups = figures::groups(runs, &configs, &metric);
     let options = Options {
         smooth: args.smooth,
         log_y: args.log_y,
         x: args.x,
     };
     let mut figures = figures::draw(store, &sweep.name, &groups, &options, dir)?;
-    let settings = stored::settings(sweep)?;
-    let metric = settings.metric;
+    figures.extend(final_losses::draw(&sweep.name, &groups, &options, dir)?);
     figures.extend(search_figures::draw(
         store,
         (sweep.id, &sweep.name),
@@ -135,30 +150,42 @@ fn write_report(
         runs.len(),
         args.db.display()
     );
-    let ids: Vec<String> = runs.iter().map(|r| r.id.to_string()).collect();
-    let table = store.query(
-        &format!("SELECT * FROM runs_wide WHERE run IN ({}) ORDER BY run", ids.join(",")),
-        &[],
-    )?;
+    let chosen: HashSet<i64> = runs.iter().map(|r| r.id.0).collect();
+    let mut table = store.query("SELECT * FROM runs_wide WHERE sweep = ?1 ORDER BY run", &[&sweep.name])?;
+    let run_column = table.column("run").context("runs_wide has a `run` column")?;
+    table
+        .rows
+        .retain(|row| matches!(row[run_column], Cell::Int(id) if chosen.contains(&id)));
     let folded = replicates::fold(
         &table,
         metric.loss,
         metric.goal == Goal::Maximize,
         &replicates::references(store, &table)?,
     );
+    let mut ranking = replicates::condense(&folded);
+    let configurations = ranking.rows.len();
+    ranking.rows.truncate(RANKED);
     let _ = writeln!(
         md,
         "## Ranking\n\nConfigurations by mean {metric} over their seeds (± std where there are two or more).\n\n{}",
-        output::markdown(&replicates::condense(&folded))
+        output::markdown(&ranking)
     );
+    if configurations > RANKED {
+        let _ = writeln!(
+            md,
+            "The best {RANKED} of {configurations} configurations; `{} runs --sweep {}` ranks them all.\n",
+            view::invocation(),
+            sweep.name
+        );
+    }
     md.push_str("## Figures\n\n");
     let curveless: Vec<String> = runs
         .iter()
-        .filter(|r| store.curve(r.id, Split::Val).is_ok_and(|c| c.is_empty()))
+        .filter(|r| !with_curve.contains(&r.id))
         .map(|r| r.id.to_string())
         .collect();
     if !curveless.is_empty() {
-        let _ = writeln!(md, "Runs without a curve yet (not drawn): {}.\n", curveless.join(", "));
+        let _ = writeln!(md, "Runs without a curve yet (not drawn): {}.\n", listed(&curveless));
     }
     for (file, caption) in &figures {
         let _ = writeln!(md, "### {caption}\n\n![{caption}]({file})\n");

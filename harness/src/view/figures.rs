@@ -1,15 +1,24 @@
-//! The figures of a report, from a sweep's runs and curves: training loss (smoothed as in
-//! the lecture), validation loss, and the final validation loss against each varied
-//! parameter and per configuration. Runs that differ only in their seed are one
-//! configuration: one colour, a mean curve with a min–max band, an error bar.
+//! The curve figures of a report, from a sweep's runs and curves: training loss (smoothed
+//! as in the lecture) and validation loss; and the configurations they are drawn by. Runs
+//! that differ only in their seed are one configuration: one colour, a mean curve with a
+//! min–max band. A sweep of more configurations than the palette has colours draws its best
+//! in colour and the rest as one faint band (median and 10–90% of their curves), so 10,000
+//! runs stay readable. `final_losses` draws the final losses by the same configurations.
 
 use std::path::{Path, PathBuf};
 
-use results::plot::{self, Bar, Chart, Series};
+use results::plot::{self, Chart, Ink, Series};
 use results::summary::{self, Config};
 use results::{RunRecord, RunStatus, Split, Store};
 
+use crate::spec::Metric;
 use crate::view::labels;
+
+/// How many configurations are drawn in colour (the palette's distinct colours); the rest
+/// of a larger sweep are drawn faint.
+pub const COLOURED: usize = 10;
+/// The quantiles of the faint configurations' curves that bound their band.
+const FAINT_BAND: (f64, f64) = (0.1, 0.9);
 
 /// How the x axis of curves is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -26,27 +35,29 @@ pub struct Options {
     pub x: XAxis,
 }
 
-/// A configuration: its runs (the seeds), label and colour.
+/// A configuration: its runs (the seeds), label and ink.
 pub struct Group<'a> {
     pub label: String,
-    pub color: usize,
+    pub ink: Ink,
     pub runs: Vec<&'a RunRecord>,
     pub config: &'a Config,
 }
 
 /// The runs grouped into configurations, labelled by their variant and the values that
-/// vary between the configurations of that variant (the seed left out).
-pub fn groups<'a>(runs: &'a [RunRecord], configs: &'a [Config]) -> Vec<Group<'a>> {
+/// vary between the configurations of that variant (the seed left out). Each has its own
+/// colour, in first-seen order; of more than `COLOURED`, the best `COLOURED` by `metric`
+/// (the mean over their seeds) have one each, best first, and the rest are faint.
+pub fn groups<'a>(runs: &'a [RunRecord], configs: &'a [Config], metric: &Metric) -> Vec<Group<'a>> {
     let keyed: Vec<(&str, Option<&str>, &Config)> = runs
         .iter()
         .zip(configs)
         .map(|(r, c)| (r.sweep_name.as_str(), r.variant.as_deref(), c))
         .collect();
     let labels = labels::labels_without(runs, configs, &["seed"]);
-    summary::replicate_groups(&keyed)
+    let mut groups: Vec<Group> = summary::replicate_groups(&keyed)
         .into_iter()
         .enumerate()
-        .map(|(color, members)| {
+        .map(|(index, members)| {
             let label = &labels[members[0]];
             Group {
                 label: if label.is_empty() {
@@ -54,12 +65,29 @@ pub fn groups<'a>(runs: &'a [RunRecord], configs: &'a [Config]) -> Vec<Group<'a>
                 } else {
                     label.clone()
                 },
-                color,
+                ink: Ink::Palette(index),
                 runs: members.iter().map(|&i| &runs[i]).collect(),
                 config: &configs[members[0]],
             }
         })
-        .collect()
+        .collect();
+    if groups.len() > COLOURED {
+        let mut ranked: Vec<(usize, f64)> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, group)| {
+                let values: Vec<f64> = group.runs.iter().filter_map(|r| metric.loss.of(r)).collect();
+                let mean = summary::spread(&values).map(|s| metric.goal.minimized(s.mean));
+                (i, mean.filter(|m| !m.is_nan()).unwrap_or(f64::INFINITY))
+            })
+            .collect();
+        ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+        groups.iter_mut().for_each(|group| group.ink = Ink::Faint);
+        for (rank, &(i, _)) in ranked.iter().take(COLOURED).enumerate() {
+            groups[i].ink = Ink::Palette(rank);
+        }
+    }
+    groups
 }
 
 /// Draws every figure into `dir`; returns (file name, caption) of each.
@@ -116,13 +144,14 @@ pub fn draw(
         plot::lines(&dir.join(file), &chart, &series)?;
         figures.push((file.to_string(), title));
     }
-    figures.extend(final_losses(sweep, groups, options, dir)?);
     Ok(figures)
 }
 
-/// One series per configuration: its run's curve, or the mean of its runs with a band.
+/// One series per coloured configuration: its run's curve, or the mean of its runs with a
+/// band; first, beneath them, one faint series for all the faint configurations' runs.
 fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> anyhow::Result<Vec<Series>> {
     let mut series = Vec::new();
+    let mut faint = Faint::default();
     for group in groups {
         let mut members: Vec<Vec<(u64, f64)>> = Vec::new();
         let mut seconds_per_step = Vec::new();
@@ -148,10 +177,13 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
         if members.is_empty() {
             continue;
         }
-        let scale = match options.x {
-            XAxis::Step => 1.0,
-            XAxis::Time => summary::spread(&seconds_per_step).map_or(1.0, |s| s.mean),
-        };
+        if group.ink == Ink::Faint {
+            faint.configurations += 1;
+            faint.curves.extend(members);
+            faint.seconds_per_step.extend(seconds_per_step);
+            continue;
+        }
+        let scale = x_scale(options.x, &seconds_per_step);
         let x = |step: u64| step as f64 * scale;
         let (points, band) = if members.len() == 1 {
             (members[0].iter().map(|&(s, l)| (x(s), l)).collect(), Vec::new())
@@ -164,14 +196,66 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
         };
         series.push(Series {
             label: seeds_label(group),
-            color: group.color,
+            ink: group.ink,
             points,
             dots: false,
             band,
             stops: stopped_ends.into_iter().map(|(s, l)| (x(s), l)).collect(),
         });
     }
+    if faint.configurations > 0 {
+        series.push(faint.series(options.x));
+    }
+    // The faint series beneath, then the coloured ones, best first in the legend.
+    series.sort_by_key(|s| drawing_order(s.ink));
     Ok(series)
+}
+
+/// The curves of the configurations drawn faint, gathered for one band.
+#[derive(Default)]
+struct Faint {
+    configurations: usize,
+    curves: Vec<Vec<(u64, f64)>>,
+    seconds_per_step: Vec<f64>,
+}
+
+impl Faint {
+    /// Their median curve and 10–90% band, step by step; on a time axis placed at their
+    /// mean pace (runs of one step count share a band only by step).
+    fn series(&self, x_axis: XAxis) -> Series {
+        let scale = x_scale(x_axis, &self.seconds_per_step);
+        let (low, high) = FAINT_BAND;
+        let band = summary::quantile_band(&self.curves, low, high);
+        Series {
+            label: format!(
+                "the other {} configurations: median, {:.0}–{:.0}%",
+                self.configurations,
+                100.0 * low,
+                100.0 * high
+            ),
+            ink: Ink::Faint,
+            points: band.iter().map(|b| (b.step as f64 * scale, b.median)).collect(),
+            dots: false,
+            band: band.iter().map(|b| (b.step as f64 * scale, b.low, b.high)).collect(),
+            stops: Vec::new(),
+        }
+    }
+}
+
+/// Faint first (beneath the others), then by palette index: of a large sweep, best first.
+pub fn drawing_order(ink: Ink) -> usize {
+    match ink {
+        Ink::Faint => 0,
+        Ink::Palette(index) => index + 1,
+    }
+}
+
+/// Seconds per step on a time axis (the mean pace of the runs), else 1.
+fn x_scale(x_axis: XAxis, seconds_per_step: &[f64]) -> f64 {
+    match x_axis {
+        XAxis::Step => 1.0,
+        XAxis::Time => summary::spread(seconds_per_step).map_or(1.0, |s| s.mean),
+    }
 }
 
 /// A validation curve without its step-0 point (the untrained model, ≈ ln of the
@@ -184,70 +268,11 @@ fn after_step_zero(curve: Vec<(u64, f64)>) -> Vec<(u64, f64)> {
     }
 }
 
-fn seeds_label(group: &Group) -> String {
+pub fn seeds_label(group: &Group) -> String {
     match group.runs.len() {
         1 => group.label.clone(),
         n => format!("{} ({n} seeds)", group.label),
     }
-}
-
-/// Final val loss per configuration, and against each numeric parameter that varies.
-fn final_losses(sweep: &str, groups: &[Group], options: &Options, dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
-    let mut figures = Vec::new();
-    let bar = |group: &Group, x: f64| {
-        let values: Vec<f64> = group.runs.iter().filter_map(|r| r.val_loss).collect();
-        summary::spread(&values).map(|s| Bar {
-            label: seeds_label(group),
-            color: group.color,
-            x,
-            mean: s.mean,
-            low: s.min,
-            high: s.max,
-        })
-    };
-    // Best first, each configuration named on the axis under its bar.
-    let mut ranked: Vec<Bar> = groups.iter().filter_map(|g| bar(g, 0.0)).collect();
-    if ranked.is_empty() {
-        return Ok(figures);
-    }
-    ranked.sort_by(|a, b| a.mean.total_cmp(&b.mean));
-    for (rank, bar) in ranked.iter_mut().enumerate() {
-        bar.x = (rank + 1) as f64;
-    }
-    let names: Vec<String> = ranked.iter().map(|b| b.label.clone()).collect();
-    let title = format!("{sweep}: final validation loss per configuration (min–max over seeds)");
-    let chart = Chart {
-        title: &title,
-        x_label: "configuration, best first",
-        y_label: "final val loss",
-        log_x: false,
-        log_y: options.log_y,
-        x_names: Some(&names),
-    };
-    plot::error_bars(&dir.join("final-val.png"), &chart, &ranked)?;
-    figures.push(("final-val.png".to_string(), title));
-    let configs: Vec<&Config> = groups.iter().map(|g| g.config).collect();
-    for key in labels::varied_settings(configs.iter().copied()) {
-        let numeric: Option<Vec<f64>> = configs.iter().map(|c| c.get(&key).and_then(|v| v.as_f64())).collect();
-        let Some(xs) = numeric.filter(|_| key != "seed") else {
-            continue;
-        };
-        let bars: Vec<Bar> = groups.iter().zip(&xs).filter_map(|(g, &x)| bar(g, x)).collect();
-        let log_x = key.starts_with("lr") && key != "lr_decay_at" && xs.iter().all(|x| *x > 0.0);
-        let title = format!("{sweep}: final validation loss against {key}");
-        let chart = Chart {
-            title: &title,
-            x_label: &key,
-            y_label: "final val loss",
-            log_x,
-            log_y: options.log_y,
-            x_names: None,
-        };
-        let file = format!("final-val-{key}.png");
-        plot::error_bars(&dir.join(&file), &chart, &bars)?;
-        figures.push((file, title));
-    }
-    Ok(figures)
 }
 
 /// Where a report goes by default: `report-<sweep>` in the working directory.
@@ -258,6 +283,43 @@ pub fn default_dir(sweep: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::Goal;
+    use crate::view::test_run;
+
+    #[test]
+    fn a_large_sweep_colours_its_best_configurations_and_draws_the_rest_faint() {
+        // 12 configurations (lr) × 2 seeds; configuration k's mean val loss is 2 + |k − 5| / 10.
+        let runs: Vec<RunRecord> = (0..24)
+            .map(|i| {
+                let (k, seed) = (i / 2, i % 2);
+                let val = 2.0 + (k as f64 - 5.0).abs() / 10.0 + 0.01 * seed as f64;
+                let config = format!(r#"{{"lr": {}, "seed": {seed}}}"#, 0.01 * (k + 1) as f64);
+                test_run(i as i64 + 1, RunStatus::Completed, Some(val), &config)
+            })
+            .collect();
+        let configs = labels::configs(&runs).unwrap();
+        let inks = |metric: &Metric| -> Vec<Ink> { groups(&runs, &configs, metric).iter().map(|g| g.ink).collect() };
+        let minimize = inks(&Metric::default());
+        assert_eq!(minimize.len(), 12, "one group per configuration");
+        // Best first: k = 5, then 4 and 6 (a tie, kept in the groups' order), 3 and 7, …
+        let rank_of = |k: usize| match minimize[k] {
+            Ink::Palette(rank) => Some(rank),
+            Ink::Faint => None,
+        };
+        assert_eq!(
+            (rank_of(5), rank_of(4), rank_of(6), rank_of(0)),
+            (Some(0), Some(1), Some(2), Some(9))
+        );
+        assert_eq!((rank_of(10), rank_of(11)), (None, None), "the two worst are faint");
+        let maximize = inks(&Metric {
+            goal: Goal::Maximize,
+            ..Metric::default()
+        });
+        assert_eq!((maximize[11], maximize[5]), (Ink::Palette(0), Ink::Faint));
+        // Ten configurations or fewer: each its own colour, in order.
+        let few = groups(&runs[..20], &configs[..20], &Metric::default());
+        assert!(few.iter().enumerate().all(|(i, g)| g.ink == Ink::Palette(i)));
+    }
 
     #[test]
     fn the_validation_plot_starts_after_step_zero_unless_nothing_else_is_there() {

@@ -1,9 +1,11 @@
 //! The view side: stored runs as people read them. Aligned tables and CSV/JSON on stdout
 //! (`table`, `output`), what sets runs apart (`labels`), replicates folded into mean ± std
-//! (`replicates`), a sweep's table and outcome (`sweep_table`), report figures (`figures`)
-//! and live progress on stderr (`progress`, `sweep_progress`). Reads; never writes the store.
+//! (`replicates`), a sweep's table and outcome (`sweep_table`), report figures (`figures`,
+//! `final_losses`, `search_figures`) and live progress on stderr (`progress`,
+//! `sweep_progress`). Reads; never writes the store.
 
 pub mod figures;
+pub mod final_losses;
 pub mod labels;
 pub mod output;
 pub mod progress;
@@ -34,5 +36,37 @@ pub fn invocation() -> String {
         "cargo run --release --".into()
     } else {
         exe.display().to_string()
+    }
+}
+
+/// A stored run for the view's tests: its id, status, final train and val loss, config.
+#[cfg(test)]
+pub fn test_run(id: i64, status: results::RunStatus, loss: Option<f64>, config_json: &str) -> results::RunRecord {
+    results::RunRecord {
+        id: results::RunId(id),
+        run_key: format!("key-{id}"),
+        sweep_name: "sweep".into(),
+        variant: None,
+        status,
+        config_json: config_json.into(),
+        backend: "flex".into(),
+        requested_device: None,
+        device: None,
+        device_name: None,
+        host: None,
+        slurm_job: None,
+        threads: 1,
+        data_path: "names.txt".into(),
+        data_sha256: String::new(),
+        git_commit: None,
+        trainable_params: 100,
+        steps_done: 0,
+        attempts: 1,
+        train_loss: loss,
+        val_loss: loss,
+        test_loss: None,
+        steps_per_sec: None,
+        wall_seconds: None,
+        error: None,
     }
 }

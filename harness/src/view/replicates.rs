@@ -3,7 +3,7 @@
 //! of how many there are (`runs`), and — where the sweep file gave a reference for the
 //! variant — the reference and the difference. Also the condensed form of tables for people.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use model::all_settings;
 use results::summary::{self, Config, Spread};
@@ -39,11 +39,12 @@ pub fn references(store: &Store, runs: &Table) -> anyhow::Result<References> {
 
 /// The sweeps of `runs` (rows of `runs_wide`), in first-seen order.
 pub fn sweeps_in(runs: &Table) -> Vec<String> {
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut names: Vec<String> = Vec::new();
     if let Some(c) = runs.column("sweep") {
         for row in &runs.rows {
             if let Cell::Text(name) = &row[c]
-                && !names.contains(name)
+                && seen.insert(name)
             {
                 names.push(name.clone());
             }

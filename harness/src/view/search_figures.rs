@@ -3,13 +3,14 @@
 //! sweep began, as Optuna draws it), the parallel coordinates of the varied parameters
 //! against the metric (W&B's), and the table of early-termination verdicts each run got.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
 use results::parallel::{self, Axis, AxisValue};
-use results::plot::{self, Chart, Series};
+use results::plot::{self, Chart, Ink, Series};
 use results::summary::Config;
-use results::{Decision, RunId, RunRecord, Store, SweepId};
+use results::{Decision, RunId, RunRecord, Store, SweepId, VerdictRecord};
 
 use crate::spec::{Goal, Metric};
 use crate::view::labels;
@@ -36,8 +37,8 @@ pub fn draw(
     }
     let mut figures = Vec::new();
     let by_number: Vec<(f64, f64)> = scored.iter().map(|&(i, v)| ((i + 1) as f64, v)).collect();
-    let finished = store.finish_seconds(sweep_id)?;
-    let minutes = |run: RunId| finished.iter().find(|(r, _)| *r == run).map(|(_, s)| s / 60.0);
+    let finished: HashMap<RunId, f64> = store.finish_seconds(sweep_id)?.into_iter().collect();
+    let minutes = |run: RunId| finished.get(&run).map(|s| s / 60.0);
     let mut by_time: Vec<(f64, f64)> = scored
         .iter()
         .filter_map(|&(i, v)| Some((minutes(runs[i].id)?, v)))
@@ -94,7 +95,7 @@ fn history(points: &[(f64, f64)], goal: Goal) -> Vec<Series> {
     }
     let series = |label: &str, color, points, dots| Series {
         label: label.into(),
-        color,
+        ink: Ink::Palette(color),
         points,
         dots,
         band: Vec::new(),
@@ -138,10 +139,15 @@ pub fn verdicts_section(store: &Store, sweep: SweepId, runs: &[RunRecord]) -> an
     }
     md.push_str("## Early termination\n\nThe verdict on each judged evaluation (step: verdict).\n\n");
     md.push_str("| run | status | verdicts |\n|---|---|---|\n");
+    let mut by_run: HashMap<RunId, Vec<&VerdictRecord>> = HashMap::new();
+    for verdict in &verdicts {
+        by_run.entry(verdict.run).or_default().push(verdict);
+    }
     for run in runs {
-        let mine: Vec<String> = verdicts
+        let mine: Vec<String> = by_run
+            .get(&run.id)
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter(|v| v.run == run.id)
             .map(|v| {
                 let word = match v.decision {
                     Decision::Continue => "went on",

@@ -1,5 +1,7 @@
 //! The reads: sweeps, runs, curves and samples as stored.
 
+use std::collections::HashSet;
+
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError};
@@ -72,6 +74,16 @@ impl Store {
             Ok((row.get::<_, i64>(0)? as u64, row.get(1)?))
         })?;
         Ok(points.collect::<Result<_, _>>()?)
+    }
+
+    /// The runs of a sweep that have at least one point of `split`'s curve.
+    pub fn runs_with_curve(&self, sweep: SweepId, split: Split) -> Result<HashSet<RunId>, StoreError> {
+        let mut query = self.conn.prepare(
+            "SELECT r.id FROM runs r WHERE r.sweep_id = ?1
+             AND EXISTS (SELECT 1 FROM curve_points c WHERE c.run_id = r.id AND c.split = ?2)",
+        )?;
+        let ids = query.query_map(params![sweep.0, split.as_str()], |row| Ok(RunId(row.get(0)?)))?;
+        Ok(ids.collect::<Result<_, _>>()?)
     }
 
     /// For each ended run of the sweep: seconds from the first start of any of its runs to
