@@ -51,7 +51,7 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         .cloned()
         .collect();
     if todo.is_empty() && !Session::proposes_more(&sweep, &all)? {
-        sweep_table::print_runs(&all)?;
+        sweep_table::print_runs(&all, &settings.metric, false)?;
         let failed = all.iter().filter(|r| r.status == RunStatus::Failed).count();
         if failed > 0 {
             eprintln!(

@@ -1,5 +1,6 @@
 //! `harness status [SWEEP]`: every sweep with its runs counted by status, or one sweep's
-//! runs with their progress. Reads the database read-only, so it works during a sweep.
+//! runs with their progress (of a large sweep, those that need eyes first). Reads the
+//! database read-only, so it works during a sweep.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +16,9 @@ use crate::view::{self, sweep_table};
 pub struct StatusArgs {
     /// Show this sweep's runs [default: list every sweep]
     pub sweep: Option<String>,
+    /// List every run of the sweep, not only those in flight, the latest failures and the best
+    #[arg(long, requires = "sweep")]
+    pub all: bool,
     /// SQLite database to read
     #[arg(long, env = "HARNESS_DB", default_value = "harness.db", value_name = "PATH")]
     pub db: PathBuf,
@@ -25,8 +29,8 @@ pub fn execute(args: StatusArgs) -> anyhow::Result<ExitCode> {
     if let Some(name) = &args.sweep {
         let sweep = stored::find_sweep(&store, name, &args.db)?;
         let runs = store.sweep_runs(sweep.id)?;
-        sweep_table::print_runs(&runs)?;
         let metric = stored::settings(&sweep)?.metric;
+        sweep_table::print_runs(&runs, &metric, args.all)?;
         let waiting = runs.iter().any(|run| run.status == RunStatus::Pending);
         if let Some((run, value)) = metric.target_reached_by(&runs).filter(|_| waiting) {
             let reached = metric.target_reached_message(run.id, value);

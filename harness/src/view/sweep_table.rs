@@ -1,5 +1,6 @@
 //! A sweep's runs as a table on stdout (`status SWEEP`, and after `launch` and `resume`), and
 //! how a session ended: its tally on stderr, the best run, what to run next, the exit code.
+//! A large sweep's table lists the runs that need eyes, not every run.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -13,11 +14,27 @@ use crate::view::labels::{configs, labels, varied_settings};
 use crate::view::table;
 use crate::view::{self, figures};
 
-/// The sweep's runs as a table on stdout: id, what sets each apart, status, progress, losses,
-/// and where each ran when that is news (a Slurm job, or more than one machine).
-pub fn print_runs(runs: &[RunRecord]) -> anyhow::Result<()> {
+/// A sweep of at most this many runs is listed in full; a larger one lists its runs in
+/// flight, its latest failures and its best runs (`status SWEEP --all` lists every one).
+pub const LISTED_IN_FULL: usize = 40;
+/// In a larger sweep: how many of the best runs, and of the latest failures, are listed.
+const BEST_LISTED: usize = 10;
+const FAILURES_LISTED: usize = 10;
+
+/// The sweep's runs as a table on stdout — id, what sets each apart, status, progress,
+/// losses, and where each ran when that is news (a Slurm job, or more than one machine) —,
+/// every run when `all` or the sweep is small, else those `listed` picks, with a note on
+/// stderr of what was left out.
+pub fn print_runs(runs: &[RunRecord], metric: &Metric, all: bool) -> anyhow::Result<()> {
     let configs = configs(runs)?;
     let keys = varied_settings(&configs);
+    let shown = if all || runs.len() <= LISTED_IN_FULL {
+        (0..runs.len()).collect()
+    } else {
+        let (shown, note) = listed(runs, metric);
+        eprintln!("{note}");
+        shown
+    };
     let has_variants = runs.iter().any(|r| r.variant.is_some());
     let mut hosts: Vec<&str> = runs.iter().filter_map(|r| r.host.as_deref()).collect();
     hosts.sort_unstable();
@@ -34,10 +51,10 @@ pub fn print_runs(runs: &[RunRecord]) -> anyhow::Result<()> {
     }
     headers.push("error");
     let loss = |l: Option<f64>| l.map_or("-".into(), |l| format!("{l:.4}"));
-    let rows: Vec<Vec<String>> = runs
-        .iter()
-        .zip(&configs)
-        .map(|(run, config)| {
+    let rows: Vec<Vec<String>> = shown
+        .into_iter()
+        .map(|i| {
+            let (run, config) = (&runs[i], &configs[i]);
             let mut row = vec![run.id.to_string()];
             if has_variants {
                 row.push(run.variant.clone().unwrap_or_default());
@@ -62,6 +79,49 @@ pub fn print_runs(runs: &[RunRecord]) -> anyhow::Result<()> {
         .collect();
     table::print(&headers, &rows)?;
     Ok(())
+}
+
+/// Of a large sweep, the indices of the runs to list — in flight (running, then paused),
+/// the latest that failed or were interrupted, then the best by `metric` — and a line that
+/// counts every status and says what the table leaves out.
+fn listed(runs: &[RunRecord], metric: &Metric) -> (Vec<usize>, String) {
+    let with = |statuses: &[RunStatus]| -> Vec<usize> {
+        (0..runs.len())
+            .filter(|&i| statuses.contains(&runs[i].status))
+            .collect()
+    };
+    let mut shown = with(&[RunStatus::Running]);
+    shown.extend(with(&[RunStatus::Paused]));
+    let failures = with(&[RunStatus::Failed, RunStatus::Interrupted]);
+    shown.extend(&failures[failures.len().saturating_sub(FAILURES_LISTED)..]);
+    let mut scored: Vec<(usize, f64)> = (0..runs.len())
+        .filter_map(|i| Some((i, metric.goal.minimized(metric.loss.of(&runs[i])?))))
+        .filter(|(_, value)| !value.is_nan())
+        .collect();
+    let best = BEST_LISTED.min(scored.len());
+    if best > 0 {
+        scored.select_nth_unstable_by(best - 1, |a, b| a.1.total_cmp(&b.1));
+        scored.truncate(best);
+        scored.sort_by(|a, b| a.1.total_cmp(&b.1));
+    }
+    shown.extend(scored.iter().map(|&(i, _)| i));
+    let counts: Vec<String> = RunStatus::ALL
+        .iter()
+        .filter_map(|&status| {
+            let n = runs.iter().filter(|r| r.status == status).count();
+            (n > 0).then(|| format!("{n} {status}"))
+        })
+        .collect();
+    let note = format!(
+        "{} runs ({}); listed: those running or paused, the latest {} failed or interrupted, \
+         the best {} by {} (`status SWEEP --all` lists every run)",
+        runs.len(),
+        counts.join(", "),
+        failures.len().min(FAILURES_LISTED),
+        best,
+        metric.loss
+    );
+    (shown, note)
 }
 
 /// `node7`, or `node7/job 1234` for a run Slurm placed; `-` before it started.
@@ -93,7 +153,7 @@ pub fn report(
     tally: &Tally,
 ) -> anyhow::Result<ExitCode> {
     let runs = store.sweep_runs(sweep.id)?;
-    print_runs(&runs)?;
+    print_runs(&runs, metric, false)?;
     let mut line = format!(
         "sweep {}: {} completed, {} diverged",
         sweep.name, tally.completed, tally.diverged
@@ -158,4 +218,53 @@ pub fn report(
             ExitCode::SUCCESS
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Goal;
+    use crate::view::test_run as run;
+
+    /// Runs 1–45 completed (val 3.00 − id/100: the later, the better), 46–57 failed, 58
+    /// running, 59 paused, 60 pending.
+    fn big_sweep() -> Vec<RunRecord> {
+        (1..=60)
+            .map(|id| match id {
+                1..=45 => run(id, RunStatus::Completed, Some(3.0 - id as f64 / 100.0), "{}"),
+                46..=57 => run(id, RunStatus::Failed, None, "{}"),
+                58 => run(id, RunStatus::Running, None, "{}"),
+                59 => run(id, RunStatus::Paused, None, "{}"),
+                _ => run(id, RunStatus::Pending, None, "{}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_large_sweep_lists_its_runs_in_flight_its_latest_failures_and_its_best() {
+        let runs = big_sweep();
+        let ids = |metric: &Metric| -> Vec<i64> { listed(&runs, metric).0.iter().map(|&i| runs[i].id.0).collect() };
+        let mut expected = vec![58, 59];
+        expected.extend(48..=57);
+        expected.extend((36..=45).rev());
+        assert_eq!(ids(&Metric::default()), expected);
+        let maximize = Metric {
+            goal: Goal::Maximize,
+            ..Metric::default()
+        };
+        assert_eq!(
+            ids(&maximize)[12..],
+            (1..=10).collect::<Vec<_>>(),
+            "the highest values when maximizing"
+        );
+        let (_, note) = listed(&runs, &Metric::default());
+        assert!(
+            note.starts_with("60 runs (1 pending, 1 running, 45 completed, 1 paused, 12 failed); "),
+            "{note}"
+        );
+        assert!(
+            note.contains("the latest 10 failed or interrupted, the best 10 by val_loss"),
+            "{note}"
+        );
+    }
 }
