@@ -98,7 +98,7 @@ fn arg(setting: &'static Setting) -> Arg {
 impl Args for SettingArgs {
     fn augment_args(command: Command) -> Command {
         all_settings()
-            .into_iter()
+            .iter()
             .fold(command, |command, setting| command.arg(arg(setting)))
     }
 
@@ -110,7 +110,7 @@ impl Args for SettingArgs {
 impl FromArgMatches for SettingArgs {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         let values = all_settings()
-            .into_iter()
+            .iter()
             .filter_map(|s| {
                 let value = if on_by_default(s) {
                     // `--no-fast-path` given: off.

@@ -133,7 +133,7 @@ impl Session<'_> {
         let Some(text) = &sweep.spec else {
             return Ok(false);
         };
-        let bayes = spec::parse_stored(text, &sweep.name)?.bayes;
+        let bayes = spec::stored_bayes(text, &sweep.name)?;
         Ok(bayes.is_some_and(|bayes| (all.len() as u64) < bayes.run_cap))
     }
 
@@ -143,7 +143,7 @@ impl Session<'_> {
         let (Some(text), Some(first)) = (&self.sweep.spec, all.first()) else {
             return Ok(None);
         };
-        let Some(bayes) = spec::parse_stored(text, &self.sweep.name)?.bayes else {
+        let Some(bayes) = spec::stored_bayes(text, &self.sweep.name)? else {
             return Ok(None);
         };
         let since = format!("sweep `{}` was launched", self.sweep.name);

@@ -5,7 +5,7 @@
 //! back by a resumed session, so an evaluation judged before a crash is never judged again.
 //! The unit of progress is the evaluation: the n-th validation point after step 0.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use model::Verdict;
 use results::{Decision, RunId, VerdictRecord};
@@ -60,6 +60,9 @@ pub struct Judge {
     completed: HashSet<RunId>,
     /// Verdicts already given, this session or an earlier one, as they stand now.
     given: HashMap<(RunId, u64), Decision>,
+    /// The (run, step) of each `pause` in `given`, by run: which runs are held is asked for
+    /// every run at a session's start and every worker's end.
+    paused: BTreeSet<(RunId, u64)>,
 }
 
 /// The verdict on one evaluation, and what to record before the worker hears it.
@@ -94,12 +97,18 @@ impl Judge {
         completed: impl IntoIterator<Item = RunId>,
         given: impl IntoIterator<Item = VerdictRecord>,
     ) -> Self {
+        let given: HashMap<(RunId, u64), Decision> = given.into_iter().map(|v| ((v.run, v.step), v.decision)).collect();
         let mut judge = Self {
             rule,
             goal,
             curves: HashMap::new(),
             completed: completed.into_iter().collect(),
-            given: given.into_iter().map(|v| ((v.run, v.step), v.decision)).collect(),
+            paused: given
+                .iter()
+                .filter(|(_, decision)| **decision == Decision::Pause)
+                .map(|(key, _)| *key)
+                .collect(),
+            given,
         };
         for (run, curve) in curves {
             judge.restart(run, &curve);
@@ -127,19 +136,12 @@ impl Judge {
 
     /// Whether the run is held at a rung (its pause not revised).
     pub fn is_paused(&self, run: RunId) -> bool {
-        self.given
-            .iter()
-            .any(|((r, _), decision)| *r == run && *decision == Decision::Pause)
+        self.paused.range((run, 0)..=(run, u64::MAX)).next().is_some()
     }
 
-    /// The sweep ends: every pause becomes a stop (records to write).
+    /// The sweep ends: every pause becomes a stop (records to write, by run).
     pub fn stop_paused(&mut self) -> Vec<VerdictRecord> {
-        let paused: Vec<(RunId, u64)> = self
-            .given
-            .iter()
-            .filter(|(_, decision)| **decision == Decision::Pause)
-            .map(|(key, _)| *key)
-            .collect();
+        let paused: Vec<(RunId, u64)> = self.paused.iter().copied().collect();
         paused
             .into_iter()
             .map(|(run, step)| self.decide(run, step, Decision::Stop))
@@ -173,6 +175,11 @@ impl Judge {
 
     fn decide(&mut self, run: RunId, step: u64, decision: Decision) -> VerdictRecord {
         self.given.insert((run, step), decision);
+        if decision == Decision::Pause {
+            self.paused.insert((run, step));
+        } else {
+            self.paused.remove(&(run, step));
+        }
         let value = self.curve_to(run, step).last().map_or(f64::NAN, |(_, loss)| *loss);
         VerdictRecord {
             run,

@@ -122,6 +122,9 @@ pub struct Scheduler<'a, 'p, L, S, D> {
     messages: mpsc::UnboundedSender<(RunId, WorkerMessage)>,
     stopping: bool,
     target_reached: bool,
+    /// Runs entered the queue from outside (the session, a proposal) since the last check
+    /// that a slot can take each; retried and promoted runs had one already.
+    unplaced: bool,
     tally: Tally,
 }
 
@@ -150,6 +153,7 @@ impl<'a, 'p, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, 'p, L, S, 
             messages,
             stopping: false,
             target_reached: false,
+            unplaced: true,
             tally: Tally::default(),
         };
         let mut interrupts_open = true;
@@ -191,11 +195,15 @@ impl<'a, 'p, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, 'p, L, S, 
     /// CPU runs waiting for a CPU slot); a run no slot can ever take fails.
     fn fill_slots(&mut self) -> anyhow::Result<()> {
         while !self.stopping && !self.target_reached {
-            let next = self
-                .queue
-                .iter()
-                .enumerate()
-                .find_map(|(i, run)| Some((i, self.slots.free(run.request)?)));
+            // Every event comes here: with every slot busy, the queue is not looked through.
+            let next = if self.slots.any_free() {
+                self.queue
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, run)| Some((i, self.slots.free(run.request)?)))
+            } else {
+                None
+            };
             let Some((index, device)) = next else {
                 if self.queue.is_empty() && self.propose()? {
                     continue;
@@ -225,7 +233,7 @@ impl<'a, 'p, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, 'p, L, S, 
                 Err(err) => self.attempt_failed(run, &format!("cannot start a worker process: {err}"))?,
             }
         }
-        if self.stopping || self.target_reached {
+        if self.stopping || self.target_reached || !std::mem::take(&mut self.unplaced) {
             return Ok(());
         }
         self.fail_unplaceable()

@@ -73,6 +73,21 @@ impl Slots {
         }
     }
 
+    /// Whether any slot at all is free: when none is, no queued run can start, and the
+    /// scheduler need not look through its queue.
+    pub fn any_free(&self) -> bool {
+        match &self.kind {
+            Kind::Local { cpu, pool } => {
+                self.load(ComputeDevice::Cpu) < *cpu
+                    || pool
+                        .gpus
+                        .iter()
+                        .any(|&gpu| self.load(ComputeDevice::Cuda(gpu)) < pool.runs_per_gpu)
+            }
+            Kind::Cluster { cap } => cap.is_none_or(|cap| self.busy.values().sum::<usize>() < cap),
+        }
+    }
+
     /// Whether a run asking for `request` could ever get a slot.
     pub fn exists(&self, request: DeviceRequest) -> bool {
         match (&self.kind, request) {

@@ -152,7 +152,7 @@ fn type_error(key: &str, value: &Scalar) -> Option<String> {
     if PLACEMENT_KEYS.contains(&key) {
         return devices::value_error(key, value);
     }
-    let setting = all_settings().into_iter().find(|s| s.name == key)?;
+    let setting = all_settings().iter().find(|s| s.name == key)?;
     setting.check(&value.to_json()).err()
 }
 

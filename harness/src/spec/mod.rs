@@ -349,11 +349,19 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<(SweepSpec, Vec<Stri
     validate::validate(raw, &source, Some(base))
 }
 
-/// A sweep file as stored with its sweep, read again to plan more runs (`data` is not looked
-/// for: the runs recorded theirs).
-pub fn parse_stored(text: &str, sweep: &str) -> Result<SweepSpec, SpecError> {
+/// How a `bayes` search plans its further runs, from the sweep file stored with its sweep
+/// (`data` is not looked for: the runs recorded theirs); `None` for any other method, whose
+/// runs were all planned at launch (and are not expanded again: 10,000 of them take a while).
+pub fn stored_bayes(text: &str, sweep: &str) -> Result<Option<Bayes>, SpecError> {
     let file = format!("the file stored with sweep `{sweep}`");
     let source = error::Source { file: &file, text };
     let raw: raw::RawSpec = serde_saphyr::from_str(text).map_err(|err| source.yaml_error(&err))?;
-    Ok(validate::validate(raw, &source, None)?.0)
+    if raw
+        .method
+        .as_ref()
+        .is_none_or(|method| method.value != Method::Bayes.as_str())
+    {
+        return Ok(None);
+    }
+    Ok(validate::validate(raw, &source, None)?.0.bayes)
 }

@@ -1,5 +1,5 @@
 //! What a `bayes` search needs after launch to plan each further run: its parameters'
-//! domains and where runs go, read again from the stored sweep file (`parse_stored`). TPE
+//! domains and where runs go, read again from the stored sweep file (`stored_bayes`). TPE
 //! (`tpe`) proposes a value per parameter from the runs so far; `expand::planned` checks
 //! them into a run as it checks every other.
 

@@ -10,6 +10,8 @@ mod training;
 
 pub use training::{OptimizerKind, ScheduleKind, TRAINING};
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -40,16 +42,20 @@ impl ModelKind {
     /// Every setting's default for a run of this model (derived ones left out), by name.
     fn defaults(self) -> Values {
         all_settings()
-            .into_iter()
+            .iter()
             .filter_map(|s| Some((s.name.to_string(), self.default_of(s)?)))
             .collect()
     }
 }
 
 /// Every setting of any model, each once: what a sweep file may set and a table may show.
-pub fn all_settings() -> Vec<&'static Setting> {
-    let models = ModelKind::ALL.iter().map(|m| m.settings());
-    settings::union(std::iter::once(&TRAINING[..1]).chain(models).chain([&TRAINING[1..]]))
+/// Gathered once: a sweep of 10,000 runs asks for it at every run.
+pub fn all_settings() -> &'static [&'static Setting] {
+    static ALL: LazyLock<Vec<&'static Setting>> = LazyLock::new(|| {
+        let models = ModelKind::ALL.iter().map(|m| m.settings());
+        settings::union(std::iter::once(&TRAINING[..1]).chain(models).chain([&TRAINING[1..]]))
+    });
+    &ALL
 }
 
 /// A configuration key that failed its check, and why.

@@ -76,6 +76,8 @@ impl Vocabulary {
 pub struct Dataset {
     items: Vec<String>,
     vocab: Vocabulary,
+    /// Characters in the longest item, counted once: a sweep checks it for every run.
+    longest_item: usize,
 }
 
 impl Dataset {
@@ -98,6 +100,7 @@ impl Dataset {
             found if found < MIN_ITEMS => Err(DataError::TooFew { found }),
             _ => Ok(Self {
                 vocab: Vocabulary::from_items(&items),
+                longest_item: items.iter().map(|item| item.chars().count()).max().unwrap_or(0),
                 items,
             }),
         }
@@ -129,7 +132,7 @@ impl Dataset {
 
     /// Characters in the longest item.
     pub fn longest_item(&self) -> usize {
-        self.items.iter().map(|item| item.chars().count()).max().unwrap_or(0)
+        self.longest_item
     }
 
     /// The items of the train, val and test parts: shuffled with `seed`, cut 80/10/10.
