@@ -34,11 +34,13 @@ def commit():
     return head + ("+changes" if run("status", "--porcelain", "--untracked-files=no") else "")
 
 
-def write_section(doc, name, body, command):
+def write_section(doc, name, body, command, measured_commit):
     """Replaces the section `name` of the markdown file `doc` (between `<!-- bench:NAME -->`
-    and `<!-- /bench:NAME -->`, appended when absent) with a provenance line and `body`."""
+    and `<!-- /bench:NAME -->`, appended when absent) with a provenance line and `body`.
+    `measured_commit`: `commit()` as it was when the bench built what it measured (the work
+    tree may change while a long bench runs)."""
     stamp = (
-        f"Measured {datetime.date.today().isoformat()} on {machine()}, commit {commit()}, "
+        f"Measured {datetime.date.today().isoformat()} on {machine()}, commit {measured_commit}, "
         f"by `{command}`."
     )
     section = f"<!-- bench:{name} -->\n{stamp}\n\n{body.rstrip()}\n<!-- /bench:{name} -->"

@@ -205,14 +205,15 @@ def main():
     parser.add_argument("--command", required=True, help="how the bench was called, for the docs")
     args = parser.parse_args()
     args.harness, args.synthetic, args.data = map(os.path.abspath, (args.harness, args.synthetic, args.data))
+    measured_commit = doc_table.commit()
     work = tempfile.mkdtemp(prefix="harness-scale-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
     try:
         table = synthetic_tables(args, work)
-        doc_table.write_section(args.doc, "scale-commands", table, args.command)
+        doc_table.write_section(args.doc, "scale-commands", table, args.command, measured_commit)
         print(table)
         if args.real:
             sweep = real_sweep(args, work)
-            doc_table.write_section(args.doc, "scale-sweep", sweep, args.command)
+            doc_table.write_section(args.doc, "scale-sweep", sweep, args.command, measured_commit)
             print(sweep)
     finally:
         shutil.rmtree(work, ignore_errors=True)
