@@ -26,10 +26,10 @@ pub struct Hyperband {
 
 /// One run's metric history as a minimizer sees it: one value per evaluation, negated when
 /// the goal is to maximize, non-finite values left out (as W&B's `filter_invalid`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct History {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct History<'a> {
     pub running: bool,
-    pub values: Vec<f64>,
+    pub values: &'a [f64],
 }
 
 /// W&B lists this many bands going up; past every history they stop nothing.
@@ -163,19 +163,20 @@ mod tests {
         Hyperband::new(bands, eta, strict)
     }
 
-    fn histories(case: &Value) -> Vec<History> {
+    /// Each run of the case: whether it is running, and its history as a minimizer sees it.
+    fn histories(case: &Value) -> Vec<(bool, Vec<f64>)> {
         let sign = if case["goal"] == "maximize" { -1.0 } else { 1.0 };
         let runs = case["runs"].as_array().unwrap();
         runs.iter()
-            .map(|run| History {
-                running: run["state"] == "running",
-                values: run["history"]
+            .map(|run| {
+                let values = run["history"]
                     .as_array()
                     .unwrap()
                     .iter()
                     .filter_map(Value::as_f64)
                     .map(|v| sign * v)
-                    .collect(),
+                    .collect();
+                (run["state"] == "running", values)
             })
             .collect()
     }
@@ -195,7 +196,14 @@ mod tests {
                 continue;
             }
             let hyperband = hyperband.unwrap_or_else(|err| panic!("case {number}: {err}"));
-            let runs = histories(case);
+            let owned = histories(case);
+            let runs: Vec<History> = owned
+                .iter()
+                .map(|(running, values)| History {
+                    running: *running,
+                    values,
+                })
+                .collect();
             let names: Vec<&str> = case["runs"]
                 .as_array()
                 .unwrap()

@@ -56,6 +56,10 @@ pub struct Judge {
     goal: Goal,
     /// Each run's validation points after step 0: (step, loss), in step order.
     curves: HashMap<RunId, Vec<(u64, f64)>>,
+    /// The same losses as a minimizer sees them, and of those the finite ones (W&B's
+    /// hyperband leaves the others out): kept as points arrive, so that a verdict reads every
+    /// run's values without copying them.
+    minimized: HashMap<RunId, Minimized>,
     /// Runs that trained to their end (the median compares with these).
     completed: HashSet<RunId>,
     /// Verdicts already given, this session or an earlier one, as they stand now.
@@ -63,6 +67,22 @@ pub struct Judge {
     /// The (run, step) of each `pause` in `given`, by run: which runs are held is asked for
     /// every run at a session's start and every worker's end.
     paused: BTreeSet<(RunId, u64)>,
+}
+
+/// A run's losses as a minimizer sees them: all, and the finite ones.
+#[derive(Clone, Debug, Default)]
+struct Minimized {
+    all: Vec<f64>,
+    finite: Vec<f64>,
+}
+
+impl Minimized {
+    fn push(&mut self, value: f64) {
+        self.all.push(value);
+        if value.is_finite() {
+            self.finite.push(value);
+        }
+    }
 }
 
 /// The verdict on one evaluation, and what to record before the worker hears it.
@@ -102,6 +122,7 @@ impl Judge {
             rule,
             goal,
             curves: HashMap::new(),
+            minimized: HashMap::new(),
             completed: completed.into_iter().collect(),
             paused: given
                 .iter()
@@ -120,6 +141,7 @@ impl Judge {
     pub fn observe(&mut self, run: RunId, step: u64, loss: f64) {
         if step > 0 {
             self.curves.entry(run).or_default().push((step, loss));
+            self.minimized.entry(run).or_default().push(self.goal.minimized(loss));
         }
     }
 
@@ -130,8 +152,12 @@ impl Judge {
 
     /// The run (re)started with `curve` (from its checkpoint): points past it are gone.
     pub fn restart(&mut self, run: RunId, curve: &[(u64, f64)]) {
-        self.curves
-            .insert(run, curve.iter().copied().filter(|(step, _)| *step > 0).collect());
+        let kept: Vec<(u64, f64)> = curve.iter().copied().filter(|(step, _)| *step > 0).collect();
+        let mut minimized = Minimized::default();
+        kept.iter()
+            .for_each(|(_, loss)| minimized.push(self.goal.minimized(*loss)));
+        self.minimized.insert(run, minimized);
+        self.curves.insert(run, kept);
     }
 
     /// Whether the run is held at a rung (its pause not revised).
@@ -199,28 +225,30 @@ impl Judge {
 
     fn hyperband_stops(&self, rule: Hyperband, run: RunId, own: &[(u64, f64)]) -> bool {
         // W&B's engine leaves non-finite values out.
-        let history = |curve: &[(u64, f64)], running| History {
-            running,
-            values: self.minimized(curve).into_iter().filter(|v| v.is_finite()).collect(),
-        };
-        let mut histories = vec![history(own, true)];
+        let own: Vec<f64> = self.minimized(own).into_iter().filter(|v| v.is_finite()).collect();
+        let mut histories = vec![History {
+            running: true,
+            values: &own,
+        }];
         histories.extend(
-            self.curves
+            self.minimized
                 .iter()
                 .filter(|(other, _)| **other != run)
-                .map(|(_, curve)| history(curve, false)),
+                .map(|(_, values)| History {
+                    running: false,
+                    values: &values.finite,
+                }),
         );
         rule.runs_to_stop(&histories).contains(&0)
     }
 
     fn median_stops(&self, rule: Median, run: RunId, own: &[(u64, f64)]) -> bool {
-        let completed: Vec<Vec<f64>> = self
-            .curves
+        let completed: Vec<&[f64]> = self
+            .minimized
             .iter()
             .filter(|(other, _)| **other != run && self.completed.contains(other))
-            .map(|(_, curve)| self.minimized(curve))
+            .map(|(_, values)| values.all.as_slice())
             .collect();
-        let completed: Vec<&[f64]> = completed.iter().map(Vec::as_slice).collect();
         rule.stops(&self.minimized(own), &completed)
     }
 
