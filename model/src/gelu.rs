@@ -88,6 +88,18 @@ mod tests {
 
     /// Through autodiff on flex the loop's values and slopes; Burn's ops give the same value and
     /// gradient (the path other backends take).
+    /// Every vector width the processor runs (`simd::with_cap`), bit for bit, over a length
+    /// that leaves remainders after 16 and 8 lanes.
+    #[test]
+    fn every_width_gives_the_same_bits() {
+        let values: Vec<f32> = (0..1_003).map(|i| (i as f32 * 0.37).sin() * 6.0).collect();
+        crate::simd::assert_same_at_every_width(|| {
+            let (mut got, mut slopes) = (values.clone(), vec![0f32; values.len()]);
+            values_and_slopes(&mut got, &mut slopes);
+            [got, slopes].map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>())
+        });
+    }
+
     #[test]
     fn the_loop_in_the_autodiff_graph_matches_burns_ops() {
         let device = Device::flex().autodiff();

@@ -213,6 +213,13 @@ mod tests {
         })
     }
 
+    /// Every vector width the processor runs (`simd::with_cap`), bit for bit.
+    #[test]
+    fn every_width_gives_the_same_bits() {
+        let bits = || pass(1, 2000, 24).map(|values| values.iter().map(|v| v.to_bits()).collect::<Vec<u32>>());
+        crate::simd::assert_same_at_every_width(bits);
+    }
+
     #[test]
     fn results_do_not_depend_on_the_number_of_threads() {
         // 2,000 rows of 24: three tasks of 682 rows (TASK_VALUES / 24), the last one short.
