@@ -54,6 +54,8 @@ impl Optimizer for AdamW {
         if amsgrad || !takes_the_loop(&tensor) || !takes_the_loop(&grad) {
             return self.by_ops.step(lr, tensor, grad, state);
         }
+        #[cfg(test)]
+        tests::LOOP_STEPS.with(|steps| steps.set(steps.get() + 1));
         let (device, shape) = (tensor.device(), tensor.shape());
         let mut weights = tensor.into_data();
         let gradient = grad.into_data();
@@ -128,6 +130,8 @@ fn f32_slice_mut(data: &mut TensorData) -> &mut [f32] {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use burn::optim::{GradientsParams, ModuleOptimizer};
 
     use super::*;
@@ -135,9 +139,17 @@ mod tests {
     use crate::optim::number_parameters;
     use crate::rng::Rng;
 
+    thread_local! {
+        /// Parameter updates the loop made on this thread: a test of it proves it ran, not
+        /// Burn's AdamW in its place.
+        pub(super) static LOOP_STEPS: Cell<usize> = const { Cell::new(0) };
+    }
+
     /// Five steps on a layer, with a learning rate that changes every step: every weight's
-    /// bits after them.
-    fn five_steps(mut optimizer: ModuleOptimizer) -> Vec<u32> {
+    /// bits after them, and the optimizer's state as a checkpoint stores it (each
+    /// parameter's step count and both moments), and how many updates went through the loop.
+    fn five_steps(mut optimizer: ModuleOptimizer) -> (Vec<u32>, Vec<u8>, usize) {
+        let looped_before = LOOP_STEPS.with(Cell::get);
         let device = Device::flex().autodiff();
         let mut layer = number_parameters(layers::torch_linear(&mut Rng::seed_from(5), 7, 5, true, &device));
         for step in 0..5 {
@@ -155,11 +167,17 @@ mod tests {
                 .collect()
         };
         let bias = layer.bias.expect("a bias").val();
-        [bits(layer.weight.val().flatten(0, 1)), bits(bias)].concat()
+        let weights = [bits(layer.weight.val().flatten(0, 1)), bits(bias)].concat();
+        let state = optimizer
+            .to_record()
+            .into_bytes()
+            .expect("a record serializes")
+            .to_vec();
+        (weights, state, LOOP_STEPS.with(Cell::get) - looped_before)
     }
 
-    /// The loop against Burn's AdamW, weight decay on: the same weights (so the same moments),
-    /// bit for bit; and the decay does act.
+    /// The loop against Burn's AdamW, weight decay on: the same weights and the same state
+    /// (step counts, first and second moments), bit for bit; and the decay does act.
     #[test]
     fn the_loop_gives_burns_adamw_bits() {
         let burns = AdamWConfig::new()
@@ -168,11 +186,13 @@ mod tests {
             .with_epsilon(1e-8)
             .with_weight_decay(0.1)
             .init();
-        let ours = five_steps(ModuleOptimizer::from(AdamW::new(0.9, 0.99, 1e-8, 0.1)));
-        assert_eq!(ours, five_steps(burns));
-        assert_ne!(
-            ours,
-            five_steps(ModuleOptimizer::from(AdamW::new(0.9, 0.99, 1e-8, 0.0)))
-        );
+        let (weights, state, looped) = five_steps(ModuleOptimizer::from(AdamW::new(0.9, 0.99, 1e-8, 0.1)));
+        assert_eq!(looped, 10, "five steps of two parameters went through the loop");
+        let (burns_weights, burns_state, burns_looped) = five_steps(burns);
+        assert_eq!(burns_looped, 0);
+        assert_eq!(weights, burns_weights);
+        assert_eq!(state, burns_state, "moments and step counts");
+        let (undecayed, _, _) = five_steps(ModuleOptimizer::from(AdamW::new(0.9, 0.99, 1e-8, 0.0)));
+        assert_ne!(weights, undecayed);
     }
 }

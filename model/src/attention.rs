@@ -20,7 +20,23 @@ const LANES: usize = 16;
 
 /// `q`, `k`, `v [B, T, C]`, each position's `heads` heads side by side (head h in columns
 /// h·C/heads up to (h+1)·C/heads) → `[B, T, C]`, each head's attention in its own columns.
+/// A NaN or an infinite score makes its row's weights NaN, as in PyTorch.
+///
+/// # Panics
+/// When q, k and v differ in shape, or `heads` does not divide C.
 pub fn causal_self_attention(q: Tensor<3>, k: Tensor<3>, v: Tensor<3>, heads: usize) -> Tensor<3> {
+    let shape = q.dims();
+    assert!(
+        k.dims() == shape && v.dims() == shape,
+        "attention: q {shape:?}, k {:?} and v {:?} must have one shape",
+        k.dims(),
+        v.dims()
+    );
+    assert!(
+        heads > 0 && shape[2].is_multiple_of(heads),
+        "attention: {heads} heads do not divide {} channels",
+        shape[2]
+    );
     if ![&q, &k, &v].into_iter().all(Flexed::opens) {
         return by_ops(q, k, v, heads);
     }
@@ -83,6 +99,8 @@ impl Dims {
 
 /// The forward pass on flex; its weights `[B, H, T, padded T]` are kept for the backward pass.
 fn on_flex(q: Flexed, k: Flexed, v: Flexed, dims: Dims) -> Tensor<3> {
+    #[cfg(test)]
+    tests::FLEX_PASSES.with(|passes| passes.set(passes.get() + 1));
     let (qs, ks, vs) = (q.values(), k.values(), v.values());
     let (q_values, k_values, v_values) = (
         on_flex::contiguous(qs),
@@ -124,6 +142,8 @@ impl Backward<Flex, 3> for Attention {
     type State = Saved;
 
     fn backward(self, ops: Ops<Saved, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        #[cfg(test)]
+        tests::FLEX_PASSES.with(|passes| passes.set(passes.get() + 1));
         let Ops { parents, node, state } = ops;
         let grad: FlexTensor = grads.consume::<Flex>(&node);
         let [q, k, v] = state.inputs.each_ref().map(on_flex::contiguous);
@@ -260,14 +280,19 @@ fn transpose(values: &[f32], at: impl Fn(usize) -> usize, dims: Dims, transposed
 }
 
 /// Row i of a head's scores `[T, padded T]` → softmax(scores[i][..=i] / √d), zeros after.
-/// The exponentials run over the whole block at once (independent, so they pipeline).
+/// The exponentials run over the whole block at once (independent, so they pipeline). A NaN
+/// score, or an infinite one (∞ − ∞), makes the row NaN, as in PyTorch: the comparisons
+/// below keep NaN where `f32::max` and `min` would drop it.
 #[inline(always)]
 fn softmax_rows(scores: &mut [f32], dims: Dims) {
     let (padded, scale) = (dims.padded(), dims.scale());
     for (i, row) in scores.chunks_exact_mut(padded).enumerate() {
-        let max = row[..=i].iter().fold(f32::NEG_INFINITY, |max, s| max.max(*s));
+        let max = row[..=i]
+            .iter()
+            .fold(f32::NEG_INFINITY, |max, &s| if s > max || s.is_nan() { s } else { max });
         for s in row.iter_mut() {
-            *s = (*s - max).min(0.0) * scale;
+            let below_max = *s - max;
+            *s = if below_max > 0.0 { 0.0 } else { below_max } * scale;
         }
     }
     for s in scores.iter_mut() {
@@ -330,9 +355,24 @@ fn add_lanes(mut lanes: [f32; LANES]) -> f32 {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
+
     use burn::tensor::{Device, TensorData};
 
     use super::*;
+
+    thread_local! {
+        /// Forward and backward passes of the flex operation on this thread: a test of it
+        /// proves it ran, not Burn's ops in its place.
+        pub(super) static FLEX_PASSES: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// `f`'s result, and how many flex passes it ran on this thread.
+    fn counting_passes<R>(f: impl FnOnce() -> R) -> (R, usize) {
+        let before = FLEX_PASSES.with(Cell::get);
+        let result = f();
+        (result, FLEX_PASSES.with(Cell::get) - before)
+    }
 
     const SHAPE: [usize; 3] = [2, 3, 4];
     const HEADS: usize = 2;
@@ -405,7 +445,9 @@ mod tests {
 
     #[test]
     fn the_flex_operation_matches_pytorch_forward_and_backward() {
-        matches_pytorch(causal_self_attention);
+        let ((), passes) = counting_passes(|| matches_pytorch(causal_self_attention));
+        // Training: a forward and a backward pass; evaluation: a forward pass.
+        assert_eq!(passes, 3, "the flex operation ran, not Burn's ops");
     }
 
     #[test]
@@ -413,35 +455,112 @@ mod tests {
         matches_pytorch(by_ops);
     }
 
-    /// Items in several parallel tasks, heads wider than a vector, a longer context: the
-    /// operation and Burn's ops agree on every output and gradient.
+    /// Output and gradients of q, k and v on `[items, positions, 3 heads of 24]` random
+    /// inputs, through `attention`, as values.
+    fn random_pass(
+        attention: fn(Tensor<3>, Tensor<3>, Tensor<3>, usize) -> Tensor<3>,
+        items: usize,
+        positions: usize,
+    ) -> [Vec<f32>; 4] {
+        let train = Device::flex().autodiff();
+        let shape = [items, positions, 3 * 24];
+        let mut rng = crate::rng::Rng::seed_from(positions as u64);
+        let mut random = || {
+            let values = (0..shape.iter().product()).map(|_| rng.normal() as f32).collect();
+            Tensor::<3>::from_data(TensorData::new(values, shape), &train)
+        };
+        let [q, k, v, weights] = [random(), random(), random(), random()];
+        let [q, k, v] = [q, k, v].map(Tensor::require_grad);
+        let y = attention(q.clone(), k.clone(), v.clone(), 3);
+        let grads = (y.clone() * weights).sum().backward();
+        [
+            y.inner(),
+            q.grad(&grads).unwrap(),
+            k.grad(&grads).unwrap(),
+            v.grad(&grads).unwrap(),
+        ]
+        .map(|t| t.into_data().try_to_vec().unwrap())
+    }
+
+    /// Items in several parallel tasks, heads wider than a vector, and contexts of one
+    /// vector of scores (11), of two (17) and of three (40): the operation and Burn's ops
+    /// agree on every output and gradient.
     #[test]
     fn the_flex_operation_matches_burns_ops_at_larger_sizes() {
-        let train = Device::flex().autodiff();
-        let shape = [2 * ITEMS_PER_TASK + 1, 11, 3 * 24];
-        let random = || Tensor::<3>::random(shape, burn::tensor::Distribution::Normal(0.0, 1.0), &train);
-        let [q, k, v, weights] = [random(), random(), random(), random()];
-        let run = |attention: fn(Tensor<3>, Tensor<3>, Tensor<3>, usize) -> Tensor<3>| {
-            let [q, k, v] = [&q, &k, &v].map(|x| x.clone().detach().require_grad());
-            let y = attention(q.clone(), k.clone(), v.clone(), 3);
-            let grads = (y.clone() * weights.clone()).sum().backward();
-            [
-                y.inner(),
-                q.grad(&grads).unwrap(),
-                k.grad(&grads).unwrap(),
-                v.grad(&grads).unwrap(),
-            ]
-        };
-        let (ours, burns) = (run(causal_self_attention), run(by_ops));
-        for (name, (a, b)) in ["output", "q", "k", "v"].iter().zip(ours.into_iter().zip(burns)) {
-            let (a, b): (Vec<f32>, Vec<f32>) =
-                (a.into_data().try_to_vec().unwrap(), b.into_data().try_to_vec().unwrap());
-            let worst = a
-                .iter()
-                .zip(&b)
-                .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
-                .fold(0.0, f32::max);
-            assert!(worst <= 1e-5, "{name}: differs by {worst}");
+        for positions in [11, 17, 40] {
+            let (ours, passes) =
+                counting_passes(|| random_pass(causal_self_attention, 2 * ITEMS_PER_TASK + 1, positions));
+            assert_eq!(passes, 2, "the flex operation ran, forward and backward");
+            let burns = random_pass(by_ops, 2 * ITEMS_PER_TASK + 1, positions);
+            for (name, (a, b)) in ["output", "q", "k", "v"].iter().zip(ours.iter().zip(&burns)) {
+                let worst = a
+                    .iter()
+                    .zip(b)
+                    .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
+                    .fold(0.0, f32::max);
+                assert!(worst <= 1e-5, "T = {positions}, {name}: differs by {worst}");
+            }
         }
+    }
+
+    /// Every vector width the processor runs (`simd::with_cap`), forward and backward, bit for
+    /// bit, at a context of three vectors of scores.
+    #[test]
+    fn every_width_gives_the_same_bits() {
+        crate::simd::assert_same_at_every_width(|| {
+            random_pass(causal_self_attention, 3, 40).map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>())
+        });
+    }
+
+    /// PyTorch: `F.scaled_dot_product_attention` on a row with a NaN score gives NaN for that
+    /// row, and so does a row with a +∞ score (∞ − ∞) or with −∞ alone
+    /// (`torch.softmax(torch.tensor([-inf]), 0)` is NaN), while a −∞ beside finite scores only
+    /// gets weight 0; other rows and heads are untouched.
+    #[test]
+    fn a_nan_or_an_infinite_score_makes_its_row_nan_as_in_pytorch() {
+        let device = Device::flex();
+        let values = |tensor: Tensor<3>| -> Vec<f32> { tensor.into_data().try_to_vec().unwrap() };
+        let with = |phase: f64, at: usize, value: f32| {
+            let mut x = values(input(phase, &device));
+            x[at] = value;
+            Tensor::<3>::from_data(TensorData::new(x, SHAPE), &device)
+        };
+        let nan_at = |y: &[f32]| -> Vec<usize> { (0..24).filter(|&i| y[i].is_nan()).collect() };
+        // q of item 0, position 1, head 0 (columns 0 and 1 of [T = 3, C = 4]).
+        let q = with(0.0, 4, f32::NAN);
+        let y = values(causal_self_attention(
+            q,
+            input(0.5, &device),
+            input(1.1, &device),
+            HEADS,
+        ));
+        assert_eq!(nan_at(&y), [4, 5], "the NaN query's row of head 0, nothing else");
+        // k of item 1, position 0, column 1 is +∞: every query of item 1 and head 0 scores
+        // q[1] · ∞ against it. q[1] at positions 0, 1, 2: −0.19, −0.71, 0.77 — so position 0
+        // has −∞ alone (NaN), position 1 −∞ beside a finite score (weight 0), position 2 +∞.
+        let k = with(0.5, 13, f32::INFINITY);
+        let y = values(causal_self_attention(
+            input(0.0, &device),
+            k,
+            input(1.1, &device),
+            HEADS,
+        ));
+        assert_eq!(nan_at(&y), [12, 13, 20, 21]);
+    }
+
+    #[test]
+    #[should_panic(expected = "3 heads do not divide 4 channels")]
+    fn heads_that_do_not_divide_the_channels_are_refused() {
+        let device = Device::flex();
+        let [q, k, v] = [0.0, 0.5, 1.1].map(|phase| input(phase, &device));
+        causal_self_attention(q, k, v, 3);
+    }
+
+    #[test]
+    #[should_panic(expected = "must have one shape")]
+    fn q_k_and_v_of_different_shapes_are_refused() {
+        let device = Device::flex();
+        let [q, k] = [0.0, 0.5].map(|phase| input(phase, &device));
+        causal_self_attention(q, k.clone(), k.narrow(1, 0, 2), HEADS);
     }
 }
