@@ -15,9 +15,11 @@ steps="${STEPS:-2000}"
 
 eval "$(scripts/setup-libtorch.sh)"
 python="$HARNESS_TORCH_VENV/bin/python"
+# The commit measured, taken before the build (the work tree may change while it runs).
+commit=$(cd bench && python3 -c "import doc_table; print(doc_table.commit())")
 cargo build --release --quiet
 harness="${CARGO_TARGET_DIR:-target}/release/harness"
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 ours() { "$harness" bench --data "$data" --backend flex --timed-steps "$steps" "$@"; }
 lines=$(mktemp)
@@ -34,18 +36,7 @@ for round in $(seq "$rounds"); do
     done
 done
 
-python3 - "$lines" "$rounds" "$steps" <<'PY'
-import json, statistics, sys
-lines, rounds, steps = sys.argv[1], sys.argv[2], sys.argv[3]
-runs = [json.loads(line) for line in open(lines)]
-keys = list(dict.fromkeys((r["model"], r["impl"]) for r in runs))
-median = {k: statistics.median(r["steps_per_sec"] for r in runs if (r["model"], r["impl"]) == k) for k in keys}
-evals = {k: statistics.median(r["eval_seconds"] for r in runs if (r["model"], r["impl"]) == k) for k in keys}
-params = {k: next(r["params"] for r in runs if (r["model"], r["impl"]) == k) for k in keys}
-print(f"batch 32, 1 thread, {steps} timed steps, median of {rounds} rounds")
-print(f"{'model':<14}{'implementation':<18}{'params':>8}{'steps/s':>9}{'vs eager':>10}{'vs compile':>12}{'val eval (s)':>14}")
-for model, impl in keys:
-    eager, compiled = median.get((model, "pytorch")), median.get((model, "pytorch-compile"))
-    ratio = lambda base: f"{median[(model, impl)] / base:.2f}×" if base else "-"
-    print(f"{model:<14}{impl:<18}{params[(model, impl)]:>8}{median[(model, impl)]:>9.0f}{ratio(eager):>10}{ratio(compiled):>12}{evals[(model, impl)]:>14.3f}")
-PY
+python3 bench/speed_table.py "$lines" --group model \
+    --title "Batch 32, 1 thread, $steps timed steps, median of $rounds rounds." \
+    --doc docs/performance.md --section models --commit "$commit" \
+    --command "ROUNDS=$rounds STEPS=$steps bench/models.sh $*"

@@ -24,9 +24,12 @@ threads_list="${THREADS:-1 $(nproc)}"
 
 eval "$(scripts/setup-libtorch.sh)"  # a failure here stops the script (set -e)
 python="$HARNESS_TORCH_VENV/bin/python"
+# The commit measured, taken before the build (the work tree may change while it runs).
+commit=$(cd bench && python3 -c "import doc_table; print(doc_table.commit())")
 cargo build --release --quiet
 harness="${CARGO_TARGET_DIR:-target}/release/harness"
-export OMP_WAIT_POLICY=PASSIVE
+# PyTorch keeps its own OpenMP wait policy (its threads spin briefly between parallel
+# regions, as ours do): a passive policy would slow its multi-threaded runs.
 
 lines=$(mktemp)
 trap 'rm -f "$lines"' EXIT
@@ -49,26 +52,7 @@ for round in $(seq "$rounds"); do
     done
 done
 
-python3 - "$lines" "$rounds" "$steps32" <<'PY'
-import json, statistics, sys
-lines, rounds, steps = sys.argv[1], sys.argv[2], sys.argv[3]
-runs = [json.loads(line) for line in open(lines)]
-groups = list(dict.fromkeys((r["batch_size"], r["threads"]) for r in runs))
-impls = list(dict.fromkeys(r["impl"] for r in runs))
-def median(batch, threads, impl, key):
-    values = [r[key] for r in runs if (r["batch_size"], r["threads"], r["impl"]) == (batch, threads, impl)]
-    return statistics.median(values) if values else None
-print(f"lecture model (76,579 parameters), SGD; median of {rounds} rounds; {steps} timed steps at batch 32")
-print(f"{'batch':>6}{'threads':>8}  {'implementation':<24}{'steps/s':>9}{'vs eager':>10}{'vs compile':>12}{'val pass (s)':>14}{'vs eager':>10}")
-for batch, threads in groups:
-    eager = median(batch, threads, "pytorch", "steps_per_sec")
-    compiled = median(batch, threads, "pytorch-compile", "steps_per_sec")
-    eager_eval = median(batch, threads, "pytorch", "eval_seconds")
-    for impl in impls:
-        speed, seconds = median(batch, threads, impl, "steps_per_sec"), median(batch, threads, impl, "eval_seconds")
-        if speed is None:
-            continue
-        ratio = lambda ours, base: f"{ours / base:.2f}×" if base else "-"
-        print(f"{batch:>6}{threads:>8}  {impl:<24}{speed:>9.0f}{ratio(speed, eager):>10}{ratio(speed, compiled):>12}"
-              f"{seconds:>14.3f}{ratio(seconds, eager_eval):>10}")
-PY
+python3 bench/speed_table.py "$lines" --group batch_size,threads \
+    --title "The lecture's final model (76,579 parameters), SGD; median of $rounds rounds; $steps32 timed steps at batch 32 (batch b: $steps32·32/b)." \
+    --doc docs/performance.md --section run --commit "$commit" \
+    --command "ROUNDS=$rounds STEPS=$steps32 BATCHES=\"$batches\" THREADS=\"$threads_list\" bench/run.sh $*"

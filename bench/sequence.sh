@@ -18,9 +18,11 @@ models="${MODELS:-rnn gru transformer}"
 
 eval "$(scripts/setup-libtorch.sh)"
 python="$HARNESS_TORCH_VENV/bin/python"
+# The commit measured, taken before the build (the work tree may change while it runs).
+commit=$(cd bench && python3 -c "import doc_table; print(doc_table.commit())")
 cargo build --release --quiet
 harness="${CARGO_TARGET_DIR:-target}/release/harness"
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 lines=$(mktemp)
 trap 'rm -f "$lines"' EXIT
@@ -35,17 +37,7 @@ for round in $(seq "$rounds"); do
     done
 done
 
-python3 - "$lines" "$rounds" "$steps" <<'PY'
-import json, statistics, sys
-lines, rounds, steps = sys.argv[1], sys.argv[2], sys.argv[3]
-runs = [json.loads(line) for line in open(lines)]
-keys = list(dict.fromkeys((r["model"], r["impl"]) for r in runs))
-of = lambda k, field: statistics.median(r[field] for r in runs if (r["model"], r["impl"]) == k)
-print(f"batch 32 items, AdamW, 1 thread, {steps} timed steps, median of {rounds} rounds")
-print(f"{'model':<12}{'implementation':<24}{'params':>8}{'steps/s':>9}{'ms/step':>9}{'vs eager':>10}{'vs compile':>12}{'val eval (s)':>14}")
-for model, impl in keys:
-    speed = of((model, impl), "steps_per_sec")
-    params = next(r["params"] for r in runs if (r["model"], r["impl"]) == (model, impl))
-    ratio = lambda base: f"{speed / of((model, base), 'steps_per_sec'):.2f}×" if (model, base) in keys else "-"
-    print(f"{model:<12}{impl:<24}{params:>8}{speed:>9.1f}{1000 / speed:>9.2f}{ratio('pytorch'):>10}{ratio('pytorch-compile'):>12}{of((model, impl), 'eval_seconds'):>14.3f}")
-PY
+python3 bench/speed_table.py "$lines" --group model \
+    --title "Batch 32 items, AdamW, 1 thread, $steps timed steps, median of $rounds rounds." \
+    --doc docs/performance.md --section sequence --commit "$commit" \
+    --command "ROUNDS=$rounds STEPS=$steps MODELS=\"$models\" bench/sequence.sh $*"

@@ -16,6 +16,7 @@ the GPU to finish (torch.cuda.synchronize).
 
 import argparse
 import json
+import math
 import random
 import time
 import warnings
@@ -37,10 +38,22 @@ class FlattenConsecutive(nn.Module):
 
 
 class ChannelsLastBatchNorm(nn.BatchNorm1d):
-    """nn.BatchNorm1d over the channels of [B, T, C] (statistics over B and T)."""
+    """nn.BatchNorm1d over the channels of [B, T, C] (statistics over B and T), normalizing in
+    training with the unbiased batch variance, as the lecture's BatchNorm1d and the harness do.
+    torch's fused kernel divides by sqrt(var_biased + eps); with n values per channel
+    var_unbiased = var_biased * n / (n - 1), so sqrt(var_unbiased + eps) equals
+    sqrt(n / (n - 1)) * sqrt(var_biased + eps * (n - 1) / n): the same kernel with eps and the
+    weight scaled by (n - 1) / n and its square root. The running variance is unbiased in
+    either."""
 
     def forward(self, x):
-        return super().forward(x.transpose(1, 2)).transpose(1, 2)
+        x = x.transpose(1, 2)
+        if not self.training:
+            return super().forward(x).transpose(1, 2)
+        keep = 1.0 - 1.0 / (x.shape[0] * x.shape[2])
+        out = F.batch_norm(x, self.running_mean, self.running_var, self.weight * math.sqrt(keep), self.bias,
+                           True, self.momentum, self.eps * keep)
+        return out.transpose(1, 2)
 
 
 class WaveNet(nn.Module):
