@@ -39,4 +39,4 @@ done
 python3 bench/speed_table.py "$lines" --group model \
     --title "Batch 32, 1 thread, $steps timed steps, median of $rounds rounds." \
     --doc docs/performance.md --section models --commit "$commit" \
-    --command "ROUNDS=$rounds STEPS=$steps bench/models.sh $*"
+    --command "ROUNDS=$rounds STEPS=$steps bench/models.sh${*:+ $*}"

@@ -55,4 +55,4 @@ done
 python3 bench/speed_table.py "$lines" --group batch_size,threads \
     --title "The lecture's final model (76,579 parameters), SGD; median of $rounds rounds; $steps32 timed steps at batch 32 (batch b: $steps32·32/b)." \
     --doc docs/performance.md --section run --commit "$commit" \
-    --command "ROUNDS=$rounds STEPS=$steps32 BATCHES=\"$batches\" THREADS=\"$threads_list\" bench/run.sh $*"
+    --command "ROUNDS=$rounds STEPS=$steps32 BATCHES=\"$batches\" THREADS=\"$threads_list\" bench/run.sh${*:+ $*}"

@@ -40,4 +40,4 @@ done
 python3 bench/speed_table.py "$lines" --group model \
     --title "Batch 32 items, AdamW, 1 thread, $steps timed steps, median of $rounds rounds." \
     --doc docs/performance.md --section sequence --commit "$commit" \
-    --command "ROUNDS=$rounds STEPS=$steps MODELS=\"$models\" bench/sequence.sh $*"
+    --command "ROUNDS=$rounds STEPS=$steps MODELS=\"$models\" bench/sequence.sh${*:+ $*}"

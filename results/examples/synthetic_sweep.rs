@@ -34,9 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .into_iter()
         .find(|r| r.status == RunStatus::Completed)
         .ok_or("the template sweep has no completed run")?;
-    let curves = [Split::Train, Split::Val].map(|split| template.curve(model.id, split).map(|c| (split, c)));
-    let [train, val] = curves;
-    let (train, val) = (train?, val?);
+    let train = (Split::Train, template.curve(model.id, Split::Train)?);
+    let val = (Split::Val, template.curve(model.id, Split::Val)?);
     let samples = template.samples(model.id)?;
     let config: Map<String, Value> = serde_json::from_str(&model.config_json)?;
 

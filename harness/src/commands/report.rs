@@ -23,9 +23,10 @@ use crate::view::output;
 use crate::view::replicates;
 use crate::view::search_figures;
 
-/// The ranking in report.md lists at most this many configurations, and a list of runs at
-/// most `NAMED` ids: a report of 10,000 runs stays a page to read.
+/// The ranking in report.md lists at most this many configurations: a report of 10,000
+/// runs stays a page to read.
 const RANKED: usize = 50;
+/// A list of runs in report.md names at most this many.
 const NAMED: usize = 20;
 
 #[derive(Debug, Args)]
@@ -66,7 +67,7 @@ pub fn execute(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     let out = args.out.clone().unwrap_or_else(|| figures::default_dir(&sweep.name));
     let staging = staging_dir(&out)?;
-    let written = write_report(&store, &sweep, (&runs, &with_curve), &args, &staging);
+    let written = write_report(&store, &sweep, &runs, &with_curve, &args, &staging);
     let moved = written.and_then(|files| publish(&staging, &out, &files));
     let _ = std::fs::remove_dir_all(&staging);
     for file in moved? {
@@ -92,7 +93,7 @@ fn chosen_runs(store: &Store, sweep: &SweepRecord, ids: &[i64]) -> anyhow::Resul
 }
 
 /// At most `NAMED` of `ids`, then how many more there are.
-fn listed(ids: &[String]) -> String {
+fn some_of(ids: &[String]) -> String {
     match ids.len().checked_sub(NAMED) {
         Some(more) if more > 0 => format!("{} and {more} more", ids[..NAMED].join(", ")),
         _ => ids.join(", "),
@@ -120,7 +121,8 @@ fn publish(staging: &Path, out: &Path, files: &[String]) -> anyhow::Result<Vec<S
 fn write_report(
     store: &Store,
     sweep: &SweepRecord,
-    (runs, with_curve): (&[RunRecord], &HashSet<RunId>),
+    runs: &[RunRecord],
+    with_curve: &HashSet<RunId>,
     args: &ReportArgs,
     dir: &Path,
 ) -> anyhow::Result<Vec<String>> {
@@ -171,12 +173,17 @@ fn write_report(
         output::markdown(&ranking)
     );
     if configurations > RANKED {
-        let _ = writeln!(
-            md,
-            "The best {RANKED} of {configurations} configurations; `{} runs --sweep {}` ranks them all.\n",
-            view::invocation(),
-            sweep.name
-        );
+        let _ = write!(md, "The best {RANKED} of {configurations} configurations");
+        let _ = if args.runs.is_empty() {
+            writeln!(
+                md,
+                "; `{} runs --sweep {}` ranks them all.\n",
+                view::invocation(),
+                sweep.name
+            )
+        } else {
+            writeln!(md, " of the runs chosen.\n")
+        };
     }
     md.push_str("## Figures\n\n");
     let curveless: Vec<String> = runs
@@ -185,7 +192,7 @@ fn write_report(
         .map(|r| r.id.to_string())
         .collect();
     if !curveless.is_empty() {
-        let _ = writeln!(md, "Runs without a curve yet (not drawn): {}.\n", listed(&curveless));
+        let _ = writeln!(md, "Runs without a curve yet (not drawn): {}.\n", some_of(&curveless));
     }
     for (file, caption) in &figures {
         let _ = writeln!(md, "### {caption}\n\n![{caption}]({file})\n");

@@ -25,8 +25,8 @@ pub struct BayesProposer {
     bayes: Bayes,
     sweep: SweepId,
     metric: Metric,
-    /// Every run so far: its values and its metric as a minimizer sees it (`None` while it
-    /// trains).
+    /// Every run so far, in id order: its values and its metric as a minimizer sees it
+    /// (`None` while it trains).
     runs: Vec<(RunId, Vec<Scalar>, Option<f64>)>,
     /// Run keys in the sweep: a configuration runs once.
     keys: HashSet<String>,
@@ -153,8 +153,9 @@ impl Propose for BayesProposer {
 
     fn finished(&mut self, run: RunId, value: Option<f64>) {
         let value = self.minimized(Some(value.unwrap_or(f64::INFINITY)));
-        if let Some(entry) = self.runs.iter_mut().find(|(id, _, _)| *id == run) {
-            entry.2 = value;
+        // By id: the stored runs come in id order and each proposal gets the next id.
+        if let Ok(at) = self.runs.binary_search_by_key(&run, |(id, _, _)| *id) {
+            self.runs[at].2 = value;
         }
     }
 }

@@ -59,7 +59,7 @@ pub struct Judge {
     /// The same losses as a minimizer sees them, and of those the finite ones (W&B's
     /// hyperband leaves the others out): kept as points arrive, so that a verdict reads every
     /// run's values without copying them.
-    minimized: HashMap<RunId, Minimized>,
+    losses: HashMap<RunId, Minimized>,
     /// Runs that trained to their end (the median compares with these).
     completed: HashSet<RunId>,
     /// Verdicts already given, this session or an earlier one, as they stand now.
@@ -122,7 +122,7 @@ impl Judge {
             rule,
             goal,
             curves: HashMap::new(),
-            minimized: HashMap::new(),
+            losses: HashMap::new(),
             completed: completed.into_iter().collect(),
             paused: given
                 .iter()
@@ -141,7 +141,7 @@ impl Judge {
     pub fn observe(&mut self, run: RunId, step: u64, loss: f64) {
         if step > 0 {
             self.curves.entry(run).or_default().push((step, loss));
-            self.minimized.entry(run).or_default().push(self.goal.minimized(loss));
+            self.losses.entry(run).or_default().push(self.goal.minimized(loss));
         }
     }
 
@@ -156,7 +156,7 @@ impl Judge {
         let mut minimized = Minimized::default();
         kept.iter()
             .for_each(|(_, loss)| minimized.push(self.goal.minimized(*loss)));
-        self.minimized.insert(run, minimized);
+        self.losses.insert(run, minimized);
         self.curves.insert(run, kept);
     }
 
@@ -231,7 +231,7 @@ impl Judge {
             values: &own,
         }];
         histories.extend(
-            self.minimized
+            self.losses
                 .iter()
                 .filter(|(other, _)| **other != run)
                 .map(|(_, values)| History {
@@ -244,7 +244,7 @@ impl Judge {
 
     fn median_stops(&self, rule: Median, run: RunId, own: &[(u64, f64)]) -> bool {
         let completed: Vec<&[f64]> = self
-            .minimized
+            .losses
             .iter()
             .filter(|(other, _)| **other != run && self.completed.contains(other))
             .map(|(_, values)| values.all.as_slice())

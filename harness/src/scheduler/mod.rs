@@ -123,8 +123,9 @@ pub struct Scheduler<'a, 'p, L, S, D> {
     stopping: bool,
     target_reached: bool,
     /// Runs entered the queue from outside (the session, a proposal) since the last check
-    /// that a slot can take each; retried and promoted runs had one already.
-    unplaced: bool,
+    /// that some slot can ever take each (`fail_unplaceable`); retried and promoted runs
+    /// passed it already.
+    placement_unchecked: bool,
     tally: Tally,
 }
 
@@ -153,7 +154,7 @@ impl<'a, 'p, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, 'p, L, S, 
             messages,
             stopping: false,
             target_reached: false,
-            unplaced: true,
+            placement_unchecked: true,
             tally: Tally::default(),
         };
         let mut interrupts_open = true;
@@ -172,12 +173,15 @@ impl<'a, 'p, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, 'p, L, S, 
                 }
                 return Ok(scheduler.tally);
             }
-            let deadline = scheduler
-                .active
-                .values()
-                .filter(|a| !a.timed_out)
-                .filter_map(|a| a.deadline)
-                .min();
+            // Without a timeout no run has a deadline: the active runs are not looked through.
+            let deadline = scheduler.limits.timeout.and_then(|_| {
+                scheduler
+                    .active
+                    .values()
+                    .filter(|a| !a.timed_out)
+                    .filter_map(|a| a.deadline)
+                    .min()
+            });
             tokio::select! {
                 Some((run, message)) = inbox.recv() => scheduler.handle(run, message)?,
                 interrupt = interrupts.recv(), if interrupts_open => match interrupt {
@@ -233,7 +237,7 @@ impl<'a, 'p, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, 'p, L, S, 
                 Err(err) => self.attempt_failed(run, &format!("cannot start a worker process: {err}"))?,
             }
         }
-        if self.stopping || self.target_reached || !std::mem::take(&mut self.unplaced) {
+        if self.stopping || self.target_reached || !std::mem::take(&mut self.placement_unchecked) {
             return Ok(());
         }
         self.fail_unplaceable()

@@ -37,7 +37,7 @@ impl<L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
             return Ok(false);
         };
         self.queue.push_back(run);
-        self.unplaced = true;
+        self.placement_unchecked = true;
         Ok(true)
     }
 }

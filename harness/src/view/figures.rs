@@ -16,7 +16,7 @@ use crate::view::labels;
 
 /// How many configurations are drawn in colour (the palette's distinct colours); the rest
 /// of a larger sweep are drawn faint.
-pub const COLOURED: usize = 10;
+const COLOURED: usize = 10;
 /// The quantiles of the faint configurations' curves that bound their band.
 const FAINT_BAND: (f64, f64) = (0.1, 0.9);
 
@@ -178,7 +178,6 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
             continue;
         }
         if group.ink == Ink::Faint {
-            faint.configurations += 1;
             faint.curves.extend(members);
             faint.seconds_per_step.extend(seconds_per_step);
             continue;
@@ -203,8 +202,9 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
             stops: stopped_ends.into_iter().map(|(s, l)| (x(s), l)).collect(),
         });
     }
-    if faint.configurations > 0 {
-        series.push(faint.series(options.x));
+    if !faint.curves.is_empty() {
+        let configurations = groups.iter().filter(|g| g.ink == Ink::Faint).count();
+        series.push(faint.series(options.x, configurations));
     }
     // The faint series beneath, then the coloured ones, best first in the legend.
     series.sort_by_key(|s| drawing_order(s.ink));
@@ -214,22 +214,22 @@ fn curves(store: &Store, groups: &[Group], split: Split, options: &Options) -> a
 /// The curves of the configurations drawn faint, gathered for one band.
 #[derive(Default)]
 struct Faint {
-    configurations: usize,
     curves: Vec<Vec<(u64, f64)>>,
     seconds_per_step: Vec<f64>,
 }
 
 impl Faint {
-    /// Their median curve and 10–90% band, step by step; on a time axis placed at their
-    /// mean pace (runs of one step count share a band only by step).
-    fn series(&self, x_axis: XAxis) -> Series {
+    /// Their median curve and 10–90% band, step by step, labelled for the `configurations`
+    /// drawn faint. On a time axis every point is placed at their mean pace: runs of
+    /// different speeds share a band by step, not by second.
+    fn series(&self, x_axis: XAxis, configurations: usize) -> Series {
         let scale = x_scale(x_axis, &self.seconds_per_step);
         let (low, high) = FAINT_BAND;
         let band = summary::quantile_band(&self.curves, low, high);
         Series {
             label: format!(
-                "the other {} configurations: median, {:.0}–{:.0}%",
-                self.configurations,
+                "{}: median, {:.0}–{:.0}%",
+                faint_label(configurations),
                 100.0 * low,
                 100.0 * high
             ),
@@ -240,6 +240,11 @@ impl Faint {
             stops: Vec::new(),
         }
     }
+}
+
+/// What the legend calls the `n` configurations drawn faint.
+pub fn faint_label(n: usize) -> String {
+    format!("the other {n} configurations")
 }
 
 /// Faint first (beneath the others), then by palette index: of a large sweep, best first.

@@ -8,11 +8,10 @@ use std::path::Path;
 use results::plot::{self, Bar, Chart, Ink};
 use results::summary::{self, Config};
 
-use crate::view::figures::{Group, Options, drawing_order, seeds_label};
+use crate::view::figures::{Group, Options, drawing_order, faint_label, seeds_label};
 use crate::view::labels;
 
-/// Final val loss per configuration (the coloured ones: every one of a small sweep, the
-/// best of a large one), and against each numeric parameter that varies (every one).
+/// Draws both kinds into `dir`; returns (file name, caption) of each.
 pub fn draw(sweep: &str, groups: &[Group], options: &Options, dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let mut figures = Vec::new();
     let faint = groups.iter().filter(|g| g.ink == Ink::Faint).count();
@@ -20,7 +19,7 @@ pub fn draw(sweep: &str, groups: &[Group], options: &Options, dir: &Path) -> any
         let values: Vec<f64> = group.runs.iter().filter_map(|r| r.val_loss).collect();
         summary::spread(&values).map(|s| Bar {
             label: match group.ink {
-                Ink::Faint => format!("the other {faint} configurations"),
+                Ink::Faint => faint_label(faint),
                 Ink::Palette(_) => seeds_label(group),
             },
             ink: group.ink,
@@ -39,7 +38,13 @@ pub fn draw(sweep: &str, groups: &[Group], options: &Options, dir: &Path) -> any
     if ranked.is_empty() {
         return Ok(figures);
     }
-    ranked.sort_by(|a, b| a.mean.total_cmp(&b.mean));
+    // A small sweep's configurations by their mean val loss; a large one's coloured ones by
+    // their rank in the sweep's metric, the order their colours were given in.
+    if faint > 0 {
+        ranked.sort_by_key(|b| drawing_order(b.ink));
+    } else {
+        ranked.sort_by(|a, b| a.mean.total_cmp(&b.mean));
+    }
     for (rank, bar) in ranked.iter_mut().enumerate() {
         bar.x = (rank + 1) as f64;
     }

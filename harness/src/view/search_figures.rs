@@ -130,6 +130,9 @@ fn parameter_axes<'a>(configs: impl Iterator<Item = &'a Config> + Clone) -> Vec<
         .collect()
 }
 
+/// The "Early termination" section of report.md lists at most this many runs.
+const JUDGED_LISTED: usize = 50;
+
 /// The "Early termination" section of report.md: each judged run's verdicts, by step.
 pub fn verdicts_section(store: &Store, sweep: SweepId, runs: &[RunRecord]) -> anyhow::Result<String> {
     let verdicts = store.sweep_verdicts(sweep)?;
@@ -143,10 +146,12 @@ pub fn verdicts_section(store: &Store, sweep: SweepId, runs: &[RunRecord]) -> an
     for verdict in &verdicts {
         by_run.entry(verdict.run).or_default().push(verdict);
     }
-    for run in runs {
-        let mine: Vec<String> = by_run
-            .get(&run.id)
-            .map_or(&[][..], Vec::as_slice)
+    let judged: Vec<(&RunRecord, &Vec<&VerdictRecord>)> = runs
+        .iter()
+        .filter_map(|run| Some((run, by_run.get(&run.id)?)))
+        .collect();
+    for (run, verdicts) in judged.iter().take(JUDGED_LISTED) {
+        let mine: Vec<String> = verdicts
             .iter()
             .map(|v| {
                 let word = match v.decision {
@@ -157,9 +162,10 @@ pub fn verdicts_section(store: &Store, sweep: SweepId, runs: &[RunRecord]) -> an
                 format!("{}: {word}", v.step)
             })
             .collect();
-        if !mine.is_empty() {
-            let _ = writeln!(md, "| {} | {} | {} |", run.id, run.status, mine.join(", "));
-        }
+        let _ = writeln!(md, "| {} | {} | {} |", run.id, run.status, mine.join(", "));
+    }
+    if judged.len() > JUDGED_LISTED {
+        let _ = writeln!(md, "\nThe first {JUDGED_LISTED} of {} judged runs.", judged.len());
     }
     md.push('\n');
     Ok(md)

@@ -14,24 +14,29 @@ use crate::view::labels::{configs, labels, varied_settings};
 use crate::view::table;
 use crate::view::{self, figures};
 
-/// A sweep of at most this many runs is listed in full; a larger one lists its runs in
-/// flight, its latest failures and its best runs (`status SWEEP --all` lists every one).
-pub const LISTED_IN_FULL: usize = 40;
-/// In a larger sweep: how many of the best runs, and of the latest failures, are listed.
-const BEST_LISTED: usize = 10;
+/// A sweep of at most this many runs is listed in full; a larger one lists the runs that
+/// need eyes (`status SWEEP --all` lists every one).
+const LISTED_IN_FULL: usize = 40;
+/// In a larger sweep, at most this many of each kind are listed: the first runs training…
+const RUNNING_LISTED: usize = 20;
+/// …the first held at an ASHA rung…
+const PAUSED_LISTED: usize = 10;
+/// …the latest that failed or were interrupted…
 const FAILURES_LISTED: usize = 10;
+/// …and the best by the sweep's metric.
+const BEST_LISTED: usize = 10;
 
 /// The sweep's runs as a table on stdout — id, what sets each apart, status, progress,
 /// losses, and where each ran when that is news (a Slurm job, or more than one machine) —,
-/// every run when `all` or the sweep is small, else those `listed` picks, with a note on
-/// stderr of what was left out.
+/// every run when `all` or the sweep is small, else those `worth_listing` picks, with a note
+/// on stderr of what was left out.
 pub fn print_runs(runs: &[RunRecord], metric: &Metric, all: bool) -> anyhow::Result<()> {
     let configs = configs(runs)?;
     let keys = varied_settings(&configs);
     let shown = if all || runs.len() <= LISTED_IN_FULL {
         (0..runs.len()).collect()
     } else {
-        let (shown, note) = listed(runs, metric);
+        let (shown, note) = worth_listing(runs, metric);
         eprintln!("{note}");
         shown
     };
@@ -81,18 +86,19 @@ pub fn print_runs(runs: &[RunRecord], metric: &Metric, all: bool) -> anyhow::Res
     Ok(())
 }
 
-/// Of a large sweep, the indices of the runs to list — in flight (running, then paused),
+/// Of a large sweep, the indices of the runs to list — the first running, the first paused,
 /// the latest that failed or were interrupted, then the best by `metric` — and a line that
-/// counts every status and says what the table leaves out.
-fn listed(runs: &[RunRecord], metric: &Metric) -> (Vec<usize>, String) {
+/// counts every status and says what the table holds and how to see the rest.
+fn worth_listing(runs: &[RunRecord], metric: &Metric) -> (Vec<usize>, String) {
     let with = |statuses: &[RunStatus]| -> Vec<usize> {
         (0..runs.len())
             .filter(|&i| statuses.contains(&runs[i].status))
             .collect()
     };
-    let mut shown = with(&[RunStatus::Running]);
-    shown.extend(with(&[RunStatus::Paused]));
+    let (running, paused) = (with(&[RunStatus::Running]), with(&[RunStatus::Paused]));
     let failures = with(&[RunStatus::Failed, RunStatus::Interrupted]);
+    let mut shown: Vec<usize> = running.iter().take(RUNNING_LISTED).copied().collect();
+    shown.extend(paused.iter().take(PAUSED_LISTED));
     shown.extend(&failures[failures.len().saturating_sub(FAILURES_LISTED)..]);
     let mut scored: Vec<(usize, f64)> = (0..runs.len())
         .filter_map(|i| Some((i, metric.goal.minimized(metric.loss.of(&runs[i])?))))
@@ -112,14 +118,31 @@ fn listed(runs: &[RunRecord], metric: &Metric) -> (Vec<usize>, String) {
             (n > 0).then(|| format!("{n} {status}"))
         })
         .collect();
+    let of = |listed: usize, all: usize, what: &str| match all {
+        0 => None,
+        _ if listed == all => Some(format!("the {all} {what}")),
+        _ => Some(format!("{listed} of the {all} {what}")),
+    };
+    let parts: Vec<String> = [
+        of(running.len().min(RUNNING_LISTED), running.len(), "running"),
+        of(paused.len().min(PAUSED_LISTED), paused.len(), "paused"),
+        of(
+            failures.len().min(FAILURES_LISTED),
+            failures.len(),
+            "failed or interrupted (the latest)",
+        ),
+        (best > 0).then(|| format!("the best {best} by {}", metric.loss)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let sweep = runs.first().map_or("SWEEP", |run| run.sweep_name.as_str());
     let note = format!(
-        "{} runs ({}); listed: those running or paused, the latest {} failed or interrupted, \
-         the best {} by {} (`status SWEEP --all` lists every run)",
+        "{} runs ({}); listed: {} (`{} status {sweep} --all` lists every run)",
         runs.len(),
         counts.join(", "),
-        failures.len().min(FAILURES_LISTED),
-        best,
-        metric.loss
+        parts.join(", "),
+        view::invocation()
     );
     (shown, note)
 }
@@ -243,7 +266,8 @@ mod tests {
     #[test]
     fn a_large_sweep_lists_its_runs_in_flight_its_latest_failures_and_its_best() {
         let runs = big_sweep();
-        let ids = |metric: &Metric| -> Vec<i64> { listed(&runs, metric).0.iter().map(|&i| runs[i].id.0).collect() };
+        let ids =
+            |metric: &Metric| -> Vec<i64> { worth_listing(&runs, metric).0.iter().map(|&i| runs[i].id.0).collect() };
         let mut expected = vec![58, 59];
         expected.extend(48..=57);
         expected.extend((36..=45).rev());
@@ -257,14 +281,14 @@ mod tests {
             (1..=10).collect::<Vec<_>>(),
             "the highest values when maximizing"
         );
-        let (_, note) = listed(&runs, &Metric::default());
+        let (_, note) = worth_listing(&runs, &Metric::default());
         assert!(
-            note.starts_with("60 runs (1 pending, 1 running, 45 completed, 1 paused, 12 failed); "),
+            note.starts_with(
+                "60 runs (1 pending, 1 running, 45 completed, 1 paused, 12 failed); listed: the 1 running, \
+                 the 1 paused, 10 of the 12 failed or interrupted (the latest), the best 10 by val_loss"
+            ),
             "{note}"
         );
-        assert!(
-            note.contains("the latest 10 failed or interrupted, the best 10 by val_loss"),
-            "{note}"
-        );
+        assert!(note.contains(" status sweep --all` lists every run"), "{note}");
     }
 }
