@@ -51,7 +51,7 @@ pub fn draw(sweep: &str, groups: &[Group], options: &Options, dir: &Path) -> any
     let names: Vec<String> = ranked.iter().map(|b| b.label.clone()).collect();
     let title = if faint > 0 {
         format!(
-            "{sweep}: final val loss, the best {} of {} configurations (min–max over seeds)",
+            "{sweep}: final val loss, best {} of {} configurations (min–max)",
             ranked.len(),
             groups.len()
         )
