@@ -5,6 +5,9 @@
 //! `HARNESS_SIMD` (`avx2`, `portable`) caps the width for a process, and `with_cap` for the
 //! tests, which run every width the machine has and compare their bits.
 
+// Elsewhere than x86-64 only the portable loops exist, and nothing asks for the cap.
+#![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// A width the loops are compiled for, narrowest first.
