@@ -145,6 +145,12 @@ mod tests {
         pub(super) static LOOP_STEPS: Cell<usize> = const { Cell::new(0) };
     }
 
+    /// Every value's bits.
+    fn bits<const D: usize>(t: Tensor<D>) -> Vec<u32> {
+        let values: Vec<f32> = t.into_data().try_to_vec().unwrap();
+        values.iter().map(|v| v.to_bits()).collect()
+    }
+
     /// Five steps on a layer, with a learning rate that changes every step: every weight's
     /// bits after them, and how many updates went through the loop.
     fn five_steps(mut optimizer: ModuleOptimizer) -> (Vec<u32>, usize) {
@@ -157,16 +163,8 @@ mod tests {
             let grads = GradientsParams::from_grads(layer.forward(x).tanh().sum().backward(), &layer);
             layer = optimizer.step(0.01 * (step + 1) as f64, layer, grads);
         }
-        let bits = |t: Tensor<1>| -> Vec<u32> {
-            t.into_data()
-                .try_to_vec::<f32>()
-                .unwrap()
-                .iter()
-                .map(|v| v.to_bits())
-                .collect()
-        };
         let bias = layer.bias.expect("a bias").val();
-        let weights = [bits(layer.weight.val().flatten(0, 1)), bits(bias)].concat();
+        let weights = [bits::<1>(layer.weight.val().flatten(0, 1)), bits(bias)].concat();
         (weights, LOOP_STEPS.with(Cell::get) - looped_before)
     }
 
@@ -181,14 +179,6 @@ mod tests {
         let mut draw = || {
             let values: Vec<f32> = (0..12).map(|_| rng.normal() as f32).collect();
             Tensor::<2>::from_data(TensorData::new(values, [3, 4]), &device)
-        };
-        let bits = |t: Tensor<2>| -> Vec<u32> {
-            t.into_data()
-                .try_to_vec::<f32>()
-                .unwrap()
-                .iter()
-                .map(|v| v.to_bits())
-                .collect()
         };
         let (mut weights, mut state, mut seen) = (draw(), None, Vec::new());
         for n in 0..5 {
