@@ -28,10 +28,12 @@ def machine():
 
 
 def commit():
-    """The commit measured, marked `+changes` when the work tree differs from it."""
+    """The commit measured, marked `+changes` when the work tree differs from it outside docs/
+    (where the benches write)."""
     run = lambda *args: subprocess.run(["git", *args], capture_output=True, text=True).stdout.strip()
     head = run("rev-parse", "--short", "HEAD") or "unknown"
-    return head + ("+changes" if run("status", "--porcelain", "--untracked-files=no") else "")
+    changed = run("status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)docs")
+    return head + ("+changes" if changed else "")
 
 
 def write_section(doc, name, body, command, measured_commit):
