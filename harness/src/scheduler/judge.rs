@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::asha::{Asha, AtRung};
 use super::hyperband::{History, Hyperband};
-use super::median::Median;
+use super::median::{self, Median};
 use crate::spec::Goal;
 
 /// A sweep's `early_terminate:` rule, validated.
@@ -62,6 +62,9 @@ pub struct Judge {
     losses: HashMap<RunId, Minimized>,
     /// Runs that trained to their end (the median compares with these).
     completed: HashSet<RunId>,
+    /// For each evaluation (0-based), the completed runs' values at it as a minimizer sees
+    /// them, sorted, NaN left out: the median's input, kept as runs complete.
+    completed_at: Vec<Vec<f64>>,
     /// Verdicts already given, this session or an earlier one, as they stand now.
     given: HashMap<(RunId, u64), Decision>,
     /// The (run, step) of each `pause` in `given`, by run: which runs are held is asked for
@@ -118,12 +121,14 @@ impl Judge {
         given: impl IntoIterator<Item = VerdictRecord>,
     ) -> Self {
         let given: HashMap<(RunId, u64), Decision> = given.into_iter().map(|v| ((v.run, v.step), v.decision)).collect();
+        let completed: Vec<RunId> = completed.into_iter().collect();
         let mut judge = Self {
             rule,
             goal,
             curves: HashMap::new(),
             losses: HashMap::new(),
-            completed: completed.into_iter().collect(),
+            completed: HashSet::new(),
+            completed_at: Vec::new(),
             paused: given
                 .iter()
                 .filter(|(_, decision)| **decision == Decision::Pause)
@@ -133,6 +138,9 @@ impl Judge {
         };
         for (run, curve) in curves {
             judge.restart(run, &curve);
+        }
+        for run in completed {
+            judge.completed(run);
         }
         judge
     }
@@ -147,7 +155,18 @@ impl Judge {
 
     /// The run trained to its end.
     pub fn completed(&mut self, run: RunId) {
-        self.completed.insert(run);
+        if !self.completed.insert(run) {
+            return;
+        }
+        let values = self.losses.get(&run).map_or(&[][..], |losses| losses.all.as_slice());
+        if self.completed_at.len() < values.len() {
+            self.completed_at.resize_with(values.len(), Vec::new);
+        }
+        for (at, &value) in self.completed_at.iter_mut().zip(values) {
+            if !value.is_nan() {
+                median::insert_sorted(at, value);
+            }
+        }
     }
 
     /// The run (re)started with `curve` (from its checkpoint): points past it are gone.
@@ -183,7 +202,7 @@ impl Judge {
         let own = self.curve_to(run, step);
         let (decision, promoted) = match self.rule {
             EarlyTerminate::Hyperband(rule) => (stop_if(self.hyperband_stops(rule, run, &own)), Vec::new()),
-            EarlyTerminate::Median(rule) => (stop_if(self.median_stops(rule, run, &own)), Vec::new()),
+            EarlyTerminate::Median(rule) => (stop_if(self.median_stops(rule, &own)), Vec::new()),
             EarlyTerminate::Asha(rule) if rule.is_rung(own.len()) => self.asha(rule, run, own.len()),
             // Between rungs a run goes on, unrecorded.
             EarlyTerminate::Asha(_) => return Judgement::unrecorded(Decision::Continue),
@@ -242,14 +261,15 @@ impl Judge {
         rule.runs_to_stop(&histories).contains(&0)
     }
 
-    fn median_stops(&self, rule: Median, run: RunId, own: &[(u64, f64)]) -> bool {
-        let completed: Vec<&[f64]> = self
-            .losses
-            .iter()
-            .filter(|(other, _)| **other != run && self.completed.contains(other))
-            .map(|(_, values)| values.all.as_slice())
-            .collect();
-        rule.stops(&self.minimized(own), &completed)
+    fn median_stops(&self, rule: Median, own: &[(u64, f64)]) -> bool {
+        // The judged run is running: it is not among the completed.
+        let own = self.minimized(own);
+        let at_evaluation = own
+            .len()
+            .checked_sub(1)
+            .and_then(|evaluation| self.completed_at.get(evaluation))
+            .map_or(&[][..], Vec::as_slice);
+        rule.stops(&own, self.completed.len(), at_evaluation)
     }
 
     /// `run` reached the rung of `evaluations`: it goes on or pauses, and the paused runs
@@ -393,6 +413,14 @@ mod tests {
         // Once run 2 completes, the median of 2.0 and 1.0 is 1.5.
         judge.completed(RunId(2));
         assert_eq!(ask(&mut judge, 5, 100, 1.6).decision, Stop);
+        // Runs completing in any order: the median of 2.0, 1.0, 3.0 and 0.5 is 1.5 (Optuna,
+        // as above: pruned when the best so far is above it).
+        for (run, loss) in [(6, 3.0), (7, 0.5)] {
+            judge.observe(RunId(run), 100, loss);
+            judge.completed(RunId(run));
+        }
+        assert_eq!(ask(&mut judge, 8, 100, 1.4).decision, Continue);
+        assert_eq!(ask(&mut judge, 9, 100, 1.6).decision, Stop);
     }
 
     #[test]

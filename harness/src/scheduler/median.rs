@@ -16,35 +16,37 @@ pub struct Median {
 
 impl Median {
     /// Whether a run with curve `own` (a minimizer's values, one per evaluation, up to the
-    /// one being judged) stops, given the curves of the completed runs.
-    pub fn stops(&self, own: &[f64], completed: &[&[f64]]) -> bool {
+    /// one being judged) stops, given how many runs have `completed` and, sorted, the values
+    /// those that reached this evaluation had at it (NaN left out): the judge keeps them
+    /// sorted as runs complete, so a verdict costs no pass over the runs.
+    pub fn stops(&self, own: &[f64], completed: usize, at_evaluation: &[f64]) -> bool {
         let evaluation = own.len();
-        if completed.is_empty() || completed.len() < self.n_startup_runs || evaluation <= self.n_warmup_evals {
+        if completed == 0 || completed < self.n_startup_runs || evaluation <= self.n_warmup_evals {
             return false;
         }
         // Optuna stops a run whose values are all NaN.
         let Some(best) = own.iter().copied().filter(|v| !v.is_nan()).reduce(f64::min) else {
             return true;
         };
-        let at_evaluation: Vec<f64> = completed
-            .iter()
-            .filter_map(|curve| curve.get(evaluation - 1).copied())
-            .filter(|v| !v.is_nan())
-            .collect();
         median(at_evaluation).is_some_and(|median| best > median)
     }
 }
 
-/// The median as `numpy.percentile(values, 50)` gives it: the mean of the two middle values
-/// of an even count.
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
+/// The median of sorted `values` as `numpy.percentile(values, 50)` gives it: the mean of the
+/// two middle values of an even count.
+fn median(values: &[f64]) -> Option<f64> {
     let n = values.len();
     match n {
         0 => None,
         _ if n % 2 == 1 => Some(values[n / 2]),
         _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
     }
+}
+
+/// Inserts `value` into sorted `values`, keeping them sorted (NaN left out by the caller).
+pub fn insert_sorted(values: &mut Vec<f64>, value: f64) {
+    let at = values.partition_point(|v| v.total_cmp(&value).is_le());
+    values.insert(at, value);
 }
 
 #[cfg(test)]
@@ -63,34 +65,60 @@ mod tests {
     //                           study.tell(t, curve[-1])
     //   t = study.ask(); [t.report(v, i) for i, v in enumerate(own)]; t.should_prune()
     // e.g. 3.0, 2.3 is pruned at step 1 (2.3 > median(2.0, 2.4) = 2.2), 3.0, 2.1 is not.
+    impl Median {
+        /// `stops` given the completed runs' whole curves, as Optuna is given them.
+        fn stops_among(&self, own: &[f64], completed: &[&[f64]]) -> bool {
+            let mut at_evaluation = Vec::new();
+            for curve in completed {
+                if let Some(&v) = own.len().checked_sub(1).and_then(|e| curve.get(e))
+                    && !v.is_nan()
+                {
+                    insert_sorted(&mut at_evaluation, v);
+                }
+            }
+            self.stops(own, completed.len(), &at_evaluation)
+        }
+    }
+
     #[test]
     fn a_run_whose_best_is_worse_than_the_median_at_its_evaluation_stops() {
         let completed: [&[f64]; 2] = [&[3.0, 2.0, 1.0], &[3.0, 2.4, 2.0]];
-        assert!(RULE.stops(&[3.0, 2.3], &completed));
-        assert!(!RULE.stops(&[3.0, 2.1], &completed));
-        assert!(!RULE.stops(&[9.0], &completed), "the warm-up evaluation is not judged");
+        assert!(RULE.stops_among(&[3.0, 2.3], &completed));
+        assert!(!RULE.stops_among(&[3.0, 2.1], &completed));
+        assert!(
+            !RULE.stops_among(&[9.0], &completed),
+            "the warm-up evaluation is not judged"
+        );
         // Its best so far counts, not its latest value.
-        assert!(!RULE.stops(&[2.1, 2.3], &completed));
+        assert!(!RULE.stops_among(&[2.1, 2.3], &completed));
     }
 
     #[test]
     fn nothing_stops_before_enough_runs_completed_or_where_none_has_a_value() {
-        assert!(!RULE.stops(&[3.0, 9.0], &[&[3.0, 2.0]]), "one completed run of two");
+        assert!(
+            !RULE.stops_among(&[3.0, 9.0], &[&[3.0, 2.0]]),
+            "one completed run of two"
+        );
         let short: [&[f64]; 2] = [&[3.0, 2.0], &[3.0, 2.0]];
         assert!(
-            !RULE.stops(&[3.0, 9.0, 9.0], &short),
+            !RULE.stops_among(&[3.0, 9.0, 9.0], &short),
             "no completed run reached evaluation 3"
         );
         assert!(
-            RULE.stops(&[f64::NAN, f64::NAN], &short),
+            RULE.stops_among(&[f64::NAN, f64::NAN], &short),
             "all NaN: stopped, as Optuna does"
         );
     }
 
     #[test]
     fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
-        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), Some(2.5));
-        assert_eq!(median(vec![5.0, 1.0, 3.0]), Some(3.0));
-        assert_eq!(median(vec![]), None);
+        assert_eq!(median(&[1.0, 2.0, 3.0, 4.0]), Some(2.5));
+        assert_eq!(median(&[1.0, 3.0, 5.0]), Some(3.0));
+        assert_eq!(median(&[]), None);
+        let mut sorted = Vec::new();
+        [3.0, 1.0, 2.0, 1.0]
+            .into_iter()
+            .for_each(|v| insert_sorted(&mut sorted, v));
+        assert_eq!(sorted, [1.0, 1.0, 2.0, 3.0]);
     }
 }
