@@ -1,7 +1,9 @@
 //! W&B's hyperband early termination, decision for decision as its open-source engine makes
 //! them (`sweeps` 0.3.0, `hyperband_stop_runs`): bands of evaluation counts, a threshold at
 //! each band from every run that reached it, and the running runs worse than the threshold of
-//! the last band they passed. Pure: the scheduler gives it histories and stops what it names;
+//! the last band they passed. Pure: the judge gives it a running run's history (a
+//! minimizer's values, one per evaluation, non-finite ones left out as W&B's
+//! `filter_invalid`) and every run's values at each evaluation, sorted;
 //! `tests/fixtures/hyperband/cases.json` (made by W&B's engine) pins it down.
 
 use serde::{Deserialize, Serialize};
@@ -22,14 +24,6 @@ pub struct Hyperband {
     eta: f64,
     /// Judge a run by its value at the band (W&B's default) rather than its best so far.
     strict: bool,
-}
-
-/// One run's metric history as a minimizer sees it: one value per evaluation, negated when
-/// the goal is to maximize, non-finite values left out (as W&B's `filter_invalid`).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct History<'a> {
-    pub running: bool,
-    pub values: &'a [f64],
 }
 
 /// W&B lists this many bands going up; past every history they stop nothing.
@@ -101,43 +95,36 @@ impl Hyperband {
         }
     }
 
-    /// The indices of the running runs to stop.
-    pub fn runs_to_stop(&self, runs: &[History]) -> Vec<usize> {
-        let longest = runs.iter().map(|run| run.values.len()).max().unwrap_or(0);
-        let bands = self.bands(longest);
-        let thresholds: Vec<f64> = bands.iter().map(|&band| self.threshold(runs, band)).collect();
-        runs.iter()
-            .enumerate()
-            .filter(|(_, run)| run.running && self.stops(run, &bands, &thresholds))
-            .map(|(index, _)| index)
-            .collect()
+    /// Whether the running run with history `own` stops, given every run's values (its own
+    /// included) at each evaluation, sorted: `at[e]` holds the (e + 1)-th value of each
+    /// history that long, and the last list is not empty. The judge keeps these lists as
+    /// values arrive, so a verdict reads each band's threshold without a pass over the runs.
+    pub fn stops_given(&self, own: &[f64], at: &[Vec<f64>]) -> bool {
+        let bands = self.bands(at.len());
+        let thresholds: Vec<f64> = bands.iter().map(|&band| self.pick(&at[band - 1])).collect();
+        self.stops(own, &bands, &thresholds)
     }
 
-    /// The value a run must not be worse than at `band`: of every run that reached it, the
-    /// one at index ⌊n / eta⌋ in ascending order (∞ when none did).
-    pub fn threshold(&self, runs: &[History], band: usize) -> f64 {
-        let mut at_band: Vec<f64> = runs
-            .iter()
-            .filter_map(|run| run.values.get(band - 1).copied())
-            .collect();
-        at_band.sort_by(f64::total_cmp);
-        let index = ((1.0 / self.eta) * at_band.len() as f64) as usize;
-        at_band.get(index).copied().unwrap_or(f64::INFINITY)
+    /// The value a run must not be worse than at a band, from the `sorted` values of every run
+    /// that reached it: the one at index ⌊n / eta⌋ (∞ when none did).
+    fn pick(&self, sorted: &[f64]) -> f64 {
+        let index = ((1.0 / self.eta) * sorted.len() as f64) as usize;
+        sorted.get(index).copied().unwrap_or(f64::INFINITY)
     }
 
-    fn stops(&self, run: &History, bands: &[usize], thresholds: &[f64]) -> bool {
+    fn stops(&self, values: &[f64], bands: &[usize], thresholds: &[f64]) -> bool {
         let passed = bands
             .iter()
             .zip(thresholds)
-            .take_while(|(band, _)| **band <= run.values.len())
+            .take_while(|(band, _)| **band <= values.len())
             .last();
         let Some((&band, &threshold)) = passed else {
             return false;
         };
         let value = if self.strict {
-            run.values[band - 1]
+            values[band - 1]
         } else {
-            run.values.iter().copied().fold(f64::INFINITY, f64::min)
+            values.iter().copied().fold(f64::INFINITY, f64::min)
         };
         value > threshold
     }
@@ -161,6 +148,20 @@ mod tests {
         let eta = config.get("eta").and_then(Value::as_f64).unwrap_or(3.0);
         let strict = config.get("strict").and_then(Value::as_bool).unwrap_or(true);
         Hyperband::new(bands, eta, strict)
+    }
+
+    /// Every run's values at each evaluation, sorted, as the judge keeps them.
+    fn values_at(runs: &[(bool, Vec<f64>)]) -> Vec<Vec<f64>> {
+        let mut at: Vec<Vec<f64>> = Vec::new();
+        for (_, values) in runs {
+            for (e, &value) in values.iter().enumerate() {
+                if at.len() <= e {
+                    at.push(Vec::new());
+                }
+                crate::scheduler::sorted_values::insert(&mut at[e], value);
+            }
+        }
+        at
     }
 
     /// Each run of the case: whether it is running, and its history as a minimizer sees it.
@@ -196,21 +197,20 @@ mod tests {
                 continue;
             }
             let hyperband = hyperband.unwrap_or_else(|err| panic!("case {number}: {err}"));
-            let owned = histories(case);
-            let runs: Vec<History> = owned
-                .iter()
-                .map(|(running, values)| History {
-                    running: *running,
-                    values,
-                })
-                .collect();
+            let runs = histories(case);
+            let at = values_at(&runs);
             let names: Vec<&str> = case["runs"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .map(|r| r["name"].as_str().unwrap())
                 .collect();
-            let ours: Vec<&str> = hyperband.runs_to_stop(&runs).into_iter().map(|i| names[i]).collect();
+            let ours: Vec<&str> = runs
+                .iter()
+                .zip(&names)
+                .filter(|((running, values), _)| *running && hyperband.stops_given(values, &at))
+                .map(|(_, name)| *name)
+                .collect();
             let theirs: Vec<&str> = case["stop"]
                 .as_array()
                 .unwrap()
@@ -238,11 +238,8 @@ mod tests {
             for (band, threshold) in bands.iter().zip(case["thresholds"].as_array().unwrap()) {
                 // In the engine's terms too: negated when maximizing.
                 let expected = threshold.as_f64().unwrap_or(f64::INFINITY);
-                assert_eq!(
-                    hyperband.threshold(&runs, *band),
-                    expected,
-                    "case {number}, band {band}"
-                );
+                let sorted = at.get(band - 1).map_or(&[][..], Vec::as_slice);
+                assert_eq!(hyperband.pick(sorted), expected, "case {number}, band {band}");
             }
         }
         assert!(stopped > 200, "the fixtures exercise stopping: {stopped} stops");

@@ -12,8 +12,9 @@ use results::{Decision, RunId, VerdictRecord};
 use serde::{Deserialize, Serialize};
 
 use super::asha::{Asha, AtRung};
-use super::hyperband::{History, Hyperband};
-use super::median::{self, Median};
+use super::hyperband::Hyperband;
+use super::median::Median;
+use super::sorted_values;
 use crate::spec::Goal;
 
 /// A sweep's `early_terminate:` rule, validated.
@@ -65,6 +66,9 @@ pub struct Judge {
     /// For each evaluation (0-based), the completed runs' values at it as a minimizer sees
     /// them, sorted, NaN left out: the median's input, kept as runs complete.
     completed_at: Vec<Vec<f64>>,
+    /// For each index e, every run's (e + 1)-th finite value, sorted, no trailing empty list:
+    /// hyperband's input, kept as points arrive.
+    finite_at: Vec<Vec<f64>>,
     /// Verdicts already given, this session or an earlier one, as they stand now.
     given: HashMap<(RunId, u64), Decision>,
     /// The (run, step) of each `pause` in `given`, by run: which runs are held is asked for
@@ -129,6 +133,7 @@ impl Judge {
             losses: HashMap::new(),
             completed: HashSet::new(),
             completed_at: Vec::new(),
+            finite_at: Vec::new(),
             paused: given
                 .iter()
                 .filter(|(_, decision)| **decision == Decision::Pause)
@@ -149,7 +154,15 @@ impl Judge {
     pub fn observe(&mut self, run: RunId, step: u64, loss: f64) {
         if step > 0 {
             self.curves.entry(run).or_default().push((step, loss));
-            self.losses.entry(run).or_default().push(self.goal.minimized(loss));
+            let losses = self.losses.entry(run).or_default();
+            losses.push(self.goal.minimized(loss));
+            if loss.is_finite() {
+                let at = losses.finite.len() - 1;
+                if self.finite_at.len() <= at {
+                    self.finite_at.resize_with(at + 1, Vec::new);
+                }
+                sorted_values::insert(&mut self.finite_at[at], self.goal.minimized(loss));
+            }
         }
     }
 
@@ -164,19 +177,25 @@ impl Judge {
         }
         for (at, &value) in self.completed_at.iter_mut().zip(values) {
             if !value.is_nan() {
-                median::insert_sorted(at, value);
+                sorted_values::insert(at, value);
             }
         }
     }
 
     /// The run (re)started with `curve` (from its checkpoint): points past it are gone.
     pub fn restart(&mut self, run: RunId, curve: &[(u64, f64)]) {
-        let kept: Vec<(u64, f64)> = curve.iter().copied().filter(|(step, _)| *step > 0).collect();
-        let mut minimized = Minimized::default();
-        kept.iter()
-            .for_each(|(_, loss)| minimized.push(self.goal.minimized(*loss)));
-        self.losses.insert(run, minimized);
-        self.curves.insert(run, kept);
+        if let Some(gone) = self.losses.remove(&run) {
+            for (at, value) in self.finite_at.iter_mut().zip(gone.finite) {
+                sorted_values::remove(at, value);
+            }
+            while self.finite_at.last().is_some_and(Vec::is_empty) {
+                self.finite_at.pop();
+            }
+        }
+        self.curves.insert(run, Vec::new());
+        for &(step, loss) in curve {
+            self.observe(run, step, loss);
+        }
     }
 
     /// Whether the run is held at a rung (its pause not revised).
@@ -201,7 +220,7 @@ impl Judge {
         }
         let own = self.curve_to(run, step);
         let (decision, promoted) = match self.rule {
-            EarlyTerminate::Hyperband(rule) => (stop_if(self.hyperband_stops(rule, run, &own)), Vec::new()),
+            EarlyTerminate::Hyperband(rule) => (stop_if(self.hyperband_stops(rule, &own)), Vec::new()),
             EarlyTerminate::Median(rule) => (stop_if(self.median_stops(rule, &own)), Vec::new()),
             EarlyTerminate::Asha(rule) if rule.is_rung(own.len()) => self.asha(rule, run, own.len()),
             // Between rungs a run goes on, unrecorded.
@@ -242,23 +261,12 @@ impl Judge {
             .unwrap_or_default()
     }
 
-    fn hyperband_stops(&self, rule: Hyperband, run: RunId, own: &[(u64, f64)]) -> bool {
+    /// W&B's hyperband verdict: thresholds from every run's values (the judged run's own
+    /// included: its curve ends at the step it waits at) as `finite_at` keeps them.
+    fn hyperband_stops(&self, rule: Hyperband, own: &[(u64, f64)]) -> bool {
         // W&B's engine leaves non-finite values out.
         let own: Vec<f64> = self.minimized(own).into_iter().filter(|v| v.is_finite()).collect();
-        let mut histories = vec![History {
-            running: true,
-            values: &own,
-        }];
-        histories.extend(
-            self.losses
-                .iter()
-                .filter(|(other, _)| **other != run)
-                .map(|(_, values)| History {
-                    running: false,
-                    values: &values.finite,
-                }),
-        );
-        rule.runs_to_stop(&histories).contains(&0)
+        rule.stops_given(&own, &self.finite_at)
     }
 
     fn median_stops(&self, rule: Median, own: &[(u64, f64)]) -> bool {
@@ -389,6 +397,21 @@ mod tests {
         // Resumed from step 100: the 9.0 it had reached is gone.
         judge.restart(RunId(3), &[(0, 3.3), (100, 1.0)]);
         assert_eq!(ask(&mut judge, 3, 200, 1.5).decision, Continue);
+    }
+
+    #[test]
+    fn a_value_a_restart_took_away_counts_for_no_other_run() {
+        let mut judge = judge(vec![]);
+        // Run 4 reached 9.0 at its second evaluation, then resumed from its first. Band 2 then
+        // holds 1.9 (run 1), 2.1 (run 6) and the judged run's 2.2: the threshold, at index
+        // ⌊3/2⌋, is 2.1, and 2.2 is worse. With the 9.0 it would be 2.2, and the run go on.
+        for (run, second) in [(4, 9.0), (6, 2.1)] {
+            judge.observe(RunId(run), 100, 2.0);
+            judge.observe(RunId(run), 200, second);
+        }
+        judge.restart(RunId(4), &[(100, 2.0)]);
+        judge.observe(RunId(5), 100, 2.0);
+        assert_eq!(ask(&mut judge, 5, 200, 2.2).decision, Stop);
     }
 
     #[test]

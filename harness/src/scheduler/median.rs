@@ -43,15 +43,10 @@ fn median(values: &[f64]) -> Option<f64> {
     }
 }
 
-/// Inserts `value` into sorted `values`, keeping them sorted (NaN left out by the caller).
-pub fn insert_sorted(values: &mut Vec<f64>, value: f64) {
-    let at = values.partition_point(|v| v.total_cmp(&value).is_le());
-    values.insert(at, value);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scheduler::sorted_values;
 
     const RULE: Median = Median {
         n_startup_runs: 2,
@@ -73,7 +68,7 @@ mod tests {
                 if let Some(&v) = own.len().checked_sub(1).and_then(|e| curve.get(e))
                     && !v.is_nan()
                 {
-                    insert_sorted(&mut at_evaluation, v);
+                    sorted_values::insert(&mut at_evaluation, v);
                 }
             }
             self.stops(own, completed.len(), &at_evaluation)
@@ -115,10 +110,5 @@ mod tests {
         assert_eq!(median(&[1.0, 2.0, 3.0, 4.0]), Some(2.5));
         assert_eq!(median(&[1.0, 3.0, 5.0]), Some(3.0));
         assert_eq!(median(&[]), None);
-        let mut sorted = Vec::new();
-        [3.0, 1.0, 2.0, 1.0]
-            .into_iter()
-            .for_each(|v| insert_sorted(&mut sorted, v));
-        assert_eq!(sorted, [1.0, 1.0, 2.0, 3.0]);
     }
 }

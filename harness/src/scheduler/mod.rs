@@ -15,6 +15,7 @@ pub mod median;
 mod proposals;
 pub mod slots;
 pub mod slurm;
+mod sorted_values;
 mod store;
 #[cfg(test)]
 mod tests;
