@@ -58,8 +58,8 @@ pub struct Judge {
     /// Each run's validation points after step 0: (step, loss), in step order.
     curves: HashMap<RunId, Vec<(u64, f64)>>,
     /// The same losses as a minimizer sees them, and of those the finite ones (W&B's
-    /// hyperband leaves the others out): kept as points arrive, so that a verdict reads every
-    /// run's values without copying them.
+    /// hyperband leaves the others out): what a run adds to `completed_at` when it completes,
+    /// and what a restart takes out of `finite_at`.
     losses: HashMap<RunId, Minimized>,
     /// Runs that trained to their end (the median compares with these).
     completed: HashSet<RunId>,
@@ -154,14 +154,15 @@ impl Judge {
     pub fn observe(&mut self, run: RunId, step: u64, loss: f64) {
         if step > 0 {
             self.curves.entry(run).or_default().push((step, loss));
+            let value = self.goal.minimized(loss);
             let losses = self.losses.entry(run).or_default();
-            losses.push(self.goal.minimized(loss));
-            if loss.is_finite() {
+            losses.push(value);
+            if value.is_finite() {
                 let at = losses.finite.len() - 1;
                 if self.finite_at.len() <= at {
                     self.finite_at.resize_with(at + 1, Vec::new);
                 }
-                sorted_values::insert(&mut self.finite_at[at], self.goal.minimized(loss));
+                sorted_values::insert(&mut self.finite_at[at], value);
             }
         }
     }
