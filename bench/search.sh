@@ -12,6 +12,7 @@
 #   RUN_CAP=24 STEPS=20000 EVAL_EVERY=2000 SEEDS="1 2 3" WORKERS=2 bench/search.sh
 #   OPTUNA=0 skips Optuna's side. It needs torch (scripts/setup-libtorch.sh's venv) and
 #   optuna==5.0.0, which it installs once into a venv of its own that sees that torch.
+# bench/search_table.py then writes the table into docs/search.md (with OPTUNA=0: printed only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,9 +25,11 @@ seeds="${SEEDS:-1 2 3}"
 workers="${WORKERS:-2}"
 
 cargo build --release --quiet
-harness="$(realpath "${CARGO_TARGET_DIR:-target}/release/harness")"
 specs=$(mktemp -d)
 trap 'rm -rf "$specs"' EXIT
+# A copy, so that a build during the hour this takes cannot swap the binary between sweeps.
+cp "${CARGO_TARGET_DIR:-target}/release/harness" "$specs/harness"
+harness="$specs/harness"
 
 # One sweep file per method and seed: the same space, budget and evaluations for all.
 sweep() {
@@ -67,18 +70,11 @@ for seed in $seeds; do
     done
 done
 
-# Per sweep: the best val, the training steps every run did, and the time from the first
-# start to the last end.
-"$harness" query --db "$db" --format table "
-SELECT sweep,
-       printf('%.4f', min(val_loss)) AS best_val,
-       sum(steps_done) AS steps_trained,
-       printf('%.1f', (julianday(max(finished_at)) - julianday(min(started_at))) * 1440) AS minutes,
-       count(*) AS runs,
-       sum(status = 'stopped') AS stopped
-FROM runs_wide GROUP BY sweep ORDER BY sweep"
-
-if [ "${OPTUNA:-1}" = 0 ]; then exit 0; fi
+command="RUN_CAP=$run_cap STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
+if [ "${OPTUNA:-1}" = 0 ]; then
+    python3 bench/search_table.py "$db" --run-cap "$run_cap"
+    exit 0
+fi
 eval "$(scripts/setup-libtorch.sh)"
 optuna_venv="$(dirname "$HARNESS_TORCH_VENV")/optuna-5.0.0"
 if ! "$optuna_venv/bin/python" -c 'import optuna, torch' 2>/dev/null; then
@@ -91,4 +87,7 @@ if ! "$optuna_venv/bin/python" -c 'import optuna, torch' 2>/dev/null; then
 fi
 "$harness" split --data "$data" --out-dir "$specs/split" 2> /dev/null
 "$optuna_venv/bin/python" bench/search_optuna.py "$specs/split" "${db%.db}-optuna.journal" \
-    --seeds $seeds --run-cap "$run_cap" --steps "$steps" --eval-every "$eval_every" --workers "$workers"
+    --seeds $seeds --run-cap "$run_cap" --steps "$steps" --eval-every "$eval_every" --workers "$workers" \
+    > "$specs/optuna.tsv"
+python3 bench/search_table.py "$db" --run-cap "$run_cap" --optuna "$specs/optuna.tsv" \
+    --doc docs/search.md --command "$command"
