@@ -45,6 +45,12 @@ def write_section(doc, name, body, command, measured_commit):
         f"Measured {datetime.date.today().isoformat()} on {machine()}, commit {measured_commit}, "
         f"by `{command}`."
     )
+    replace_section(doc, name, stamp, body)
+
+
+def replace_section(doc, name, stamp, body):
+    """`write_section` with a provenance line given whole: for text derived from another
+    section, which keeps that section's line."""
     section = f"<!-- bench:{name} -->\n{stamp}\n\n{body.rstrip()}\n<!-- /bench:{name} -->"
     text = open(doc).read() if os.path.exists(doc) else ""
     pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)

@@ -7,7 +7,7 @@
 # backend, on `tch` CUDA (where the binary has the `tch` feature and finds its libtorch) and on
 # the CPU backend (flex, one thread), beside PyTorch on the same GPU (bench/torch_models.py:
 # torch.nn + torch.optim, eager and torch.compile; where python3 has a CUDA PyTorch), and
-# prints a table. Needs no Rust toolchain: build the binary elsewhere and carry it along.
+# writes the table into docs/clusters.md (printed too). Needs no Rust toolchain: build the binary elsewhere and carry it along.
 #
 #   cargo build --release --features cuda            # (or vulkan, or cuda,tch)
 #   [GPU_BACKEND=vulkan] scripts/gpu-check.sh target/release/harness names.txt
@@ -91,17 +91,36 @@ for batch in 32 512 4096; do
     done
 done
 
-python3 - "$work/lines" <<'PY'
-import json, sys
-runs = [json.loads(line) for line in open(sys.argv[1])]
+# The table goes into docs/clusters.md (section `gpu`) when the script runs in the repository,
+# stamped by bench/doc_table.py; the GPU and the binary's version head it.
+repo="$(dirname "$0")/.."
+python3 - "$work/lines" "$repo" "$gpus" "$("$harness" --version)" "GPU_BACKEND=$gpu_backend scripts/gpu-check.sh HARNESS NAMES_TXT" <<'PY'
+import json, os, re, sys
+lines, repo, gpus, version, command = sys.argv[1:]
+runs = [json.loads(line) for line in open(lines)]
 cpu = {r["batch_size"]: r["steps_per_sec"] for r in runs if r["device"] == "cpu"}
 torch_gpu = {}
 for r in runs:
     if r["impl"].startswith("pytorch"):
         torch_gpu[r["batch_size"]] = max(torch_gpu.get(r["batch_size"], 0), r["steps_per_sec"])
 ratio = lambda s, base: f"{s / base:.2f}×" if base else "–"
-print(f"{'implementation':<17}{'device':<9}{'batch':>7}{'steps/s':>10}{'examples/s':>13}{'vs flex cpu':>13}{'vs best PyTorch GPU':>21}")
+head = ["implementation", "device", "batch", "steps/s", "examples/s", "vs flex, 1 CPU thread", "vs the faster PyTorch on the GPU"]
+rows = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
 for r in runs:
     b, s = r["batch_size"], r["steps_per_sec"]
-    print(f"{r['impl']:<17}{r['device']:<9}{b:>7}{s:>10.0f}{s * b:>13.0f}{ratio(s, cpu.get(b)):>13}{ratio(s, torch_gpu.get(b)):>21}")
+    cells = [r["impl"], r["device"], str(b), f"{s:,.0f}", f"{s * b:,.0f}", ratio(s, cpu.get(b)), ratio(s, torch_gpu.get(b))]
+    rows.append("| " + " | ".join(cells) + " |")
+body = (f"GPU: {gpus}. Binary: {version}. The lecture's final model, SGD, training steps/s after a "
+        "warm-up of a tenth, one run each.\n\n" + "\n".join(rows))
+print(body)
+sys.path.insert(0, os.path.join(repo, "bench"))
+try:
+    import doc_table
+except ImportError:
+    sys.exit(0)
+doc = os.path.join(repo, "docs", "clusters.md")
+if os.path.exists(doc):
+    built = re.search(r"commit (\S+)\)", version)
+    doc_table.write_section(doc, "gpu", body, command, built[1] if built else "unknown")
+    print(f"gpu-check: table written into {doc}", file=sys.stderr)
 PY
