@@ -37,7 +37,7 @@ pub enum ComputeDevice {
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error(
-        "backend `{0}` is not built into this binary; build with `cargo build --release --features {0}` (README: GPU and libtorch backends)"
+        "backend `{0}` is not built into this binary; build with `cargo build --release --features {0}` (docs/clusters.md: GPU and libtorch backends)"
     )]
     NotBuilt(Backend),
     #[error("backend `{0}` computes on the CPU only; use device `cpu`, or backend `tch`, `cuda` or `vulkan` for a GPU")]
@@ -57,8 +57,8 @@ pub enum BackendError {
 }
 
 impl Backend {
-    /// What runs use when they name no backend: the fastest on one CPU thread (README,
-    /// Performance).
+    /// What runs use when they name no backend: the fastest on one CPU thread
+    /// (docs/performance.md).
     pub const DEFAULT: Self = Self::Flex;
 
     pub const NAMES: [&'static str; 5] = ["flex", "ndarray", "tch", "cuda", "vulkan"];

@@ -1,10 +1,28 @@
-//! A run's settings as declarations: name, help, kind and range, and default. The training
-//! settings live in `config`, each model's beside its code (`network`); `ModelKind::settings`
-//! says which a model takes. Everything that lists settings derives from these: the
-//! `harness train` flags, the keys a sweep file accepts, table columns and report grouping.
-//! `TrainConfig::from_settings` turns the values a user set into a checked configuration.
+//! The vocabulary of a run's settings: each declared once as a `Setting` (name, help, kind and
+//! range, default, when it applies), and `ConfigError` for a value that fails its check. The
+//! training settings are declared in `config::training`, those several models share in
+//! `models::shared`, each model's own in its file; `ModelKind::settings` says which a model
+//! takes. Everything that lists settings derives from these: the `harness train` flags, the
+//! keys a sweep file accepts, table columns and report grouping.
 
 use serde_json::{Map, Value};
+
+/// A configuration key that failed its check, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{key}` {reason}")]
+pub struct ConfigError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(key: &str, reason: impl Into<String>) -> Self {
+        Self {
+            key: key.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
 
 /// What values a setting takes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -83,7 +101,30 @@ pub struct Setting {
     pub only: Only,
 }
 
+impl Kind {
+    /// A whole number of at least `min`, needing no explanation.
+    pub const fn count(min: u64) -> Self {
+        Self::Count { min, why: "" }
+    }
+}
+
 impl Setting {
+    /// A setting that applies to every run of the models that take it.
+    pub const fn new(name: &'static str, help: &'static str, kind: Kind, default: DefaultValue) -> Self {
+        Self {
+            name,
+            help,
+            kind,
+            default,
+            only: Only::Always,
+        }
+    }
+
+    /// The same setting, meaningful only where `only` holds (`momentum` with `sgd`).
+    pub const fn only(self, only: Only) -> Self {
+        Self { only, ..self }
+    }
+
     /// Why this setting means nothing where `value_of` gives the run's other settings (a
     /// message naming the setting that rules it out), or `None` where it applies.
     pub fn ruled_out(&self, value_of: impl Fn(&str) -> Option<String>) -> Option<String> {

@@ -66,7 +66,7 @@ impl Observer for Stopwatch {
 
 pub fn execute(args: BenchArgs) -> anyhow::Result<ExitCode> {
     // SAFETY: first thing the command does; no other thread has been started yet.
-    unsafe { model::threads::on_compute_threads(args.threads, || bench(args)) }?
+    unsafe { model::kernels::threads::on_compute_threads(args.threads, || bench(args)) }?
 }
 
 fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {

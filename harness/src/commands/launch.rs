@@ -23,7 +23,7 @@ use crate::view::table;
 
 #[derive(Debug, Args)]
 pub struct LaunchArgs {
-    /// The sweep file (YAML, W&B Sweeps syntax; see README)
+    /// The sweep file (YAML, W&B Sweeps syntax; see docs/sweeps.md)
     pub file: PathBuf,
     #[command(flatten)]
     pub slots: SlotArgs,

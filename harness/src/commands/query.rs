@@ -1,5 +1,6 @@
 //! `harness query "SQL"`: any read-only SQL over the database, which is opened read-only;
-//! the views `runs_wide` and `curves` (README, "Querying") spare users the internal tables.
+//! the views `runs_wide` and `curves` (docs/guide.md: `harness query`) spare users the
+//! internal tables.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

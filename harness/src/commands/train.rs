@@ -54,7 +54,7 @@ impl TrainArgs {
 
 pub fn execute(args: TrainArgs) -> anyhow::Result<ExitCode> {
     // SAFETY: first thing the command does; no other thread has been started yet.
-    unsafe { model::threads::on_compute_threads(args.threads, || train(args)) }?
+    unsafe { model::kernels::threads::on_compute_threads(args.threads, || train(args)) }?
 }
 
 fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {

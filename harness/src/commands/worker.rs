@@ -39,7 +39,7 @@ fn work(host: String, slurm_job: Option<String>) -> anyhow::Result<ExitCode> {
         .context("cannot read the job from stdin")?;
     let job: Job = serde_json::from_str(&line).context("the worker expects one JSON job on stdin")?;
     // SAFETY: no other thread has been started yet.
-    unsafe { model::threads::on_compute_threads(job.threads, || train(job, host, slurm_job)) }?
+    unsafe { model::kernels::threads::on_compute_threads(job.threads, || train(job, host, slurm_job)) }?
 }
 
 fn train(job: Job, host: String, slurm_job: Option<String>) -> anyhow::Result<ExitCode> {

@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::dataset::{Dataset, Reading};
 pub use crate::models::ModelKind;
-use crate::settings::{self, DefaultValue, Setting, Values};
+use crate::settings::{self, ConfigError, DefaultValue, Setting, Values};
 
 impl ModelKind {
     /// Every setting of a run of this model: `model`, the model's own, then training's.
@@ -56,23 +56,6 @@ pub fn all_settings() -> &'static [&'static Setting] {
         settings::union(std::iter::once(&TRAINING[..1]).chain(models).chain([&TRAINING[1..]]))
     });
     &ALL
-}
-
-/// A configuration key that failed its check, and why.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("`{key}` {reason}")]
-pub struct ConfigError {
-    pub key: String,
-    pub reason: String,
-}
-
-impl ConfigError {
-    fn new(key: &str, reason: impl Into<String>) -> Self {
-        Self {
-            key: key.to_string(),
-            reason: reason.into(),
-        }
-    }
 }
 
 /// Every setting, the training ones typed; `Default` gives the declared defaults, the lecture's values (its
@@ -145,42 +128,39 @@ impl Default for TrainOptions {
     }
 }
 
-/// Checked training configuration. Only `TryFrom<TrainOptions>` makes one (outside this
-/// crate), so holding a `TrainConfig` means every value is usable. Read back from JSON, a
-/// setting it does not hold (a configuration stored before that setting existed) takes its
-/// declared default.
+/// Checked training configuration: the options, every value usable and `lr_final`
+/// resolved. Only `TryFrom<TrainOptions>` makes one, so holding a `TrainConfig` means every
+/// value was checked; its settings are read through `Deref` (`config.lr`) and never changed.
+/// Read back from JSON, a setting it does not hold (a configuration stored before that setting
+/// existed) takes its declared default.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "Values")]
-#[non_exhaustive]
+#[serde(try_from = "Values", into = "TrainOptions")]
 pub struct TrainConfig {
-    pub model: ModelKind,
-    /// Every setting of the model, by name (its own file reads them, typed).
-    #[serde(flatten)]
-    pub net: Values,
-    pub optimizer: OptimizerKind,
-    pub lr: f64,
-    pub lr_schedule: ScheduleKind,
-    pub lr_final: f64,
-    pub lr_decay_at: f64,
-    pub warmup_steps: u64,
-    pub momentum: f64,
-    pub nesterov: bool,
-    pub beta1: f64,
-    pub beta2: f64,
-    pub eps: f64,
-    pub weight_decay: f64,
-    pub grad_clip: f64,
-    pub batch_size: usize,
-    pub steps: u64,
-    pub seed: u64,
-    pub split_seed: u64,
-    pub log_every: u64,
-    pub eval_every: u64,
-    pub final_train_sample: usize,
-    pub fast_path: bool,
+    /// The model's settings in `net` each given or its default, `lr_final` always `Some`.
+    options: TrainOptions,
+}
+
+impl std::ops::Deref for TrainConfig {
+    type Target = TrainOptions;
+
+    fn deref(&self) -> &TrainOptions {
+        &self.options
+    }
+}
+
+impl From<TrainConfig> for TrainOptions {
+    fn from(config: TrainConfig) -> Self {
+        config.options
+    }
 }
 
 impl TrainConfig {
+    /// Learning rate after the decay point (step) or at the end (cosine): the one set, else
+    /// lr / 10.
+    pub fn lr_final(&self) -> f64 {
+        self.options.lr_final.expect("resolved when the configuration was made")
+    }
+
     /// Learning rate for a 0-based step: the schedule's, scaled up linearly over the first
     /// `warmup_steps` (step `s` of the warm-up gets (s + 1) / warmup_steps of it). A cosine
     /// runs over the steps after the warm-up: lr_final + (lr − lr_final)·(1 + cos(π·t/T)) / 2.
@@ -188,11 +168,11 @@ impl TrainConfig {
         let scheduled = match self.lr_schedule {
             ScheduleKind::Constant => self.lr,
             ScheduleKind::Step if (step as f64) < self.lr_decay_at * self.steps as f64 => self.lr,
-            ScheduleKind::Step => self.lr_final,
+            ScheduleKind::Step => self.lr_final(),
             ScheduleKind::Cosine => {
                 let span = self.steps.saturating_sub(self.warmup_steps).max(1) as f64;
                 let t = (step.saturating_sub(self.warmup_steps) as f64 / span).min(1.0);
-                self.lr_final + (self.lr - self.lr_final) * (1.0 + (std::f64::consts::PI * t).cos()) / 2.0
+                self.lr_final() + (self.lr - self.lr_final()) * (1.0 + (std::f64::consts::PI * t).cos()) / 2.0
             }
         };
         if step < self.warmup_steps {
@@ -370,31 +350,9 @@ impl TryFrom<TrainOptions> for TrainConfig {
             })
             .collect();
         o.model.check(&net)?;
-        let lr_final = o.lr_final.unwrap_or_else(|| training::lr_final_default(o.lr));
+        let lr_final = Some(o.lr_final.unwrap_or_else(|| training::lr_final_default(o.lr)));
         Ok(Self {
-            model: o.model,
-            net,
-            optimizer: o.optimizer,
-            lr: o.lr,
-            lr_schedule: o.lr_schedule,
-            lr_final,
-            lr_decay_at: o.lr_decay_at,
-            warmup_steps: o.warmup_steps,
-            momentum: o.momentum,
-            nesterov: o.nesterov,
-            beta1: o.beta1,
-            beta2: o.beta2,
-            eps: o.eps,
-            weight_decay: o.weight_decay,
-            grad_clip: o.grad_clip,
-            batch_size: o.batch_size,
-            steps: o.steps,
-            seed: o.seed,
-            split_seed: o.split_seed,
-            log_every: o.log_every,
-            eval_every: o.eval_every,
-            final_train_sample: o.final_train_sample,
-            fast_path: o.fast_path,
+            options: TrainOptions { net, lr_final, ..o },
         })
     }
 }

@@ -12,7 +12,7 @@ fn config(edit: impl FnOnce(&mut TrainOptions)) -> Result<TrainConfig, ConfigErr
 #[test]
 fn defaults_are_the_lecture_schedule() {
     let c = config(|_| {}).unwrap();
-    assert_eq!(c.lr_final, 0.01);
+    assert_eq!(c.lr_final(), 0.01);
     assert_eq!(c.lr_at(149_999), 0.1);
     assert_eq!(c.lr_at(150_000), 0.01);
     assert_eq!(c.context(), 8);
@@ -77,7 +77,7 @@ fn settings_a_model_does_not_take_are_refused_naming_the_model() {
     assert!(set(serde_json::json!({"model": "mlp", "batchnorm_bug": false})).is_err());
     let c = set(serde_json::json!({"model": "wavenet", "batchnorm_bug": true, "lr": 0.3})).unwrap();
     assert_eq!(c.net["batchnorm_bug"], Value::Bool(true));
-    assert!((c.lr_final - 0.03).abs() < 1e-15, "lr_final derived from lr");
+    assert!((c.lr_final() - 0.03).abs() < 1e-15, "lr_final derived from lr");
     let unknown = set(serde_json::json!({"n_embed": 10})).unwrap_err();
     assert_eq!(unknown.key, "n_embed");
     assert!(unknown.reason.contains("the settings are: model, n_embd"), "{unknown}");

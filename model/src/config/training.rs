@@ -46,121 +46,100 @@ const ADAMW: Only = Only::When {
     is: &["adamw"],
 };
 
-/// A setting that applies to every run.
-const fn always(name: &'static str, help: &'static str, kind: Kind, default: DefaultValue) -> Setting {
-    Setting {
-        name,
-        help,
-        kind,
-        default,
-        only: Only::Always,
-    }
-}
-
-const fn count(min: u64) -> Kind {
-    Kind::Count { min, why: "" }
-}
-
 /// The settings of every run, whatever its model. `model` comes first.
 pub const TRAINING: [Setting; 22] = [
-    always(
+    Setting::new(
         "model",
-        "The network to train (README: Models)",
+        "The network to train (docs/models.md)",
         Kind::Choice(ModelKind::NAMES),
         DefaultValue::Name("wavenet"),
     ),
-    always(
+    Setting::new(
         "optimizer",
         "sgd (the lecture's) or adamw (PyTorch's AdamW)",
         Kind::Choice(OptimizerKind::NAMES),
         DefaultValue::Name("sgd"),
     ),
-    always("lr", "Learning rate", Kind::Positive, DefaultValue::Number(0.1)),
-    always(
+    Setting::new("lr", "Learning rate", Kind::Positive, DefaultValue::Number(0.1)),
+    Setting::new(
         "lr_schedule",
         "step (lr, then lr_final from lr_decay_at), constant, or cosine (lr down to lr_final)",
         Kind::Choice(ScheduleKind::NAMES),
         DefaultValue::Name("step"),
     ),
-    Setting {
-        name: "lr_final",
-        help: "Learning rate after the decay point (step), or at the end (cosine)",
-        kind: Kind::NonNegative,
-        default: DefaultValue::Derived {
+    Setting::new(
+        "lr_final",
+        "Learning rate after the decay point (step), or at the end (cosine)",
+        Kind::NonNegative,
+        DefaultValue::Derived {
             from: "lr",
             rule: lr_final_default,
             text: "lr / 10",
         },
-        only: Only::When {
-            setting: "lr_schedule",
-            is: &["step", "cosine"],
-        },
-    },
-    Setting {
-        name: "lr_decay_at",
-        help: "Fraction of the steps after which lr_final is used",
-        kind: Kind::Fraction,
-        default: DefaultValue::Number(0.75),
-        only: Only::When {
-            setting: "lr_schedule",
-            is: &["step"],
-        },
-    },
-    always(
+    )
+    .only(Only::When {
+        setting: "lr_schedule",
+        is: &["step", "cosine"],
+    }),
+    Setting::new(
+        "lr_decay_at",
+        "Fraction of the steps after which lr_final is used",
+        Kind::Fraction,
+        DefaultValue::Number(0.75),
+    )
+    .only(Only::When {
+        setting: "lr_schedule",
+        is: &["step"],
+    }),
+    Setting::new(
         "warmup_steps",
         "Steps over which the learning rate rises linearly to its schedule's value (0: none)",
-        count(0),
+        Kind::count(0),
         DefaultValue::Count(0),
     ),
-    Setting {
-        name: "momentum",
-        help: "SGD momentum (PyTorch's, no dampening; 0: none)",
-        kind: Kind::Fraction,
-        default: DefaultValue::Number(0.0),
-        only: SGD,
-    },
-    Setting {
-        name: "nesterov",
-        help: "Nesterov momentum",
-        kind: Kind::Flag,
-        default: DefaultValue::Flag(false),
-        only: SGD,
-    },
-    Setting {
-        name: "beta1",
-        help: "AdamW's decay rate of the gradient's running mean",
-        kind: Kind::Fraction,
-        default: DefaultValue::Number(0.9),
-        only: ADAMW,
-    },
-    Setting {
-        name: "beta2",
-        help: "AdamW's decay rate of the squared gradient's running mean",
-        kind: Kind::Fraction,
-        default: DefaultValue::Number(0.999),
-        only: ADAMW,
-    },
-    Setting {
-        name: "eps",
-        help: "AdamW's term added to the denominator",
-        kind: Kind::Positive,
-        default: DefaultValue::Number(1e-8),
-        only: ADAMW,
-    },
-    Setting {
-        name: "weight_decay",
-        help: "AdamW's decoupled weight decay",
-        kind: Kind::NonNegative,
-        default: DefaultValue::Number(0.01),
-        only: ADAMW,
-    },
-    always(
+    Setting::new(
+        "momentum",
+        "SGD momentum (PyTorch's, no dampening; 0: none)",
+        Kind::Fraction,
+        DefaultValue::Number(0.0),
+    )
+    .only(SGD),
+    Setting::new("nesterov", "Nesterov momentum", Kind::Flag, DefaultValue::Flag(false)).only(SGD),
+    Setting::new(
+        "beta1",
+        "AdamW's decay rate of the gradient's running mean",
+        Kind::Fraction,
+        DefaultValue::Number(0.9),
+    )
+    .only(ADAMW),
+    Setting::new(
+        "beta2",
+        "AdamW's decay rate of the squared gradient's running mean",
+        Kind::Fraction,
+        DefaultValue::Number(0.999),
+    )
+    .only(ADAMW),
+    Setting::new(
+        "eps",
+        "AdamW's term added to the denominator",
+        Kind::Positive,
+        DefaultValue::Number(1e-8),
+    )
+    .only(ADAMW),
+    Setting::new(
+        "weight_decay",
+        "AdamW's decoupled weight decay",
+        Kind::NonNegative,
+        DefaultValue::Number(0.01),
+    )
+    .only(ADAMW),
+    Setting::new(
         "grad_clip",
         "Largest gradient norm over all parameters, as torch.nn.utils.clip_grad_norm_ (0: no clipping)",
         Kind::NonNegative,
         DefaultValue::Number(0.0),
     ),
-    always(
+    Setting::new(
         "batch_size",
         "Examples per minibatch",
         Kind::Count {
@@ -169,38 +148,38 @@ pub const TRAINING: [Setting; 22] = [
         },
         DefaultValue::Count(32),
     ),
-    always("steps", "Training steps", count(1), DefaultValue::Count(200_000)),
-    always(
+    Setting::new("steps", "Training steps", Kind::count(1), DefaultValue::Count(200_000)),
+    Setting::new(
         "seed",
         "Seed of weight init, minibatches and samples",
-        count(0),
+        Kind::count(0),
         DefaultValue::Count(42),
     ),
-    always(
+    Setting::new(
         "split_seed",
         "Seed of the shuffle before the 80/10/10 train/val/test split",
-        count(0),
+        Kind::count(0),
         DefaultValue::Count(42),
     ),
-    always(
+    Setting::new(
         "log_every",
         "Steps per averaged training-loss point",
-        count(1),
+        Kind::count(1),
         DefaultValue::Count(100),
     ),
-    always(
+    Setting::new(
         "eval_every",
         "Steps between full validation-split evaluations",
-        count(1),
+        Kind::count(1),
         DefaultValue::Count(10_000),
     ),
-    always(
+    Setting::new(
         "final_train_sample",
         "Examples of the train split (windows, or items for rnn, gru and transformer) the final train loss is computed on, drawn once from split_seed; for short runs, where a whole train-split pass would outlast training (0: the whole split)",
-        count(0),
+        Kind::count(0),
         DefaultValue::Count(0),
     ),
-    always(
+    Setting::new(
         "fast_path",
         "Train with the model's hand-derived backward pass, where it has one and the optimizer is plain SGD (off: Burn's autodiff)",
         Kind::Flag,

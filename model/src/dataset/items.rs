@@ -1,6 +1,6 @@
 //! Whole items as makemore.py's sequence models read them (`Reading::Items`): each item
 //! once, as its start token and characters; a minibatch pads its items to the longest of
-//! them and masks the padding. The lecture's windows are `Examples`, beside it.
+//! them and masks the padding. The lecture's windows are `Windows`, beside it.
 
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -10,14 +10,14 @@ use super::{Batch, Vocabulary};
 /// start token) and the item's characters; the target after each is the next character, and
 /// the boundary (as end token) after the last. A batch pads its items to the longest of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sequences {
+pub struct Items {
     /// Every item's inputs, concatenated: `0, c1, …, cn` (its targets are `c1, …, cn, 0`).
     tokens: Vec<u32>,
     /// Where each item's inputs start in `tokens`, and one more at the end.
     starts: Vec<usize>,
 }
 
-impl Sequences {
+impl Items {
     pub(super) fn build(items: &[&str], vocab: &Vocabulary) -> Self {
         let mut tokens = Vec::new();
         let mut starts = vec![0];
@@ -107,7 +107,7 @@ mod tests {
         let vocab = dataset(TEN).vocab().clone();
         let id = |c| i64::from(vocab.encode(c).unwrap());
         let (e, m, a, v) = (id('e'), id('m'), id('a'), id('v'));
-        let sequences = Sequences::build(&["emma", "ava"], &vocab);
+        let sequences = Items::build(&["emma", "ava"], &vocab);
         assert_eq!((sequences.len(), sequences.targets()), (2, 9));
         let Batch::Items { inputs, targets, mask } = sequences.batch([1, 0].into_iter(), &Device::flex()) else {
             unreachable!("items make an item batch")

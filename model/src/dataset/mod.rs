@@ -9,7 +9,7 @@ use crate::rng::Rng;
 
 mod items;
 
-pub use items::Sequences;
+pub use items::Items;
 
 /// Fewer items than this cannot make three non-empty splits worth training on.
 pub const MIN_ITEMS: usize = 10;
@@ -120,8 +120,8 @@ impl Dataset {
     pub fn split(&self, seed: u64, reading: Reading, block_size: usize) -> Splits {
         let [train, val, test] = self.split_items(seed);
         let examples = |part: &[&str]| match reading {
-            Reading::Windows => Split::Windows(Examples::build(part, &self.vocab, block_size)),
-            Reading::Items => Split::Items(Sequences::build(part, &self.vocab)),
+            Reading::Windows => Split::Windows(Windows::build(part, &self.vocab, block_size)),
+            Reading::Items => Split::Items(Items::build(part, &self.vocab)),
         };
         Splits {
             train: examples(&train),
@@ -167,8 +167,8 @@ pub struct Splits {
 /// One split's examples, as the model reads them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Split {
-    Windows(Examples),
-    Items(Sequences),
+    Windows(Windows),
+    Items(Items),
 }
 
 /// A minibatch, as the model reads it.
@@ -190,7 +190,7 @@ pub enum Batch {
 }
 
 impl Split {
-    /// Examples a minibatch draws from: windows, or items.
+    /// Windows a minibatch draws from: windows, or items.
     pub fn len(&self) -> usize {
         match self {
             Self::Windows(examples) => examples.len(),
@@ -233,14 +233,14 @@ impl Split {
 /// (context, target) pairs: for each item, the context starts as `block_size` boundary
 /// tokens and slides over `item + boundary`, predicting each next token.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Examples {
+pub struct Windows {
     block_size: usize,
     /// `len × block_size` token ids, row-major.
     contexts: Vec<u32>,
     targets: Vec<u32>,
 }
 
-impl Examples {
+impl Windows {
     fn build(items: &[&str], vocab: &Vocabulary, block_size: usize) -> Self {
         let mut contexts = Vec::new();
         let mut targets = Vec::new();
@@ -349,7 +349,7 @@ mod tests {
     fn examples_slide_over_the_item_as_in_the_lecture() {
         // The lecture, block_size 3, "emma": ... -> e, ..e -> m, .em -> m, emm -> a, mma -> .
         let vocab = dataset(TEN).vocab().clone();
-        let ex = Examples::build(&["emma"], &vocab, 3);
+        let ex = Windows::build(&["emma"], &vocab, 3);
         let id = |c| vocab.encode(c).unwrap();
         let (e, m, a) = (id('e'), id('m'), id('a'));
         assert_eq!(ex.len(), 5);

@@ -7,7 +7,7 @@ use burn::module::{Module, Param};
 use burn::tensor::{Device, Int, Tensor};
 use serde::Deserialize;
 
-use super::CharNet;
+use super::LanguageModel;
 use crate::rng::Rng;
 use crate::settings::Setting;
 
@@ -22,7 +22,7 @@ pub struct Bigram {
 #[serde(deny_unknown_fields)]
 pub struct BigramSettings {}
 
-impl CharNet for Bigram {
+impl LanguageModel for Bigram {
     const SETTINGS: &'static [Setting] = &[];
     type Settings = BigramSettings;
 

@@ -8,9 +8,9 @@ use burn::nn::Linear;
 use burn::tensor::{Device, Int, Tensor};
 
 use super::rnn::{Recurrence, RecurrentSettings, joined};
-use super::{CharNet, MAKEMORE_DEFAULTS};
+use super::{LanguageModel, MAKEMORE_DEFAULTS};
 use crate::dataset::Reading;
-use crate::layers;
+use crate::nn;
 use crate::rng::Rng;
 use crate::settings::{DefaultValue, Setting};
 
@@ -23,7 +23,7 @@ pub struct Gru {
     candidate: Linear,
 }
 
-impl CharNet for Gru {
+impl LanguageModel for Gru {
     const SETTINGS: &'static [Setting] = Recurrence::SETTINGS;
     const DEFAULTS: &'static [(&'static str, DefaultValue)] = MAKEMORE_DEFAULTS;
     const READS: Reading = Reading::Items;
@@ -51,9 +51,9 @@ impl CharNet for Gru {
     fn item_logits(&self, inputs: Tensor<2, Int>) -> Option<Tensor<3>> {
         Some(self.around.unroll(inputs, |x, h| {
             let xh = joined(x.clone(), h.clone());
-            let reset = layers::sigmoid(self.reset.forward(xh.clone()));
-            let candidate = layers::tanh(self.candidate.forward(joined(x, reset * h.clone())));
-            let update = layers::sigmoid(self.update.forward(xh));
+            let reset = nn::sigmoid(self.reset.forward(xh.clone()));
+            let candidate = nn::tanh(self.candidate.forward(joined(x, reset * h.clone())));
+            let update = nn::sigmoid(self.update.forward(xh));
             h.clone() + update * (candidate - h)
         }))
     }

@@ -6,12 +6,13 @@
 use burn::module::Module;
 use serde::Deserialize;
 
-use super::lecture::{BLOCK_SIZE, CharModel, N_EMBD, N_HIDDEN, Shape, lecture_model};
-use crate::config::ConfigError;
+use super::lecture::{LectureNet, LectureShape, lecture_model};
+use super::shared::{BLOCK_SIZE, N_EMBD, N_HIDDEN};
+use crate::settings::ConfigError;
 
 #[derive(Module, Debug)]
 pub struct Mlp {
-    net: CharModel,
+    net: LectureNet,
 }
 
 #[derive(Debug, Deserialize)]
@@ -24,8 +25,8 @@ pub struct MlpSettings {
 
 impl MlpSettings {
     /// One block that fuses the whole context.
-    fn shape(&self) -> Shape {
-        Shape {
+    fn shape(&self) -> LectureShape {
+        LectureShape {
             n_embd: self.n_embd,
             n_hidden: self.n_hidden,
             block_size: self.block_size,

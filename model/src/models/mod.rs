@@ -1,4 +1,4 @@
-//! Every model behind one seam. A model is one file: a Burn module implementing `CharNet`
+//! Every model behind one seam. A model is one file: a Burn module implementing `LanguageModel`
 //! (its settings, declared there, and its defaults for others; whether it reads windows of
 //! context or whole items, and how many characters; how to build it, count its parameters,
 //! and compute logits for evaluation and for training; optionally a hand-derived training
@@ -11,6 +11,7 @@ pub mod gru;
 pub mod lecture;
 pub mod mlp;
 pub mod rnn;
+mod shared;
 pub mod transformer;
 pub mod wavenet;
 pub mod wavenet_conv;
@@ -22,13 +23,13 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::config::ConfigError;
 use crate::dataset::{Batch, Reading};
 use crate::rng::Rng;
+use crate::settings::ConfigError;
 use crate::settings::{DefaultValue, Setting, Values};
 
 /// What the trainer needs of a model.
-pub trait CharNet: Module + Sized {
+pub trait LanguageModel: Module + Sized {
     /// The settings it takes, declared in its file.
     const SETTINGS: &'static [Setting];
     /// Those settings, typed; read from a run's values of them (every one present).
@@ -106,26 +107,6 @@ const MAKEMORE_DEFAULTS: &[(&str, DefaultValue)] = &[
     ("beta2", DefaultValue::Number(0.99)),
 ];
 
-/// Dropout's probability, for the models that take it (`layers::dropout`).
-pub(crate) const DROPOUT: Setting = Setting {
-    name: "dropout",
-    help: "Probability of zeroing an activation in training (transformer: embeddings and residual branches; wavenet-conv: gated outputs); below 1",
-    kind: crate::settings::Kind::Fraction,
-    default: DefaultValue::Number(0.0),
-    only: crate::settings::Only::Always,
-};
-
-/// A dropout probability a model can train with: below 1.
-pub(crate) fn check_dropout(dropout: f64) -> Result<(), ConfigError> {
-    if dropout < 1.0 {
-        return Ok(());
-    }
-    Err(ConfigError {
-        key: "dropout".into(),
-        reason: format!("must be below 1 (1 zeroes every activation), got {dropout}"),
-    })
-}
-
 /// The logits after the last position of `[B, T, vocab]`: `[B, vocab]`.
 fn last_position(logits: Tensor<3>) -> Tensor<2> {
     let [b, t, v] = logits.dims();
@@ -144,7 +125,7 @@ pub(crate) fn power_of_two_block(block_size: usize, why: &str) -> Result<(), Con
 }
 
 /// `M`'s typed settings from a run's values of them.
-fn typed<M: CharNet>(values: &Values) -> Result<M::Settings, ConfigError> {
+fn typed<M: LanguageModel>(values: &Values) -> Result<M::Settings, ConfigError> {
     serde_json::from_value(Value::Object(values.clone())).map_err(|e| ConfigError {
         key: String::new(),
         reason: e.to_string(),
@@ -168,21 +149,21 @@ macro_rules! models {
             /// The settings this model takes, declared beside its code.
             pub fn settings(self) -> &'static [Setting] {
                 match self {
-                    $(Self::$variant => <$model as CharNet>::SETTINGS),+
+                    $(Self::$variant => <$model as LanguageModel>::SETTINGS),+
                 }
             }
 
             /// Whether the model has a hand-derived training step.
             pub fn has_fast_path(self) -> bool {
                 match self {
-                    $(Self::$variant => <$model as CharNet>::FAST_PATH),+
+                    $(Self::$variant => <$model as LanguageModel>::FAST_PATH),+
                 }
             }
 
             /// What one training example of the model is.
             pub fn reading(self) -> Reading {
                 match self {
-                    $(Self::$variant => <$model as CharNet>::READS),+
+                    $(Self::$variant => <$model as LanguageModel>::READS),+
                 }
             }
 
@@ -190,7 +171,7 @@ macro_rules! models {
             /// declared one.
             pub fn default_override(self, name: &str) -> Option<DefaultValue> {
                 let defaults = match self {
-                    $(Self::$variant => <$model as CharNet>::DEFAULTS),+
+                    $(Self::$variant => <$model as LanguageModel>::DEFAULTS),+
                 };
                 defaults.iter().find(|(setting, _)| *setting == name).map(|(_, value)| *value)
             }

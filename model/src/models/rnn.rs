@@ -11,20 +11,19 @@ use burn::nn::{Embedding, Linear};
 use burn::tensor::{Device, Int, Tensor};
 use serde::Deserialize;
 
-use super::lecture::{BLOCK_SIZE, N_EMBD};
-use super::{CharNet, MAKEMORE_DEFAULTS};
+use super::shared::{BLOCK_SIZE, N_EMBD};
+use super::{LanguageModel, MAKEMORE_DEFAULTS};
 use crate::dataset::Reading;
-use crate::layers;
+use crate::nn;
 use crate::rng::Rng;
-use crate::settings::{DefaultValue, Kind, Only, Setting};
+use crate::settings::{DefaultValue, Kind, Setting};
 
-pub const N_EMBD2: Setting = Setting {
-    name: "n_embd2",
-    help: "Size of the hidden state",
-    kind: Kind::Count { min: 1, why: "" },
-    default: DefaultValue::Count(64),
-    only: Only::Always,
-};
+pub const N_EMBD2: Setting = Setting::new(
+    "n_embd2",
+    "Size of the hidden state",
+    Kind::count(1),
+    DefaultValue::Count(64),
+);
 
 /// The settings of makemore.py's recurrent models.
 #[derive(Debug, Deserialize)]
@@ -60,11 +59,11 @@ impl Recurrence {
     ) -> (Self, Vec<Linear>) {
         let (n_in, n_state) = (settings.n_embd + settings.n_embd2, settings.n_embd2);
         let start = Param::from_tensor(Tensor::zeros([1, n_state], device));
-        let embedding = layers::embedding(rng, vocab, settings.n_embd, device);
+        let embedding = nn::embedding(rng, vocab, settings.n_embd, device);
         let cell = (0..maps)
-            .map(|_| layers::torch_linear(rng, n_in, n_state, true, device))
+            .map(|_| nn::torch_linear(rng, n_in, n_state, true, device))
             .collect();
-        let head = layers::torch_linear(rng, n_state, vocab, true, device);
+        let head = nn::torch_linear(rng, n_state, vocab, true, device);
         (Self { start, embedding, head }, cell)
     }
 
@@ -104,7 +103,7 @@ pub struct Rnn {
     cell: Linear,
 }
 
-impl CharNet for Rnn {
+impl LanguageModel for Rnn {
     const SETTINGS: &'static [Setting] = Recurrence::SETTINGS;
     const DEFAULTS: &'static [(&'static str, DefaultValue)] = MAKEMORE_DEFAULTS;
     const READS: Reading = Reading::Items;
@@ -129,7 +128,7 @@ impl CharNet for Rnn {
     fn item_logits(&self, inputs: Tensor<2, Int>) -> Option<Tensor<3>> {
         Some(
             self.around
-                .unroll(inputs, |x, h| layers::tanh(self.cell.forward(joined(x, h)))),
+                .unroll(inputs, |x, h| nn::tanh(self.cell.forward(joined(x, h)))),
         )
     }
 

@@ -14,31 +14,25 @@ use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::{Device, Int, Tensor};
 use serde::Deserialize;
 
-use super::lecture::{BLOCK_SIZE, N_EMBD};
-use super::{CharNet, DROPOUT, MAKEMORE_DEFAULTS, check_dropout};
-use crate::attention;
-use crate::config::ConfigError;
+use super::shared::{BLOCK_SIZE, N_EMBD};
+use super::shared::{DROPOUT, check_dropout};
+use super::{LanguageModel, MAKEMORE_DEFAULTS};
 use crate::dataset::Reading;
-use crate::gelu::gelu;
-use crate::layers;
+use crate::nn;
+use crate::nn::attention;
+use crate::nn::gelu::gelu;
 use crate::rng::Rng;
-use crate::settings::{DefaultValue, Kind, Only, Setting};
+use crate::settings::ConfigError;
+use crate::settings::{DefaultValue, Kind, Setting};
 
-const N_LAYER: Setting = Setting {
-    name: "n_layer",
-    help: "Transformer blocks",
-    kind: Kind::Count { min: 1, why: "" },
-    default: DefaultValue::Count(4),
-    only: Only::Always,
-};
+const N_LAYER: Setting = Setting::new("n_layer", "Transformer blocks", Kind::count(1), DefaultValue::Count(4));
 
-const N_HEAD: Setting = Setting {
-    name: "n_head",
-    help: "Attention heads per block; must divide n_embd",
-    kind: Kind::Count { min: 1, why: "" },
-    default: DefaultValue::Count(4),
-    only: Only::Always,
-};
+const N_HEAD: Setting = Setting::new(
+    "n_head",
+    "Attention heads per block; must divide n_embd",
+    Kind::count(1),
+    DefaultValue::Count(4),
+);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,11 +65,11 @@ impl Block {
         let attended = self
             .attention_out
             .forward(self.self_attention(self.ln_1.forward(x.clone())));
-        let x = x + layers::dropout(attended, self.dropout);
+        let x = x + nn::dropout(attended, self.dropout);
         let mlp = self
             .mlp_out
             .forward(gelu(self.mlp_in.forward(self.ln_2.forward(x.clone()))));
-        x + layers::dropout(mlp, self.dropout)
+        x + nn::dropout(mlp, self.dropout)
     }
 
     /// Causal multi-head self-attention before the output projection: `[B, T, C]` → `[B, T, C]`.
@@ -109,7 +103,7 @@ pub struct Transformer {
     head: Linear,
 }
 
-impl CharNet for Transformer {
+impl LanguageModel for Transformer {
     const SETTINGS: &'static [Setting] = &[N_EMBD, BLOCK_SIZE, N_LAYER, N_HEAD, DROPOUT];
     const DEFAULTS: &'static [(&'static str, DefaultValue)] = MAKEMORE_DEFAULTS;
     const READS: Reading = Reading::Items;
@@ -138,21 +132,21 @@ impl CharNet for Transformer {
     fn build(settings: &TransformerSettings, vocab: usize, rng: &mut Rng, device: &Device) -> Self {
         let c = settings.n_embd;
         let norm = || LayerNormConfig::new(c).init(device);
-        let token = layers::embedding(rng, vocab, c, device);
-        let position = layers::embedding(rng, settings.block_size, c, device);
+        let token = nn::embedding(rng, vocab, c, device);
+        let position = nn::embedding(rng, settings.block_size, c, device);
         let blocks = (0..settings.n_layer)
             .map(|_| Block {
                 n_head: settings.n_head,
                 dropout: settings.dropout,
                 ln_1: norm(),
-                attention: layers::torch_linear(rng, c, 3 * c, true, device),
-                attention_out: layers::torch_linear(rng, c, c, true, device),
+                attention: nn::torch_linear(rng, c, 3 * c, true, device),
+                attention_out: nn::torch_linear(rng, c, c, true, device),
                 ln_2: norm(),
-                mlp_in: layers::torch_linear(rng, c, 4 * c, true, device),
-                mlp_out: layers::torch_linear(rng, 4 * c, c, true, device),
+                mlp_in: nn::torch_linear(rng, c, 4 * c, true, device),
+                mlp_out: nn::torch_linear(rng, 4 * c, c, true, device),
             })
             .collect();
-        let head = layers::torch_linear(rng, c, vocab, false, device);
+        let head = nn::torch_linear(rng, c, vocab, false, device);
         Self {
             dropout: settings.dropout,
             token,
@@ -174,7 +168,7 @@ impl CharNet for Transformer {
         let [_, t] = inputs.dims();
         let device = inputs.device();
         let positions = Tensor::<1, Int>::arange(0..t as i64, &device).reshape([1, t]);
-        let mut x = layers::dropout(
+        let mut x = nn::dropout(
             self.token.forward(inputs) + self.position.forward(positions),
             self.dropout,
         );

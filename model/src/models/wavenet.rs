@@ -7,12 +7,13 @@
 use burn::module::Module;
 use serde::Deserialize;
 
-use super::lecture::{BATCHNORM_BUG, BLOCK_SIZE, CharModel, N_EMBD, N_HIDDEN, Shape, lecture_model};
-use crate::config::ConfigError;
+use super::lecture::{BATCHNORM_BUG, LectureNet, LectureShape, lecture_model};
+use super::shared::{BLOCK_SIZE, N_EMBD, N_HIDDEN};
+use crate::settings::ConfigError;
 
 #[derive(Module, Debug)]
 pub struct Wavenet {
-    net: CharModel,
+    net: LectureNet,
 }
 
 #[derive(Debug, Deserialize)]
@@ -26,8 +27,8 @@ pub struct WavenetSettings {
 
 impl WavenetSettings {
     /// Blocks that fuse pairs, halving the context each time.
-    fn shape(&self) -> Shape {
-        Shape {
+    fn shape(&self) -> LectureShape {
+        LectureShape {
             n_embd: self.n_embd,
             n_hidden: self.n_hidden,
             block_size: self.block_size,

@@ -23,32 +23,31 @@ use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::{Device, Int, Tensor};
 use serde::Deserialize;
 
-use super::lecture::{BLOCK_SIZE, N_EMBD, N_HIDDEN};
-use super::{CharNet, DROPOUT, check_dropout};
-use crate::config::ConfigError;
-use crate::layers;
+use super::LanguageModel;
+use super::shared::{BLOCK_SIZE, N_EMBD, N_HIDDEN};
+use super::shared::{DROPOUT, check_dropout};
+use crate::nn;
 use crate::rng::Rng;
-use crate::settings::{DefaultValue, Kind, Only, Setting};
+use crate::settings::ConfigError;
+use crate::settings::{DefaultValue, Kind, Setting};
 
-const N_SKIP: Setting = Setting {
-    name: "n_skip",
-    help: "Channels of the skip connections (wavenet-conv)",
-    kind: Kind::Count { min: 1, why: "" },
-    default: DefaultValue::Derived {
+const N_SKIP: Setting = Setting::new(
+    "n_skip",
+    "Channels of the skip connections (wavenet-conv)",
+    Kind::count(1),
+    DefaultValue::Derived {
         from: "n_hidden",
         rule: |n_hidden| n_hidden,
         text: "n_hidden",
     },
-    only: Only::Always,
-};
+);
 
-const N_STACKS: Setting = Setting {
-    name: "n_stacks",
-    help: "Times the dilations 1, 2, …, block_size / 2 repeat (wavenet-conv)",
-    kind: Kind::Count { min: 1, why: "" },
-    default: DefaultValue::Count(1),
-    only: Only::Always,
-};
+const N_STACKS: Setting = Setting::new(
+    "n_stacks",
+    "Times the dilations 1, 2, …, block_size / 2 repeat (wavenet-conv)",
+    Kind::count(1),
+    DefaultValue::Count(1),
+);
 
 #[derive(Module, Debug)]
 struct GatedLayer {
@@ -69,8 +68,8 @@ impl GatedLayer {
         let zeros = Tensor::zeros([b, d, h], &x.device());
         let before = Tensor::cat(vec![zeros, x.clone().narrow(1, 0, t - d)], 1);
         let both = self.filter_gate.forward(Tensor::cat(vec![x.clone(), before], 2));
-        let z = layers::tanh(both.clone().narrow(2, 0, h)) * layers::sigmoid(both.narrow(2, h, h));
-        let out = self.residual_skip.forward(layers::dropout(z, self.dropout));
+        let z = nn::tanh(both.clone().narrow(2, 0, h)) * nn::sigmoid(both.narrow(2, h, h));
+        let out = self.residual_skip.forward(nn::dropout(z, self.dropout));
         let [_, _, width] = out.dims();
         (x + out.clone().narrow(2, 0, h), out.narrow(2, h, width - h))
     }
@@ -137,7 +136,7 @@ impl WavenetConv {
     }
 }
 
-impl CharNet for WavenetConv {
+impl LanguageModel for WavenetConv {
     const SETTINGS: &'static [Setting] = &[N_EMBD, N_HIDDEN, BLOCK_SIZE, N_SKIP, N_STACKS, DROPOUT];
     type Settings = WavenetConvSettings;
 
@@ -157,21 +156,21 @@ impl CharNet for WavenetConv {
 
     fn build(settings: &WavenetConvSettings, vocab: usize, rng: &mut Rng, device: &Device) -> Self {
         let (hidden, skip) = (settings.n_hidden, settings.n_skip());
-        let embedding = layers::embedding(rng, vocab, settings.n_embd, device);
-        let input = layers::linear(rng, settings.n_embd, hidden, true, 1.0, device);
+        let embedding = nn::embedding(rng, vocab, settings.n_embd, device);
+        let input = nn::linear(rng, settings.n_embd, hidden, true, 1.0, device);
         let layers = settings
             .dilations()
             .into_iter()
             .map(|dilation| GatedLayer {
                 dilation,
                 dropout: settings.dropout,
-                filter_gate: layers::linear(rng, 2 * hidden, 2 * hidden, true, 1.0, device),
-                residual_skip: layers::linear(rng, hidden, hidden + skip, true, 1.0, device),
+                filter_gate: nn::linear(rng, 2 * hidden, 2 * hidden, true, 1.0, device),
+                residual_skip: nn::linear(rng, hidden, hidden + skip, true, 1.0, device),
             })
             .collect();
-        let skip_out = layers::linear(rng, skip, skip, true, 1.0, device);
+        let skip_out = nn::linear(rng, skip, skip, true, 1.0, device);
         // Scaled down, as the lecture's last layer, so the first predictions are near uniform.
-        let head = layers::linear(rng, skip, vocab, true, 0.1, device);
+        let head = nn::linear(rng, skip, vocab, true, 0.1, device);
         Self {
             trained_positions: settings.block_size,
             receptive_field: settings.receptive_field(),

@@ -6,7 +6,10 @@
 //! With `checkpoint_to`, it saves its whole state as it goes; `resume` continues from such a
 //! file exactly as if the run had never stopped. It knows nothing of where progress goes.
 
+pub mod checkpoint;
+pub mod evaluate;
 mod report;
+pub mod sample;
 #[cfg(test)]
 mod tests;
 
@@ -21,14 +24,14 @@ use burn::optim::{GradientsParams, ModuleOptimizer, OptimizerRecord};
 use burn::tensor::Bytes;
 use burn::tensor::{Device, Tensor};
 
-use crate::checkpoint::{self, CheckpointError, RunState};
 use crate::config::TrainConfig;
 use crate::dataset::{Dataset, Splits, Vocabulary};
-use crate::evaluate::split_loss;
 use crate::models::Network;
 use crate::optim;
 use crate::rng::Rng;
-use crate::sample::sample;
+use checkpoint::{CheckpointError, RunState};
+use evaluate::split_loss;
+use sample::sample;
 
 /// Items sampled from the model at the end of a completed run.
 pub const FINAL_SAMPLES: usize = 20;

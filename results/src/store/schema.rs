@@ -103,7 +103,7 @@ CREATE TABLE samples (
     // variant label.
     "ALTER TABLE sweeps ADD COLUMN settings TEXT CHECK (settings IS NULL OR json_valid(settings));
      ALTER TABLE runs ADD COLUMN variant TEXT;",
-    // 4: documented views for users' own queries (README, "Querying").
+    // 4: documented views for users' own queries (docs/guide.md: `harness query`).
     concat!(
         runs_wide!(""),
         "CREATE VIEW curves AS SELECT run_id AS run, split, step, loss FROM curve_points;"

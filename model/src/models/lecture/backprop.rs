@@ -8,13 +8,13 @@ use burn::nn::{Embedding, Linear};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{IndexingUpdateOp, Int, Tensor};
 
-use super::{Block, CharModel};
-use crate::batchnorm::NormTanhTape;
-use crate::layers::descend;
+use super::{Block, LectureNet};
 use crate::models::mean_nll;
+use crate::nn::batchnorm::NormTanhTape;
+use crate::nn::sgd_step;
 
-/// The gradient of the loss for each parameter of a `CharModel`, shaped like it.
-pub struct Gradients {
+/// The gradient of the loss for each parameter of a `LectureNet`, shaped like it.
+pub struct LectureGradients {
     embedding: Tensor<2>,
     blocks: Vec<BlockGradients>,
     head: LinearGradients,
@@ -74,16 +74,16 @@ impl Block {
         (d_input.reshape(tape.input_dims), BlockGradients { linear, gamma, beta })
     }
 
-    fn descend(self, gradients: BlockGradients, lr: f64) -> Self {
+    fn sgd_step(self, gradients: BlockGradients, lr: f64) -> Self {
         Self {
             group: self.group,
-            linear: descend_linear(self.linear, gradients.linear, lr),
-            norm: self.norm.descend(gradients.gamma, gradients.beta, lr),
+            linear: sgd_step_linear(self.linear, gradients.linear, lr),
+            norm: self.norm.sgd_step(gradients.gamma, gradients.beta, lr),
         }
     }
 }
 
-impl CharModel {
+impl LectureNet {
     /// Token ids `[B, block_size]` → logits `[B, vocab]`, normalising with batch statistics
     /// (which also moves the BatchNorm running statistics), and the tape for the backward pass.
     pub(super) fn forward_train(&self, contexts: Tensor<2, Int>) -> (Tensor<2>, Tape) {
@@ -108,7 +108,11 @@ impl CharModel {
 
     /// One training pass over a minibatch (`contexts [B, block_size]`, `targets [B]`): the
     /// mean cross-entropy `[1]` and its gradient for every parameter.
-    pub fn loss_and_gradients(&self, contexts: Tensor<2, Int>, targets: Tensor<1, Int>) -> (Tensor<1>, Gradients) {
+    pub fn loss_and_gradients(
+        &self,
+        contexts: Tensor<2, Int>,
+        targets: Tensor<1, Int>,
+    ) -> (Tensor<1>, LectureGradients) {
         let (logits, tape) = self.forward_train(contexts);
         let [b, vocab] = logits.dims();
         let log_probs = log_softmax(logits, 1);
@@ -125,7 +129,7 @@ impl CharModel {
             d_x = d_input;
         }
         blocks.reverse();
-        let gradients = Gradients {
+        let gradients = LectureGradients {
             embedding: embedding_gradient(&self.embedding, tape.contexts, d_x),
             blocks,
             head,
@@ -134,15 +138,15 @@ impl CharModel {
     }
 
     /// One SGD step: every parameter moves by −`lr` × its gradient.
-    pub fn descend(self, gradients: Gradients, lr: f64) -> Self {
+    pub fn sgd_step(self, gradients: LectureGradients, lr: f64) -> Self {
         Self {
             embedding: Embedding {
-                weight: descend(self.embedding.weight, gradients.embedding, lr),
+                weight: sgd_step(self.embedding.weight, gradients.embedding, lr),
             },
             blocks: (self.blocks.into_iter().zip(gradients.blocks))
-                .map(|(block, block_gradients)| block.descend(block_gradients, lr))
+                .map(|(block, block_gradients)| block.sgd_step(block_gradients, lr))
                 .collect(),
-            head: descend_linear(self.head, gradients.head, lr),
+            head: sgd_step_linear(self.head, gradients.head, lr),
         }
     }
 }
@@ -170,13 +174,13 @@ fn linear_backward(linear: &Linear, input: Tensor<2>, d_out: Tensor<2>) -> (Tens
     (d_input, LinearGradients { weight, bias })
 }
 
-fn descend_linear(linear: Linear, gradients: LinearGradients, lr: f64) -> Linear {
+fn sgd_step_linear(linear: Linear, gradients: LinearGradients, lr: f64) -> Linear {
     let bias = match (linear.bias, gradients.bias) {
-        (Some(bias), Some(d_bias)) => Some(descend(bias, d_bias, lr)),
+        (Some(bias), Some(d_bias)) => Some(sgd_step(bias, d_bias, lr)),
         (bias, _) => bias,
     };
     Linear {
-        weight: descend(linear.weight, gradients.weight, lr),
+        weight: sgd_step(linear.weight, gradients.weight, lr),
         bias,
     }
 }
@@ -188,7 +192,7 @@ mod tests {
 
     use super::*;
     use crate::models::cross_entropy;
-    use crate::models::lecture::Shape;
+    use crate::models::lecture::LectureShape;
     use crate::rng::Rng;
 
     const VOCAB: usize = 27;
@@ -208,7 +212,7 @@ mod tests {
     }
 
     /// Every parameter's gradient by name, in the model's order.
-    fn by_hand(gradients: Gradients) -> Vec<(String, Vec<f32>)> {
+    fn by_hand(gradients: LectureGradients) -> Vec<(String, Vec<f32>)> {
         let mut all = vec![("embedding".to_string(), values(gradients.embedding))];
         for (i, block) in gradients.blocks.into_iter().enumerate() {
             all.push((format!("block {i} weight"), values(block.linear.weight)));
@@ -221,7 +225,7 @@ mod tests {
     }
 
     /// The same list from Burn's autodiff.
-    fn by_autodiff(model: &CharModel, grads: &burn::tensor::Gradients) -> Vec<(String, Vec<f32>)> {
+    fn by_autodiff(model: &LectureNet, grads: &burn::tensor::Gradients) -> Vec<(String, Vec<f32>)> {
         fn grad<const D: usize>(param: &Param<Tensor<D>>, grads: &burn::tensor::Gradients) -> Vec<f32> {
             values(param.val().grad(grads).expect("a gradient for every parameter"))
         }
@@ -238,7 +242,7 @@ mod tests {
 
     #[test]
     fn hand_derived_gradients_equal_autodiff_for_every_parameter() {
-        let shape = |block_size, group, batchnorm_bug| Shape {
+        let shape = |block_size, group, batchnorm_bug| LectureShape {
             n_embd: 6,
             n_hidden: 20,
             block_size,
@@ -252,7 +256,7 @@ mod tests {
         ];
         for (name, shape) in variants {
             let autodiff = Device::flex().autodiff();
-            let model = CharModel::new(&shape, VOCAB, &mut Rng::seed_from(11), &autodiff);
+            let model = LectureNet::new(&shape, VOCAB, &mut Rng::seed_from(11), &autodiff);
             let plain_model = model.valid();
 
             let (contexts, targets) = batch(shape.block_size, &autodiff);

@@ -1,5 +1,5 @@
 //! The lecture's network, which the `mlp` and `wavenet` models build with their own
-//! `Shape`: Embedding → blocks of [FlattenConsecutive(n) → Linear (no bias) → BatchNorm1d →
+//! `LectureShape`: Embedding → blocks of [FlattenConsecutive(n) → Linear (no bias) → BatchNorm1d →
 //! Tanh] → Linear. `mlp` is one block that flattens the whole context; `wavenet` is
 //! log2(block_size) blocks that each fuse pairs of neighbours, halving the time axis.
 //! `forward` evaluates (BatchNorm with running statistics); training goes through
@@ -9,47 +9,22 @@ use burn::module::Module;
 use burn::nn::{Embedding, Linear};
 use burn::tensor::{Device, Int, Tensor};
 
-use crate::batchnorm::BatchNorm1d;
-use crate::layers;
+use crate::nn;
+use crate::nn::batchnorm::BatchNorm1d;
 use crate::rng::Rng;
-use crate::settings::{DefaultValue, Kind, Only, Setting};
-
-pub const N_EMBD: Setting = Setting {
-    name: "n_embd",
-    help: "Embedding size per character",
-    kind: Kind::Count { min: 1, why: "" },
-    default: DefaultValue::Count(24),
-    only: Only::Always,
-};
-
-pub const N_HIDDEN: Setting = Setting {
-    name: "n_hidden",
-    help: "Neurons per hidden layer",
-    kind: Kind::Count { min: 1, why: "" },
-    default: DefaultValue::Count(128),
-    only: Only::Always,
-};
-
-pub const BLOCK_SIZE: Setting = Setting {
-    name: "block_size",
-    help: "Context length in characters (a power of two for wavenet and wavenet-conv); for rnn, gru and transformer the longest input they take: the longest item + 1",
-    kind: Kind::Count { min: 1, why: "" },
-    default: DefaultValue::Count(8),
-    only: Only::Always,
-};
+use crate::settings::{DefaultValue, Kind, Setting};
 
 /// The flag of the lecture's BatchNorm bug, which only a network with 3-D activations has.
-pub const BATCHNORM_BUG: Setting = Setting {
-    name: "batchnorm_bug",
-    help: "Reproduce the lecture's BatchNorm bug (statistics over dim 0 only for 3-D input)",
-    kind: Kind::Flag,
-    default: DefaultValue::Flag(false),
-    only: Only::Always,
-};
+pub const BATCHNORM_BUG: Setting = Setting::new(
+    "batchnorm_bug",
+    "Reproduce the lecture's BatchNorm bug (statistics over dim 0 only for 3-D input)",
+    Kind::Flag,
+    DefaultValue::Flag(false),
+);
 
 /// The network's dimensions, as a model reads them from its settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Shape {
+pub struct LectureShape {
     pub n_embd: usize,
     pub n_hidden: usize,
     /// Context length in characters.
@@ -59,7 +34,7 @@ pub struct Shape {
     pub batchnorm_bug: bool,
 }
 
-impl Shape {
+impl LectureShape {
     /// Number of FlattenConsecutive → Linear → BatchNorm → Tanh blocks.
     pub fn depth(&self) -> usize {
         if self.group < 2 || self.group >= self.block_size {
@@ -88,13 +63,13 @@ impl Shape {
 }
 
 mod backprop;
-pub use backprop::Gradients;
+pub use backprop::LectureGradients;
 
-/// `CharNet` for a model that is this network of some `Shape`: `$model { net: CharModel }`
+/// `LanguageModel` for a model that is this network of some `LectureShape`: `$model { net: LectureNet }`
 /// whose `$settings` has `shape()` and `check()`. Everything but the shape is the network's.
 macro_rules! lecture_model {
     ($model:ident, $settings:ty, [$($setting:expr),+]) => {
-        impl crate::models::CharNet for $model {
+        impl crate::models::LanguageModel for $model {
             const SETTINGS: &'static [crate::settings::Setting] = &[$($setting),+];
             type Settings = $settings;
             const FAST_PATH: bool = true;
@@ -103,13 +78,13 @@ macro_rules! lecture_model {
                 settings.shape().block_size
             }
 
-            fn check(settings: &$settings) -> Result<(), crate::config::ConfigError> {
+            fn check(settings: &$settings) -> Result<(), crate::settings::ConfigError> {
                 settings.check()
             }
 
             fn build(settings: &$settings, vocab: usize, rng: &mut crate::rng::Rng, device: &burn::tensor::Device) -> Self {
                 Self {
-                    net: crate::models::lecture::CharModel::new(&settings.shape(), vocab, rng, device),
+                    net: crate::models::lecture::LectureNet::new(&settings.shape(), vocab, rng, device),
                 }
             }
 
@@ -136,7 +111,7 @@ macro_rules! lecture_model {
                 lr: f64,
             ) -> Option<burn::tensor::Tensor<1>> {
                 let (loss, gradients) = self.net.loss_and_gradients(contexts, targets);
-                self.net = self.net.clone().descend(gradients, lr);
+                self.net = self.net.clone().sgd_step(gradients, lr);
                 Some(loss)
             }
         }
@@ -163,7 +138,7 @@ impl Block {
         };
         let [b, t, c] = fused.dims();
         let [_, hidden] = weight.dims();
-        layers::bias_tanh(fused.reshape([b * t, c]).matmul(weight), bias).reshape([b, t, hidden])
+        nn::bias_tanh(fused.reshape([b * t, c]).matmul(weight), bias).reshape([b, t, hidden])
     }
 
     /// FlattenConsecutive: `[B, T, C]` → `[B, T / group, C · group]` (row-major reshape).
@@ -174,35 +149,35 @@ impl Block {
 
     /// Linear → BatchNorm → Tanh: `[B, T', C']` → `[B, T', n_hidden]`.
     fn transform(&self, fused: Tensor<3>) -> Tensor<3> {
-        layers::tanh(self.norm.forward(self.linear.forward(fused)))
+        nn::tanh(self.norm.forward(self.linear.forward(fused)))
     }
 }
 
 #[derive(Module, Debug)]
-pub struct CharModel {
+pub struct LectureNet {
     embedding: Embedding,
     blocks: Vec<Block>,
     head: Linear,
 }
 
-impl CharModel {
+impl LectureNet {
     /// A freshly initialised model, every weight drawn from `rng` in a fixed order.
-    pub fn new(shape: &Shape, vocab_size: usize, rng: &mut Rng, device: &Device) -> Self {
+    pub fn new(shape: &LectureShape, vocab_size: usize, rng: &mut Rng, device: &Device) -> Self {
         let group = shape.group;
-        let embedding = layers::embedding(rng, vocab_size, shape.n_embd, device);
+        let embedding = nn::embedding(rng, vocab_size, shape.n_embd, device);
         let mut width = shape.n_embd;
         let mut positions = shape.block_size;
         let blocks = (0..shape.depth())
             .map(|_| {
                 positions /= group;
-                let linear = layers::linear(rng, width * group, shape.n_hidden, false, 1.0, device);
+                let linear = nn::linear(rng, width * group, shape.n_hidden, false, 1.0, device);
                 width = shape.n_hidden;
                 let norm = BatchNorm1d::new(width, positions, shape.batchnorm_bug, device);
                 Block { group, linear, norm }
             })
             .collect();
         // The lecture scales the last layer down so the initial predictions are near uniform.
-        let head = layers::linear(rng, shape.n_hidden, vocab_size, true, 0.1, device);
+        let head = nn::linear(rng, shape.n_hidden, vocab_size, true, 0.1, device);
         Self {
             embedding,
             blocks,
@@ -263,8 +238,8 @@ mod tests {
     use burn::tensor::TensorData;
 
     /// The lecture's shapes: `group` = block for the MLP, 2 for the WaveNet.
-    fn shape(n_embd: usize, n_hidden: usize, block_size: usize, group: usize) -> Shape {
-        Shape {
+    fn shape(n_embd: usize, n_hidden: usize, block_size: usize, group: usize) -> LectureShape {
+        LectureShape {
             n_embd,
             n_hidden,
             block_size,
@@ -273,8 +248,8 @@ mod tests {
         }
     }
 
-    fn model(shape: Shape) -> CharModel {
-        let model = CharModel::new(&shape, 27, &mut Rng::seed_from(42), &Device::flex());
+    fn model(shape: LectureShape) -> LectureNet {
+        let model = LectureNet::new(&shape, 27, &mut Rng::seed_from(42), &Device::flex());
         assert_eq!(
             shape.count_params(27),
             model.trainable_params(),

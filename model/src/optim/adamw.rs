@@ -135,7 +135,7 @@ mod tests {
     use burn::optim::{GradientsParams, ModuleOptimizer};
 
     use super::*;
-    use crate::layers;
+    use crate::nn;
     use crate::optim::number_parameters;
     use crate::rng::Rng;
 
@@ -156,7 +156,7 @@ mod tests {
     fn five_steps(mut optimizer: ModuleOptimizer) -> (Vec<u32>, usize) {
         let looped_before = LOOP_STEPS.with(Cell::get);
         let device = Device::flex().autodiff();
-        let mut layer = number_parameters(layers::torch_linear(&mut Rng::seed_from(5), 7, 5, true, &device));
+        let mut layer = number_parameters(nn::torch_linear(&mut Rng::seed_from(5), 7, 5, true, &device));
         for step in 0..5 {
             let inputs = (0..28).map(|i| ((i * 7 + step) % 11) as f32 - 5.0).collect();
             let x = Tensor::<2>::from_data(TensorData::new(inputs, [4, 7]), &device);

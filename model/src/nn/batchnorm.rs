@@ -7,8 +7,8 @@
 use burn::module::{Module, Param, RunningState};
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::layers::{self, can_run_in_place, descend, f32_values};
-use crate::norm_tanh;
+use crate::kernels::norm_tanh;
+use crate::nn::{self, can_run_in_place, f32_values, sgd_step};
 
 pub const BATCHNORM_EPS: f64 = 1e-5;
 pub const BATCHNORM_MOMENTUM: f64 = 0.1;
@@ -139,7 +139,7 @@ impl BatchNorm1d {
 
     fn forward_train_tanh_by_ops(&self, x: Tensor<3>) -> (Tensor<3>, NormTanhTape) {
         let (normalized, norm) = self.forward_train(x);
-        let out = layers::tanh(normalized);
+        let out = nn::tanh(normalized);
         (out.clone(), NormTanhTape::Ops(Box::new((norm, out))))
     }
 
@@ -201,10 +201,10 @@ impl BatchNorm1d {
     }
 
     /// Takes one SGD step on gamma and beta.
-    pub fn descend(self, d_gamma: Tensor<1>, d_beta: Tensor<1>, lr: f64) -> Self {
+    pub fn sgd_step(self, d_gamma: Tensor<1>, d_beta: Tensor<1>, lr: f64) -> Self {
         Self {
-            gamma: descend(self.gamma, d_gamma, lr),
-            beta: descend(self.beta, d_beta, lr),
+            gamma: sgd_step(self.gamma, d_gamma, lr),
+            beta: sgd_step(self.beta, d_beta, lr),
             ..self
         }
     }

@@ -2,7 +2,11 @@
 //! default for makemore.py's models) drawn from our own seeded `Rng` so every backend starts
 //! from the same numbers, dropout, tanh and the sigmoid (vectorised on the CPU, with their
 //! slopes for autodiff: `pointwise`), and the SGD step. The lecture's BatchNorm1d has its
-//! own module, `batchnorm`.
+//! own module, `batchnorm`; attention and GELU theirs.
+
+pub mod attention;
+pub mod batchnorm;
+pub mod gelu;
 
 use burn::module::Param;
 use burn::nn::{Embedding, Linear};
@@ -12,7 +16,7 @@ use burn_autodiff::ops::{Backward, unary};
 use burn_backend::ops::FloatTensorOps;
 
 use crate::backend::is_pure_rust_cpu;
-use crate::on_flex::{self, Checkpointer, Flex, FlexTensor, Flexed, Gradients, Ops};
+use crate::kernels::flex_ops::{self, Checkpointer, Flex, FlexTensor, Flexed, Gradients, Ops};
 use crate::rng::Rng;
 
 /// A `[rows, cols]` tensor of N(0, 1) × `scale` draws, filled row-major like `torch.randn`.
@@ -62,20 +66,24 @@ pub fn dropout<const D: usize>(x: Tensor<D>, p: f64) -> Tensor<D> {
     x * keep / (1.0 - p)
 }
 
-/// tanh. On a pure-Rust CPU backend through `crate::tanh`'s vectorised loop, within 3 ulp of
+/// tanh. On a pure-Rust CPU backend through `crate::kernels::activations`'s vectorised loop, within 3 ulp of
 /// the true value — in place off the autodiff device (the fast path, evaluation, sampling),
 /// with its slope on it (`pointwise`); elsewhere (libtorch, GPUs) Burn's own.
 pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     if x.device().is_autodiff() {
-        return pointwise(x, crate::tanh::tanh_and_slopes, Tensor::tanh);
+        return pointwise(x, crate::kernels::activations::tanh_and_slopes, Tensor::tanh);
     }
-    in_place_on_cpu(x, crate::tanh::tanh_in_place, Tensor::tanh)
+    in_place_on_cpu(x, crate::kernels::activations::tanh_in_place, Tensor::tanh)
 }
 
-/// The logistic sigmoid; on a pure-Rust CPU backend through `crate::tanh`'s vectorised loop
+/// The logistic sigmoid; on a pure-Rust CPU backend through `crate::kernels::activations`'s vectorised loop
 /// (`pointwise`), elsewhere Burn's own.
 pub fn sigmoid<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    pointwise(x, crate::tanh::sigmoid_and_slopes, burn::tensor::activation::sigmoid)
+    pointwise(
+        x,
+        crate::kernels::activations::sigmoid_and_slopes,
+        burn::tensor::activation::sigmoid,
+    )
 }
 
 /// tanh(x + bias): `x [N, C]`, `bias [C]` → `[N, C]`, in one pass over x where `tanh` takes
@@ -84,7 +92,7 @@ pub fn bias_tanh(x: Tensor<2>, bias: Tensor<1>) -> Tensor<2> {
     let [_, c] = x.dims();
     in_place_on_cpu(
         x,
-        |values| crate::tanh::bias_tanh_in_place(values, &f32_values(bias.clone())),
+        |values| crate::kernels::activations::bias_tanh_in_place(values, &f32_values(bias.clone())),
         |x| tanh(x + bias.clone().reshape([1, c])),
     )
 }
@@ -139,11 +147,11 @@ pub fn pointwise<const D: usize>(
 fn pointwise_on_flex<const D: usize>(x: Flexed, values_and_slopes: impl FnOnce(&mut [f32], &mut [f32])) -> Tensor<D> {
     let input = x.values();
     let shape = input.layout().shape().clone();
-    let mut values = on_flex::contiguous(input).into_owned();
+    let mut values = flex_ops::contiguous(input).into_owned();
     let mut slopes = vec![0f32; values.len()];
     values_and_slopes(&mut values, &mut slopes);
-    let output = on_flex::flex_tensor(values, shape.clone());
-    Flexed::record(TimesSlopes, [&x], || on_flex::flex_tensor(slopes, shape), output)
+    let output = flex_ops::flex_tensor(values, shape.clone());
+    Flexed::record(TimesSlopes, [&x], || flex_ops::flex_tensor(slopes, shape), output)
 }
 
 /// The backward pass of `pointwise_on_flex`: the gradient times the slopes.
@@ -179,7 +187,7 @@ fn in_place_on_cpu<const D: usize>(
 }
 
 /// One SGD step on a parameter: `w − lr · grad` (in place when nothing else holds `w`).
-pub fn descend<const D: usize>(param: Param<Tensor<D>>, grad: Tensor<D>, lr: f64) -> Param<Tensor<D>> {
+pub fn sgd_step<const D: usize>(param: Param<Tensor<D>>, grad: Tensor<D>, lr: f64) -> Param<Tensor<D>> {
     param.map(|w| w - grad * lr)
 }
 

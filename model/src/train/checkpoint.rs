@@ -17,10 +17,10 @@ use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::{Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
+use super::Progress;
 use crate::config::TrainConfig;
 use crate::models::Network;
 use crate::rng::Rng;
-use crate::train::Progress;
 
 const MAGIC: &[u8; 8] = b"MMHCKPT1";
 

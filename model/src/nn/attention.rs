@@ -9,9 +9,9 @@ use burn::tensor::{Bool, Tensor};
 use burn_autodiff::ops::Backward;
 use rayon::prelude::*;
 
-use crate::on_flex::{self, Checkpointer, Flex, FlexTensor, Flexed, Gradients, Ops};
-use crate::simd::simd_when_present;
-use crate::tanh::exp_non_positive;
+use crate::kernels::activations::exp_non_positive;
+use crate::kernels::flex_ops::{self, Checkpointer, Flex, FlexTensor, Flexed, Gradients, Ops};
+use crate::kernels::simd::simd_when_present;
 
 /// Items per parallel task: enough work to amortise handing it to a thread.
 const ITEMS_PER_TASK: usize = 4;
@@ -103,9 +103,9 @@ fn on_flex(q: Flexed, k: Flexed, v: Flexed, dims: Dims) -> Tensor<3> {
     tests::FLEX_PASSES.with(|passes| passes.set(passes.get() + 1));
     let (qs, ks, vs) = (q.values(), k.values(), v.values());
     let (q_values, k_values, v_values) = (
-        on_flex::contiguous(qs),
-        on_flex::contiguous(ks),
-        on_flex::contiguous(vs),
+        flex_ops::contiguous(qs),
+        flex_ops::contiguous(ks),
+        flex_ops::contiguous(vs),
     );
     let mut weights = vec![0f32; dims.items * dims.item_weights()];
     let mut out = vec![0f32; dims.items * dims.item()];
@@ -120,10 +120,10 @@ fn on_flex(q: Flexed, k: Flexed, v: Flexed, dims: Dims) -> Tensor<3> {
     });
     let state = || Saved {
         inputs: [qs.clone(), ks.clone(), vs.clone()],
-        weights: on_flex::flex_tensor(weights, [dims.items, dims.item_weights()]),
+        weights: flex_ops::flex_tensor(weights, [dims.items, dims.item_weights()]),
         dims,
     };
-    let output = on_flex::flex_tensor(out, [dims.items, dims.positions, dims.heads * dims.width]);
+    let output = flex_ops::flex_tensor(out, [dims.items, dims.positions, dims.heads * dims.width]);
     Flexed::record(Attention, [&q, &k, &v], state, output)
 }
 
@@ -146,11 +146,11 @@ impl Backward<Flex, 3> for Attention {
         tests::FLEX_PASSES.with(|passes| passes.set(passes.get() + 1));
         let Ops { parents, node, state } = ops;
         let grad: FlexTensor = grads.consume::<Flex>(&node);
-        let [q, k, v] = state.inputs.each_ref().map(on_flex::contiguous);
+        let [q, k, v] = state.inputs.each_ref().map(flex_ops::contiguous);
         let (dims, weights, grad) = (
             state.dims,
-            on_flex::contiguous(&state.weights),
-            on_flex::contiguous(&grad),
+            flex_ops::contiguous(&state.weights),
+            flex_ops::contiguous(&grad),
         );
         let size = dims.items * dims.item();
         let (mut dq, mut dk, mut dv) = (vec![0f32; size], vec![0f32; size], vec![0f32; size]);
@@ -169,7 +169,7 @@ impl Backward<Flex, 3> for Attention {
         let shape = [dims.items, dims.positions, dims.heads * dims.width];
         for (parent, values) in parents.into_iter().zip([dq, dk, dv]) {
             if let Some(parent) = parent {
-                grads.register::<Flex>(parent.id, on_flex::flex_tensor(values, shape));
+                grads.register::<Flex>(parent.id, flex_ops::flex_tensor(values, shape));
             }
         }
     }
@@ -507,7 +507,7 @@ mod tests {
     /// bit, at a context of three vectors of scores.
     #[test]
     fn every_width_gives_the_same_bits() {
-        crate::simd::assert_same_at_every_width(|| {
+        crate::kernels::simd::assert_same_at_every_width(|| {
             random_pass(causal_self_attention, 3, 40).map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>())
         });
     }

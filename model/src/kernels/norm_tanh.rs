@@ -6,8 +6,8 @@
 
 use rayon::prelude::*;
 
-use crate::simd::simd_when_present;
-use crate::tanh::tanh;
+use crate::kernels::activations::tanh_approx;
+use crate::kernels::simd::simd_when_present;
 
 /// A training pass's statistics and what the backward pass needs, per feature `F`.
 pub struct Tape {
@@ -150,7 +150,7 @@ fn normalize_tanh_kernel(
         let values = row.iter().zip(normalized_row.iter_mut()).zip(out_row.iter_mut());
         for (((x, x_hat), y), ((m, s), (g, b))) in values.zip(per_feature) {
             *x_hat = (x - m) * s;
-            *y = tanh(g * *x_hat + b);
+            *y = tanh_approx(g * *x_hat + b);
         }
     }
 }
@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn every_width_gives_the_same_bits() {
         let bits = || pass(1, 2000, 24).map(|values| values.iter().map(|v| v.to_bits()).collect::<Vec<u32>>());
-        crate::simd::assert_same_at_every_width(bits);
+        crate::kernels::simd::assert_same_at_every_width(bits);
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! the largest single costs of a step on `flex` (bench/profile.sh), so the values go through
 //! branch-free approximations the compiler vectorises (tanh within 3 ulp of the true value),
 //! in place for the fast path, evaluation and sampling, with their slopes for autodiff
-//! (`layers::tanh` and `layers::sigmoid` decide; other backends keep Burn's own). The same
+//! (`nn::tanh` and `nn::sigmoid` decide; other backends keep Burn's own). The same
 //! exponential serves `attention`'s softmax.
 
-use crate::simd::simd_when_present;
+use crate::kernels::simd::simd_when_present;
 
 /// Below this |x|, an odd polynomial; above it, 1 − 2 / (e^{2|x|} + 1).
 const SMALL: f32 = 0.625;
@@ -45,7 +45,7 @@ simd_when_present! {
     /// one after another, in place: a Linear's bias and the tanh after it in one pass.
     pub fn bias_tanh_in_place => bias_tanh_loop(values: &mut [f32], bias: &[f32]) -> ();
     /// tanh of each value, in place, and its derivative 1 − tanh² into `slopes`
-    /// (`layers::pointwise`'s form).
+    /// (`nn::pointwise`'s form).
     pub fn tanh_and_slopes => tanh_and_slopes_loop(values: &mut [f32], slopes: &mut [f32]) -> ();
     /// The logistic sigmoid σ of each value, in place, and its derivative σ·(1 − σ) into
     /// `slopes`.
@@ -55,7 +55,7 @@ simd_when_present! {
 #[inline(always)]
 fn tanh_loop(values: &mut [f32]) {
     for value in values.iter_mut() {
-        *value = tanh(*value);
+        *value = tanh_approx(*value);
     }
 }
 
@@ -63,7 +63,7 @@ fn tanh_loop(values: &mut [f32]) {
 fn bias_tanh_loop(values: &mut [f32], bias: &[f32]) {
     for row in values.chunks_exact_mut(bias.len()) {
         for (value, b) in row.iter_mut().zip(bias) {
-            *value = tanh(*value + b);
+            *value = tanh_approx(*value + b);
         }
     }
 }
@@ -71,7 +71,7 @@ fn bias_tanh_loop(values: &mut [f32], bias: &[f32]) {
 #[inline(always)]
 fn tanh_and_slopes_loop(values: &mut [f32], slopes: &mut [f32]) {
     for (value, slope) in values.iter_mut().zip(slopes) {
-        let t = tanh(*value);
+        let t = tanh_approx(*value);
         *value = t;
         *slope = 1.0 - t * t;
     }
@@ -80,7 +80,7 @@ fn tanh_and_slopes_loop(values: &mut [f32], slopes: &mut [f32]) {
 #[inline(always)]
 fn sigmoid_and_slopes_loop(values: &mut [f32], slopes: &mut [f32]) {
     for (value, slope) in values.iter_mut().zip(slopes) {
-        let s = sigmoid(*value);
+        let s = sigmoid_approx(*value);
         *value = s;
         *slope = s * (1.0 - s);
     }
@@ -108,7 +108,7 @@ fn exp_bounded(y: f32) -> f32 {
 /// σ(x) = 1 / (1 + e^{−x}) without cancellation on either side: with E = e^{|x|},
 /// 1 / (1 + E) below zero and E / (1 + E) above. Branch-free, so its loop vectorises.
 #[inline(always)]
-pub(crate) fn sigmoid(x: f32) -> f32 {
+pub(crate) fn sigmoid_approx(x: f32) -> f32 {
     let e = exp_bounded(x.abs().min(EXP_MAX));
     let below = 1.0 / (1.0 + e);
     let s = if x < 0.0 { below } else { e * below };
@@ -117,7 +117,7 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
 
 /// One value, written without branches so the loops above vectorise.
 #[inline(always)]
-pub(crate) fn tanh(x: f32) -> f32 {
+pub(crate) fn tanh_approx(x: f32) -> f32 {
     let a = x.abs().min(CLAMP);
     let z = a * a;
     let p = (((ODD[4] * z + ODD[3]) * z + ODD[2]) * z + ODD[1]) * z + ODD[0];
@@ -168,7 +168,11 @@ mod tests {
     fn bias_tanh_adds_each_columns_bias_then_takes_tanh() {
         let bias = [0.5, -1.0, 0.0];
         let mut values: Vec<f32> = (0..21).map(|i| i as f32 * 0.1 - 1.0).collect();
-        let want: Vec<f32> = values.iter().enumerate().map(|(i, v)| tanh(v + bias[i % 3])).collect();
+        let want: Vec<f32> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| tanh_approx(v + bias[i % 3]))
+            .collect();
         bias_tanh_in_place(&mut values, &bias);
         assert_eq!(values, want);
     }
@@ -181,10 +185,10 @@ mod tests {
         let values: Vec<f32> = (0..1_003).map(|i| (i as f32 * 0.37).sin() * 6.0).collect();
         let mut together = values.clone();
         tanh_in_place(&mut together);
-        let one_by_one: Vec<f32> = values.iter().map(|&v| tanh(v)).collect();
+        let one_by_one: Vec<f32> = values.iter().map(|&v| tanh_approx(v)).collect();
         assert_eq!(together, one_by_one);
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
-        crate::simd::assert_same_at_every_width(|| {
+        crate::kernels::simd::assert_same_at_every_width(|| {
             let mut outs = [(); 4].map(|()| values.clone());
             let mut slopes = [(); 2].map(|()| vec![0f32; values.len()]);
             let [plain, biased, tanh_out, sigmoid_out] = &mut outs;

@@ -1,15 +1,15 @@
 //! makemore.py's GELU, the tanh approximation 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³),
 //! used by the Transformer's MLP. On the pure-Rust CPU backends, training included, one
-//! vectorised loop writes each value and its slope and `layers::pointwise` enters them in the
+//! vectorised loop writes each value and its slope and `nn::pointwise` enters them in the
 //! autodiff graph: Burn's ops took seven passes forward, more backward, and a scalar `expf`
 //! per value (about a quarter of a Transformer step). Elsewhere (libtorch, GPUs) Burn's ops.
 
 use burn::tensor::Tensor;
 use burn::tensor::activation::sigmoid;
 
-use crate::layers;
-use crate::simd::simd_when_present;
-use crate::tanh::tanh;
+use crate::kernels::activations::tanh_approx;
+use crate::kernels::simd::simd_when_present;
+use crate::nn;
 
 /// √(2/π).
 const SQRT_2_OVER_PI: f32 = 0.797_884_6;
@@ -18,7 +18,7 @@ const CUBIC: f32 = 0.044_715;
 
 /// GELU of every value of `x`.
 pub fn gelu<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    layers::pointwise(x, values_and_slopes, by_ops)
+    nn::pointwise(x, values_and_slopes, by_ops)
 }
 
 /// The same function by Burn's ops, written as x·σ(2u) (σ costs one `exp`, libm's `tanhf`
@@ -39,7 +39,7 @@ fn values_and_slopes_loop(values: &mut [f32], slopes: &mut [f32]) {
     for (value, slope) in values.iter_mut().zip(slopes) {
         let x = *value;
         let x2 = x * x;
-        let t = tanh(SQRT_2_OVER_PI * (x + CUBIC * x2 * x));
+        let t = tanh_approx(SQRT_2_OVER_PI * (x + CUBIC * x2 * x));
         let half_one_plus_t = 0.5 * (1.0 + t);
         *value = x * half_one_plus_t;
         *slope = half_one_plus_t + 0.5 * x * (1.0 - t * t) * SQRT_2_OVER_PI * (1.0 + 3.0 * CUBIC * x2);
@@ -93,7 +93,7 @@ mod tests {
     #[test]
     fn every_width_gives_the_same_bits() {
         let values: Vec<f32> = (0..1_003).map(|i| (i as f32 * 0.37).sin() * 6.0).collect();
-        crate::simd::assert_same_at_every_width(|| {
+        crate::kernels::simd::assert_same_at_every_width(|| {
             let (mut got, mut slopes) = (values.clone(), vec![0f32; values.len()]);
             values_and_slopes(&mut got, &mut slopes);
             [got, slopes].map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>())

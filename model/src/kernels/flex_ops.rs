@@ -2,7 +2,7 @@
 //! costs more than the arithmetic: `Flexed` opens a `Tensor` to flex's `FlexTensor` (plain, or
 //! on the autodiff tape in training), and `Flexed::record` enters an output on the tape with
 //! the backward pass the operation defines (burn-autodiff's `Backward`). Used by
-//! `layers::pointwise` and `attention`; other backends keep Burn's ops.
+//! `nn::pointwise` and `attention`; other backends keep Burn's ops.
 
 use burn::tensor::{DType, Device, Tensor, TensorData};
 use burn_autodiff::Autodiff;

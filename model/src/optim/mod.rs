@@ -6,13 +6,15 @@
 //! on its own), and parameter ids that are the same in every process, so that a checkpointed
 //! optimizer state finds its parameters again.
 
+mod adamw;
+
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::Tensor;
 
-use crate::adamw::AdamW;
 use crate::config::{OptimizerKind, TrainConfig};
+use adamw::AdamW;
 
 /// The optimizer of `config`'s autodiff path.
 pub fn optimizer(config: &TrainConfig) -> ModuleOptimizer {

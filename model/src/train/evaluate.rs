@@ -6,7 +6,7 @@
 use burn::tensor::Device;
 
 use crate::backend::is_pure_rust_cpu;
-use crate::dataset::{Batch, Examples, Sequences, Split};
+use crate::dataset::{Batch, Items, Split, Windows};
 use crate::models::{Network, cross_entropy, masked_nll_sum};
 
 /// Windows per forward pass on a pure-Rust CPU backend: a chunk's activations stay in the
@@ -24,7 +24,7 @@ pub fn split_loss(model: &Network, split: &Split, device: &Device) -> f64 {
     }
 }
 
-fn windows_loss(model: &Network, examples: &Examples, device: &Device) -> f64 {
+fn windows_loss(model: &Network, examples: &Windows, device: &Device) -> f64 {
     let chunk = if is_pure_rust_cpu(device) { CPU_WINDOWS } else { WINDOWS };
     let mut total = 0.0;
     for start in (0..examples.len()).step_by(chunk) {
@@ -36,7 +36,7 @@ fn windows_loss(model: &Network, examples: &Examples, device: &Device) -> f64 {
     total / examples.len() as f64
 }
 
-fn items_loss(model: &Network, sequences: &Sequences, device: &Device) -> f64 {
+fn items_loss(model: &Network, sequences: &Items, device: &Device) -> f64 {
     let mut total = 0.0;
     for start in (0..sequences.len()).step_by(ITEM_CHUNK) {
         let end = (start + ITEM_CHUNK).min(sequences.len());

@@ -89,8 +89,8 @@ macro_rules! simd_when_present {
     ($($(#[$attr:meta])* $vis:vis fn $name:ident => $kernel:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty;)*) => {$(
         $(#[$attr])*
         $vis fn $name($($arg: $ty),*) -> $ret {
-            $crate::simd::when_detected!("avx512f", Avx512, $kernel($($arg: $ty),*) -> $ret);
-            $crate::simd::when_detected!("avx2", Avx2, $kernel($($arg: $ty),*) -> $ret);
+            $crate::kernels::simd::when_detected!("avx512f", Avx512, $kernel($($arg: $ty),*) -> $ret);
+            $crate::kernels::simd::when_detected!("avx2", Avx2, $kernel($($arg: $ty),*) -> $ret);
             $kernel($($arg),*)
         }
     )*};
@@ -101,7 +101,7 @@ macro_rules! simd_when_present {
 macro_rules! when_detected {
     ($feature:tt, $width:ident, $kernel:ident($($arg:ident: $ty:ty),*) -> $ret:ty) => {
         #[cfg(target_arch = "x86_64")]
-        if $crate::simd::cap() >= $crate::simd::Width::$width && std::arch::is_x86_feature_detected!($feature) {
+        if $crate::kernels::simd::cap() >= $crate::kernels::simd::Width::$width && std::arch::is_x86_feature_detected!($feature) {
             #[target_feature(enable = $feature)]
             fn wide($($arg: $ty),*) -> $ret {
                 $kernel($($arg),*)
