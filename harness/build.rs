@@ -1,6 +1,7 @@
 //! Embeds the git commit the binary is built from (`HARNESS_GIT_COMMIT`, with `-dirty` when
 //! tracked files differ from it), so every run records which code produced it. Outside a
-//! git checkout the variable is simply unset.
+//! git checkout the variable is simply unset. `HARNESS_VERSION` is what `--version` prints:
+//! the package version, and the commit's first 7 digits where there is one.
 //! With the `tch` feature it also embeds the directory of the libtorch the build linked as an
 //! rpath of the binary and test executables, so they run without `LD_LIBRARY_PATH` (torch-sys,
 //! `links = "tch"`, tells its direct dependents that directory as `DEP_TCH_LIBTORCH_LIB`).
@@ -41,9 +42,15 @@ fn embed_git_commit() {
             println!("cargo:rerun-if-changed={path}");
         }
     }
-    if let Some(commit) = git(&["rev-parse", "HEAD"]) {
-        let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-        let suffix = if dirty { "-dirty" } else { "" };
-        println!("cargo:rustc-env=HARNESS_GIT_COMMIT={commit}{suffix}");
+    let version = env!("CARGO_PKG_VERSION");
+    match git(&["rev-parse", "HEAD"]) {
+        Some(commit) => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+            let suffix = if dirty { "-dirty" } else { "" };
+            println!("cargo:rustc-env=HARNESS_GIT_COMMIT={commit}{suffix}");
+            let short = commit.get(..7).unwrap_or(&commit);
+            println!("cargo:rustc-env=HARNESS_VERSION={version} (commit {short}{suffix})");
+        }
+        None => println!("cargo:rustc-env=HARNESS_VERSION={version}"),
     }
 }

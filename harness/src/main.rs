@@ -6,13 +6,17 @@ mod stdout;
 
 mod cli;
 mod commands;
+mod data_file;
 mod error;
-mod run;
+mod recording;
 mod scheduler;
+mod session;
 mod setting_args;
 mod spec;
+mod stopping;
 mod stored;
 mod view;
+mod workers;
 
 use std::process::ExitCode;
 

@@ -9,8 +9,8 @@ use model::Backend;
 use results::{RunRecord, Store, SweepRecord};
 
 use crate::error::usage;
-use crate::run::placement::DeviceRequest;
 use crate::spec::SweepSettings;
+use crate::workers::placement::DeviceRequest;
 
 /// The run with id `id`, or an error that says there is none.
 pub fn run(store: &Store, id: i64) -> anyhow::Result<RunRecord> {

@@ -15,8 +15,8 @@ use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use model::{Backend, ComputeDevice, Observer, Progress, TrainConfig, Trainer};
 
+use crate::data_file;
 use crate::error::usage;
-use crate::run::data_file;
 use crate::setting_args::{self, SettingArgs};
 
 #[derive(Debug, Args)]

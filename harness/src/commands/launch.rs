@@ -8,18 +8,18 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use results::{NewSweep, SweepKind};
 
+use crate::data_file::{self, sha256_hex};
 use crate::error::usage;
-use crate::run::data_file::{self, sha256_hex};
-use crate::run::placement::Needs;
-use crate::run::record;
-use crate::run::session::Session;
-use crate::run::worker_slots::SlotArgs;
+use crate::recording;
+use crate::session::sweep::Session;
+use crate::session::worker_slots::SlotArgs;
 use crate::spec::{self, SweepSpec};
 use crate::stored;
 use crate::view;
 use crate::view::labels::varied_settings;
 use crate::view::sweep_table;
 use crate::view::table;
+use crate::workers::placement::Needs;
 
 #[derive(Debug, Args)]
 pub struct LaunchArgs {
@@ -88,7 +88,7 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         .runs
         .iter()
         .map(|run| {
-            record::new_run(
+            recording::new_run(
                 &run.config,
                 run.variant.clone(),
                 run.backend,

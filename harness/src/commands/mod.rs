@@ -1,4 +1,5 @@
-//! One module per subcommand, each with its `Args` and `execute`.
+//! One module per subcommand, each with its `Args` and `execute`; `Command` lists them for
+//! the command line, and `execute` runs the one given. No command imports another.
 
 pub mod bench;
 pub mod compare;
@@ -15,7 +16,50 @@ pub mod worker;
 
 use std::process::ExitCode;
 
-use crate::cli::Command;
+use clap::Subcommand;
+
+use bench::BenchArgs;
+use compare::CompareArgs;
+use launch::LaunchArgs;
+use query::QueryArgs;
+use report::ReportArgs;
+use resume::ResumeArgs;
+use runs::RunsArgs;
+use sample::SampleArgs;
+use split::SplitArgs;
+use status::StatusArgs;
+use train::TrainArgs;
+use worker::WorkerArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Train one model and record the run (a one-run sweep) in the database.
+    Train(TrainArgs),
+    /// Check a sweep file, store its runs and train them in parallel worker processes.
+    Launch(LaunchArgs),
+    /// Continue a sweep whose scheduler stopped (Ctrl-C, crash, kill -9).
+    Resume(ResumeArgs),
+    /// List the sweeps with their runs counted by status, or one sweep's runs.
+    Status(StatusArgs),
+    /// List runs with what sets them apart and their final losses; replicates folded into mean ± std.
+    Runs(RunsArgs),
+    /// Run one read-only SQL statement over the database (views: runs_wide, curves).
+    Query(QueryArgs),
+    /// Draw a sweep's loss curves as PNGs, with a report.md that ranks its configurations.
+    Report(ReportArgs),
+    /// Generate items from a run's checkpoint, marking those found in its training data.
+    Sample(SampleArgs),
+    /// Show runs' parameters and results side by side and draw their validation curves.
+    Compare(CompareArgs),
+    /// Write a data file's train/val/test items as three files, cut as every run cuts them.
+    Split(SplitArgs),
+    /// Train the run described by a JSON job on stdin, streaming JSON events (used by sweeps).
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+    /// Measure one backend's training and evaluation speed as a JSON line (bench/run.sh).
+    #[command(hide = true)]
+    Bench(BenchArgs),
+}
 
 pub fn execute(command: Command) -> anyhow::Result<ExitCode> {
     match command {

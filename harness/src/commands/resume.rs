@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use clap::Args;
 use results::RunStatus;
 
+use crate::data_file;
 use crate::error::usage;
-use crate::run::data_file;
-use crate::run::session::Session;
-use crate::run::worker_slots::SlotArgs;
+use crate::session::sweep::Session;
+use crate::session::worker_slots::SlotArgs;
 use crate::stored;
 use crate::view::{self, sweep_table};
 

@@ -10,8 +10,8 @@ use clap::Args;
 use model::{Backend, Trainer};
 use results::Store;
 
+use crate::data_file;
 use crate::error::usage;
-use crate::run::data_file;
 use crate::stored;
 
 #[derive(Debug, Args)]

@@ -10,8 +10,8 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use model::TrainOptions;
 
+use crate::data_file;
 use crate::error::usage;
-use crate::run::data_file;
 
 const PARTS: [&str; 3] = ["train.txt", "val.txt", "test.txt"];
 

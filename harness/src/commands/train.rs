@@ -12,14 +12,15 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use model::{Backend, ComputeDevice, Ending, Observer, Outcome, Progress, TrainConfig, Trainer};
 use results::{NewSweep, RanOn, StoreError, SweepKind};
 
+use crate::data_file;
 use crate::error::usage;
-use crate::run::interrupt::{self, StopFlag};
-use crate::run::record::{self, run_result};
-use crate::run::recorder::Recorder;
-use crate::run::{data_file, host};
+use crate::recording::Recorder;
+use crate::recording::{self, run_result};
+use crate::session::interrupt::{self, StopFlag};
 use crate::setting_args::{self, SettingArgs};
 use crate::stored;
 use crate::view::progress::TrainProgress;
+use crate::workers::host;
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -84,7 +85,7 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         spec_sha256: None,
         settings_json: None,
     };
-    let new_run = record::new_run(&config, None, args.backend, on.into(), args.threads, &data);
+    let new_run = recording::new_run(&config, None, args.backend, on.into(), args.threads, &data);
     let created = store.create_sweep(&sweep, &[new_run]).map_err(|e| match e {
         StoreError::SweepExists(_) => usage(anyhow!(e).context("choose another --name")),
         other => anyhow!(other),

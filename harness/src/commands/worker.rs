@@ -12,9 +12,10 @@ use anyhow::{Context, bail};
 use clap::Args;
 use model::{Observer, Progress, Trainer, Verdict};
 
-use crate::run::interrupt::{self, StopFlag};
-use crate::run::protocol::{Event, Job};
-use crate::run::{data_file, host};
+use crate::data_file;
+use crate::session::interrupt::{self, StopFlag};
+use crate::workers::host;
+use crate::workers::protocol::{Event, Job};
 
 #[derive(Debug, Args)]
 pub struct WorkerArgs {}

@@ -9,47 +9,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use model::Verdict;
 use results::{Decision, RunId, VerdictRecord};
-use serde::{Deserialize, Serialize};
 
-use super::asha::{Asha, AtRung};
-use super::hyperband::Hyperband;
-use super::median::Median;
-use super::sorted_values;
 use crate::spec::Goal;
-
-/// A sweep's `early_terminate:` rule, validated.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum EarlyTerminate {
-    Hyperband(Hyperband),
-    Median(Median),
-    Asha(Asha),
-}
-
-impl EarlyTerminate {
-    /// One line for `--dry-run`, for runs of at most `longest` evaluations.
-    pub fn describe(&self, longest: usize) -> String {
-        match self {
-            Self::Hyperband(rule) => rule.describe(longest),
-            Self::Median(rule) => format!(
-                "median: from {} completed runs on, a run whose best val so far is worse than their median at \
-                 the same evaluation stops (its first {} evaluations are not judged)",
-                rule.n_startup_runs, rule.n_warmup_evals
-            ),
-            Self::Asha(rule) => {
-                let rungs: Vec<String> = (1..=longest)
-                    .filter(|&n| rule.is_rung(n))
-                    .map(|n| n.to_string())
-                    .collect();
-                format!(
-                    "asha: rungs at {} evaluations, the best 1/{} of each goes on, the rest pause until promoted",
-                    rungs.join(", "),
-                    rule.eta
-                )
-            }
-        }
-    }
-}
+use crate::stopping::asha::{Asha, AtRung};
+use crate::stopping::hyperband::Hyperband;
+use crate::stopping::median::Median;
+use crate::stopping::{EarlyTerminate, sorted_values};
 
 #[derive(Clone, Debug)]
 pub struct Judge {
@@ -336,7 +301,7 @@ pub fn worker_verdict(decision: Decision) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduler::hyperband::Bands;
+    use crate::stopping::hyperband::Bands;
     use Decision::{Continue, Pause, Stop};
 
     fn hyperband() -> EarlyTerminate {

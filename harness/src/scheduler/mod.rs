@@ -6,16 +6,10 @@
 //! the display sit behind the traits below, so tests drive it with fakes and tokio's paused
 //! clock; `launcher::ProcessLauncher` and `results::Store` are the real ones.
 
-pub mod asha;
 mod failures;
-pub mod hyperband;
 mod judge;
-pub mod launcher;
-pub mod median;
 mod proposals;
 pub mod slots;
-pub mod slurm;
-mod sorted_values;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -29,13 +23,13 @@ use results::{CurvePoint, RanOn, RunId, RunStatus};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::run::placement::DeviceRequest;
-use crate::run::protocol::{Event, Job};
-use crate::run::record::{curve_point, run_result};
-use crate::run::recorder::PendingPoints;
+use crate::recording::PendingPoints;
+use crate::recording::{curve_point, run_result};
 use crate::spec::Metric;
-pub use judge::{EarlyTerminate, Judge};
-pub use launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
+pub use crate::workers::launcher::{Exit, Launcher, WorkerControl, WorkerMessage};
+use crate::workers::placement::DeviceRequest;
+use crate::workers::protocol::{Event, Job};
+pub use judge::Judge;
 pub use proposals::{Propose, Work};
 pub use slots::Slots;
 pub use store::RunStore;

@@ -4,7 +4,7 @@
 use results::RunId;
 
 use super::{Launcher, QueuedRun, RunStore, Scheduler, SweepDisplay};
-use crate::run::placement::DeviceRequest;
+use crate::workers::placement::DeviceRequest;
 
 /// The runs of a session: those queued, those an earlier session left paused at an ASHA
 /// rung, and a search that proposes more as slots free up.

@@ -9,7 +9,7 @@ use std::fmt;
 
 use model::ComputeDevice;
 
-use crate::run::placement::{DeviceRequest, GpuPool};
+use crate::workers::placement::{DeviceRequest, GpuPool};
 
 #[derive(Clone, Debug)]
 pub struct Slots {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use serde_saphyr::Location;
 
 use super::raw::Scalar;
-use crate::run::placement::DeviceRequest;
+use crate::workers::placement::DeviceRequest;
 
 /// Keys that say where a run computes rather than what it trains.
 pub const PLACEMENT_KEYS: [&str; 2] = ["backend", "device"];

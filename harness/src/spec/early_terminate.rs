@@ -8,10 +8,10 @@ use serde_saphyr::{Location, Spanned};
 
 use super::error::Source;
 use super::{PlannedRun, SpecError};
-use crate::scheduler::EarlyTerminate;
-use crate::scheduler::asha::Asha;
-use crate::scheduler::hyperband::{Bands, Hyperband};
-use crate::scheduler::median::Median;
+use crate::stopping::EarlyTerminate;
+use crate::stopping::asha::Asha;
+use crate::stopping::hyperband::{Bands, Hyperband};
+use crate::stopping::median::Median;
 
 /// W&B's default `eta`.
 const DEFAULT_ETA: f64 = 3.0;

@@ -24,9 +24,9 @@ use std::fmt;
 use model::{Backend, TrainConfig};
 use results::{Loss, RunId, RunRecord};
 
-use crate::run::cluster::{LauncherKind, SlurmOptions};
-use crate::run::placement::DeviceRequest;
-use crate::scheduler::EarlyTerminate;
+use crate::stopping::EarlyTerminate;
+use crate::workers::cluster::{LauncherKind, SlurmOptions};
+use crate::workers::placement::DeviceRequest;
 use serde::{Deserialize, Serialize};
 
 pub use error::SpecError;

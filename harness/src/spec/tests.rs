@@ -5,7 +5,7 @@ use std::path::Path;
 use model::{Backend, ModelKind};
 
 use super::{Method, SpecError, SweepSpec, parse};
-use crate::run::placement::DeviceRequest;
+use crate::workers::placement::DeviceRequest;
 
 fn parsed(yaml: &str) -> (SweepSpec, Vec<String>) {
     parse(yaml, "sweep.yaml", Path::new(".")).unwrap_or_else(|err| panic!("{err}"))
@@ -552,10 +552,10 @@ fn min_and_max_alone_are_a_uniform_distribution_as_in_wandb() {
 
 #[test]
 fn hyperband_is_read_as_w_and_b_writes_it_with_its_defaults() {
-    use crate::scheduler::EarlyTerminate;
-    use crate::scheduler::asha::Asha;
-    use crate::scheduler::hyperband::{Bands, Hyperband};
-    use crate::scheduler::median::Median;
+    use crate::stopping::EarlyTerminate;
+    use crate::stopping::asha::Asha;
+    use crate::stopping::hyperband::{Bands, Hyperband};
+    use crate::stopping::median::Median;
     let yaml = |et: &str| {
         format!("name: h\nparameters:\n  steps: {{value: 1000}}\n  eval_every: {{value: 100}}\nearly_terminate: {et}\n")
     };

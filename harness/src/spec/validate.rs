@@ -8,11 +8,11 @@ use std::time::Duration;
 use model::Backend;
 use serde_saphyr::{Location, Spanned};
 
-use crate::run::placement::DeviceRequest;
+use crate::workers::placement::DeviceRequest;
 
 use super::error::Source;
 use super::raw::{OrderedMap, RawParameter, RawSlurm, RawSpec, Scalar};
-use crate::run::cluster::{LauncherKind, SlurmOptions};
+use crate::workers::cluster::{LauncherKind, SlurmOptions};
 use results::Loss;
 
 use super::{Bayes, Goal, Method, Metric, Planner, SpecError, SweepSettings, SweepSpec};

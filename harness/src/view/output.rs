@@ -122,21 +122,7 @@ pub fn short(column: &str, cell: &Cell) -> String {
     } else if timing {
         format!("{x:.1}")
     } else {
-        significant(*x, 5)
-    }
-}
-
-/// `x` to `digits` significant digits, without trailing zeros.
-pub fn significant(x: f64, digits: i32) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return x.to_string();
-    }
-    let decimals = (digits - 1 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    let text = format!("{x:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
+        table::significant(*x, 5)
     }
 }
 

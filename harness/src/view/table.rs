@@ -2,8 +2,6 @@
 
 use serde_json::Value;
 
-use crate::view::output;
-
 /// Prints `rows` under `headers`, each column as wide as its widest cell.
 pub fn print(headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     let widths: Vec<usize> = (0..headers.len())
@@ -47,9 +45,23 @@ pub fn print(headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
 pub fn cell(value: Option<&Value>) -> String {
     match value {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) if n.is_f64() => output::significant(n.as_f64().unwrap_or(f64::NAN), 5),
+        Some(Value::Number(n)) if n.is_f64() => significant(n.as_f64().unwrap_or(f64::NAN), 5),
         Some(Value::Null) | None => "-".into(),
         Some(other) => other.to_string(),
+    }
+}
+
+/// `x` to `digits` significant digits, without trailing zeros.
+pub fn significant(x: f64, digits: i32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let decimals = (digits - 1 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{x:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
     }
 }
 

@@ -5,9 +5,10 @@
 
 use super::fakes::{FakeLauncher, FakeStore, Script};
 use super::*;
-use crate::scheduler::asha::Asha;
-use crate::scheduler::hyperband::{Bands, Hyperband};
 use crate::spec::Goal;
+use crate::stopping::EarlyTerminate;
+use crate::stopping::asha::Asha;
+use crate::stopping::hyperband::{Bands, Hyperband};
 use results::{Decision, Split};
 
 /// A rule and four runs' validation curves (one point per 100 steps; each run judged at

@@ -10,8 +10,8 @@ use model::{ComputeDevice, Ending, Outcome, Progress, Verdict};
 use results::{CurvePoint, Decision, NewRun, RanOn, RunId, RunResult, RunStatus, SweepId, VerdictRecord};
 use tokio::sync::mpsc;
 
-use super::super::launcher::MessageSender;
 use super::super::*;
+use crate::workers::launcher::MessageSender;
 
 /// What a fake worker does with its job.
 #[derive(Clone, Copy, Debug)]

@@ -13,9 +13,9 @@ use model::{Backend, ComputeDevice, TrainConfig, TrainOptions};
 use results::{RunId, RunStatus};
 use tokio::sync::mpsc;
 
-use super::launcher::MessageSender;
 use super::*;
-use crate::run::placement::GpuPool;
+use crate::workers::launcher::MessageSender;
+use crate::workers::placement::GpuPool;
 
 fn queue(n: i64) -> Vec<QueuedRun> {
     (1..=n)

@@ -8,26 +8,25 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
-use model::{Backend, ComputeDevice, TrainConfig};
+use model::TrainConfig;
 use results::{RunId, RunRecord, RunStatus, Split, Store, StoreError, SweepRecord};
 use tokio::sync::mpsc;
 
+use crate::data_file;
 use crate::error::usage;
-use crate::run::cluster::LauncherKind;
-use crate::run::data_file;
-use crate::run::placement::DeviceRequest;
-use crate::run::proposer::BayesProposer;
-use crate::run::protocol::Job;
-use crate::run::worker_slots::WorkerSlots;
-use crate::scheduler::launcher::ProcessLauncher;
-use crate::scheduler::slurm::SlurmLauncher;
 use crate::scheduler::{Judge, Limits, Propose, QueuedRun, Scheduler, Tally, Work};
+use crate::session::jobs::JobTemplate;
+use crate::session::proposer::BayesProposer;
+use crate::session::worker_slots::WorkerSlots;
 use crate::spec;
 use crate::spec::SweepSettings;
 use crate::stored::{checkpoint_dir, requested_device};
 use crate::view::labels::labels;
 use crate::view::plural;
 use crate::view::sweep_progress::SweepProgress;
+use crate::workers::cluster::LauncherKind;
+use crate::workers::launcher::ProcessLauncher;
+use crate::workers::slurm::SlurmLauncher;
 
 /// Holds the sweep's lock file until dropped (or the process dies, even by SIGKILL).
 fn lock(dir: &Path, sweep: &SweepRecord) -> anyhow::Result<File> {
@@ -109,7 +108,7 @@ impl Session<'_> {
             .build()
             .context("cannot start the async runtime")?;
         let local = ProcessLauncher { exe: exe.clone() };
-        let slurm = SlurmLauncher::new(exe, &self.settings);
+        let slurm = SlurmLauncher::new(exe, &self.settings.slurm, self.settings.timeout);
         let work = Work {
             queue,
             paused,
@@ -220,48 +219,6 @@ impl Session<'_> {
             dir: dir.to_path_buf(),
             checkpoint_every: self.settings.checkpoint_every,
             judged: self.settings.early_terminate.is_some(),
-        }
-    }
-}
-
-/// What every run's job of a session shares.
-pub struct JobTemplate {
-    pub threads: usize,
-    /// Where checkpoints go.
-    pub dir: PathBuf,
-    pub checkpoint_every: u64,
-    pub judged: bool,
-}
-
-impl JobTemplate {
-    /// A stored run as the scheduler queues it; `data`: path and sha256.
-    pub fn queued(
-        &self,
-        id: RunId,
-        label: String,
-        config: TrainConfig,
-        (backend, request): (Backend, DeviceRequest),
-        (data_path, data_sha256): (PathBuf, String),
-    ) -> QueuedRun {
-        QueuedRun {
-            id,
-            label,
-            request,
-            failures: 0,
-            job: Job {
-                run_id: id.0,
-                config,
-                backend,
-                // The scheduler gives a GPU run its GPU when a slot is free.
-                device: ComputeDevice::Cpu,
-                // A GPU run's worker only feeds its GPU.
-                threads: if request.is_gpu() { 1 } else { self.threads },
-                data_path,
-                data_sha256,
-                checkpoint: self.dir.join(format!("run-{id}.ckpt")),
-                checkpoint_every: self.checkpoint_every,
-                judged: self.judged,
-            },
         }
     }
 }

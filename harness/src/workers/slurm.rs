@@ -13,10 +13,9 @@ use std::time::Duration;
 use model::{ComputeDevice, Verdict};
 
 use super::launcher::{Launcher, MessageSender, ProcessControl, WorkerControl, spawn};
-use crate::run::cluster::{self, SlurmOptions};
-use crate::run::host;
-use crate::run::protocol::Job;
-use crate::spec::SweepSettings;
+use crate::workers::cluster::{self, SlurmOptions};
+use crate::workers::host;
+use crate::workers::protocol::Job;
 
 /// Time a job is given beyond the sweep's `timeout`, so that the scheduler ends a late
 /// attempt itself (and says so) before Slurm's limit does.
@@ -32,11 +31,12 @@ pub struct SlurmLauncher {
 }
 
 impl SlurmLauncher {
-    pub fn new(exe: PathBuf, settings: &SweepSettings) -> Self {
+    /// Attempts of `exe` with the sweep file's `slurm:` options and its `timeout`.
+    pub fn new(exe: PathBuf, options: &SlurmOptions, timeout: Option<Duration>) -> Self {
         Self {
             exe,
-            options: settings.slurm.clone(),
-            time: settings.slurm.time.or(settings.timeout.map(|t| t + TIMEOUT_GRACE)),
+            options: options.clone(),
+            time: options.time.or(timeout.map(|t| t + TIMEOUT_GRACE)),
             in_allocation: cluster::in_allocation(),
         }
     }
@@ -200,18 +200,15 @@ mod tests {
 
     #[test]
     fn the_time_limit_is_slurm_time_else_the_timeout_with_grace() {
-        let settings = SweepSettings {
-            timeout: Some(Duration::from_secs(600)),
-            ..SweepSettings::default()
-        };
+        let timeout = Some(Duration::from_secs(600));
+        let mut options = SlurmOptions::default();
         assert_eq!(
-            SlurmLauncher::new(PathBuf::new(), &settings).time,
+            SlurmLauncher::new(PathBuf::new(), &options, timeout).time,
             Some(Duration::from_secs(660))
         );
-        let mut explicit = settings.clone();
-        explicit.slurm.time = Some(Duration::from_secs(120));
+        options.time = Some(Duration::from_secs(120));
         assert_eq!(
-            SlurmLauncher::new(PathBuf::new(), &explicit).time,
+            SlurmLauncher::new(PathBuf::new(), &options, timeout).time,
             Some(Duration::from_secs(120))
         );
     }

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use model::Verdict;
 
-use crate::run::protocol::{Event, Job};
+use crate::workers::protocol::{Event, Job};
 
 /// Lines of a worker's stderr kept for the run's error message.
 const STDERR_TAIL_LINES: usize = 20;

@@ -158,7 +158,7 @@ mod tests {
                 if at.len() <= e {
                     at.push(Vec::new());
                 }
-                crate::scheduler::sorted_values::insert(&mut at[e], value);
+                crate::stopping::sorted_values::insert(&mut at[e], value);
             }
         }
         at

@@ -9,10 +9,10 @@ use clap::Args;
 use clap::builder::TypedValueParser;
 
 use crate::error::usage;
-use crate::run::cluster::{self, LauncherKind};
-use crate::run::placement::{self, GpuPool, Needs};
 use crate::scheduler::Slots;
 use crate::spec::SweepSettings;
+use crate::workers::cluster::{self, LauncherKind};
+use crate::workers::placement::{self, GpuPool, Needs};
 
 #[derive(Debug, Args)]
 pub struct SlotArgs {
@@ -116,7 +116,7 @@ mod tests {
     use model::Backend;
 
     use super::*;
-    use crate::run::placement::DeviceRequest;
+    use crate::workers::placement::DeviceRequest;
 
     fn args(workers: Option<usize>, gpus: Option<Vec<usize>>, runs_per_gpu: Option<usize>) -> SlotArgs {
         SlotArgs {

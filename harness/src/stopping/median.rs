@@ -46,7 +46,7 @@ fn median(values: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduler::sorted_values;
+    use crate::stopping::sorted_values;
 
     const RULE: Median = Median {
         n_startup_runs: 2,

@@ -10,13 +10,13 @@ use anyhow::Context;
 use model::rng::Rng;
 use results::{RunId, RunRecord, SweepId};
 
-use crate::run::data_file::{self, LoadedData};
-use crate::run::placement::DeviceRequest;
-use crate::run::record;
-use crate::run::session::JobTemplate;
+use crate::data_file::{self, LoadedData};
+use crate::recording;
 use crate::scheduler::{Propose, QueuedRun, RunStore};
+use crate::session::jobs::JobTemplate;
 use crate::spec::{Bayes, Metric, Scalar};
 use crate::view::table;
+use crate::workers::placement::DeviceRequest;
 
 /// Proposals that repeat a configuration already in the sweep are drawn again, this often.
 const TRIES: usize = 20;
@@ -124,7 +124,7 @@ impl Propose for BayesProposer {
             let values = self.values(index, attempt);
             let planned = self.bayes.planner.plan(values.clone())?;
             data_file::check_fits(&planned.config, &self.data)?;
-            let new_run = record::new_run(
+            let new_run = recording::new_run(
                 &planned.config,
                 None,
                 planned.backend,

@@ -1,0 +1,49 @@
+//! Early termination's rules, as pure functions of the runs' validation values: W&B's
+//! `hyperband`, ASHA with promotion (`asha`) and Optuna's `median`, counted in evaluations.
+//! `spec::early_terminate` reads a rule from a sweep file; `scheduler::judge` applies it as
+//! points arrive and records each verdict. Nothing here knows runs, workers or the store.
+
+pub mod asha;
+pub mod hyperband;
+pub mod median;
+pub mod sorted_values;
+
+use serde::{Deserialize, Serialize};
+
+use asha::Asha;
+use hyperband::Hyperband;
+use median::Median;
+
+/// A sweep's `early_terminate:` rule, validated.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EarlyTerminate {
+    Hyperband(Hyperband),
+    Median(Median),
+    Asha(Asha),
+}
+
+impl EarlyTerminate {
+    /// One line for `--dry-run`, for runs of at most `longest` evaluations.
+    pub fn describe(&self, longest: usize) -> String {
+        match self {
+            Self::Hyperband(rule) => rule.describe(longest),
+            Self::Median(rule) => format!(
+                "median: from {} completed runs on, a run whose best val so far is worse than their median at \
+                 the same evaluation stops (its first {} evaluations are not judged)",
+                rule.n_startup_runs, rule.n_warmup_evals
+            ),
+            Self::Asha(rule) => {
+                let rungs: Vec<String> = (1..=longest)
+                    .filter(|&n| rule.is_rung(n))
+                    .map(|n| n.to_string())
+                    .collect();
+                format!(
+                    "asha: rungs at {} evaluations, the best 1/{} of each goes on, the rest pause until promoted",
+                    rungs.join(", "),
+                    rule.eta
+                )
+            }
+        }
+    }
+}
