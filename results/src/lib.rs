@@ -3,7 +3,7 @@
 //! `summary` the numbers that tables and plots are made of; `plot` draws them as PNGs.
 //! One process writes (WAL, `BEGIN IMMEDIATE`); readers open the file read-only.
 
-pub mod parallel;
+pub mod parallel_coords;
 pub mod plot;
 pub mod records;
 pub mod store;

@@ -7,7 +7,7 @@ use tokio::time::Instant;
 
 use super::{Active, Exit, Launcher, QueuedRun, RunStore, Scheduler, SweepDisplay, humanize};
 
-impl<L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
+impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
     /// Runs that ask for a device no slot serves (checked before a session, so only a bug
     /// or a changed pool gets here) fail instead of waiting for ever.
     pub(super) fn fail_unplaceable(&mut self) -> anyhow::Result<()> {

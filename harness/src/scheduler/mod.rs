@@ -103,7 +103,7 @@ struct Active {
     pausing: bool,
 }
 
-pub struct Scheduler<'a, 'p, L, S, D> {
+pub struct Scheduler<'a, 'p, L: ?Sized, S, D> {
     limits: Limits,
     proposer: Option<&'p mut dyn Propose>,
     slots: Slots,
@@ -124,7 +124,7 @@ pub struct Scheduler<'a, 'p, L, S, D> {
     tally: Tally,
 }
 
-impl<'a, 'p, L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'a, 'p, L, S, D> {
+impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, 'p, L, S, D> {
     /// Runs `queue` to the end, or until `interrupts` says stop: the first message stops
     /// launching and asks each worker to checkpoint and stop; a second kills them.
     pub async fn run(

@@ -24,7 +24,7 @@ pub trait Propose {
     fn finished(&mut self, run: RunId, value: Option<f64>);
 }
 
-impl<L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
+impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
     /// Whether the search proposed a run (queued) for a free slot.
     pub(super) fn propose(&mut self) -> anyhow::Result<bool> {
         let Some(proposer) = self.proposer.as_deref_mut() else {

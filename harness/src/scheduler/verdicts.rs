@@ -8,7 +8,7 @@ use results::{Decision, RunId};
 use super::judge::worker_verdict;
 use super::{Launcher, QueuedRun, RunStore, Scheduler, SweepDisplay};
 
-impl<L: Launcher, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
+impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
     /// Answers run `id`, waiting at its evaluation at `step`: `interrupt` while stopping,
     /// `continue` without a judge, else the judge's verdict, recorded before it is sent.
     pub(super) fn answer(&mut self, id: RunId, step: u64) -> anyhow::Result<()> {

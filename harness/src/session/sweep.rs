@@ -24,9 +24,7 @@ use crate::stored::{checkpoint_dir, requested_device};
 use crate::view::labels::labels;
 use crate::view::plural;
 use crate::view::sweep_progress::SweepProgress;
-use crate::workers::cluster::LauncherKind;
-use crate::workers::launcher::ProcessLauncher;
-use crate::workers::slurm::SlurmLauncher;
+use crate::workers;
 
 /// Holds the sweep's lock file until dropped (or the process dies, even by SIGKILL).
 fn lock(dir: &Path, sweep: &SweepRecord) -> anyhow::Result<File> {
@@ -107,8 +105,7 @@ impl Session<'_> {
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let local = ProcessLauncher { exe: exe.clone() };
-        let slurm = SlurmLauncher::new(exe, &self.settings.slurm, self.settings.timeout);
+        let launcher = workers::launcher_for(self.slots.launcher, exe, &self.settings.slurm, self.settings.timeout);
         let work = Work {
             queue,
             paused,
@@ -116,10 +113,7 @@ impl Session<'_> {
         };
         let tally = runtime.block_on(async {
             let interrupts = forward_signals()?;
-            match self.slots.launcher {
-                LauncherKind::Local => Scheduler::run(work, limits, &local, store, &mut display, interrupts).await,
-                LauncherKind::Slurm => Scheduler::run(work, limits, &slurm, store, &mut display, interrupts).await,
-            }
+            Scheduler::run(work, limits, &*launcher, store, &mut display, interrupts).await
         });
         display.finish();
         tally
@@ -186,7 +180,7 @@ impl Session<'_> {
     fn where_runs_go(&self, queue: &[QueuedRun]) -> String {
         let threads = self.slots.threads;
         let threads = format!("{threads} thread{}", plural(threads));
-        if self.slots.launcher == LauncherKind::Slurm {
+        if self.slots.launcher == workers::cluster::LauncherKind::Slurm {
             return match self.slots.workers {
                 Some(cap) => format!("Slurm jobs (at most {cap} at once) × {threads}"),
                 None => format!("Slurm jobs × {threads}"),

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use results::parallel::{self, Axis, AxisValue};
+use results::parallel_coords::{self, Axis, AxisValue};
 use results::plot::{self, Chart, Ink, Series};
 use results::summary::Config;
 use results::{Decision, RunId, RunRecord, Store, SweepId, VerdictRecord};
@@ -69,7 +69,7 @@ pub fn draw(
         let title = format!("{name}: parameters of each run against its {}", metric.loss);
         let file = "parallel.png";
         let minimize = metric.goal == Goal::Minimize;
-        parallel::parallel_coordinates(
+        parallel_coords::parallel_coordinates(
             &dir.join(file),
             &title,
             &axes,
