@@ -5,7 +5,8 @@
 # and the lecture's own layer classes (bench/reference.py) — at batch 32, 256 and 2,048, on
 # one thread and on every core. Each run also times a pass over the whole validation split.
 # Runs alternate, round after round, so that noise on the machine hits all of them; the table
-# gives medians, and ratios to eager and to compiled PyTorch at the same batch and threads.
+# gives medians, and ratios to eager and to compiled PyTorch at the same batch and threads,
+# written into docs/performance.md (section `run`) and README's speed headline.
 #
 #   bench/run.sh [NAMES_TXT]              (default ../shared/data/names.txt)
 #   ROUNDS=3 STEPS=2000 BATCHES="32 256 2048" THREADS="1 2" bench/run.sh
@@ -56,3 +57,5 @@ python3 bench/speed_table.py "$lines" --group batch_size,threads \
     --title "The lecture's final model (76,579 parameters), SGD; median of $rounds rounds; $steps32 timed steps at batch 32 (batch b: $steps32·32/b)." \
     --doc docs/performance.md --section run --commit "$commit" \
     --command "ROUNDS=$rounds STEPS=$steps32 BATCHES=\"$batches\" THREADS=\"$threads_list\" bench/run.sh${*:+ $*}"
+# README's speed headline, derived from that table.
+python3 bench/headline.py docs/performance.md README.md
