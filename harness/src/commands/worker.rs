@@ -1,5 +1,5 @@
 //! `harness worker` (hidden): trains the one run described by the `Job` on stdin and
-//! streams `Event`s on stdout (see `run::protocol`); a judged job then reads a verdict from
+//! streams `Event`s on stdout (see `workers::protocol`); a judged job then reads a verdict from
 //! stdin after each evaluation. Resumes from the job's checkpoint when it exists.
 //! SIGINT/SIGTERM stop it at its next log point (every `log_every` steps), with a checkpoint
 //! written; so does the end of its stdin while it waits for a verdict (the scheduler is gone).

@@ -1,7 +1,7 @@
 //! How a session's workers are started: as child processes here (`local`), or as Slurm jobs
 //! (`slurm`, each attempt one `srun`), with the options of the sweep file's `slurm:` section.
 //! `check` runs before anything is stored or started: Slurm's `srun` is there, the partition
-//! exists, and no run pins a GPU (Slurm chooses a job's GPU). `scheduler::slurm` launches.
+//! exists, and no run pins a GPU (Slurm chooses a job's GPU). `slurm` launches.
 
 use std::fmt;
 use std::process::Command;

@@ -1,5 +1,5 @@
 //! `simd_when_present!`: the CPU loops of the fast path, evaluation and the element-wise
-//! kernels (`tanh`, `gelu`, `norm_tanh`, `attention`) are written once, portably, and compiled
+//! kernels (`activations`, `gelu`, `norm_tanh`, `attention`) are written once, portably, and compiled
 //! again for AVX-512 (16 lanes) and AVX2 (8), the widest the processor has chosen at run time.
 //! No FMA: each operation rounds as in the portable loop, so every width gives the same bits.
 //! `HARNESS_SIMD` (`avx2`, `portable`) caps the width for a process, and `with_cap` for the

@@ -1,7 +1,7 @@
 //! Causal multi-head self-attention's core, softmax(q·kᵀ/√d, each position over itself and
 //! the earlier ones)·v, for the Transformer. Through Burn's ops it is some ten operations and,
 //! per item and head, tiny matrix products (16 × 16 at makemore's sizes) that cost a gemm call
-//! each; on the flex backend it is one operation here instead (`on_flex`): a loop over items
+//! each; on the flex backend it is one operation here instead (`flex_ops`): a loop over items
 //! and heads, forward and backward, vectorised. Other backends keep Burn's ops (`by_ops`).
 
 use burn::tensor::activation::softmax;
