@@ -13,17 +13,10 @@ data="${1:-../shared/data/names.txt}"
 rounds="${ROUNDS:-3}"
 steps="${STEPS:-2000}"
 
-eval "$(scripts/setup-libtorch.sh)"
-python="$HARNESS_TORCH_VENV/bin/python"
-# The commit measured, taken before the build (the work tree may change while it runs).
-commit=$(cd bench && python3 -c "import doc_table; print(doc_table.commit())")
-cargo build --release --quiet
-harness="${CARGO_TARGET_DIR:-target}/release/harness"
+. bench/against-pytorch.sh
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 ours() { "$harness" bench --data "$data" --backend flex --timed-steps "$steps" "$@"; }
-lines=$(mktemp)
-trap 'rm -f "$lines"' EXIT
 for round in $(seq "$rounds"); do
     echo "models: round $round/$rounds" >&2
     ours --model wavenet >> "$lines"

@@ -23,17 +23,10 @@ steps32="${STEPS:-2000}"
 batches="${BATCHES:-32 256 2048}"
 threads_list="${THREADS:-1 $(nproc)}"
 
-eval "$(scripts/setup-libtorch.sh)"  # a failure here stops the script (set -e)
-python="$HARNESS_TORCH_VENV/bin/python"
-# The commit measured, taken before the build (the work tree may change while it runs).
-commit=$(cd bench && python3 -c "import doc_table; print(doc_table.commit())")
-cargo build --release --quiet
-harness="${CARGO_TARGET_DIR:-target}/release/harness"
+. bench/against-pytorch.sh
 # PyTorch keeps its own OpenMP wait policy (its threads spin briefly between parallel
 # regions, as ours do): a passive policy would slow its multi-threaded runs.
 
-lines=$(mktemp)
-trap 'rm -f "$lines"' EXIT
 for round in $(seq "$rounds"); do
     for batch in $batches; do
         steps=$((steps32 * 32 / batch > 20 ? steps32 * 32 / batch : 20))

@@ -16,16 +16,9 @@ rounds="${ROUNDS:-3}"
 steps="${STEPS:-500}"
 models="${MODELS:-rnn gru transformer}"
 
-eval "$(scripts/setup-libtorch.sh)"
-python="$HARNESS_TORCH_VENV/bin/python"
-# The commit measured, taken before the build (the work tree may change while it runs).
-commit=$(cd bench && python3 -c "import doc_table; print(doc_table.commit())")
-cargo build --release --quiet
-harness="${CARGO_TARGET_DIR:-target}/release/harness"
+. bench/against-pytorch.sh
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-lines=$(mktemp)
-trap 'rm -f "$lines"' EXIT
 for round in $(seq "$rounds"); do
     for model in $models; do
         echo "sequence: round $round/$rounds: $model" >&2

@@ -6,7 +6,7 @@
 //! drawn from l the one with the highest l(x)/g(x) is proposed. Numbers live in the domain's
 //! own space (log for log-uniform; ±½ step around whole and quantized values); categories
 //! get counts plus a prior. A running run counts as the worst ("constant liar").
-//! The sweep scheduler's `bayes` method will ask it for each new run (issue 14).
+//! `planner` asks it for each run a `bayes` search adds after its random first runs.
 
 use model::rng::Rng;
 
