@@ -64,7 +64,10 @@ pub fn early_terminate(raw: Spanned<RawEarlyTerminate>, source: &Source) -> Resu
         return Err(source.error(
             Some(raw.kind.referenced),
             "early_terminate.type",
-            format!("unknown type `{kind}`: `hyperband` (W&B's), `asha` or `median` (Optuna's)"),
+            format!(
+                "unknown type `{kind}`; the types are: {}",
+                RULES.map(|(name, _)| format!("`{name}`")).join(", ")
+            ),
         ));
     };
     if let Some((key, key_at)) = raw.given().into_iter().find(|(key, _)| !takes.contains(key)) {
