@@ -306,7 +306,16 @@ impl SweepSummary {
     }
 }
 
-/// A run as stored.
+/// When a sweep's runs trained, and the range of their final losses.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SweepSpan {
+    /// The first run's start and the last run's end, as stored (ISO 8601, UTC).
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// Per split (train, val, test, as `Loss::ALL`): the lowest and highest final loss.
+    pub losses: [Option<(f64, f64)>; 3],
+}
+
 /// Where a run's worker computes, as it reports when it starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RanOn {
@@ -320,6 +329,7 @@ pub struct RanOn {
     pub slurm_job: Option<String>,
 }
 
+/// A run as stored.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunRecord {
     pub id: RunId,

@@ -1,8 +1,10 @@
 //! Every SQL statement of the project lives in this module: the versioned schema
-//! (`schema`), the writes of the one writer (`write`) and the reads (`read`). Writes go
+//! (`schema`), the writes of the one writer (`write`) and the reads (`read`, and `live` for
+//! the dashboard). Writes go
 //! through `BEGIN IMMEDIATE` transactions on a WAL database so readers never block the
 //! writer, and the writer never waits on a half-done transaction of its own.
 
+mod live;
 mod query;
 mod read;
 mod schema;

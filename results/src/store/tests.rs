@@ -551,3 +551,34 @@ fn a_stopped_run_keeps_its_losses_and_its_verdicts_are_read_back_once_each() {
         (1, 1)
     );
 }
+
+#[test]
+fn a_reader_sees_each_sweeps_span_and_loss_range_and_when_a_writer_commits() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    let created = store
+        .create_sweep(&sweep("spans"), &[new_run("a"), new_run("b")])
+        .unwrap();
+    let reader = Store::open_read_only(&dir.db()).unwrap();
+    let before = reader.data_version().unwrap();
+    assert_eq!(reader.data_version().unwrap(), before, "nothing committed in between");
+    let result = |val: f64| RunResult {
+        status: RunStatus::Completed,
+        steps_done: 100,
+        losses: Some([2.0, val, 2.5]),
+        train_seconds: 1.0,
+        eval_seconds: 0.5,
+        wall_seconds: 1.6,
+        steps_per_sec: 100.0,
+        samples: Vec::new(),
+        error: None,
+    };
+    for (run, val) in created.runs.iter().zip([2.4, 2.2]) {
+        store.mark_running(*run).unwrap();
+        store.finish_run(*run, &result(val), &[]).unwrap();
+    }
+    assert_ne!(reader.data_version().unwrap(), before, "the writer's commits show");
+    let span = &reader.sweep_spans().unwrap()[&created.id];
+    assert_eq!(span.losses, [Some((2.0, 2.0)), Some((2.2, 2.4)), Some((2.5, 2.5))]);
+    assert!(span.started_at.is_some() && span.finished_at >= span.started_at);
+}
