@@ -10,6 +10,7 @@ mod data_file;
 mod error;
 mod recording;
 mod scheduler;
+mod serve;
 mod session;
 mod setting_args;
 mod spec;

@@ -9,6 +9,7 @@ pub mod report;
 pub mod resume;
 pub mod runs;
 pub mod sample;
+pub mod serve;
 pub mod split;
 pub mod status;
 pub mod train;
@@ -26,6 +27,7 @@ use report::ReportArgs;
 use resume::ResumeArgs;
 use runs::RunsArgs;
 use sample::SampleArgs;
+use serve::ServeArgs;
 use split::SplitArgs;
 use status::StatusArgs;
 use train::TrainArgs;
@@ -51,6 +53,8 @@ pub enum Command {
     Sample(SampleArgs),
     /// Show runs' parameters and results side by side and draw their validation curves.
     Compare(CompareArgs),
+    /// Serve a live dashboard of the database's sweeps in the browser (read-only).
+    Serve(ServeArgs),
     /// Write a data file's train/val/test items as three files, cut as every run cuts them.
     Split(SplitArgs),
     /// Train the run described by a JSON job on stdin, streaming JSON events (used by sweeps).
@@ -72,6 +76,7 @@ pub fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::execute(args),
         Command::Sample(args) => sample::execute(args),
         Command::Compare(args) => compare::execute(args),
+        Command::Serve(args) => serve::execute(args),
         Command::Split(args) => split::execute(args),
         Command::Bench(args) => bench::execute(args),
         Command::Worker(args) => worker::execute(args),

@@ -1,0 +1,162 @@
+//! The dashboard's web server (`harness serve`): one read-only connection to the database,
+//! the pages and their assets from the binary (`assets`), JSON for the pages (`api`) and one
+//! Server-Sent Events stream that tells each open page when the database changed (`events`).
+//! Every request passes the `Host` check first (a page elsewhere cannot reach us by DNS
+//! rebinding); nothing a request carries is pasted into SQL or a file path.
+
+mod api;
+mod assets;
+pub mod downsample;
+mod events;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use results::Store;
+use tokio::sync::watch;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct Served {
+    store: Arc<Mutex<Store>>,
+    /// The `Host` values a request may carry: the address served, and `localhost` for a
+    /// loopback one.
+    hosts: Arc<Vec<String>>,
+    /// The database's change count as the watcher last saw it (`events`).
+    changes: watch::Receiver<u64>,
+    /// Becomes true when the server is asked to stop: open streams end at once.
+    stopping: watch::Receiver<bool>,
+}
+
+impl Served {
+    /// Runs `read` on the store on a blocking thread (SQLite is synchronous).
+    async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Store) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || {
+            let store = store
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the database connection is poisoned"))?;
+            read(&store)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(ApiError::from)
+    }
+}
+
+/// Serves `store` on `listener` until `stop` resolves; then open streams end and it returns.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    let store = Arc::new(Mutex::new(store));
+    let (stopping_tx, stopping) = watch::channel(false);
+    let changes = events::watch_changes(Arc::clone(&store), stopping.clone());
+    let served = Served {
+        store,
+        hosts: Arc::new(allowed_hosts(addr)),
+        changes,
+        stopping: stopping.clone(),
+    };
+    let app = router(served);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            stop.await;
+            // Streams watch this and end, so the shutdown does not wait for their clients.
+            let _ = stopping_tx.send(true);
+        })
+        .await
+}
+
+fn router(served: Served) -> Router {
+    Router::new()
+        .route("/", get(assets::page))
+        .route("/sweep/{name}", get(assets::page))
+        .route("/run/{id}", get(assets::page))
+        .route("/assets/{file}", get(assets::asset))
+        .route("/api/sweeps", get(api::sweeps))
+        .route("/api/sweeps/{name}", get(api::sweep))
+        .route("/api/runs/{id}", get(api::run))
+        .route("/api/curves", get(api::curves))
+        .route("/api/events", get(events::stream))
+        .layer(middleware::from_fn_with_state(served.clone(), check_host))
+        .with_state(served)
+}
+
+/// `127.0.0.1:8765`, and `localhost:8765` when the address is a loopback one.
+fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
+    let mut hosts = vec![addr.to_string()];
+    if addr.ip().is_loopback() {
+        hosts.push(format!("localhost:{}", addr.port()));
+    }
+    hosts
+}
+
+/// Refuses a request whose `Host` is not the served address: a page served by another name
+/// that resolves here (DNS rebinding) must not read the database.
+async fn check_host(State(served): State<Served>, headers: HeaderMap, request: Request, next: Next) -> Response {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    if served.hosts.iter().any(|allowed| allowed == host) {
+        return next.run(request).await;
+    }
+    (
+        StatusCode::FORBIDDEN,
+        format!(
+            "refused: Host `{host}` is not the address this dashboard serves ({})\n",
+            served.hosts.join(" or ")
+        ),
+    )
+        .into_response()
+}
+
+/// What a request can get wrong, or what can go wrong reading for it.
+#[derive(Debug)]
+pub enum ApiError {
+    /// A malformed request: 400 with the reason.
+    BadRequest(String),
+    /// No such sweep or run: 404.
+    NotFound(String),
+    /// The database could not be read: 500.
+    Internal(String),
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(error: anyhow::Error) -> Self {
+        match error.downcast::<ApiError>() {
+            Ok(api) => api,
+            Err(other) => Self::Internal(format!("{other:#}")),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::BadRequest(why) | Self::NotFound(why) | Self::Internal(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (status, axum::Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+    }
+}

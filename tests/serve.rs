@@ -1,0 +1,266 @@
+//! End-to-end tests of `harness serve` over plain HTTP: the JSON each page reads, training
+//! curves cut down with their extremes kept, the refusals (another `Host`, a malformed id, a
+//! path outside the assets), the live stream announcing a commit, Ctrl-C with a stream open,
+//! and the clear errors of a missing database or a port in use. The database is only read.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Sandbox, stderr};
+use serde_json::Value;
+
+/// A sandbox whose database holds sweep `train-1`: one run of 400 steps, a training point
+/// every 2 steps (200 points), evaluated every 100.
+fn trained() -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.names(300);
+    let out = sandbox.run(&[
+        "train",
+        "--data",
+        "names.txt",
+        "--model",
+        "mlp",
+        "--n-embd",
+        "4",
+        "--n-hidden",
+        "8",
+        "--steps",
+        "400",
+        "--log-every",
+        "2",
+        "--eval-every",
+        "100",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    sandbox
+}
+
+/// `harness serve` on a free port, and the address it printed.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(sandbox: &Sandbox) -> Self {
+        let mut child = sandbox
+            .harness(&["serve", "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        assert!(addr.starts_with("127.0.0.1:"), "printed `{line}`");
+        Self { child, addr }
+    }
+
+    /// A GET with `host` as its Host header: (status, body).
+    fn get_as(&self, path: &str, host: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(&self.addr).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let status = response[9..12].parse().unwrap();
+        let body = response
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    fn get(&self, path: &str) -> (u16, String) {
+        self.get_as(path, &self.addr.clone())
+    }
+
+    fn json(&self, path: &str) -> Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_pages_json_shows_sweeps_runs_and_curves() {
+    let sandbox = trained();
+    let server = Server::start(&sandbox);
+    let sweeps = server.json("/api/sweeps");
+    let sweep = &sweeps["sweeps"][0];
+    assert_eq!(sweep["name"], "train-1");
+    assert_eq!(sweep["counts"]["completed"], 1);
+    assert_eq!(sweep["metric"], "val_loss");
+    let page = server.json("/api/sweeps/train-1");
+    let run = &page["runs"][0];
+    assert_eq!(run["status"], "completed");
+    assert_eq!(run["steps_done"], 400);
+    assert_eq!(sweep["best"], run["val_loss"], "the best of one run is its own");
+    let id = run["id"].as_i64().unwrap();
+    let detail = server.json(&format!("/api/runs/{id}"));
+    assert_eq!(detail["config"]["n_hidden"], 8);
+    assert_eq!(detail["samples"].as_array().unwrap().len(), 20);
+    for page in [
+        "/",
+        "/sweep/train-1",
+        &format!("/run/{id}"),
+        "/assets/app.js",
+        "/assets/uPlot.iife.min.js",
+    ] {
+        assert_eq!(server.get(page).0, 200, "{page}");
+    }
+}
+
+#[test]
+fn training_curves_are_cut_down_keeping_each_buckets_lowest_highest_and_last() {
+    let sandbox = trained();
+    let server = Server::start(&sandbox);
+    let whole = server.json("/api/curves?runs=1&split=train&buckets=1000");
+    let cut = server.json("/api/curves?runs=1&split=train&buckets=10");
+    let points = |v: &Value| -> Vec<(u64, f64)> {
+        let curve = &v["curves"]["1"];
+        let steps = curve["steps"].as_array().unwrap().iter().map(|s| s.as_u64().unwrap());
+        steps
+            .zip(curve["losses"].as_array().unwrap().iter().map(|l| l.as_f64().unwrap()))
+            .collect()
+    };
+    let (whole, cut) = (points(&whole), points(&cut));
+    assert_eq!(whole.len(), 200, "400 steps, a point every 2");
+    assert!(cut.len() <= 30 && cut.len() >= 10, "{} points", cut.len());
+    let extreme = |points: &[(u64, f64)], pick: fn(f64, f64) -> f64| points.iter().map(|p| p.1).fold(points[0].1, pick);
+    assert_eq!(
+        extreme(&cut, f64::min),
+        extreme(&whole, f64::min),
+        "the lowest point survives"
+    );
+    assert_eq!(
+        extreme(&cut, f64::max),
+        extreme(&whole, f64::max),
+        "the highest point survives"
+    );
+    assert_eq!(cut.last(), whole.last(), "the curve's end survives");
+    let val = server.json("/api/curves?runs=1&split=val&buckets=1");
+    assert_eq!(
+        val["curves"]["1"]["steps"].as_array().unwrap().len(),
+        5,
+        "every val point: 0, 100, …, 400"
+    );
+}
+
+#[test]
+fn requests_from_another_host_bad_ids_and_unknown_paths_are_refused() {
+    let sandbox = trained();
+    let before = std::fs::read(sandbox.db()).unwrap();
+    let server = Server::start(&sandbox);
+    let (status, body) = server.get_as("/api/sweeps", "attacker.example:8765");
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("attacker.example"));
+    assert_eq!(
+        server
+            .get_as("/api/sweeps", &server.addr.replace("127.0.0.1", "localhost"))
+            .0,
+        200
+    );
+    assert_eq!(server.get("/api/runs/1;DROP%20TABLE%20runs").0, 400);
+    assert_eq!(server.get("/api/curves?runs=1,x&split=train").0, 400);
+    assert_eq!(server.get("/api/curves?runs=1&split=test").0, 400);
+    assert_eq!(server.get("/api/runs/99").0, 404);
+    assert_eq!(server.get("/api/sweeps/nope").0, 404);
+    assert_eq!(server.get("/assets/..%2F..%2FCargo.toml").0, 404);
+    assert_eq!(server.get("/assets/../../Cargo.toml").0, 404);
+    drop(server);
+    assert!(
+        std::fs::read(sandbox.db()).unwrap() == before,
+        "serving changed the database"
+    );
+}
+
+/// Reads the stream's lines until one starts with `event: NAME`, or fails after `within`.
+fn wait_for_event(reader: &mut BufReader<TcpStream>, name: &str, within: Duration) {
+    let started = Instant::now();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) => panic!("the stream ended before `{name}`"),
+            Ok(_) if line.trim() == format!("event: {name}") => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e) => panic!("{e}"),
+        }
+        assert!(started.elapsed() < within, "no `{name}` event within {within:?}");
+    }
+}
+
+fn open_stream(server: &Server) -> BufReader<TcpStream> {
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    write!(stream, "GET /api/events HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).unwrap();
+    BufReader::new(stream)
+}
+
+#[test]
+fn an_open_page_hears_of_a_commit_within_a_second() {
+    let sandbox = trained();
+    let server = Server::start(&sandbox);
+    let mut events = open_stream(&server);
+    wait_for_event(&mut events, "hello", Duration::from_secs(5));
+    let out = sandbox.run(&["train", "--data", "names.txt", "--model", "bigram", "--steps", "20"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    wait_for_event(&mut events, "changed", Duration::from_secs(2));
+    assert_eq!(server.json("/api/sweeps")["sweeps"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn ctrl_c_stops_the_server_at_once_with_a_stream_open() {
+    let sandbox = trained();
+    let mut server = Server::start(&sandbox);
+    let mut events = open_stream(&server);
+    wait_for_event(&mut events, "hello", Duration::from_secs(5));
+    common::sweeps::kill(server.child.id(), "-INT");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "still serving 3 s after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_missing_database_or_a_port_in_use_is_one_clear_error() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.run(&["serve", "--db", "nothing.db", "--addr", "127.0.0.1:0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no database at nothing.db"), "{}", stderr(&out));
+    let trained = trained();
+    let server = Server::start(&trained);
+    let out = trained.run(&["serve", "--addr", &server.addr]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is in use"), "{}", stderr(&out));
+}
