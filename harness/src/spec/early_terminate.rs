@@ -33,11 +33,22 @@ pub struct RawEarlyTerminate {
     n_warmup_evals: Option<Spanned<i64>>,
 }
 
-/// Each rule's keys besides `type`.
-const RULES: [(&str, &[&str]); 3] = [
-    ("hyperband", &["min_iter", "max_iter", "s", "eta", "strict"]),
-    ("asha", &["min_iter", "eta"]),
-    ("median", &["n_startup_runs", "n_warmup_evals"]),
+/// Reads a rule's keys (those `RULES` lists for it) into the rule; `Location`: the section's.
+type ReadRule = fn(RawEarlyTerminate, Location, &Source) -> Result<EarlyTerminate, SpecError>;
+
+/// Each rule: its `type`, its keys besides `type`, and how its keys are read.
+const RULES: [(&str, &[&str], ReadRule); 3] = [
+    (
+        "hyperband",
+        &["min_iter", "max_iter", "s", "eta", "strict"],
+        |raw, at, source| hyperband(raw, at, source).map(EarlyTerminate::Hyperband),
+    ),
+    ("asha", &["min_iter", "eta"], |raw, _, source| {
+        asha(raw, source).map(EarlyTerminate::Asha)
+    }),
+    ("median", &["n_startup_runs", "n_warmup_evals"], |raw, _, source| {
+        median(raw, source).map(EarlyTerminate::Median)
+    }),
 ];
 
 impl RawEarlyTerminate {
@@ -60,13 +71,13 @@ impl RawEarlyTerminate {
 pub fn early_terminate(raw: Spanned<RawEarlyTerminate>, source: &Source) -> Result<EarlyTerminate, SpecError> {
     let (at, raw) = (raw.referenced, raw.value);
     let kind = raw.kind.value.as_str();
-    let Some((_, takes)) = RULES.iter().find(|(name, _)| *name == kind) else {
+    let Some((_, takes, read)) = RULES.iter().find(|(name, _, _)| *name == kind) else {
         return Err(source.error(
             Some(raw.kind.referenced),
             "early_terminate.type",
             format!(
                 "unknown type `{kind}`; the types are: {}",
-                RULES.map(|(name, _)| format!("`{name}`")).join(", ")
+                RULES.map(|(name, _, _)| format!("`{name}`")).join(", ")
             ),
         ));
     };
@@ -80,11 +91,7 @@ pub fn early_terminate(raw: Spanned<RawEarlyTerminate>, source: &Source) -> Resu
             ),
         ));
     }
-    match kind {
-        "hyperband" => hyperband(raw, at, source).map(EarlyTerminate::Hyperband),
-        "asha" => asha(raw, source).map(EarlyTerminate::Asha),
-        _ => median(raw, source).map(EarlyTerminate::Median),
-    }
+    read(raw, at, source)
 }
 
 /// A whole number of at least `least`.

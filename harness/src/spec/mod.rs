@@ -59,6 +59,8 @@ pub enum Method {
 }
 
 impl Method {
+    pub const ALL: [Self; 3] = [Self::Grid, Self::Random, Self::Bayes];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Grid => "grid",

@@ -169,16 +169,15 @@ fn searches_something(parameters: Option<&Spanned<OrderedMap<Spanned<RawParamete
 
 fn method(raw: Option<Spanned<String>>, source: &Source) -> Result<Method, SpecError> {
     let Some(method) = raw else { return Ok(Method::Grid) };
-    match method.value.as_str() {
-        "grid" => Ok(Method::Grid),
-        "random" => Ok(Method::Random),
-        "bayes" => Ok(Method::Bayes),
-        other => Err(source.error(
+    let written = method.value.as_str();
+    Method::ALL.into_iter().find(|m| m.as_str() == written).ok_or_else(|| {
+        let names: Vec<String> = Method::ALL.iter().map(|m| format!("`{}`", m.as_str())).collect();
+        source.error(
             Some(method.referenced),
             "method",
-            format!("unknown method `{other}`; use `grid`, `random` or `bayes`"),
-        )),
-    }
+            format!("unknown method `{written}`; use {}", names.join(" or ")),
+        )
+    })
 }
 
 fn metric(raw: Option<Spanned<super::raw::RawMetric>>, source: &Source) -> Result<Metric, SpecError> {

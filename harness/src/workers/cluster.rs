@@ -42,10 +42,10 @@ impl fmt::Display for LauncherKind {
 impl FromStr for LauncherKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|kind| kind.name() == s)
-            .ok_or_else(|| format!("unknown launcher `{s}`; use `local` or `slurm`"))
+        Self::ALL.into_iter().find(|kind| kind.name() == s).ok_or_else(|| {
+            let names: Vec<String> = Self::ALL.iter().map(|kind| format!("`{kind}`")).collect();
+            format!("unknown launcher `{s}`; use {}", names.join(" or "))
+        })
     }
 }
 
