@@ -41,8 +41,8 @@ import doc_table
 # Kinds of work, by the function a sample landed in; the first pattern that matches wins.
 KINDS = [
     ("matrix products (gemm)", r"gemm"),
-    ("BatchNorm + tanh, fused (norm_tanh.rs)", r"norm_tanh"),
-    ("tanh (tanh.rs; libm's tanhf, expm1f)", r"tanh|expm1"),
+    ("BatchNorm + tanh, fused (kernels/norm_tanh.rs)", r"norm_tanh"),
+    ("tanh (kernels/activations.rs; libm's tanhf, expm1f)", r"tanh|expm1"),
     ("exp, sigmoid, softmax", r"exp|sigmoid|softmax|log"),
     ("memory: copy, fill", r"memmove|memcpy|memset"),
     ("memory: allocation, page faults", r"malloc|free|realloc|page|clear_page|mmap|munmap|\[k\]"),
