@@ -95,6 +95,24 @@ impl Server {
     }
 }
 
+/// A GET of `path` from `addr` with `host` as its Host header: (status, body).
+fn get_as(addr: &str, path: &str, host: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -263,4 +281,62 @@ fn a_missing_database_or_a_port_in_use_is_one_clear_error() {
     let out = trained.run(&["serve", "--addr", &server.addr]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("is in use"), "{}", stderr(&out));
+}
+
+#[test]
+fn launch_with_serve_shows_the_sweep_while_it_runs_and_ends_with_it() {
+    let sandbox = Sandbox::new();
+    sandbox.names(300);
+    std::fs::write(
+        sandbox.path("live.yaml"),
+        "name: live
+data: names.txt
+parameters:
+  model: {value: mlp}
+  n_embd: {value: 4}
+  n_hidden: {values: [8, 16]}
+  steps: {value: 3000}
+  eval_every: {value: 500}
+",
+    )
+    .unwrap();
+    let mut launch = sandbox
+        .harness(&["launch", "live.yaml", "--workers", "1", "--serve", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut progress = BufReader::new(launch.stderr.take().unwrap());
+    let mut line = String::new();
+    let addr = loop {
+        line.clear();
+        assert!(
+            progress.read_line(&mut line).unwrap() > 0,
+            "no dashboard line on stderr"
+        );
+        if let Some(url) = line.trim().strip_prefix("dashboard: http://") {
+            assert!(url.ends_with("/sweep/live"), "{url}");
+            break url.trim_end_matches("/sweep/live").to_string();
+        }
+    };
+    let drain = std::thread::spawn(move || std::io::copy(&mut progress, &mut std::io::sink()));
+    let started = Instant::now();
+    loop {
+        let (status, body) = get_as(&addr, "/api/sweeps/live", &addr);
+        if status == 200 {
+            let page: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(page["runs"].as_array().unwrap().len(), 2);
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{status}: {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = launch.wait_with_output().unwrap();
+    drain.join().unwrap().unwrap();
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.lines().next().is_some_and(|head| head.starts_with("run")),
+        "the sweep's table on stdout: {table}"
+    );
 }

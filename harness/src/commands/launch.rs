@@ -11,6 +11,7 @@ use results::{NewSweep, SweepKind};
 use crate::data_file::{self, sha256_hex};
 use crate::error::usage;
 use crate::recording;
+use crate::serve::ServeFlag;
 use crate::session::sweep::Session;
 use crate::session::worker_slots::SlotArgs;
 use crate::spec::{self, SweepSpec};
@@ -27,6 +28,8 @@ pub struct LaunchArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub slots: SlotArgs,
+    #[command(flatten)]
+    pub serve: ServeFlag,
     /// Data file for every run [default: the file's `data`, else $HARNESS_DATA, else the names dataset]
     #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
@@ -84,6 +87,7 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
             view::invocation()
         )));
     }
+    let dashboard = args.serve.start(&args.db, &format!("sweep/{}", spec.name))?;
     let runs: Vec<_> = spec
         .runs
         .iter()
@@ -117,6 +121,7 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         slots,
     };
     let tally = session.run(&mut store, &all, &all)?;
+    drop(dashboard);
     sweep_table::report(&store, &args.db, &sweep, &session.settings.metric, &tally)
 }
 

@@ -11,6 +11,7 @@ use results::RunStatus;
 
 use crate::data_file;
 use crate::error::usage;
+use crate::serve::ServeFlag;
 use crate::session::sweep::Session;
 use crate::session::worker_slots::SlotArgs;
 use crate::stored;
@@ -22,6 +23,8 @@ pub struct ResumeArgs {
     pub sweep: String,
     #[command(flatten)]
     pub slots: SlotArgs,
+    #[command(flatten)]
+    pub serve: ServeFlag,
     /// Also rerun runs that failed for good (from their last checkpoint)
     #[arg(long)]
     pub retry_failed: bool,
@@ -82,6 +85,7 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         .collect::<anyhow::Result<_>>()
         .map_err(usage)?;
     let slots = args.slots.resolve(&settings, &needs)?;
+    let dashboard = args.serve.start(&args.db, &format!("sweep/{}", sweep.name))?;
     let session = Session {
         db: &args.db,
         sweep: &sweep,
@@ -89,6 +93,7 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         slots,
     };
     let tally = session.run(&mut store, &todo, &all)?;
+    drop(dashboard);
     sweep_table::report(&store, &args.db, &sweep, &session.settings.metric, &tally)
 }
 

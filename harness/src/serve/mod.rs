@@ -9,8 +9,14 @@ mod assets;
 pub mod downsample;
 mod events;
 
+use std::io::ErrorKind;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use anyhow::{Context, anyhow};
+use clap::Args;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -19,7 +25,94 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use results::Store;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
+
+use crate::error::usage;
+use crate::stored;
+
+/// Where `harness serve` and `--serve` listen unless told otherwise.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8765";
+
+/// `--serve [IP:PORT]` of `launch` and `resume`: the dashboard beside the running sweep.
+#[derive(Debug, Args)]
+pub struct ServeFlag {
+    /// Serve the live dashboard while the sweep runs, at IP:PORT [default: 127.0.0.1:8765]
+    #[arg(long = "serve", value_name = "IP:PORT", num_args = 0..=1, default_missing_value = DEFAULT_ADDR)]
+    pub addr: Option<SocketAddr>,
+}
+
+impl ServeFlag {
+    /// With `--serve`: the dashboard of `db` on its own thread until the value is dropped,
+    /// its URL (at `page`, e.g. `sweep/NAME`) on stderr; the sweep's own output is unchanged.
+    pub fn start(&self, db: &Path, page: &str) -> anyhow::Result<Option<Background>> {
+        let Some(addr) = self.addr else { return Ok(None) };
+        let listener = listen(addr, db)?;
+        let store = Store::open_read_only(db).with_context(|| format!("cannot open {} to serve it", db.display()))?;
+        eprintln!("dashboard: http://{}/{page}", listener.local_addr()?);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("dashboard".into()).spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            let served = runtime.map(|runtime| {
+                runtime.block_on(async {
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    serve(listener, store, async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+                })
+            });
+            if let Err(err) | Ok(Err(err)) = served {
+                eprintln!("dashboard: stopped: {err}");
+            }
+        })?;
+        Ok(Some(Background {
+            stop: Some(stop),
+            thread: Some(thread),
+        }))
+    }
+}
+
+/// A dashboard served beside a sweep; dropping it stops the server and waits for it.
+pub struct Background {
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A listening socket at `addr` for the dashboard of `db`, or one clear error (exit 2) for
+/// an address in use or not of this machine; warns when other machines can reach it.
+pub fn listen(addr: SocketAddr, db: &Path) -> anyhow::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(addr).map_err(|err| match err.kind() {
+        ErrorKind::AddrInUse => usage(anyhow!(
+            "{addr} is in use (another `harness serve`?); choose another port with --addr 127.0.0.1:PORT"
+        )),
+        ErrorKind::AddrNotAvailable => usage(anyhow!("{addr} is not an address of this machine")),
+        _ => anyhow!(err).context(format!("cannot listen on {addr}")),
+    })?;
+    listener.set_nonblocking(true)?;
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "warning: serving on {addr}: anyone who can reach this machine can read every run of {}",
+            db.display()
+        );
+    }
+    Ok(listener)
+}
+
+/// Opens `db` for the dashboard: read-only, refusing a missing file or a newer schema.
+pub fn open(db: &Path) -> anyhow::Result<Store> {
+    stored::open_existing(db, Store::open_read_only)
+}
 
 /// What every handler shares.
 #[derive(Clone)]
