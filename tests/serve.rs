@@ -68,20 +68,7 @@ impl Server {
 
     /// A GET with `host` as its Host header: (status, body).
     fn get_as(&self, path: &str, host: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let status = response[9..12].parse().unwrap();
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
+        get_as(&self.addr, path, host)
     }
 
     fn get(&self, path: &str) -> (u16, String) {
