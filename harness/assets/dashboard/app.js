@@ -149,7 +149,9 @@ function compare(a, b) {
 // A uPlot chart of `runs`' curves; a × where early termination stopped a run.
 function chart(title, runs, curves, logScale, stopped = new Map(), label = (r) => `run ${r.id}${stopped.has(r.id) ? " ×" : ""}`) {
   const series = runs.filter((r) => curves[r.id] && curves[r.id].steps.length);
-  const box = el("div", { class: "chart" }, el("div", { class: "muted" }, title));
+  // data-points: how many points it draws, for the browser tests (and curious readers).
+  const points = series.reduce((n, r) => n + curves[r.id].steps.length, 0);
+  const box = el("div", { class: "chart", "data-chart": title, "data-points": points }, el("div", { class: "muted" }, title));
   if (!series.length) return box.append(el("p", { class: "muted" }, "no points yet")), box;
   const joined = uPlot.join(series.map((r) => [curves[r.id].steps, curves[r.id].losses.map((y) => (y === null ? null : y))]));
   const opts = {
