@@ -118,9 +118,8 @@ pub fn open(db: &Path) -> anyhow::Result<Store> {
 #[derive(Clone)]
 pub struct Served {
     store: Arc<Mutex<Store>>,
-    /// The `Host` values a request may carry: the address served, and `localhost` for a
-    /// loopback one.
-    hosts: Arc<Vec<String>>,
+    /// The `Host` values a request may carry.
+    hosts: Arc<Hosts>,
     /// The database's change count as the watcher last saw it (`events`).
     changes: watch::Receiver<u64>,
     /// Becomes true when the server is asked to stop: open streams end at once.
@@ -158,7 +157,7 @@ pub async fn serve(
     let changes = events::watch_changes(Arc::clone(&store), stopping.clone());
     let served = Served {
         store,
-        hosts: Arc::new(allowed_hosts(addr)),
+        hosts: Arc::new(Hosts { addr }),
         changes,
         stopping: stopping.clone(),
     };
@@ -187,27 +186,44 @@ fn router(served: Served) -> Router {
         .with_state(served)
 }
 
-/// `127.0.0.1:8765`, and `localhost:8765` when the address is a loopback one.
-fn allowed_hosts(addr: SocketAddr) -> Vec<String> {
-    let mut hosts = vec![addr.to_string()];
-    if addr.ip().is_loopback() {
-        hosts.push(format!("localhost:{}", addr.port()));
+/// The `Host` values a request to `addr` may carry: the address itself, `localhost:PORT` for a
+/// loopback one; bound to every interface (`0.0.0.0`, `::`), also any IP literal with the port.
+struct Hosts {
+    addr: SocketAddr,
+}
+
+impl Hosts {
+    fn allows(&self, host: &str) -> bool {
+        let port = self.addr.port();
+        let loopback = self.addr.ip().is_loopback() || self.addr.ip().is_unspecified();
+        if host == self.addr.to_string() || (loopback && host == format!("localhost:{port}")) {
+            return true;
+        }
+        // A name other than localhost is how DNS rebinding reaches a local server: only
+        // addresses are let through, and only when every interface is served.
+        self.addr.ip().is_unspecified() && host.parse::<SocketAddr>().is_ok_and(|given| given.port() == port)
     }
-    hosts
+
+    fn describe(&self) -> String {
+        match self.addr.ip().is_unspecified() {
+            true => format!("an address of this machine with port {}", self.addr.port()),
+            false => self.addr.to_string(),
+        }
+    }
 }
 
 /// Refuses a request whose `Host` is not the served address: a page served by another name
 /// that resolves here (DNS rebinding) must not read the database.
 async fn check_host(State(served): State<Served>, headers: HeaderMap, request: Request, next: Next) -> Response {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
-    if served.hosts.iter().any(|allowed| allowed == host) {
+    if served.hosts.allows(host) {
         return next.run(request).await;
     }
     (
         StatusCode::FORBIDDEN,
         format!(
             "refused: Host `{host}` is not the address this dashboard serves ({})\n",
-            served.hosts.join(" or ")
+            served.hosts.describe()
         ),
     )
         .into_response()
@@ -251,5 +267,36 @@ impl IntoResponse for ApiError {
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         (status, axum::Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(addr: &str) -> Hosts {
+        Hosts {
+            addr: addr.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn only_the_served_address_may_be_the_host() {
+        let local = hosts("127.0.0.1:8765");
+        assert!(local.allows("127.0.0.1:8765") && local.allows("localhost:8765"));
+        for refused in [
+            "evil.example:8765",
+            "127.0.0.1:9999",
+            "localhost",
+            "",
+            "192.168.1.5:8765",
+        ] {
+            assert!(!local.allows(refused), "{refused}");
+        }
+        let lan = hosts("192.168.1.5:8765");
+        assert!(lan.allows("192.168.1.5:8765") && !lan.allows("localhost:8765"));
+        let every = hosts("0.0.0.0:8765");
+        assert!(every.allows("10.0.0.7:8765") && every.allows("[::1]:8765") && every.allows("localhost:8765"));
+        assert!(!every.allows("evil.example:8765") && !every.allows("10.0.0.7:80"));
     }
 }
