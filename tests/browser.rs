@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -52,16 +52,9 @@ fn points(browser: &Browser, chart: &str) -> u64 {
     browser.run(&script).as_u64().unwrap_or(0)
 }
 
-/// The address `launch --serve` (`dashboard: http://…`) or `serve` (`http://…`) printed.
-fn printed_address(lines: impl BufRead) -> String {
-    for line in lines.lines() {
-        let line = line.unwrap();
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("dashboard: http://").or(line.strip_prefix("http://")) {
-            return rest.split('/').next().unwrap().to_string();
-        }
-    }
-    panic!("no dashboard address printed")
+/// `127.0.0.1:PORT` of a printed `127.0.0.1:PORT/sweep/NAME`.
+fn address(url: &str) -> String {
+    url.split('/').next().unwrap().to_string()
 }
 
 #[test]
@@ -80,7 +73,7 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
         .spawn()
         .unwrap();
     let mut progress = BufReader::new(launch.stderr.take().unwrap());
-    let addr = printed_address(&mut progress);
+    let addr = address(&common::printed_url(&mut progress));
     let drain = std::thread::spawn(move || std::io::copy(&mut progress, &mut std::io::sink()));
     browser.goto(&format!("http://{addr}/sweep/watched"));
     browser.eventually(secs(20), "the runs table fills", |b| rows(b) == 3);
@@ -103,7 +96,7 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let addr = printed_address(BufReader::new(serve.stdout.take().unwrap()));
+    let addr = address(&common::printed_url(BufReader::new(serve.stdout.take().unwrap())));
     browser.goto(&format!("http://{addr}/sweep/watched"));
     browser.eventually(secs(10), "the finished table", |b| rows(b) == 3);
     // Sorting: by run, descending on the second click; the order goes into the URL.

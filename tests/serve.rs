@@ -294,18 +294,9 @@ parameters:
         .spawn()
         .unwrap();
     let mut progress = BufReader::new(launch.stderr.take().unwrap());
-    let mut line = String::new();
-    let addr = loop {
-        line.clear();
-        assert!(
-            progress.read_line(&mut line).unwrap() > 0,
-            "no dashboard line on stderr"
-        );
-        if let Some(url) = line.trim().strip_prefix("dashboard: http://") {
-            assert!(url.ends_with("/sweep/live"), "{url}");
-            break url.trim_end_matches("/sweep/live").to_string();
-        }
-    };
+    let url = common::printed_url(&mut progress);
+    assert!(url.ends_with("/sweep/live"), "{url}");
+    let addr = url.trim_end_matches("/sweep/live").to_string();
     let drain = std::thread::spawn(move || std::io::copy(&mut progress, &mut std::io::sink()));
     let started = Instant::now();
     loop {

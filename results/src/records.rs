@@ -316,6 +316,16 @@ pub struct SweepSpan {
     pub losses: [Option<(f64, f64)>; 3],
 }
 
+impl SweepSpan {
+    /// The lowest and highest final `loss` of the sweep's runs, once one has it.
+    pub fn range(&self, loss: Loss) -> Option<(f64, f64)> {
+        self.losses[Loss::ALL
+            .iter()
+            .position(|l| *l == loss)
+            .expect("every loss is in Loss::ALL")]
+    }
+}
+
 /// Where a run's worker computes, as it reports when it starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RanOn {

@@ -106,6 +106,19 @@ pub fn unigram_entropy(text: &str) -> f64 {
     -counts.values().map(|n| n / total * (n / total).ln()).sum::<f64>()
 }
 
+/// The dashboard URL without `http://` (`127.0.0.1:PORT/…`) that `harness serve` prints on
+/// stdout, or `launch`/`resume --serve` on stderr (`dashboard: http://…`), from `lines`.
+pub fn printed_url(lines: impl std::io::BufRead) -> String {
+    for line in lines.lines() {
+        let line = line.expect("read the harness's output");
+        let line = line.trim();
+        if let Some(url) = line.strip_prefix("dashboard: http://").or(line.strip_prefix("http://")) {
+            return url.to_string();
+        }
+    }
+    panic!("no dashboard URL printed")
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

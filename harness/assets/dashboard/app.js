@@ -160,7 +160,7 @@ function chart(title, runs, curves, logScale, stopped = new Map(), label = (r) =
     series: [{ label: "step" }, ...series.map((r, i) => ({
       label: label(r),
       stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: true,
-      points: { show: (u, si) => false },
+      points: { show: false },
     }))],
     legend: { live: true },
     cursor: { focus: { prox: 16 } },

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use results::{Loss, RunId, RunRecord, RunStatus, Split, Store, SweepRecord};
+use results::{RunId, RunRecord, RunStatus, Split, Store, SweepRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -36,8 +36,7 @@ fn sweep_list(store: &Store) -> anyhow::Result<Vec<Value>> {
         let settings = stored::settings(&summary.sweep)?;
         let (loss, goal) = (settings.metric.loss, settings.metric.goal);
         let span = spans.get(&summary.sweep.id).cloned().unwrap_or_default();
-        let range = span.losses[Loss::ALL.iter().position(|l| *l == loss).unwrap_or(1)];
-        let best = range.map(|(low, high)| {
+        let best = span.range(loss).map(|(low, high)| {
             if goal.minimized(low) <= goal.minimized(high) {
                 low
             } else {

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use clap::Args;
 
 use axum::Router;
@@ -47,7 +47,7 @@ impl ServeFlag {
     pub fn start(&self, db: &Path, page: &str) -> anyhow::Result<Option<Background>> {
         let Some(addr) = self.addr else { return Ok(None) };
         let listener = listen(addr, db)?;
-        let store = Store::open_read_only(db).with_context(|| format!("cannot open {} to serve it", db.display()))?;
+        let store = open(db)?;
         eprintln!("dashboard: http://{}/{page}", listener.local_addr()?);
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new().name("dashboard".into()).spawn(move || {
@@ -230,13 +230,16 @@ async fn check_host(State(served): State<Served>, headers: HeaderMap, request: R
 }
 
 /// What a request can get wrong, or what can go wrong reading for it.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// A malformed request: 400 with the reason.
+    #[error("{0}")]
     BadRequest(String),
     /// No such sweep or run: 404.
+    #[error("{0}")]
     NotFound(String),
     /// The database could not be read: 500.
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -248,16 +251,6 @@ impl From<anyhow::Error> for ApiError {
         }
     }
 }
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::BadRequest(why) | Self::NotFound(why) | Self::Internal(why) => f.write_str(why),
-        }
-    }
-}
-
-impl std::error::Error for ApiError {}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
