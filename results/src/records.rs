@@ -366,6 +366,8 @@ pub struct RunRecord {
     pub steps_done: u64,
     /// How many times the run was started.
     pub attempts: u32,
+    /// How many of those starts followed a failure (a crash or a timeout).
+    pub retries: u32,
     pub train_loss: Option<f64>,
     pub val_loss: Option<f64>,
     pub test_loss: Option<f64>,

@@ -62,6 +62,7 @@ pub fn test_run(id: i64, status: results::RunStatus, loss: Option<f64>, config_j
         trainable_params: 100,
         steps_done: 0,
         attempts: 1,
+        retries: 0,
         train_loss: loss,
         val_loss: loss,
         test_loss: None,

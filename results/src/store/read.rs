@@ -11,7 +11,7 @@ use crate::records::{RunId, RunRecord, RunStatus, Split, SweepId, SweepRecord, S
 const RUN_COLUMNS: &str = "r.id, s.name, r.status, r.config, r.backend, r.threads, r.data_path, r.data_sha256,
      r.git_commit, r.trainable_params, r.steps_done, r.train_loss, r.val_loss, r.test_loss,
      r.steps_per_sec, r.wall_seconds, r.error, r.attempts, r.run_key, r.variant, r.device, r.device_name, r.requested_device,
-     r.host, r.slurm_job
+     r.host, r.slurm_job, r.retries
      FROM runs r JOIN sweeps s ON s.id = r.sweep_id";
 
 impl Store {
@@ -168,6 +168,7 @@ fn run_record(row: &Row<'_>) -> rusqlite::Result<RunRecord> {
         requested_device: row.get(22)?,
         host: row.get(23)?,
         slurm_job: row.get(24)?,
+        retries: row.get(25)?,
     })
 }
 

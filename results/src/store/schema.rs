@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 8;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// The `runs_wide` view as migrations 4 to 7 made it, with the device columns of each
 /// version; `define_runs_wide` then gives it the declared settings' columns.
@@ -44,7 +44,7 @@ FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 }
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 8] = [
+pub(super) const MIGRATIONS: [&str; 9] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -185,6 +185,9 @@ CREATE TABLE verdicts (
 "#,
         runs_wide!("r.requested_device, r.device, r.device_name, r.host, r.slurm_job,")
     ),
+    // 9: how many of a run's attempts restarted it after a failure (`attempts` also counts
+    // resumes of an interrupted sweep and promotions of a paused run).
+    "ALTER TABLE runs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The `runs_wide` view with one column per name in `settings`, each read from the run's
@@ -207,7 +210,7 @@ fn runs_wide_sql(settings: &[&str]) -> Result<String, StoreError> {
 SELECT r.id AS run, s.name AS sweep, r.variant, r.status,
 {columns}       r.train_loss, r.val_loss, r.test_loss,
        r.trainable_params AS params, r.steps_done, r.steps_per_sec,
-       r.train_seconds, r.eval_seconds, r.wall_seconds, r.attempts,
+       r.train_seconds, r.eval_seconds, r.wall_seconds, r.attempts, r.retries,
        r.backend, r.requested_device, r.device, r.device_name, r.host, r.slurm_job,
        r.threads, r.data_path, r.data_sha256, r.git_commit, r.run_key,
        r.created_at, r.started_at, r.finished_at, r.error

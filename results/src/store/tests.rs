@@ -183,6 +183,7 @@ fn a_database_from_an_older_harness_is_read_after_an_upgrade() {
             "DROP VIEW runs_wide; DROP VIEW curves; DROP TABLE verdicts; ALTER TABLE runs DROP COLUMN device;
              ALTER TABLE runs DROP COLUMN device_name; ALTER TABLE runs DROP COLUMN requested_device;
              ALTER TABLE runs DROP COLUMN host; ALTER TABLE runs DROP COLUMN slurm_job;
+             ALTER TABLE runs DROP COLUMN retries;
              PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -370,7 +371,7 @@ fn a_sweep_is_found_by_name_with_its_runs_in_planned_order() {
 }
 
 #[test]
-fn a_failed_attempt_goes_back_to_pending_or_stays_failed_with_its_error() {
+fn a_failed_attempt_goes_back_to_pending_as_a_retry_or_stays_failed_with_its_error() {
     let dir = Scratch::new();
     let mut store = Store::open(&dir.db()).unwrap();
     let runs = store.create_sweep(&sweep("s"), &[new_run("a")]).unwrap().runs;
@@ -384,7 +385,8 @@ fn a_failed_attempt_goes_back_to_pending_or_stays_failed_with_its_error() {
     store.mark_running(runs[0]).unwrap();
     store.mark_failed(runs[0], "again", false).unwrap();
     let run = store.run(runs[0]).unwrap();
-    assert_eq!((run.status, run.attempts), (RunStatus::Failed, 2));
+    // Two attempts, one of them a retry: the last failure was not retried.
+    assert_eq!((run.status, run.attempts, run.retries), (RunStatus::Failed, 2, 1));
     assert!(matches!(
         store.mark_failed(RunId(99), "x", false),
         Err(StoreError::NoSuchRun(RunId(99)))

@@ -81,8 +81,8 @@ impl Store {
         let status = if retry { RunStatus::Pending } else { RunStatus::Failed };
         let tx = self.write()?;
         let changed = tx.execute(
-            "UPDATE runs SET status = ?2, error = ?3 WHERE id = ?1",
-            params![run.0, status.as_str(), error],
+            "UPDATE runs SET status = ?2, error = ?3, retries = retries + ?4 WHERE id = ?1",
+            params![run.0, status.as_str(), error, i64::from(retry)],
         )?;
         found(changed, run)?;
         tx.commit()?;
