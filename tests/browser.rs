@@ -1,9 +1,11 @@
 //! The dashboard in a real browser: Debian's chromium, headless, driven through chromedriver
-//! against a real sweep. While `launch --serve` trains it, the runs table fills and a training
-//! curve gains points without a reload; once it is done, `serve` sorts and filters the table
-//! and opens a run with its configuration and samples. Each page is saved as a screenshot
-//! under the test's scratch directory (`screenshots/`). Without chromedriver the test says it
-//! is skipped, and fails under `CI`.
+//! against real sweeps. While `launch --serve` trains, the runs table fills and a training
+//! curve gains points without a reload; a finished sweep's table sorts, filters and opens a
+//! run; hyperband's stopped run shows its × and verdict; brushing a parallel axis filters the
+//! table and curves; hovering a curve names its run and a click opens it; picked runs are
+//! compared; a page left open over Ctrl-C, `resume` and `serve` follows the sweep to its end. Each
+//! page is saved as a screenshot under the test's scratch directory (`screenshots/`).
+//! Without chromedriver the tests say they are skipped, and fail under `CI`.
 
 mod common;
 
@@ -39,17 +41,54 @@ fn rows(browser: &Browser) -> usize {
         .unwrap() as usize
 }
 
-fn first_cell(browser: &Browser) -> String {
-    let cell = browser.run("const td = document.querySelector('#runs tbody tr td'); return td ? td.textContent : ''");
+/// The run on the table's first row.
+fn first_run(browser: &Browser) -> String {
+    let cell = browser.run("const tr = document.querySelector('#runs tbody tr'); return tr ? tr.dataset.run : ''");
     cell.as_str().unwrap().to_string()
+}
+
+/// An attribute of the chart titled `chart` (`data-NAME`) as a number, 0 before it is drawn.
+fn chart_number(browser: &Browser, chart: &str, name: &str) -> u64 {
+    let script = format!(
+        "const c = document.querySelector(\"[data-chart='{chart}']\"); return c ? Number(c.dataset.{name}) : 0"
+    );
+    browser.run(&script).as_u64().unwrap_or(0)
+}
+
+/// Where, in the viewport, the point of `position` (0 bottom, 1 top) on the parallel axis of
+/// `key` is, scrolled into view.
+fn on_axis(browser: &Browser, key: &str, position: f64) -> (f64, f64) {
+    let script = format!(
+        "const lane = document.querySelector(\"[data-axis='{key}']\"); lane.scrollIntoView({{block: 'center'}});
+         const r = lane.getBoundingClientRect(); return [r.left + r.width / 2, r.top + (1 - {position}) * r.height]"
+    );
+    xy(&browser.run(&script))
+}
+
+/// Where, in the viewport, the last point of the line labelled `label` of chart `chart` is.
+fn last_point(browser: &Browser, chart: &str, label: &str) -> (f64, f64) {
+    let script = format!(
+        "const box = document.querySelector(\"[data-chart='{chart}']\"); box.scrollIntoView({{block: 'center'}});
+         const u = box.plot, s = u.series.findIndex((s) => s.label && s.label.startsWith('{label}'));
+         let i = u.data[s].length - 1; while (u.data[s][i] === null || u.data[s][i] === undefined) i--;
+         const r = u.over.getBoundingClientRect();
+         return [r.left + u.valToPos(u.data[0][i], 'x'), r.top + u.valToPos(u.data[s][i], 'y')]"
+    );
+    xy(&browser.run(&script))
+}
+
+fn xy(value: &serde_json::Value) -> (f64, f64) {
+    (value[0].as_f64().unwrap(), value[1].as_f64().unwrap())
+}
+
+fn text(browser: &Browser, css: &str) -> String {
+    let script = format!("const e = document.querySelector(\"{css}\"); return e ? e.textContent : ''");
+    browser.run(&script).as_str().unwrap().to_string()
 }
 
 /// Points the chart titled `chart` draws (its `data-points`), 0 before it is drawn.
 fn points(browser: &Browser, chart: &str) -> u64 {
-    let script = format!(
-        "const c = document.querySelector(\"[data-chart='{chart}']\"); return c ? Number(c.dataset.points) : 0"
-    );
-    browser.run(&script).as_u64().unwrap_or(0)
+    chart_number(browser, chart, "points")
 }
 
 /// `127.0.0.1:PORT` of a printed `127.0.0.1:PORT/sweep/NAME`.
@@ -90,27 +129,21 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
     drain.join().unwrap().unwrap();
 
     // The finished sweep, from `harness serve`.
-    let mut serve = sandbox
-        .harness(&["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr = address(&common::printed_url(BufReader::new(serve.stdout.take().unwrap())));
+    let (mut serve, addr) = serve(&sandbox);
     browser.goto(&format!("http://{addr}/sweep/watched"));
     browser.eventually(secs(10), "the finished table", |b| rows(b) == 3);
     // Sorting: by run, descending on the second click; the order goes into the URL.
-    browser.click("#runs thead th:first-child");
+    browser.click("#runs thead th[data-key='id']");
     browser.eventually(secs(5), "sorted by run", |b| {
-        b.url().contains("sort=id") && first_cell(b) == "1"
+        b.url().contains("sort=id") && first_run(b) == "1"
     });
-    browser.click("#runs thead th:first-child");
-    browser.eventually(secs(5), "sorted by run, descending", |b| first_cell(b) == "3");
+    browser.click("#runs thead th[data-key='id']");
+    browser.eventually(secs(5), "sorted by run, descending", |b| first_run(b) == "3");
     assert!(browser.url().contains("sort=id&desc=1"), "{}", browser.url());
     // Filtering by status.
-    browser.click("select option[value='stopped']");
+    browser.click("#status-filter option[value='stopped']");
     browser.eventually(secs(5), "no stopped run", |b| rows(b) == 0);
-    browser.click("select option[value='completed']");
+    browser.click("#status-filter option[value='completed']");
     browser.eventually(secs(5), "three completed runs", |b| rows(b) == 3);
     screenshot(&browser, "sweep-sorted-filtered");
     // A click on a run opens its page, with its configuration and samples.
@@ -127,4 +160,170 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
 
     let _ = serve.kill();
     let _ = serve.wait();
+}
+
+/// `harness serve` of the sandbox's database on a free port: (the server, its address).
+fn serve(sandbox: &Sandbox) -> (std::process::Child, String) {
+    let mut serve = sandbox
+        .harness(&["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = address(&common::printed_url(BufReader::new(serve.stdout.take().unwrap())));
+    (serve, addr)
+}
+
+#[test]
+fn a_stopped_run_shows_its_verdict_and_brushing_comparing_and_clicking_a_curve_work() {
+    let Some(browser) = Browser::start() else { return };
+    let sandbox = Sandbox::new();
+    sandbox.names(300);
+    // Three learning rates; hyperband stops the run of 0.00001 (run 3) at step 100.
+    std::fs::write(sandbox.path("hb.yaml"), common::sweeps::HYPERBAND_SPEC).unwrap();
+    let out = sandbox.run(&["launch", "hb.yaml"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let (mut server, addr) = serve(&sandbox);
+    let secs = Duration::from_secs;
+
+    browser.goto(&format!("http://{addr}/sweep/hb"));
+    browser.eventually(secs(10), "the table", |b| rows(b) == 3);
+    browser.eventually(secs(10), "a × on the stopped run's validation curve", |b| {
+        chart_number(b, "validation loss", "stopped") == 1
+    });
+    assert!(
+        text(&browser, "#summary").contains("1 stopped"),
+        "{}",
+        text(&browser, "#summary")
+    );
+    screenshot(&browser, "sweep-stopped");
+
+    // Brushing the top half of the lr axis (0.1 and 0.05 on its log scale) keeps two runs.
+    browser.drag(on_axis(&browser, "lr", 0.5), on_axis(&browser, "lr", 1.05));
+    browser.eventually(secs(5), "two runs inside the brush", |b| rows(b) == 2);
+    assert!(browser.url().contains("b.lr="), "{}", browser.url());
+    assert_eq!(
+        chart_number(&browser, "validation loss", "lines"),
+        2,
+        "the curves follow the brush"
+    );
+    screenshot(&browser, "sweep-brushed");
+    // A click on the axis clears its brush.
+    let at = on_axis(&browser, "lr", 0.2);
+    browser.drag(at, at);
+    browser.eventually(secs(5), "the brush cleared", |b| {
+        rows(b) == 3 && !b.url().contains("b.lr")
+    });
+
+    // Hovering a curve names its run; a click opens it.
+    let end = last_point(&browser, "validation loss", "run 3");
+    browser.hover(end);
+    browser.eventually(secs(5), "hover names run 3", |b| {
+        text(b, "[data-chart='validation loss'] .hover").contains("run 3")
+    });
+    browser.drag(end, end);
+    browser.eventually(secs(5), "run 3's page", |b| b.url().ends_with("/run/3"));
+    browser.eventually(secs(5), "its verdicts", |b| text(b, "#verdicts").contains("stop"));
+    assert_eq!(chart_number(&browser, "loss", "stopped"), 1, "the × on its own curve");
+    screenshot(&browser, "run-stopped");
+
+    // Two runs picked in the table, compared.
+    browser.goto(&format!("http://{addr}/sweep/hb?sort=id"));
+    browser.eventually(secs(10), "the table", |b| rows(b) == 3);
+    browser.click("#runs tbody tr[data-run='1'] input");
+    browser.eventually(secs(5), "one pick", |b| text(b, "#compare").contains("pick two"));
+    browser.click("#runs tbody tr[data-run='3'] input");
+    browser.eventually(secs(5), "two picks", |b| text(b, "#compare") == "compare 2 runs");
+    browser.click("#compare");
+    browser.eventually(secs(5), "the compare page", |b| b.url().ends_with("/compare?runs=1,3"));
+    let differing = |b: &Browser| {
+        b.run("return [...document.querySelectorAll('#differences tbody tr')].map((tr) => tr.textContent).join(' | ')")
+    };
+    browser.eventually(secs(5), "the settings that differ", |b| {
+        differing(b).as_str().is_some_and(|t| !t.is_empty())
+    });
+    let differing = differing(&browser);
+    // lr, and lr_final that follows it; then the outcomes.
+    assert!(
+        differing
+            .as_str()
+            .unwrap()
+            .starts_with("lr0.100001.00e-5 | lr_final0.010001.00e-6 | status"),
+        "{differing}"
+    );
+    assert_eq!(chart_number(&browser, "validation loss", "lines"), 2);
+    screenshot(&browser, "compare");
+
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn a_page_left_open_over_ctrl_c_resume_and_serve_follows_the_sweep_to_its_end() {
+    let Some(browser) = Browser::start() else { return };
+    let sandbox = Sandbox::new();
+    let spec = common::sweeps::write_spec(&sandbox, "paused", "[1, 2]", 20000);
+    // One address for every server, as a user's open tab or bookmark has.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let start = |command: &[&str]| {
+        let mut child = sandbox
+            .harness(command)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut progress = BufReader::new(child.stderr.take().unwrap());
+        common::printed_url(&mut progress);
+        let drain = std::thread::spawn(move || std::io::copy(&mut progress, &mut std::io::sink()));
+        (child, drain)
+    };
+    let live = |b: &Browser| b.run("return document.getElementById('live').classList.contains('on')") == true;
+    let rendered = |b: &Browser| {
+        b.run("return Number(document.getElementById('main').dataset.rendered)")
+            .as_u64()
+            .unwrap()
+    };
+    let secs = Duration::from_secs;
+
+    let (first, drain) = start(&["launch", spec.to_str().unwrap(), "--workers", "1", "--serve", &addr]);
+    browser.goto(&format!("http://{addr}/sweep/paused"));
+    browser.eventually(secs(20), "a run training", |b| {
+        text(b, "#summary").contains("1 running")
+    });
+    common::sweeps::kill(first.id(), "-INT");
+    let out = first.wait_with_output().unwrap();
+    drain.join().unwrap().unwrap();
+    assert!(!out.status.success(), "Ctrl-C ends the sweep unfinished");
+    browser.eventually(secs(10), "the page knows the server went", |b| !live(b));
+    screenshot(&browser, "sweep-interrupted");
+
+    // The same page, never reloaded, reconnects to the resumed sweep and follows it.
+    let before = rendered(&browser);
+    let (second, drain) = start(&["resume", "paused", "--workers", "1", "--serve", &addr]);
+    browser.eventually(secs(20), "the page back on the resumed sweep", |b| {
+        live(b) && rendered(b) > before
+    });
+    assert!(second.wait_with_output().unwrap().status.success());
+    drain.join().unwrap().unwrap();
+
+    // And to `harness serve` once the sweep is done: every run completed, nothing stale.
+    let mut server = sandbox
+        .harness(&["serve", "--addr", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    browser.eventually(secs(20), "every run completed on the open page", |b| {
+        text(b, "#summary").starts_with("4 runs · 4 completed")
+    });
+    assert_eq!(rows(&browser), 4);
+    let table = text(&browser, "#runs");
+    assert!(!table.contains("interrupted") && !table.contains("running"), "{table}");
+    screenshot(&browser, "sweep-resumed");
+    let _ = server.kill();
+    let _ = server.wait();
 }

@@ -1,7 +1,8 @@
 //! End-to-end tests of `harness serve` over plain HTTP: the JSON each page reads, training
 //! curves cut down with their extremes kept, the refusals (another `Host`, a malformed id, a
 //! path outside the assets), the live stream announcing a commit, Ctrl-C with a stream open,
-//! and the clear errors of a missing database or a port in use. The database is only read.
+//! gzip for the data but not the stream, and the clear errors of a missing database or a
+//! port in use. The database is only read.
 
 mod common;
 
@@ -117,11 +118,22 @@ fn the_pages_json_shows_sweeps_runs_and_curves() {
     assert_eq!(sweep["counts"]["completed"], 1);
     assert_eq!(sweep["metric"], "val_loss");
     let page = server.json("/api/sweeps/train-1");
-    let run = &page["runs"][0];
-    assert_eq!(run["status"], "completed");
-    assert_eq!(run["steps_done"], 400);
-    assert_eq!(sweep["best"], run["val_loss"], "the best of one run is its own");
-    let id = run["id"].as_i64().unwrap();
+    // One column per field, one value per run.
+    let runs = &page["columns"];
+    assert_eq!(page["runs"], 1);
+    assert_eq!(runs["status"][0], "completed");
+    assert_eq!(runs["steps_done"][0], 400);
+    assert_eq!(
+        (runs["attempts"][0].as_u64(), runs["retries"][0].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(sweep["best"], runs["val_loss"][0], "the best of one run is its own");
+    assert_eq!(
+        page["verdicts"]["run"],
+        serde_json::json!([]),
+        "no early termination, no verdict"
+    );
+    let id = runs["id"][0].as_i64().unwrap();
     let detail = server.json(&format!("/api/runs/{id}"));
     assert_eq!(detail["config"]["n_hidden"], 8);
     assert_eq!(detail["samples"].as_array().unwrap().len(), 20);
@@ -129,7 +141,9 @@ fn the_pages_json_shows_sweeps_runs_and_curves() {
         "/",
         "/sweep/train-1",
         &format!("/run/{id}"),
+        &format!("/compare?runs={id},{id}"),
         "/assets/app.js",
+        "/assets/sweep.js",
         "/assets/uPlot.iife.min.js",
     ] {
         assert_eq!(server.get(page).0, 200, "{page}");
@@ -198,6 +212,52 @@ fn requests_from_another_host_bad_ids_and_unknown_paths_are_refused() {
         std::fs::read(sandbox.db()).unwrap() == before,
         "serving changed the database"
     );
+}
+
+/// A GET of `path` that accepts gzip: (the head, lowercased; the body's bytes).
+fn get_gzip(server: &Server, path: &str) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept-Encoding: gzip, deflate\r\nConnection: close\r\n\r\n",
+        server.addr
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let end = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&response[..end]).to_lowercase();
+    (head, response[end + 4..].to_vec())
+}
+
+#[test]
+fn data_goes_gzipped_to_a_client_that_accepts_it_and_the_event_stream_does_not() {
+    let sandbox = trained();
+    let server = Server::start(&sandbox);
+    let path = "/api/curves?runs=1&split=train";
+    let (head, body) = get_gzip(&server, path);
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    let mut unzipped = String::new();
+    flate2::read::GzDecoder::new(body.as_slice())
+        .read_to_string(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, server.get(path).1, "the same JSON");
+    assert!(
+        body.len() * 2 < unzipped.len(),
+        "{} bytes of {}",
+        body.len(),
+        unzipped.len()
+    );
+    // A browser's EventSource accepts gzip too: its events must still arrive one by one.
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    write!(
+        stream,
+        "GET /api/events HTTP/1.1\r\nHost: {}\r\nAccept-Encoding: gzip\r\n\r\n",
+        server.addr
+    )
+    .unwrap();
+    wait_for_event(&mut BufReader::new(stream), "hello", Duration::from_secs(5));
 }
 
 /// Reads the stream's lines until one starts with `event: NAME`, or fails after `within`.
@@ -303,7 +363,7 @@ parameters:
         let (status, body) = get_as(&addr, "/api/sweeps/live", &addr);
         if status == 200 {
             let page: Value = serde_json::from_str(&body).unwrap();
-            assert_eq!(page["runs"].as_array().unwrap().len(), 2);
+            assert_eq!(page["runs"], 2);
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(10), "{status}: {body}");

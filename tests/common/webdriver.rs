@@ -1,8 +1,8 @@
 //! A headless Chromium for the browser tests, driven through chromedriver's WebDriver HTTP
 //! API with serde_json over a plain socket: the few commands the tests use (open a URL, find
-//! and click an element, run a script that reads the page, take a screenshot). A WebDriver
-//! crate would pull in an HTTP client stack whose features change crates Burn shares, and
-//! rebuild Burn for the tests.
+//! and click an element, move, press and drag the mouse, run a script that reads the page,
+//! take a screenshot). A WebDriver crate would pull in an HTTP client stack whose features
+//! change crates Burn shares, and rebuild Burn for the tests.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -70,6 +70,13 @@ impl Browser {
 
     /// One WebDriver command: its `value`, or a panic with the driver's error.
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let value = self.try_call(method, path, body);
+        assert!(value.get("error").is_none(), "{method} {path}: {value}");
+        value
+    }
+
+    /// One WebDriver command: its `value`, which names an `error` if it failed.
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         let mut stream = TcpStream::connect(&self.addr).unwrap();
         write!(
@@ -103,9 +110,7 @@ impl Browser {
         let response = String::from_utf8_lossy(&json).to_string();
         let json = response.as_str();
         let reply: Value = serde_json::from_str(json).unwrap_or_else(|_| panic!("{method} {path}: {head}{response}"));
-        let value = reply["value"].clone();
-        assert!(value.get("error").is_none(), "{method} {path}: {value}");
-        value
+        reply["value"].clone()
     }
 
     fn session_path(&self, rest: &str) -> String {
@@ -132,24 +137,57 @@ impl Browser {
         )
     }
 
-    /// Clicks the first element `css` finds, as a user's click would.
+    /// Clicks the first element `css` finds, as a user's click would; found again if the
+    /// page redrew it between the finding and the click.
     pub fn click(&self, css: &str) {
-        let found = self.call(
-            "POST",
-            &self.session_path("/element"),
-            Some(json!({ "using": "css selector", "value": css })),
-        );
-        let id = found
-            .as_object()
-            .and_then(|o| o.values().next())
-            .and_then(Value::as_str)
-            .unwrap()
-            .to_string();
-        self.call(
-            "POST",
-            &self.session_path(&format!("/element/{id}/click")),
-            Some(json!({})),
-        );
+        for _ in 0..5 {
+            let found = self.call(
+                "POST",
+                &self.session_path("/element"),
+                Some(json!({ "using": "css selector", "value": css })),
+            );
+            let id = found
+                .as_object()
+                .and_then(|o| o.values().next())
+                .and_then(Value::as_str)
+                .unwrap()
+                .to_string();
+            let clicked = self.try_call(
+                "POST",
+                &self.session_path(&format!("/element/{id}/click")),
+                Some(json!({})),
+            );
+            match clicked.get("error").and_then(Value::as_str) {
+                None => return,
+                Some("stale element reference") => std::thread::sleep(Duration::from_millis(100)),
+                Some(_) => panic!("click {css}: {clicked}"),
+            }
+        }
+        panic!("click {css}: the page kept redrawing it");
+    }
+
+    /// The mouse moved to `at` (the viewport's CSS pixels) and left there.
+    pub fn hover(&self, at: (f64, f64)) {
+        self.pointer(vec![move_to(at)]);
+    }
+
+    /// A mouse press at `from`, a move to `to` and a release there, as a user's hand would:
+    /// a drag, or a click where `from` is `to`.
+    pub fn drag(&self, from: (f64, f64), to: (f64, f64)) {
+        let mut steps = vec![move_to(from), json!({ "type": "pointerDown", "button": 0 })];
+        if from != to {
+            let middle = ((from.0 + to.0) / 2.0, (from.1 + to.1) / 2.0);
+            steps.extend([move_to(middle), json!({ "type": "pause", "duration": 50 }), move_to(to)]);
+        }
+        steps.push(json!({ "type": "pointerUp", "button": 0 }));
+        self.pointer(steps);
+    }
+
+    fn pointer(&self, steps: Vec<Value>) {
+        let actions = json!({ "actions": [{
+            "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" }, "actions": steps,
+        }] });
+        self.call("POST", &self.session_path("/actions"), Some(actions));
     }
 
     pub fn screenshot(&self, path: &Path) {
@@ -166,6 +204,11 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+/// A pointer move to `(x, y)` in the viewport's CSS pixels.
+fn move_to((x, y): (f64, f64)) -> Value {
+    json!({ "type": "pointerMove", "duration": 0, "origin": "viewport", "x": x.round() as i64, "y": y.round() as i64 })
 }
 
 impl Drop for Browser {

@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use results::{RunId, RunRecord, RunStatus, Split, Store, SweepRecord};
+use results::{RunId, RunRecord, RunStatus, Split, Store};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::downsample::min_max_last;
+use super::sweep_data::{rounded, sweep_page};
 use super::{ApiError, Served};
 use crate::stored;
-use crate::view::labels::{configs, varied_settings};
 
 /// Runs one `/api/curves` request may ask for: a page shows a few dozen at a time.
 const MAX_CURVES: usize = 500;
@@ -55,7 +55,7 @@ fn sweep_list(store: &Store) -> anyhow::Result<Vec<Value>> {
             "counts": counts,
             "metric": loss.column(),
             "goal": goal.to_string(),
-            "best": best,
+            "best": rounded(best),
             "started_at": span.started_at,
             "finished_at": span.finished_at,
         }));
@@ -66,64 +66,6 @@ fn sweep_list(store: &Store) -> anyhow::Result<Vec<Value>> {
 /// `GET /api/sweeps/{name}`.
 pub async fn sweep(State(served): State<Served>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
     served.read(move |store| Ok(Json(sweep_page(store, &name)?))).await
-}
-
-fn sweep_page(store: &Store, name: &str) -> anyhow::Result<Value> {
-    let sweep = store
-        .find_sweep(name)?
-        .ok_or_else(|| ApiError::NotFound(format!("no sweep named `{name}`")))?;
-    let settings = stored::settings(&sweep)?;
-    let runs = store.sweep_runs(sweep.id)?;
-    let configs = configs(&runs)?;
-    let varied = varied_settings(&configs);
-    let rows: Vec<Value> = runs
-        .iter()
-        .zip(&configs)
-        .map(|(run, config)| {
-            let values: BTreeMap<&str, &Value> = varied
-                .iter()
-                .filter_map(|key| Some((key.as_str(), config.get(key)?)))
-                .collect();
-            json!({
-                "id": run.id.0,
-                "variant": run.variant,
-                "status": run.status.as_str(),
-                "values": values,
-                "steps_done": run.steps_done,
-                "steps": config.get("steps"),
-                "attempts": run.attempts,
-                "train_loss": run.train_loss,
-                "val_loss": run.val_loss,
-                "test_loss": run.test_loss,
-                "params": run.trainable_params,
-                "steps_per_sec": run.steps_per_sec,
-                "error": run.error,
-            })
-        })
-        .collect();
-    let verdicts: Vec<Value> = store
-        .sweep_verdicts(sweep.id)?
-        .iter()
-        .map(|v| json!({ "run": v.run.0, "step": v.step, "value": v.value, "decision": v.decision.as_str() }))
-        .collect();
-    Ok(json!({
-        "sweep": sweep_header(&sweep),
-        "metric": settings.metric.loss.column(),
-        "goal": settings.metric.goal.to_string(),
-        "early_terminate": settings.early_terminate,
-        "varied": varied,
-        "runs": rows,
-        "verdicts": verdicts,
-    }))
-}
-
-fn sweep_header(sweep: &SweepRecord) -> Value {
-    json!({
-        "name": sweep.name,
-        "kind": sweep.kind.as_str(),
-        "created_at": sweep.created_at,
-        "spec": sweep.spec,
-    })
 }
 
 /// `GET /api/runs/{id}`.
@@ -174,6 +116,7 @@ fn run_fields(run: &RunRecord) -> Value {
         "params": run.trainable_params,
         "steps_done": run.steps_done,
         "attempts": run.attempts,
+        "retries": run.retries,
         "train_loss": run.train_loss,
         "val_loss": run.val_loss,
         "test_loss": run.test_loss,
@@ -227,7 +170,10 @@ pub async fn curves(State(served): State<Served>, Query(query): Query<CurvesQuer
                 } else {
                     points
                 };
-                let (steps, losses): (Vec<u64>, Vec<f64>) = points.into_iter().unzip();
+                let (steps, losses): (Vec<u64>, Vec<Value>) = points
+                    .into_iter()
+                    .map(|(step, loss)| (step, rounded(Some(loss))))
+                    .unzip();
                 curves.insert(id.0.to_string(), json!({ "steps": steps, "losses": losses }));
             }
             Ok(Json(json!({ "split": split.as_str(), "curves": curves })))

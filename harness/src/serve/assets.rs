@@ -1,19 +1,33 @@
-//! The dashboard's files, compiled into the binary: one page (`index.html`, whose script
-//! draws the sweeps, sweep and run views from the URL it is opened at), its script and style,
-//! and the vendored uPlot (harness/assets/vendor, with its licence). A request names a file
+//! The dashboard's files, compiled into the binary: one page (`index.html`, whose scripts
+//! draw the sweeps, sweep, run and compare views from the URL it is opened at), its script
+//! modules and style, and the vendored uPlot (harness/assets/vendor, with its licence). A request names a file
 //! from this list or gets 404: no path reaches the file system.
 
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-/// (name under `/assets/`, content type, contents).
-const ASSETS: [(&str, &str, &str); 4] = [
-    (
-        "app.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../assets/dashboard/app.js"),
-    ),
+/// A file of the dashboard: (name under `/assets/`, content type, contents).
+macro_rules! asset {
+    (script $name:literal) => {
+        (
+            $name,
+            JAVASCRIPT,
+            include_str!(concat!("../../assets/dashboard/", $name)),
+        )
+    };
+}
+
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+const ASSETS: [(&str, &str, &str); 10] = [
+    asset!(script "app.js"),
+    asset!(script "dom.js"),
+    asset!(script "sweep.js"),
+    asset!(script "table.js"),
+    asset!(script "parallel.js"),
+    asset!(script "charts.js"),
+    asset!(script "run.js"),
     (
         "style.css",
         "text/css; charset=utf-8",
@@ -21,7 +35,7 @@ const ASSETS: [(&str, &str, &str); 4] = [
     ),
     (
         "uPlot.iife.min.js",
-        "text/javascript; charset=utf-8",
+        JAVASCRIPT,
         include_str!("../../assets/vendor/uplot/uPlot.iife.min.js"),
     ),
     (
@@ -33,7 +47,7 @@ const ASSETS: [(&str, &str, &str); 4] = [
 
 const PAGE: &str = include_str!("../../assets/dashboard/index.html");
 
-/// `GET /`, `/sweep/{name}`, `/run/{id}`: the page; its script reads the URL.
+/// `GET /`, `/sweep/{name}`, `/run/{id}`, `/compare`: the page; its script reads the URL.
 pub async fn page() -> Response {
     (
         [

@@ -8,6 +8,8 @@ mod api;
 mod assets;
 pub mod downsample;
 mod events;
+mod gzip;
+mod sweep_data;
 
 use std::io::ErrorKind;
 use std::net::SocketAddr;
@@ -176,12 +178,14 @@ fn router(served: Served) -> Router {
         .route("/", get(assets::page))
         .route("/sweep/{name}", get(assets::page))
         .route("/run/{id}", get(assets::page))
+        .route("/compare", get(assets::page))
         .route("/assets/{file}", get(assets::asset))
         .route("/api/sweeps", get(api::sweeps))
         .route("/api/sweeps/{name}", get(api::sweep))
         .route("/api/runs/{id}", get(api::run))
         .route("/api/curves", get(api::curves))
         .route("/api/events", get(events::stream))
+        .layer(middleware::from_fn(gzip::gzip))
         .layer(middleware::from_fn_with_state(served.clone(), check_host))
         .with_state(served)
 }

@@ -1,0 +1,73 @@
+// The run page (status, attempts and where it ran, losses, curves with its verdicts, samples,
+// configuration, data) and the compare page: two or more runs' curves overlaid, with a table
+// of the settings that differ between them and their losses.
+
+import { api, el, fmt, go, link, setCrumbs, statusTag } from "./dom.js";
+import { curveChart } from "./charts.js";
+
+const card = (label, value) => el("div", { class: "card" }, el("div", { class: "muted" }, label), el("div", {}, value));
+
+export async function runView(id) {
+  const data = await api(`/api/runs/${encodeURIComponent(id)}`);
+  const run = data.run;
+  setCrumbs(link(`/sweep/${encodeURIComponent(run.sweep)}`, run.sweep), link(`/run/${run.id}`, `run ${run.id}`));
+  const where = [run.device ?? run.requested_device ?? "–", run.device_name, run.host, run.slurm_job ? `Slurm job ${run.slurm_job}` : null].filter(Boolean).join(" · ");
+  const [train, val] = await Promise.all([api(`/api/curves?runs=${run.id}&split=train`), api(`/api/curves?runs=${run.id}&split=val`)]);
+  const stop = data.verdicts.find((v) => v.decision === "stop");
+  const lines = [
+    { label: "train", ...train.curves[run.id] },
+    { label: "val", ...val.curves[run.id], stopAt: stop ? stop.step : undefined },
+  ];
+  const verdicts = data.verdicts.length
+    ? el("table", { id: "verdicts" }, el("thead", {}, el("tr", {}, el("th", {}, "step"), el("th", {}, "val loss judged"), el("th", { class: "text" }, "verdict"))),
+      el("tbody", {}, data.verdicts.map((v) => el("tr", {}, el("td", {}, fmt(v.step)), el("td", {}, fmt(v.value)), el("td", { class: "text" }, v.decision)))))
+    : el("p", { class: "muted" }, "No early-termination verdict on this run.");
+  return el("div", {},
+    el("h1", {}, `Run ${run.id}`, run.variant ? ` (${run.variant})` : ""),
+    el("div", { class: "cards" },
+      card("status", statusTag(run.status)), card("steps", fmt(run.steps_done)),
+      card("attempts", `${run.attempts}${run.retries ? ` (${run.retries} after a failure)` : ""}`),
+      card("train / val / test", `${fmt(run.train_loss)} / ${fmt(run.val_loss)} / ${fmt(run.test_loss)}`),
+      card("parameters", fmt(run.params)), card("steps/s", fmt(run.steps_per_sec, 1)),
+      card("wall time", run.wall_seconds === null ? "–" : `${fmt(run.wall_seconds, 1)} s`), card("ran on", where),
+      card("commit", run.git_commit ? run.git_commit.slice(0, 12) : "–")),
+    run.error ? el("pre", { class: "error" }, run.error) : "",
+    el("h2", {}, "Curves"), curveChart({ title: "loss", lines }),
+    el("h2", {}, "Early termination"), verdicts,
+    el("h2", {}, "Samples"), data.samples.length ? el("pre", { id: "samples" }, data.samples.join("\n")) : el("p", { class: "muted" }, "None yet."),
+    el("h2", {}, "Configuration"), el("pre", { id: "config" }, JSON.stringify(data.config, null, 2)),
+    el("h2", {}, "Data"), el("p", {}, `${run.data_path} (sha256 ${run.data_sha256.slice(0, 16)}…), backend ${run.backend}, ${run.threads} thread(s)`));
+}
+
+export async function compareView(query) {
+  const ids = (query.get("runs") || "").split(",").filter(Boolean);
+  if (ids.length < 2) return el("p", { class: "error" }, "Compare needs two or more runs: /compare?runs=1,2");
+  const pages = await Promise.all(ids.map((id) => api(`/api/runs/${encodeURIComponent(id)}`)));
+  const sweeps = [...new Set(pages.map((p) => p.run.sweep))];
+  setCrumbs(...sweeps.map((s) => link(`/sweep/${encodeURIComponent(s)}`, s)), el("span", {}, "compare"));
+  const list = ids.join(",");
+  const [train, val] = await Promise.all([api(`/api/curves?runs=${list}&split=train`), api(`/api/curves?runs=${list}&split=val`)]);
+  const open = (id) => go(`/run/${id}`);
+  const lines = (curves) => pages.filter((p) => curves[p.run.id]).map((p) => {
+    const stop = p.verdicts.find((v) => v.decision === "stop");
+    return { label: `run ${p.run.id}`, run: p.run.id, stopAt: stop ? stop.step : undefined, ...curves[p.run.id] };
+  });
+  // The settings whose values are not the same in every run compared.
+  const keys = [...new Set(pages.flatMap((p) => Object.keys(p.config)))].sort()
+    .filter((key) => new Set(pages.map((p) => JSON.stringify(p.config[key] ?? null))).size > 1);
+  const row = (label, cell) => el("tr", {}, el("th", { class: "text" }, label), pages.map((p) => el("td", {}, cell(p))));
+  return el("div", {},
+    el("h1", {}, `Comparing ${ids.length} runs`),
+    el("div", { class: "charts" },
+      curveChart({ title: "validation loss", lines: lines(val.curves), open }),
+      curveChart({ title: "training loss", lines: lines(train.curves), open })),
+    el("h2", {}, keys.length ? "Settings that differ" : "The runs' settings are all the same"),
+    el("table", { id: "differences" },
+      el("thead", {}, el("tr", {}, el("th", { class: "text" }, ""), pages.map((p) => el("th", {}, link(`/run/${p.run.id}`, `run ${p.run.id}`))))),
+      el("tbody", {},
+        keys.map((key) => row(key, (p) => fmt(p.config[key] ?? null, 5))),
+        row("status", (p) => statusTag(p.run.status)),
+        row("steps", (p) => fmt(p.run.steps_done)),
+        ["train_loss", "val_loss", "test_loss"].map((loss) => row(loss, (p) => fmt(p.run[loss]))),
+        row("steps/s", (p) => fmt(p.run.steps_per_sec, 1)))));
+}
