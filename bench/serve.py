@@ -47,7 +47,7 @@ parameters:
 """
 
 # The real sweep of the client test: sweeps/quickstart.yaml's four small WaveNets, the sweep
-# a newcomer watches first.
+# a newcomer watches first, trained ten times longer so that each round lasts about 30 s.
 LIVE = """name: serve-live-{round}
 method: grid
 metric: {{name: val_loss, goal: minimize}}
@@ -56,8 +56,8 @@ parameters:
   n_embd: {{value: 10}}
   n_hidden: {{values: [32, 68]}}
   lr: {{values: [0.05, 0.1]}}
-  steps: {{value: 10000}}
-  eval_every: {{value: 2000}}
+  steps: {{value: 100000}}
+  eval_every: {{value: 5000}}
 """
 
 
@@ -305,9 +305,9 @@ def clients_table(args, work):
     for clients, rate, seconds, fetches in rows:
         lines.append(f"| {clients} | {rate:,.0f} steps/s | {seconds:.1f} s | {fetches:,} |")
     text = "\n".join(lines) + (
-        f"\n\n`harness launch` of sweeps/quickstart.yaml's 4 small WaveNets (10,000 steps) on 2 workers "
+        f"\n\n`harness launch` of sweeps/quickstart.yaml's 4 small WaveNets, at 100,000 steps, on 2 workers "
         f"of 1 thread, with `--serve` in every round; rounds alternate. With {CLIENTS} pages open the runs "
-        f"train {slowdown:+.1%} slower than with none ({verdict}"
+        f"train {abs(slowdown):.1%} {'slower' if slowdown >= 0 else 'faster'} than with none ({verdict}"
         + (f"; the spread between rounds of one kind is {noise:.1%}" if noise is not None else "")
         + "). Each page is a client thread of this script doing what app.js does: an event stream, "
           "then the sweep's data and every run's curves again half a second after each change.\n"
