@@ -1,8 +1,8 @@
 //! End-to-end tests of `harness serve` over plain HTTP: the JSON each page reads, training
 //! curves cut down with their extremes kept, the refusals (another `Host`, a malformed id, a
-//! path outside the assets), the live stream announcing a commit, Ctrl-C with a stream open,
-//! gzip for the data but not the stream, and the clear errors of a missing database or a
-//! port in use. The database is only read.
+//! path outside the assets), the live stream announcing a commit (and no answer kept from
+//! before it), Ctrl-C with a stream open, gzip for the data but not the stream, and the clear
+//! errors of a missing database or a port in use. The database is only read.
 
 mod common;
 
@@ -285,15 +285,23 @@ fn open_stream(server: &Server) -> BufReader<TcpStream> {
 }
 
 #[test]
-fn an_open_page_hears_of_a_commit_within_a_second() {
+fn an_open_page_hears_of_a_commit_within_a_second_and_then_reads_it() {
     let sandbox = trained();
     let server = Server::start(&sandbox);
     let mut events = open_stream(&server);
     wait_for_event(&mut events, "hello", Duration::from_secs(5));
+    // Asked twice before the commit: the second answer is the first one kept.
+    for _ in 0..2 {
+        assert_eq!(server.json("/api/sweeps")["sweeps"].as_array().unwrap().len(), 1);
+    }
     let out = sandbox.run(&["train", "--data", "names.txt", "--model", "bigram", "--steps", "20"]);
     assert!(out.status.success(), "{}", stderr(&out));
     wait_for_event(&mut events, "changed", Duration::from_secs(2));
-    assert_eq!(server.json("/api/sweeps")["sweeps"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        server.json("/api/sweeps")["sweeps"].as_array().unwrap().len(),
+        2,
+        "nothing kept from before the commit"
+    );
 }
 
 #[test]

@@ -1,11 +1,13 @@
 //! The dashboard's web server (`harness serve`): one read-only connection to the database,
-//! the pages and their assets from the binary (`assets`), JSON for the pages (`api`) and one
-//! Server-Sent Events stream that tells each open page when the database changed (`events`).
+//! the pages and their assets from the binary (`assets`), JSON for the pages (`api`, gzipped
+//! by `gzip`, kept by `cache` until the database changes) and one Server-Sent Events stream
+//! that tells each open page when the database changed (`events`).
 //! Every request passes the `Host` check first (a page elsewhere cannot reach us by DNS
 //! rebinding); nothing a request carries is pasted into SQL or a file path.
 
 mod api;
 mod assets;
+mod cache;
 pub mod downsample;
 mod events;
 mod gzip;
@@ -126,6 +128,8 @@ pub struct Served {
     changes: watch::Receiver<u64>,
     /// Becomes true when the server is asked to stop: open streams end at once.
     stopping: watch::Receiver<bool>,
+    /// Answers computed since the last change, for the next page that asks the same.
+    cache: cache::Cache,
 }
 
 impl Served {
@@ -162,6 +166,7 @@ pub async fn serve(
         hosts: Arc::new(Hosts { addr }),
         changes,
         stopping: stopping.clone(),
+        cache: cache::Cache::default(),
     };
     let app = router(served);
     axum::serve(listener, app)
@@ -186,6 +191,7 @@ fn router(served: Served) -> Router {
         .route("/api/curves", get(api::curves))
         .route("/api/events", get(events::stream))
         .layer(middleware::from_fn(gzip::gzip))
+        .layer(middleware::from_fn_with_state(served.clone(), cache::cached))
         .layer(middleware::from_fn_with_state(served.clone(), check_host))
         .with_state(served)
 }
