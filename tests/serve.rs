@@ -136,6 +136,12 @@ fn the_pages_json_shows_sweeps_runs_and_curves() {
     let id = runs["id"][0].as_i64().unwrap();
     let detail = server.json(&format!("/api/runs/{id}"));
     assert_eq!(detail["config"]["n_hidden"], 8);
+    let attempt = &detail["attempts"][0];
+    assert_eq!(
+        (attempt["attempt"].as_u64(), attempt["outcome"].as_str()),
+        (Some(1), Some("completed"))
+    );
+    assert!(attempt["host"].is_string() && attempt["device"] == "cpu", "{attempt}");
     assert_eq!(detail["samples"].as_array().unwrap().len(), 20);
     for page in [
         "/",

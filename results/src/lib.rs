@@ -10,8 +10,8 @@ pub mod store;
 pub mod summary;
 
 pub use records::{
-    CreatedSweep, CurvePoint, Decision, Loss, NewRun, NewSweep, RanOn, RunId, RunRecord, RunResult, RunStatus, Split,
-    SweepId, SweepKind, SweepRecord, SweepSpan, SweepSummary, VerdictRecord,
+    AttemptRecord, CreatedSweep, CurvePoint, Decision, Loss, NewRun, NewSweep, RanOn, RunId, RunRecord, RunResult,
+    RunStatus, Split, SweepId, SweepKind, SweepRecord, SweepSpan, SweepSummary, VerdictRecord,
 };
 pub use rusqlite::ToSql;
 pub use store::{Cell, SCHEMA_VERSION, Store, StoreError, Table};

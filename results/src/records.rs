@@ -263,6 +263,21 @@ impl FromStr for Decision {
     }
 }
 
+/// One start of a run: when, how it ended (`None` while it runs), and where it ran.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRecord {
+    /// 1 for the first start.
+    pub attempt: u32,
+    pub started_at: String,
+    pub ended_at: Option<String>,
+    /// The run's status when the attempt ended; `Failed` also for a failure that was retried.
+    pub outcome: Option<RunStatus>,
+    pub device: Option<String>,
+    pub device_name: Option<String>,
+    pub host: Option<String>,
+    pub slurm_job: Option<String>,
+}
+
 /// The scheduler's verdict on one evaluation of a run, under early termination.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VerdictRecord {

@@ -1,6 +1,6 @@
-// The run page (status, attempts and where it ran, losses, curves with its verdicts, samples,
-// configuration, data) and the compare page: two or more runs' curves overlaid, with a table
-// of the settings that differ between them and their losses.
+// The run page (status, losses, curves, each attempt with where it ran and how it ended, its
+// verdicts, samples, configuration, data) and the compare page: two or more runs' curves
+// overlaid, with a table of the settings that differ between them and their losses.
 
 import { api, el, fmt, go, link, setCrumbs, statusTag } from "./dom.js";
 import { curveChart } from "./charts.js";
@@ -18,6 +18,15 @@ export async function runView(id) {
     { label: "train", ...train.curves[run.id] },
     { label: "val", ...val.curves[run.id], stopAt: stop ? stop.step : undefined },
   ];
+  const time = (at) => (at ? at.replace("T", " ").slice(0, 19) : "–");
+  const attempts = data.attempts.length
+    ? el("table", { id: "attempts" },
+      el("thead", {}, el("tr", {}, ["attempt", "started", "ended", "outcome", "ran on"].map((h, i) => el("th", { class: i ? "text" : "" }, h)))),
+      el("tbody", {}, data.attempts.map((a) => el("tr", {},
+        el("td", {}, a.attempt), el("td", { class: "text" }, time(a.started_at)), el("td", { class: "text" }, time(a.ended_at)),
+        el("td", { class: "text" }, a.outcome ? statusTag(a.outcome) : "running"),
+        el("td", { class: "text" }, [a.device, a.device_name, a.host, a.slurm_job ? `Slurm job ${a.slurm_job}` : null].filter(Boolean).join(" · "))))))
+    : el("p", { class: "muted" }, "No attempt recorded one by one (a database from before schema 10): where it last ran is above.");
   const verdicts = data.verdicts.length
     ? el("table", { id: "verdicts" }, el("thead", {}, el("tr", {}, el("th", {}, "step"), el("th", {}, "val loss judged"), el("th", { class: "text" }, "verdict"))),
       el("tbody", {}, data.verdicts.map((v) => el("tr", {}, el("td", {}, fmt(v.step)), el("td", {}, fmt(v.value)), el("td", { class: "text" }, v.decision)))))
@@ -33,6 +42,7 @@ export async function runView(id) {
       card("commit", run.git_commit ? run.git_commit.slice(0, 12) : "–")),
     run.error ? el("pre", { class: "error" }, run.error) : "",
     el("h2", {}, "Curves"), curveChart({ title: "loss", lines }),
+    el("h2", {}, "Attempts"), attempts,
     el("h2", {}, "Early termination"), verdicts,
     el("h2", {}, "Samples"), data.samples.length ? el("pre", { id: "samples" }, data.samples.join("\n")) : el("p", { class: "muted" }, "None yet."),
     el("h2", {}, "Configuration"), el("pre", { id: "config" }, JSON.stringify(data.config, null, 2)),

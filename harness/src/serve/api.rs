@@ -1,7 +1,8 @@
 //! The JSON the pages read: every sweep with its runs counted by status, its best value and
 //! its span (`/api/sweeps`); one sweep's runs with the settings that set them apart and its
-//! early-termination verdicts (`/api/sweeps/{name}`); one run whole (`/api/runs/{id}`); and
-//! loss curves of chosen runs, training curves cut down on the server (`/api/curves`).
+//! early-termination verdicts (`/api/sweeps/{name}`); one run whole, with its attempts
+//! (`/api/runs/{id}`); and loss curves of chosen runs, training curves cut down on the server
+//! (`/api/curves`).
 //! Ids are parsed as integers and names looked up, never pasted into SQL.
 
 use std::collections::BTreeMap;
@@ -89,9 +90,26 @@ fn run_page(store: &Store, id: RunId) -> anyhow::Result<Value> {
         .map(|v| json!({ "step": v.step, "value": v.value, "decision": v.decision.as_str() }))
         .collect();
     let config: Value = serde_json::from_str(&run.config_json)?;
+    let attempts: Vec<Value> = store
+        .attempts(id)?
+        .iter()
+        .map(|a| {
+            json!({
+                "attempt": a.attempt,
+                "started_at": a.started_at,
+                "ended_at": a.ended_at,
+                "outcome": a.outcome.map(RunStatus::as_str),
+                "device": a.device,
+                "device_name": a.device_name,
+                "host": a.host,
+                "slurm_job": a.slurm_job,
+            })
+        })
+        .collect();
     Ok(json!({
         "run": run_fields(&run),
         "config": config,
+        "attempts": attempts,
         "verdicts": verdicts,
         "samples": store.samples(id)?,
     }))

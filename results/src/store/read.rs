@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Store, StoreError};
-use crate::records::{RunId, RunRecord, RunStatus, Split, SweepId, SweepRecord, SweepSummary, VerdictRecord};
+use crate::records::{
+    AttemptRecord, RunId, RunRecord, RunStatus, Split, SweepId, SweepRecord, SweepSummary, VerdictRecord,
+};
 
 /// The columns `run_record` reads, in its order.
 const RUN_COLUMNS: &str = "r.id, s.name, r.status, r.config, r.backend, r.threads, r.data_path, r.data_sha256,
@@ -113,6 +115,31 @@ impl Store {
             })
         })?;
         Ok(verdicts.collect::<Result<_, _>>()?)
+    }
+
+    /// The run's attempts, first to last (recorded since schema 10).
+    pub fn attempts(&self, run: RunId) -> Result<Vec<AttemptRecord>, StoreError> {
+        let mut query = self.conn.prepare(
+            "SELECT attempt, started_at, ended_at, outcome, device, device_name, host, slurm_job
+             FROM attempts WHERE run_id = ?1 ORDER BY attempt",
+        )?;
+        let attempts = query.query_map([run.0], |row| {
+            let outcome: Option<String> = row.get(3)?;
+            Ok(AttemptRecord {
+                attempt: row.get(0)?,
+                started_at: row.get(1)?,
+                ended_at: row.get(2)?,
+                outcome: match outcome {
+                    Some(_) => Some(parse_text(row, 3)?),
+                    None => None,
+                },
+                device: row.get(4)?,
+                device_name: row.get(5)?,
+                host: row.get(6)?,
+                slurm_job: row.get(7)?,
+            })
+        })?;
+        Ok(attempts.collect::<Result<_, _>>()?)
     }
 
     pub fn samples(&self, run: RunId) -> Result<Vec<String>, StoreError> {

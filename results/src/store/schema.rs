@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// The `runs_wide` view as migrations 4 to 7 made it, with the device columns of each
 /// version; `define_runs_wide` then gives it the declared settings' columns.
@@ -44,7 +44,7 @@ FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 }
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 9] = [
+pub(super) const MIGRATIONS: [&str; 10] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -188,6 +188,22 @@ CREATE TABLE verdicts (
     // 9: how many of a run's attempts restarted it after a failure (`attempts` also counts
     // resumes of an interrupted sweep and promotions of a paused run).
     "ALTER TABLE runs ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;",
+    // 10: each attempt of a run: when it started and ended, how it ended (the run's status
+    // then; `failed` for a failure that was retried), and where it ran.
+    r#"
+CREATE TABLE attempts (
+    run_id      INTEGER NOT NULL REFERENCES runs (id),
+    attempt     INTEGER NOT NULL,
+    started_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    ended_at    TEXT,
+    outcome     TEXT,
+    device      TEXT,
+    device_name TEXT,
+    host        TEXT,
+    slurm_job   TEXT,
+    PRIMARY KEY (run_id, attempt)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The `runs_wide` view with one column per name in `settings`, each read from the run's

@@ -114,6 +114,13 @@ fn a_run_is_stored_with_its_curve_result_and_samples() {
     assert_eq!(reader.curve(run, Split::Train).unwrap(), vec![(100, 2.9), (200, 2.5)]);
     assert_eq!(reader.curve(run, Split::Val).unwrap(), vec![(0, 3.3), (200, 2.1)]);
     assert_eq!(reader.samples(run).unwrap(), vec!["emma".to_string(), String::new()]);
+    let attempts = reader.attempts(run).unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(
+        attempts[0].outcome,
+        Some(RunStatus::Completed),
+        "the attempt ends with the run"
+    );
 }
 
 #[test]
@@ -183,7 +190,7 @@ fn a_database_from_an_older_harness_is_read_after_an_upgrade() {
             "DROP VIEW runs_wide; DROP VIEW curves; DROP TABLE verdicts; ALTER TABLE runs DROP COLUMN device;
              ALTER TABLE runs DROP COLUMN device_name; ALTER TABLE runs DROP COLUMN requested_device;
              ALTER TABLE runs DROP COLUMN host; ALTER TABLE runs DROP COLUMN slurm_job;
-             ALTER TABLE runs DROP COLUMN retries;
+             ALTER TABLE runs DROP COLUMN retries; DROP TABLE attempts;
              PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -280,13 +287,48 @@ fn a_run_keeps_the_device_it_asked_for_and_records_the_one_it_got() {
 }
 
 #[test]
-fn each_start_counts_as_an_attempt() {
+fn each_start_counts_as_an_attempt_kept_with_where_it_ran_and_how_it_ended() {
     let dir = Scratch::new();
     let mut store = Store::open(&dir.db()).unwrap();
     let run = store.create_sweep(&sweep("s"), &[new_run("a")]).unwrap().runs[0];
+    let on = |host: &str, job: Option<&str>| RanOn {
+        device: "cpu".into(),
+        device_name: "a CPU".into(),
+        host: host.into(),
+        slurm_job: job.map(String::from),
+    };
+    store.mark_running(run).unwrap();
+    store.record_ran_on(run, &on("node1", Some("41"))).unwrap();
+    store.mark_failed(run, "killed", true).unwrap();
+    store.mark_running(run).unwrap();
+    store.record_ran_on(run, &on("node2", None)).unwrap();
+    store.mark_interrupted(run).unwrap();
+    // A start after a scheduler that died without a word: the open attempt ends then.
     store.mark_running(run).unwrap();
     store.mark_running(run).unwrap();
-    assert_eq!(store.run(run).unwrap().attempts, 2);
+    assert_eq!(store.run(run).unwrap().attempts, 4);
+    let attempts = store.attempts(run).unwrap();
+    let summary: Vec<_> = attempts
+        .iter()
+        .map(|a| {
+            (
+                a.attempt,
+                a.outcome,
+                a.host.as_deref(),
+                a.slurm_job.as_deref(),
+                a.ended_at.is_some(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, Some(RunStatus::Failed), Some("node1"), Some("41"), true),
+            (2, Some(RunStatus::Interrupted), Some("node2"), None, true),
+            (3, Some(RunStatus::Interrupted), None, None, true),
+            (4, None, None, None, false),
+        ]
+    );
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The writes: sweeps with their runs, run status changes, curve points, results.
+//! The writes: sweeps with their runs, run status changes (each start and end of an attempt
+//! with it), curve points, results.
 //! Each method is one `BEGIN IMMEDIATE` transaction.
 
 use rusqlite::{Transaction, params};
@@ -71,6 +72,11 @@ impl Store {
             [run.0],
         )?;
         found(changed, run)?;
+        end_attempt(&tx, run, RunStatus::Interrupted)?;
+        tx.execute(
+            "INSERT INTO attempts (run_id, attempt) SELECT id, attempts FROM runs WHERE id = ?1",
+            [run.0],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -85,6 +91,7 @@ impl Store {
             params![run.0, status.as_str(), error, i64::from(retry)],
         )?;
         found(changed, run)?;
+        end_attempt(&tx, run, RunStatus::Failed)?;
         tx.commit()?;
         Ok(())
     }
@@ -128,6 +135,11 @@ impl Store {
             params![run.0, ran_on.device, ran_on.device_name, ran_on.host, ran_on.slurm_job],
         )?;
         found(changed, run)?;
+        tx.execute(
+            "UPDATE attempts SET device = ?2, device_name = ?3, host = ?4, slurm_job = ?5
+             WHERE run_id = ?1 AND ended_at IS NULL",
+            params![run.0, ran_on.device, ran_on.device_name, ran_on.host, ran_on.slurm_job],
+        )?;
         tx.commit()?;
         Ok(())
     }
@@ -144,6 +156,7 @@ impl Store {
             params![run.0, status.as_str()],
         )?;
         found(changed, run)?;
+        end_attempt(&tx, run, status)?;
         tx.commit()?;
         Ok(())
     }
@@ -204,6 +217,7 @@ impl Store {
             ],
         )?;
         found(changed, run)?;
+        end_attempt(&tx, run, result.status)?;
         {
             let mut insert = tx.prepare("INSERT INTO samples (run_id, position, text) VALUES (?1, ?2, ?3)")?;
             for (position, text) in result.samples.iter().enumerate() {
@@ -246,6 +260,16 @@ fn insert_points(tx: &Transaction<'_>, run: RunId, points: &[CurvePoint]) -> Res
     for point in points {
         insert.execute(params![run.0, point.split.as_str(), point.step as i64, point.loss])?;
     }
+    Ok(())
+}
+
+/// Ends the run's attempt that is still open, if any, with `outcome`.
+fn end_attempt(tx: &Transaction<'_>, run: RunId, outcome: RunStatus) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE attempts SET ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), outcome = ?2
+         WHERE run_id = ?1 AND ended_at IS NULL",
+        params![run.0, outcome.as_str()],
+    )?;
     Ok(())
 }
 
