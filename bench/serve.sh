@@ -15,5 +15,5 @@ cargo build --release --quiet --bin harness
 cargo build --release --quiet -p results --example synthetic_sweep
 target="${CARGO_TARGET_DIR:-target}/release"
 python3 bench/serve.py --harness "$target/harness" --synthetic "$target/examples/synthetic_sweep" \
-    --data "$data" --runs "${RUNS:-10000}" --rounds "${ROUNDS:-2}" \
+    --data "$data" --runs "${RUNS:-10000}" --rounds "${ROUNDS:-3}" \
     --command "$(echo ${RUNS:+RUNS=$RUNS} ${ROUNDS:+ROUNDS=$ROUNDS} bench/serve.sh "$@")"
