@@ -2,8 +2,9 @@
 # What the live dashboard (`harness serve`) costs at 10,000 runs: a synthetic sweep of 10,000
 # runs × 2,000 train and 200 val points (built through the store's own writes by `results`'
 # example `synthetic_sweep`), the time to first byte and the size of the sweep page's data, a
-# run page's data and one live update; then a real 2-worker sweep with 20 dashboard clients
-# open against none. Writes its tables into docs/scale.md and README's line (bench/serve.py).
+# run page's data and one live update, and the page drawn in headless Chromium (Debian's
+# `chromium`, `chromium-driver`); then a real 2-worker sweep with 20 dashboard clients open
+# against none. Writes its tables into docs/scale.md and README's line (bench/serve.py).
 #
 #   bench/serve.sh [NAMES_TXT]            (default ../shared/data/names.txt)
 #   RUNS=1000 ROUNDS=1 bench/serve.sh     (a smaller sweep; one round of the client test)
