@@ -131,6 +131,8 @@ export function historyChart({ runs, metric, minimize, log = false, open }) {
   const plot = new uPlot({
     width: WIDTH, height: HEIGHT,
     scales: { x: { time: false }, y: yScale(log) },
+    // Run numbers are whole: ticks at 1, 2, 5, 10, 20, 50, …
+    axes: [{ incrs: [1, 2, 5].flatMap((m) => [1, 10, 100, 1000, 10000, 100000].map((p) => m * p)).sort((a, b) => a - b) }, {}],
     series: [
       { label: "run" },
       { label: metric, stroke: "#2563eb", paths: () => null, points: { show: true, size: 5, fill: "#2563eb" } },

@@ -24,6 +24,11 @@ export function fmt(x, digits = 4) {
   return Math.abs(x) < 1e-3 ? x.toExponential(2) : x.toFixed(digits);
 }
 
+// A rate such as steps/s: one decimal, thousands grouped.
+export function rate(x) {
+  return x === null || x === undefined ? "–" : x.toLocaleString("en", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+}
+
 export function go(href) {
   history.pushState(null, "", href);
   window.dispatchEvent(new Event("navigate"));

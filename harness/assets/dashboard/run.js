@@ -2,7 +2,7 @@
 // verdicts, samples, configuration, data) and the compare page: two or more runs' curves
 // overlaid, with a table of the settings that differ between them and their losses.
 
-import { api, el, fmt, go, link, setCrumbs, statusTag } from "./dom.js";
+import { api, el, fmt, go, link, rate, setCrumbs, statusTag } from "./dom.js";
 import { curveChart } from "./charts.js";
 
 const card = (label, value) => el("div", { class: "card" }, el("div", { class: "muted" }, label), el("div", {}, value));
@@ -37,7 +37,7 @@ export async function runView(id) {
       card("status", statusTag(run.status)), card("steps", fmt(run.steps_done)),
       card("attempts", `${run.attempts}${run.retries ? ` (${run.retries} after a failure)` : ""}`),
       card("train / val / test", `${fmt(run.train_loss)} / ${fmt(run.val_loss)} / ${fmt(run.test_loss)}`),
-      card("parameters", fmt(run.params)), card("steps/s", fmt(run.steps_per_sec, 1)),
+      card("parameters", fmt(run.params)), card("steps/s", rate(run.steps_per_sec)),
       card("wall time", run.wall_seconds === null ? "–" : `${fmt(run.wall_seconds, 1)} s`), card("ran on", where),
       card("commit", run.git_commit ? run.git_commit.slice(0, 12) : "–")),
     run.error ? el("pre", { class: "error" }, run.error) : "",
@@ -79,5 +79,5 @@ export async function compareView(query) {
         row("status", (p) => statusTag(p.run.status)),
         row("steps", (p) => fmt(p.run.steps_done)),
         ["train_loss", "val_loss", "test_loss"].map((loss) => row(loss, (p) => fmt(p.run[loss]))),
-        row("steps/s", (p) => fmt(p.run.steps_per_sec, 1)))));
+        row("steps/s", (p) => rate(p.run.steps_per_sec)))));
 }

@@ -2,7 +2,7 @@
 // click opens one; long tables grow by pages) and, with seeds folded, one row per replicate
 // group with the mean ± std of its losses, as `harness runs` prints it.
 
-import { compare, el, fmt, go, mean, std, statusTag, withQuery, LOSSES } from "./dom.js";
+import { compare, el, fmt, go, mean, rate, std, statusTag, withQuery, LOSSES } from "./dom.js";
 
 const PAGE = 200;
 // Runs picked for comparison, kept while the page redraws itself.
@@ -64,7 +64,7 @@ export function runsTable(runs, data, query) {
     if (key === "variant") return el("td", { class: "text" }, run.variant ?? "");
     if (key === "steps_done") return el("td", {}, `${fmt(run.steps_done)}${run.steps ? " / " + fmt(run.steps) : ""}`);
     if (key === "attempts") return el("td", { title: `${run.retries} after a failure` }, `${run.attempts}${run.retries ? ` (${run.retries} retried)` : ""}`);
-    if (key === "steps_per_sec") return el("td", {}, fmt(run.steps_per_sec, 1));
+    if (key === "steps_per_sec") return el("td", {}, rate(run.steps_per_sec));
     return el("td", {}, fmt(value(run, key), LOSSES.includes(key) ? 4 : 5));
   })));
   return el("div", {}, compareBar(),
