@@ -128,14 +128,15 @@ fn asha(raw: RawEarlyTerminate, source: &Source) -> Result<Asha, SpecError> {
     })
 }
 
-/// `eta` as given (at least 2), else W&B's default.
+/// `eta` as given (above 1, as W&B's engine takes it: 1.5 keeps the best two thirds), else
+/// W&B's default.
 fn eta(raw: Option<Spanned<f64>>, source: &Source) -> Result<f64, SpecError> {
     match raw {
-        Some(eta) if !(eta.value >= 2.0 && eta.value.is_finite()) => Err(source.error(
+        Some(eta) if !(eta.value > 1.0 && eta.value.is_finite()) => Err(source.error(
             Some(eta.referenced),
             "early_terminate.eta",
             format!(
-                "must be at least 2 (the fraction 1/eta of runs goes on at each band), got {}",
+                "must be above 1 (the best 1/eta of the runs at each band go on), got {}",
                 eta.value
             ),
         )),

@@ -591,6 +591,20 @@ fn hyperband_is_read_as_w_and_b_writes_it_with_its_defaults() {
         spec.settings.early_terminate,
         Some(EarlyTerminate::Asha(Asha { min_iter: 1, eta: 4.0 }))
     );
+    // An eta between 1 and 2, as W&B's engine takes it (its cases in tests/fixtures/hyperband).
+    let (spec, _) = parsed(&yaml("{type: asha, eta: 1.5}"));
+    assert_eq!(
+        spec.settings.early_terminate,
+        Some(EarlyTerminate::Asha(Asha { min_iter: 1, eta: 1.5 }))
+    );
+    let (spec, _) = parsed(&yaml("{type: hyperband, min_iter: 2, eta: 1.5}"));
+    let Some(EarlyTerminate::Hyperband(hyperband)) = spec.settings.early_terminate else {
+        panic!("hyperband")
+    };
+    assert_eq!(
+        hyperband.describe(20).lines().next().unwrap(),
+        "hyperband: bands at 2, 3, 4, 6, 10, 15 evaluations, eta 1.5, strict"
+    );
 }
 
 #[test]
@@ -599,9 +613,10 @@ fn bad_early_termination_is_refused_at_its_key() {
     let message = |et: &str| error(&yaml(et)).to_string();
     let first_line = |et: &str| message(et).lines().next().unwrap().to_string();
     assert_eq!(
-        first_line("{type: hyperband, min_iter: 2, eta: 1.5}"),
-        "sweep.yaml:5:39: `early_terminate.eta`: must be at least 2 (the fraction 1/eta of runs goes on at each band), got 1.5"
+        first_line("{type: hyperband, min_iter: 2, eta: 1}"),
+        "sweep.yaml:5:39: `early_terminate.eta`: must be above 1 (the best 1/eta of the runs at each band go on), got 1"
     );
+    assert!(first_line("{type: asha, eta: 0.5}").contains("must be above 1"));
     assert_eq!(
         first_line("{type: hyperband, min_iter: 0}"),
         "sweep.yaml:5:31: `early_terminate.min_iter`: must be at least 1 evaluation, got 0"
