@@ -122,31 +122,37 @@ fn the_median_rule_stops_a_run_worse_than_the_runs_completed_in_the_same_session
 }
 
 #[test]
-fn asha_pauses_promotes_and_a_promoted_run_continues_exactly_where_it_paused() {
+fn asha_pauses_promotes_sends_its_best_on_and_a_resumed_run_continues_exactly_where_it_paused() {
     // Rungs at 1, 2 (and 4) evaluations, half of each goes on. On one worker: run 1 pauses
     // alone at 100; run 2 arrives behind it, so run 1 is promoted and run 2 pauses; run 1
-    // pauses alone at 200; run 3 pauses at 100 (the rung's one promotion is used); nothing is
-    // left to promote, so all three stop where they are, each evaluated there.
+    // pauses alone at 200; run 3 pauses at 100 (the rung's one promotion is used). Nothing is
+    // left to promote and no run trained to its end: run 1, the best at the highest rung, is
+    // sent on to its 400 steps; runs 2 and 3 stop where they are, each evaluated there.
     let (sandbox, out) = launch_with("{type: asha, min_iter: 1, eta: 2}");
     assert!(stderr(&out).contains("run 1 promoted"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no run has trained to its end: run 1"),
+        "{}",
+        stderr(&out)
+    );
     let all = runs(&sandbox.db(), "hb");
     let ended: Vec<(RunStatus, u64, u32)> = all.iter().map(|r| (r.status, r.steps_done, r.attempts)).collect();
     assert_eq!(
         ended,
         [
-            (RunStatus::Stopped, 200, 3),
+            (RunStatus::Completed, 400, 3),
             (RunStatus::Stopped, 100, 2),
             (RunStatus::Stopped, 100, 2)
         ],
-        "(status, steps, attempts): paused, promoted, paused again, stopped at the end"
+        "(status, steps, attempts): paused twice, promoted, then sent on; paused, then stopped"
     );
     assert!(
         all.iter().all(|r| r.val_loss.is_some()),
         "each evaluated where it stopped"
     );
 
-    // Run 1 trained 0–100, paused, then 100–200 in another process: its curve is the one
-    // an uninterrupted run of the same configuration draws.
+    // Run 1 trained 0–100, paused, 100–200 in another process, paused, then 200–400 in a
+    // third: its curve is the one an uninterrupted run of the same configuration draws.
     let alone = sandbox.run(&[
         "train",
         "--data",
@@ -175,13 +181,7 @@ fn asha_pauses_promotes_and_a_promoted_run_continues_exactly_where_it_paused() {
     let reference = runs(&sandbox.db(), "alone")[0].id;
     for split in [results::Split::Train, results::Split::Val] {
         let paused_and_promoted = store.curve(all[0].id, split).unwrap();
-        let uninterrupted: Vec<(u64, f64)> = store
-            .curve(reference, split)
-            .unwrap()
-            .into_iter()
-            .filter(|(step, _)| *step <= 200)
-            .collect();
-        assert_eq!(paused_and_promoted, uninterrupted, "{split:?}");
+        assert_eq!(paused_and_promoted, store.curve(reference, split).unwrap(), "{split:?}");
     }
 }
 

@@ -133,9 +133,13 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
     }
     if let Some(rule) = &spec.settings.early_terminate {
         let evaluations = spec.runs.iter().map(|run| run.config.steps / run.config.eval_every);
+        let runs = spec
+            .bayes
+            .as_ref()
+            .map_or(spec.runs.len(), |bayes| bayes.run_cap as usize);
         eprintln!(
             "early termination: {}",
-            rule.describe(evaluations.max().unwrap_or(0) as usize)
+            rule.describe(evaluations.max().unwrap_or(0) as usize, runs)
         );
     }
     let configs = spec

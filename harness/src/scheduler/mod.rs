@@ -155,7 +155,7 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
         let mut interrupts_open = true;
         loop {
             scheduler.fill_slots()?;
-            if scheduler.active.is_empty() && scheduler.stop_paused()? {
+            if scheduler.active.is_empty() && scheduler.settle_paused()? {
                 continue;
             }
             if scheduler.active.is_empty() {

@@ -1,6 +1,7 @@
 //! The scheduler's side of early termination: answering a worker that waits at an
 //! evaluation (the judge's verdict, recorded first), holding the runs ASHA pauses, promoting
-//! them ahead of new runs, and stopping the ones still paused when nothing else is left.
+//! them ahead of new runs, and — when nothing else is left — sending the best on to its budget
+//! if no run reached its end, then stopping the ones still paused.
 
 use model::Verdict;
 use results::{Decision, RunId};
@@ -56,14 +57,25 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
         }
     }
 
-    /// Once nothing runs or waits, the runs still paused stop at their rungs: each resumes
-    /// just to hear `stop` and be evaluated on the weights it has. Whether any did.
-    pub(super) fn stop_paused(&mut self) -> anyhow::Result<bool> {
+    /// Once nothing runs or waits: if no run trained to its end, ASHA's best paused run goes
+    /// on to its budget; else the runs still paused stop at their rungs, each resuming just to
+    /// hear `stop` and be evaluated on the weights it has. Whether any run was queued.
+    pub(super) fn settle_paused(&mut self) -> anyhow::Result<bool> {
         let Some(judge) = &mut self.limits.judge else {
             return Ok(false);
         };
         if self.paused.is_empty() || !self.queue.is_empty() || self.stopping || self.target_reached {
             return Ok(false);
+        }
+        if let Some(record) = judge.finish_best() {
+            self.store.record_verdict(&record)?;
+            self.display.notice(&format!(
+                "no run has trained to its end: run {}, the best at the highest rung reached, goes on to its \
+                 budget (successive halving keeps one)",
+                record.run
+            ));
+            self.promote(record.run);
+            return Ok(true);
         }
         for record in judge.stop_paused() {
             self.store.record_verdict(&record)?;

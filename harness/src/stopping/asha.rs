@@ -38,6 +38,18 @@ impl Asha {
         rung as usize == evaluations
     }
 
+    /// How many of `runs` runs can reach each of `rungs` rungs: all the first, then ⌊n / eta⌋
+    /// of the n at the one before, and at least the one a finite sweep sends on to its end.
+    pub fn reach(&self, runs: usize, rungs: usize) -> Vec<usize> {
+        let mut reach = Vec::with_capacity(rungs);
+        let mut n = runs;
+        for _ in 0..rungs {
+            reach.push(n);
+            n = ((n as f64 / self.eta) as usize).max(1).min(n);
+        }
+        reach
+    }
+
     /// The runs at a rung that go on now (keys of `runs`, best first): the best
     /// ⌊n / eta⌋ of the n runs there, less those already promoted, as many as promotions are
     /// left. `runs`: each run's key, its value there (as a minimizer sees it) and where it
@@ -58,7 +70,8 @@ impl Asha {
     }
 }
 
-fn nan_last(value: f64) -> f64 {
+/// A value to rank by, NaN counted worst.
+pub fn nan_last(value: f64) -> f64 {
     if value.is_nan() { f64::INFINITY } else { value }
 }
 
@@ -78,6 +91,19 @@ mod tests {
             (1..=20).filter(|&n| from_two.is_rung(n)).collect::<Vec<_>>(),
             [2, 4, 8, 16]
         );
+    }
+
+    #[test]
+    fn each_rung_is_reached_by_a_fraction_of_the_last_and_the_last_by_at_least_one() {
+        let asha = Asha { min_iter: 1, eta: 2.0 };
+        assert_eq!(
+            asha.reach(6, 4),
+            [6, 3, 1, 1],
+            "⌊3/2⌋ = 1, then the one sent on to its end"
+        );
+        assert_eq!(Asha { min_iter: 2, eta: 3.0 }.reach(27, 3), [27, 9, 3]);
+        assert_eq!(Asha { min_iter: 1, eta: 1.5 }.reach(4, 4), [4, 2, 1, 1]);
+        assert_eq!(asha.reach(0, 2), [0, 0], "nothing to reach them");
     }
 
     #[test]

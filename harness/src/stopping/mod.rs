@@ -24,8 +24,8 @@ pub enum EarlyTerminate {
 }
 
 impl EarlyTerminate {
-    /// One line for `--dry-run`, for runs of at most `longest` evaluations.
-    pub fn describe(&self, longest: usize) -> String {
+    /// One line for `--dry-run`, for `runs` runs of at most `longest` evaluations.
+    pub fn describe(&self, longest: usize, runs: usize) -> String {
         match self {
             Self::Hyperband(rule) => rule.describe(longest),
             Self::Median(rule) => format!(
@@ -34,13 +34,15 @@ impl EarlyTerminate {
                 rule.n_startup_runs, rule.n_warmup_evals
             ),
             Self::Asha(rule) => {
-                let rungs: Vec<String> = (1..=longest)
-                    .filter(|&n| rule.is_rung(n))
-                    .map(|n| n.to_string())
-                    .collect();
+                let rungs: Vec<usize> = (1..=longest).filter(|&n| rule.is_rung(n)).collect();
+                let reach: Vec<String> = rule.reach(runs, rungs.len()).iter().map(usize::to_string).collect();
+                let rungs: Vec<String> = rungs.iter().map(usize::to_string).collect();
                 format!(
-                    "asha: rungs at {} evaluations, the best 1/{} of each goes on, the rest pause until promoted",
+                    "asha: rungs at {} evaluations, reached by at most {} of the {runs} runs: the best 1/{} \
+                     of each goes on, the rest pause until promoted; if no run trains to its end, the best at \
+                     the highest rung reached goes on to it",
                     rungs.join(", "),
+                    reach.join(", "),
                     rule.eta
                 )
             }

@@ -54,6 +54,21 @@ fn asha() -> Case {
     }
 }
 
+/// `asha()` with a fifth evaluation, so that rung 4 is judged: run 2 reaches it alone and
+/// pauses (⌊1/2⌋ = 0 may go on), and every run waits paused when nothing is left. No run
+/// would train to its end; the best at the highest rung, run 2, is sent on to it.
+fn asha_to_the_end() -> Case {
+    Case {
+        rule: EarlyTerminate::Asha(Asha { min_iter: 1, eta: 2.0 }),
+        curves: [
+            &[2.0, 1.8, 1.6, 1.5, 1.45],
+            &[1.5, 1.4, 1.3, 1.2, 1.1],
+            &[3.0, 2.9, 2.8, 2.7, 2.6],
+            &[2.5, 1.0, 0.9, 0.8, 0.7],
+        ],
+    }
+}
+
 impl Case {
     fn queue(&self) -> Vec<QueuedRun> {
         queue(4)
@@ -240,8 +255,29 @@ fn asha_pauses_at_rungs_promotes_first_and_stops_the_runs_still_paused_at_the_en
 }
 
 #[test]
+fn a_finite_asha_sweep_ends_with_its_best_run_trained_to_its_budget() {
+    let (tally, store, transcript, _) = asha_to_the_end().undisturbed();
+    // As `asha()` ends, but run 2, paused alone at rung 4, is sent on and completes.
+    let (_, four_evaluations, _, _) = asha().undisturbed();
+    let mut expected = statuses(&four_evaluations);
+    expected[1] = (RunStatus::Completed, 500);
+    assert_eq!(statuses(&store), expected);
+    assert_eq!((tally.completed, tally.stopped), (1, 3));
+    let mut expected = verdicts(&four_evaluations);
+    expected.push((2, 400, Continue));
+    expected.sort_by_key(|v| (v.0, v.1));
+    assert_eq!(verdicts(&store), expected);
+    assert!(
+        transcript
+            .0
+            .iter()
+            .any(|line| line.starts_with("no run has trained to its end: run 2"))
+    );
+}
+
+#[test]
 fn a_sweep_stopped_midway_and_resumed_reaches_the_verdicts_of_an_undisturbed_one() {
-    for case in [hyperband(), asha()] {
+    for case in [hyperband(), asha(), asha_to_the_end()] {
         let (_, undisturbed, _, _) = case.undisturbed();
         // Stopped at every moment until the sweep ends (a run training, waiting, paused).
         let resumed: Vec<(u64, FakeStore)> = (1..)
