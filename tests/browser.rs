@@ -1,12 +1,12 @@
 //! The dashboard in a real browser: Debian's chromium, headless, driven through chromedriver
-//! against real sweeps. While `launch --serve` trains, the runs table fills and a training
-//! curve gains points without a reload; a finished sweep's table sorts, filters and opens a
-//! run; hyperband's stopped run shows its × and verdict; brushing a parallel axis filters the
-//! table and curves; hovering a curve names its run and a click opens it; picked runs are
-//! compared; a page left open over Ctrl-C, `resume` and `serve` follows the sweep to its end. Each
-//! page is saved as a screenshot under the test's scratch directory (`screenshots/`).
-//! Without chromedriver the tests say they are skipped, and fail under `CI`.
-
+//! against real sweeps. While `launch --serve` trains, the runs table fills, a training curve
+//! gains points without a reload, and a zoom outlives the redraws; a finished sweep's table
+//! sorts, filters and opens a run; hyperband's stopped run shows its × and verdict; brushing
+//! a parallel axis filters the table and curves; hovering a curve names its run and a click
+//! opens it; picked runs are compared; a page left open over Ctrl-C, `resume` and `serve`
+//! follows the sweep to its end. Each page is saved as a screenshot under the test's scratch
+//! directory (`screenshots/`). Without chromedriver the tests say they are skipped, and fail
+//! under `CI`.
 mod common;
 
 use std::io::BufReader;
@@ -77,6 +77,14 @@ fn last_point(browser: &Browser, chart: &str, label: &str) -> (f64, f64) {
     xy(&browser.run(&script))
 }
 
+/// How many times the page has drawn its view (app.js counts them).
+fn rendered(browser: &Browser) -> u64 {
+    browser
+        .run("return Number(document.getElementById('main').dataset.rendered)")
+        .as_u64()
+        .unwrap()
+}
+
 fn xy(value: &serde_json::Value) -> (f64, f64) {
     (value[0].as_f64().unwrap(), value[1].as_f64().unwrap())
 }
@@ -125,6 +133,26 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
         points(b, "training loss") > first
     });
     screenshot(&browser, "sweep-live");
+    // A zoom (dragging across the chart) outlives the live redraws.
+    let across = |at: f64| {
+        let script = format!(
+            "const box = document.querySelector(\"[data-chart='training loss']\"); box.scrollIntoView({{block: 'center'}});
+             const r = box.plot.over.getBoundingClientRect(); return [r.left + {at} * r.width, r.top + r.height / 2]"
+        );
+        xy(&browser.run(&script))
+    };
+    browser.drag(across(0.2), across(0.6));
+    let shown = |b: &Browser| {
+        b.run("const x = document.querySelector(\"[data-chart='training loss']\").plot.scales.x; return [x.min, x.max]")
+    };
+    let zoomed = shown(&browser);
+    let drawn = rendered(&browser);
+    browser.eventually(secs(20), "a live redraw", |b| rendered(b) > drawn);
+    assert_eq!(shown(&browser), zoomed, "the zoom kept");
+    assert_eq!(
+        browser.run("return document.querySelector(\"[data-chart='training loss']\").dataset.zoomed"),
+        "1"
+    );
     assert!(launch.wait().unwrap().success());
     drain.join().unwrap().unwrap();
 
@@ -282,11 +310,6 @@ fn a_page_left_open_over_ctrl_c_resume_and_serve_follows_the_sweep_to_its_end() 
         (child, drain)
     };
     let live = |b: &Browser| b.run("return document.getElementById('live').classList.contains('on')") == true;
-    let rendered = |b: &Browser| {
-        b.run("return Number(document.getElementById('main').dataset.rendered)")
-            .as_u64()
-            .unwrap()
-    };
     let secs = Duration::from_secs;
 
     let (first, drain) = start(&["launch", spec.to_str().unwrap(), "--workers", "1", "--serve", &addr]);

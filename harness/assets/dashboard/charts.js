@@ -6,6 +6,9 @@
 import { el, fmt, PALETTE } from "./dom.js";
 
 const WIDTH = 620, HEIGHT = 300;
+// Each chart's zoom (the steps shown) by page and title, kept while the page redraws itself
+// live; a double-click zooms back out.
+const zooms = new Map();
 
 // TensorBoard's smoothing: an exponential moving average, debiased so it starts on the data.
 export function smooth(losses, weight) {
@@ -60,6 +63,7 @@ export function curveChart({ title, lines, log = false, reference = null, open =
     }
   });
   const hover = box.querySelector(".hover");
+  const zoomKey = `${location.pathname}${location.search} ${title}`;
   let focused = null;
   const stops = shown.filter((line) => line.stopAt !== undefined && line.stopAt !== null);
   box.dataset.stopped = stops.length;
@@ -97,6 +101,9 @@ export function curveChart({ title, lines, log = false, reference = null, open =
     focus: { alpha: 0.3 },
     hooks: {
       draw: [draw],
+      setSelect: [(u) => {
+        if (u.select.width > 0) zooms.set(zoomKey, { min: u.posToVal(u.select.left, "x"), max: u.posToVal(u.select.left + u.select.width, "x") });
+      }],
       setSeries: [(u, i) => {
         focused = i !== null && owner[i] ? owner[i] : null;
         box.dataset.focused = focused ? focused.label : "";
@@ -104,6 +111,9 @@ export function curveChart({ title, lines, log = false, reference = null, open =
       }],
     },
   }, uPlot.join(tables), box);
+  if (zooms.has(zoomKey)) plot.setScale("x", zooms.get(zoomKey));
+  plot.over.addEventListener("dblclick", () => zooms.delete(zoomKey));
+  box.dataset.zoomed = zooms.has(zoomKey) ? "1" : "";
   // A band's edges are not lines of their own: no legend entry.
   plot.root.querySelectorAll(".u-legend .u-series").forEach((row, i) => { if (i > 0 && !owner[i]) row.style.display = "none"; });
   if (open) {
