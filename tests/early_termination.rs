@@ -1,6 +1,8 @@
 //! End-to-end: a sweep with W&B's hyperband early termination stops the run that falls
 //! behind at an evaluation, keeps it as a result (status `stopped`, losses where it
-//! stopped, samples), and ends with exit code 0.
+//! stopped, samples), and ends with exit code 0; the median rule stops a run worse than the
+//! completed ones; ASHA pauses, promotes, and sends its best on to its budget when no run
+//! got there, each resumed run continuing exactly where it paused, also after `kill -9`.
 
 mod common;
 
