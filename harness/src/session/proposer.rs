@@ -101,10 +101,10 @@ impl BayesProposer {
         if attempt > 0 {
             return self.bayes.planner.draw(&mut rng);
         }
-        let observations: Vec<(Vec<Scalar>, f64)> = self
+        let observations: Vec<(Vec<Scalar>, Option<f64>)> = self
             .runs
             .iter()
-            .map(|(_, values, value)| (values.clone(), value.unwrap_or(f64::INFINITY)))
+            .map(|(_, values, value)| (values.clone(), *value))
             .collect();
         self.bayes.planner.propose(&observations, &mut rng)
     }

@@ -54,9 +54,9 @@ impl Planner {
             .collect()
     }
 
-    /// A value for each parameter, proposed by TPE from `observations`: each run's values
-    /// and its loss to minimize (`f64::INFINITY` for a run still training).
-    pub fn propose(&self, observations: &[(Vec<Scalar>, f64)], rng: &mut Rng) -> Vec<Scalar> {
+    /// A value for each parameter, proposed by TPE from `observations`, in run order: each
+    /// run's values and its loss to minimize (`None` for a run still training).
+    pub fn propose(&self, observations: &[(Vec<Scalar>, Option<f64>)], rng: &mut Rng) -> Vec<Scalar> {
         self.axes
             .iter()
             .enumerate()

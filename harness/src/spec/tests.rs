@@ -145,12 +145,12 @@ fn a_bayes_search_plans_its_random_start_and_leaves_the_rest_to_its_planner() {
     let bayes = spec.bayes.expect("a bayes search has a planner");
     assert_eq!((bayes.run_cap, bayes.sampler_seed), (30, 4));
     // Its proposals are runs the file allows, checked as every run is.
-    let observations: Vec<(Vec<super::Scalar>, f64)> = spec
+    let observations: Vec<(Vec<super::Scalar>, Option<f64>)> = spec
         .runs
         .iter()
         .map(|run| {
             let config = run.config.applicable_settings();
-            (bayes.planner.values_of(&config), run.config.lr)
+            (bayes.planner.values_of(&config), Some(run.config.lr))
         })
         .collect();
     let mut rng = model::rng::Rng::seed_from(1);
