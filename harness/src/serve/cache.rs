@@ -7,18 +7,16 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use super::Served;
+use super::{Served, whole_body};
 
 /// Answers kept at once: a page asks for a handful; more pages mostly ask the same.
 const ENTRIES: usize = 256;
-/// The largest body kept (the biggest page data, gzipped, is well under this).
-const MAX_LEN: usize = 64 << 20;
 
 /// (change count, answers by request) for the count they were computed at.
 #[derive(Default)]
@@ -50,15 +48,9 @@ pub async fn cached(State(served): State<Served>, request: Request, next: Next) 
         return response;
     }
     let (parts, body) = response.into_parts();
-    let bytes = match to_bytes(body, MAX_LEN).await {
+    let bytes = match whole_body(body).await {
         Ok(bytes) => bytes,
-        Err(err) => {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("cannot read the response: {err}\n"),
-            )
-                .into_response();
-        }
+        Err(failed) => return failed,
     };
     if let Ok(mut answers) = served.cache.lock() {
         if answers.count != count {

@@ -2,19 +2,19 @@
 //! about tenfold, which is what makes 10,000 runs a quick page. The event stream is left
 //! alone (each event must reach the page when sent), and so is anything small.
 
-use axum::body::{Body, to_bytes};
+use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use std::io::Write;
 
+use super::whole_body;
+
 /// Bodies shorter than this go as they are: compressing them gains less than a packet.
 const MIN_LEN: usize = 1024;
-/// The largest body this layer reads to compress (the biggest page data is a few MB).
-const MAX_LEN: usize = 256 << 20;
 
 /// The middleware: gzip when the request accepts it and the response is text worth it.
 pub async fn gzip(request: Request, next: Next) -> Response {
@@ -28,15 +28,9 @@ pub async fn gzip(request: Request, next: Next) -> Response {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let bytes = match to_bytes(body, MAX_LEN).await {
+    let bytes = match whole_body(body).await {
         Ok(bytes) => bytes,
-        Err(err) => {
-            return (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("cannot read the response: {err}\n"),
-            )
-                .into_response();
-        }
+        Err(failed) => return failed,
     };
     if bytes.len() < MIN_LEN {
         return Response::from_parts(parts, Body::from(bytes));

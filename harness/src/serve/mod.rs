@@ -239,6 +239,21 @@ async fn check_host(State(served): State<Served>, headers: HeaderMap, request: R
         .into_response()
 }
 
+/// The largest response body the layers read whole (to compress or keep it): the biggest page
+/// data is a few MB.
+const MAX_BODY: usize = 256 << 20;
+
+/// A response's body read whole, or the 500 to send instead.
+async fn whole_body(body: axum::body::Body) -> Result<axum::body::Bytes, Response> {
+    axum::body::to_bytes(body, MAX_BODY).await.map_err(|err| {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot read the response: {err}\n"),
+        )
+            .into_response()
+    })
+}
+
 /// What a request can get wrong, or what can go wrong reading for it.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
