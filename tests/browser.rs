@@ -113,15 +113,9 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
     let secs = Duration::from_secs;
 
     // Live, while `launch --serve` trains the sweep on one worker.
-    let mut launch = sandbox
-        .harness(&["launch", "watched.yaml", "--workers", "1", "--serve", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut progress = BufReader::new(launch.stderr.take().unwrap());
-    let addr = address(&common::printed_url(&mut progress));
-    let drain = std::thread::spawn(move || std::io::copy(&mut progress, &mut std::io::sink()));
+    let args = ["launch", "watched.yaml", "--workers", "1", "--serve", "127.0.0.1:0"];
+    let (mut launch, url, drain) = common::serving(&sandbox, &args, Stdio::null());
+    let addr = address(&url);
     browser.goto(&format!("http://{addr}/sweep/watched"));
     browser.eventually(secs(20), "the runs table fills", |b| rows(b) == 3);
     let mut first = 0;
@@ -298,15 +292,7 @@ fn a_page_left_open_over_ctrl_c_resume_and_serve_follows_the_sweep_to_its_end() 
         .unwrap()
         .to_string();
     let start = |command: &[&str]| {
-        let mut child = sandbox
-            .harness(command)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut progress = BufReader::new(child.stderr.take().unwrap());
-        common::printed_url(&mut progress);
-        let drain = std::thread::spawn(move || std::io::copy(&mut progress, &mut std::io::sink()));
+        let (child, _, drain) = common::serving(&sandbox, command, Stdio::null());
         (child, drain)
     };
     let live = |b: &Browser| b.run("return document.getElementById('live').classList.contains('on')") == true;

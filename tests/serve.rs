@@ -361,17 +361,10 @@ parameters:
 ",
     )
     .unwrap();
-    let mut launch = sandbox
-        .harness(&["launch", "live.yaml", "--workers", "1", "--serve", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut progress = BufReader::new(launch.stderr.take().unwrap());
-    let url = common::printed_url(&mut progress);
+    let args = ["launch", "live.yaml", "--workers", "1", "--serve", "127.0.0.1:0"];
+    let (launch, url, drain) = common::serving(&sandbox, &args, Stdio::piped());
     assert!(url.ends_with("/sweep/live"), "{url}");
     let addr = url.trim_end_matches("/sweep/live").to_string();
-    let drain = std::thread::spawn(move || std::io::copy(&mut progress, &mut std::io::sink()));
     let started = Instant::now();
     loop {
         let (status, body) = get_as(&addr, "/api/sweeps/live", &addr);

@@ -7,8 +7,9 @@ pub mod sweeps;
 pub mod webdriver;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::JoinHandle;
 
 /// A fresh directory under Cargo's test scratch space, removed when dropped. (Not the
 /// tempfile crate: as a dev-dependency it changes shared features and forces a second
@@ -117,6 +118,22 @@ pub fn printed_url(lines: impl std::io::BufRead) -> String {
         }
     }
     panic!("no dashboard URL printed")
+}
+
+/// `harness ARGS` (a `launch` or `resume` with `--serve`) started in `sandbox`, its stdout
+/// going to `stdout`: the process, the dashboard URL it printed on stderr (as `printed_url`
+/// gives it), and the thread that reads the rest of its stderr (join it once the process ended).
+pub fn serving(sandbox: &Sandbox, args: &[&str], stdout: Stdio) -> (Child, String, JoinHandle<std::io::Result<u64>>) {
+    let mut child = sandbox
+        .harness(args)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut progress = std::io::BufReader::new(child.stderr.take().unwrap());
+    let url = printed_url(&mut progress);
+    let drain = std::thread::spawn(move || std::io::copy(&mut progress, &mut std::io::sink()));
+    (child, url, drain)
 }
 
 pub fn stdout(output: &Output) -> String {
