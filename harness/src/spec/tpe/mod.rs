@@ -68,68 +68,79 @@ fn split(observations: &[Observation]) -> (Vec<usize>, Vec<usize>) {
     (below, above)
 }
 
-/// log l(x) − log g(x) at each candidate: how much more likely it is among the good runs
-/// than among the rest.
-pub fn scores(domain: &Domain, observations: &[Observation], candidates: &[Scalar]) -> Vec<f64> {
-    let (below, above) = split(observations);
-    match domain {
-        Domain::Fixed(_) => vec![0.0; candidates.len()],
-        Domain::Choice { values, .. } => {
-            let l = categorical(values, observations, &below);
-            let g = categorical(values, observations, &above);
-            candidates
-                .iter()
-                .map(|c| match values.iter().position(|v| v == c) {
-                    Some(i) => l[i].ln() - g[i].ln(),
-                    None => f64::NEG_INFINITY,
-                })
-                .collect()
-        }
-        numeric => {
-            let space = Space::of(numeric);
-            let (l, g) = (
-                numeric_parzen(&space, observations, &below),
-                numeric_parzen(&space, observations, &above),
-            );
-            candidates
-                .iter()
-                .map(|c| match Space::number(c) {
-                    Some(x) => l.log_pdf(x) - g.log_pdf(x),
-                    None => f64::NEG_INFINITY,
-                })
-                .collect()
-        }
-    }
-}
-
 /// The value TPE proposes for a parameter over `domain`, from `observations` (in run order).
 pub fn propose(domain: &Domain, observations: &[Observation], rng: &mut Rng) -> Scalar {
-    let candidates: Vec<Scalar> = match domain {
-        Domain::Fixed(value) => return value.clone(),
-        Domain::Choice { values, .. } => {
-            let (below, _) = split(observations);
-            let l: Vec<f32> = categorical(values, observations, &below)
-                .iter()
-                .map(|p| *p as f32)
-                .collect();
-            (0..CANDIDATES)
-                .map(|_| values[rng.weighted_index(&l)].clone())
-                .collect()
-        }
-        numeric => {
-            let space = Space::of(numeric);
-            let (below, _) = split(observations);
-            let l = numeric_parzen(&space, observations, &below);
-            (0..CANDIDATES).map(|_| l.sample(rng)).collect()
-        }
+    let Some(model) = Model::new(domain, observations) else {
+        // A fixed value: itself (drawing one takes nothing from `rng`).
+        return domain.draw(rng);
     };
-    let scores = scores(domain, observations, &candidates);
+    let candidates: Vec<Scalar> = (0..CANDIDATES).map(|_| model.sample(rng)).collect();
+    let scores: Vec<f64> = candidates.iter().map(|c| model.score(c)).collect();
     // The first of the best, as numpy's argmax.
     let best = (0..candidates.len()).fold(0, |best, i| if scores[i] > scores[best] { i } else { best });
     candidates[best].clone()
 }
 
-fn numeric_parzen<'a>(space: &'a Space, observations: &[Observation], chosen: &[usize]) -> Parzen<'a> {
+/// The good (l) and bad (g) mixtures of one parameter; none for a fixed value.
+enum Model<'a> {
+    Categorical {
+        values: &'a [Scalar],
+        l: Vec<f64>,
+        g: Vec<f64>,
+    },
+    Numeric {
+        l: Parzen,
+        g: Parzen,
+    },
+}
+
+impl<'a> Model<'a> {
+    fn new(domain: &'a Domain, observations: &[Observation]) -> Option<Self> {
+        let (below, above) = split(observations);
+        Some(match domain {
+            Domain::Fixed(_) => return None,
+            Domain::Choice { values, .. } => Self::Categorical {
+                values,
+                l: categorical(values, observations, &below),
+                g: categorical(values, observations, &above),
+            },
+            numeric => {
+                let space = Space::of(numeric);
+                Self::Numeric {
+                    l: numeric_parzen(space, observations, &below),
+                    g: numeric_parzen(space, observations, &above),
+                }
+            }
+        })
+    }
+
+    /// A candidate drawn from l.
+    fn sample(&self, rng: &mut Rng) -> Scalar {
+        match self {
+            Self::Categorical { values, l, .. } => {
+                let weights: Vec<f32> = l.iter().map(|p| *p as f32).collect();
+                values[rng.weighted_index(&weights)].clone()
+            }
+            Self::Numeric { l, .. } => l.sample(rng),
+        }
+    }
+
+    /// log l(x) − log g(x); −∞ for a value outside the domain's kind.
+    fn score(&self, candidate: &Scalar) -> f64 {
+        match self {
+            Self::Categorical { values, l, g } => match values.iter().position(|v| v == candidate) {
+                Some(i) => l[i].ln() - g[i].ln(),
+                None => f64::NEG_INFINITY,
+            },
+            Self::Numeric { l, g } => match Space::number(candidate) {
+                Some(x) => l.log_pdf(x) - g.log_pdf(x),
+                None => f64::NEG_INFINITY,
+            },
+        }
+    }
+}
+
+fn numeric_parzen(space: Space, observations: &[Observation], chosen: &[usize]) -> Parzen {
     let values: Vec<f64> = chosen
         .iter()
         .filter_map(|&i| Space::number(&observations[i].0))

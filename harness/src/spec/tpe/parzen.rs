@@ -13,6 +13,7 @@ use super::gauss::{log_mass, log_truncated};
 use super::{PRIOR_WEIGHT, log_sum_exp};
 
 /// A numeric domain as TPE models it.
+#[derive(Clone, Copy)]
 pub struct Space {
     /// The domain's bounds, in its own units.
     min: f64,
@@ -76,18 +77,18 @@ impl Space {
 }
 
 /// A mixture of truncated Gaussians over a `Space`.
-pub struct Parzen<'a> {
-    space: &'a Space,
+pub struct Parzen {
+    space: Space,
     /// (mean, sigma) in the space's internal units, the prior last.
     kernels: Vec<(f64, f64)>,
     /// Each kernel's weight, normalized.
     weights: Vec<f64>,
 }
 
-impl<'a> Parzen<'a> {
+impl Parzen {
     /// The estimator over `values` (in the domain's units, in run order) weighted by
     /// `weights` (one each).
-    pub fn new(space: &'a Space, values: &[f64], weights: &[f64]) -> Self {
+    pub fn new(space: Space, values: &[f64], weights: &[f64]) -> Self {
         let mus: Vec<f64> = values.iter().map(|&x| space.internal(x)).collect();
         let (low, high) = (space.low, space.high);
         let mut kernels: Vec<(f64, f64)> = mus.iter().copied().zip(sigmas(&mus, low, high)).collect();
@@ -120,7 +121,7 @@ impl<'a> Parzen<'a> {
 
     /// log of the mixture's density at `value` (its mass, for a whole or quantized value).
     pub fn log_pdf(&self, value: f64) -> f64 {
-        let space = self.space;
+        let space = &self.space;
         let per_kernel = self.kernels.iter().zip(&self.weights).map(|(&(mu, sigma), w)| {
             let kernel = match space.step {
                 None => log_truncated(space.internal(value), mu, sigma, space.low, space.high),

@@ -7,6 +7,12 @@ use super::*;
 
 const CASES: &str = include_str!("../../../../tests/fixtures/tpe/cases.json");
 
+/// log l(x) − log g(x) at each candidate, as `propose` ranks them.
+fn scores(domain: &Domain, observations: &[Observation], candidates: &[Scalar]) -> Vec<f64> {
+    let model = Model::new(domain, observations).expect("a domain with more than one value");
+    candidates.iter().map(|c| model.score(c)).collect()
+}
+
 fn float(value: &Scalar) -> f64 {
     Space::number(value).unwrap_or_else(|| panic!("not a number: {value}"))
 }
