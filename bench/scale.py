@@ -20,6 +20,7 @@ import tempfile
 import time
 
 import doc_table
+import synthetic
 
 # Goals at 10,000 runs, in seconds (issue: sweeps of 10,000 runs); at 100,000 runs, ten
 # times these. `report` has ten times the others'.
@@ -96,19 +97,12 @@ def query(harness, db, sql):
 
 
 def synthetic_tables(args, work):
-    template = os.path.join(work, "template.db")
-    spec = os.path.join(work, "template.yaml")
-    open(spec, "w").write(TEMPLATE)
-    subprocess.run([args.harness, "launch", spec, "--data", args.data, "--db", template],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    template = synthetic.Template(args.harness, args.synthetic, args.data, work, "scale-template", TEMPLATE)
     rows = {}
     built = {}
     for runs in args.sizes:
         db = os.path.join(work, f"scale-{runs}.db")
-        started = time.time()
-        name = subprocess.run([args.synthetic, template, "scale-template", str(runs), db],
-                              capture_output=True, text=True, check=True).stdout.strip()
-        built[runs] = time.time() - started
+        name, built[runs] = template.copies(runs, db)
         print(f"scale: {runs} runs built in {built[runs]:.0f} s", file=sys.stderr)
         ids = [r["run"] for r in query(args.harness, db, f"SELECT run FROM runs_wide WHERE sweep = '{name}' "
                                         "AND status = 'completed' ORDER BY run LIMIT 2")]

@@ -11,6 +11,7 @@ The tables replace the last ones in docs/scale.md; README's line is derived from
 """
 
 import argparse
+import gzip
 import http.client
 import itertools
 import json
@@ -25,6 +26,7 @@ import threading
 import time
 
 import doc_table
+import synthetic
 from chromium import Chromium
 
 # Goals (issue 30): the sweep page's data within 300 ms and 1 MB at 10,000 runs; a sweep
@@ -88,10 +90,34 @@ def get(host, path, connection=None):
     return first, last, len(body)
 
 
-def get_json(host, path):
-    connection = http.client.HTTPConnection(host, timeout=60)
-    connection.request("GET", path)
-    return json.loads(connection.getresponse().read())
+def get_json(host, path, connection=None):
+    """The JSON at `path`, asked for as a browser does (gzip accepted)."""
+    connection = connection or http.client.HTTPConnection(host, timeout=60)
+    connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+    response = connection.getresponse()
+    body = response.read()
+    return json.loads(gzip.decompress(body) if response.getheader("Content-Encoding") == "gzip" else body)
+
+
+class Writer:
+    """Another connection to the database that commits training points to a running run of
+    `sweep`, one at a time, as a worker's commits arrive."""
+
+    def __init__(self, db, sweep):
+        self.connection = sqlite3.connect(db, timeout=30)
+        (self.run, self.step), = self.connection.execute(
+            "SELECT r.id, max(c.step) FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
+            "JOIN curve_points c ON c.run_id = r.id WHERE s.name = ? AND r.status = 'running' "
+            "AND c.split = 'train' GROUP BY r.id ORDER BY r.id LIMIT 1", (sweep,)).fetchall()
+
+    def commit_point(self):
+        self.step += 1
+        with self.connection:
+            self.connection.execute("INSERT INTO curve_points (run_id, split, step, loss) VALUES (?, 'train', ?, 2.5)",
+                                    (self.run, self.step))
+
+    def close(self):
+        self.connection.close()
 
 
 def page_paths(host, sweep):
@@ -150,21 +176,14 @@ class Events:
 def live_update(host, db, sweep, paths):
     """Medians over `REPEATS` of one point committed to a running run: seconds until the
     event arrives, the event's bytes, and the page's fetches that follow (time, bytes)."""
-    writer = sqlite3.connect(db, timeout=30)
-    (run, step), = writer.execute(
-        "SELECT r.id, max(c.step) FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
-        "JOIN curve_points c ON c.run_id = r.id WHERE s.name = ? AND r.status = 'running' "
-        "AND c.split = 'train' GROUP BY r.id ORDER BY r.id LIMIT 1", (sweep,)).fetchall()
+    writer = Writer(db, sweep)
     events = Events(host)
     time.sleep(1)
     rows = []
-    for i in range(REPEATS):
+    for _ in range(REPEATS):
         before = events.bytes
-        # Another writer's commit, as a worker's would be: one new training point.
         started = time.perf_counter()
-        with writer:
-            writer.execute("INSERT INTO curve_points (run_id, split, step, loss) VALUES (?, 'train', ?, 2.5)",
-                           (run, step + 1 + i))
+        writer.commit_point()
         events.wait()
         arrived = time.perf_counter() - started
         time.sleep(0.2)
@@ -179,17 +198,12 @@ def drawn(host, db, sweep):
     """Median over `REPEATS` of the seconds from opening the sweep page in headless Chromium
     to the page drawn whole (table, parallel coordinates, curves, history), each time just
     after a commit, so the server computes the page's data afresh."""
-    writer = sqlite3.connect(db, timeout=30)
-    (run, step), = writer.execute(
-        "SELECT r.id, max(c.step) FROM runs r JOIN curve_points c ON c.run_id = r.id "
-        "WHERE r.status = 'running' AND c.split = 'train' GROUP BY r.id ORDER BY r.id LIMIT 1").fetchall()
+    writer = Writer(db, sweep)
     browser = Chromium()
     seconds = []
     try:
-        for i in range(REPEATS):
-            with writer:
-                writer.execute("INSERT INTO curve_points (run_id, split, step, loss) VALUES (?, 'train', ?, 2.5)",
-                               (run, step + 100 + i))
+        for _ in range(REPEATS):
+            writer.commit_point()
             time.sleep(0.5)
             started = time.perf_counter()
             browser.open(f"http://{host}/sweep/{sweep}")
@@ -201,17 +215,10 @@ def drawn(host, db, sweep):
     return statistics.median(seconds)
 
 
-def synthetic(args, work):
-    template = os.path.join(work, "template.db")
-    spec = os.path.join(work, "template.yaml")
-    open(spec, "w").write(TEMPLATE)
-    subprocess.run([args.harness, "launch", spec, "--data", args.data, "--db", template],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def pages_table(args, work):
+    template = synthetic.Template(args.harness, args.synthetic, args.data, work, "serve-template", TEMPLATE)
     db = os.path.join(work, "serve.db")
-    started = time.time()
-    sweep = subprocess.run([args.synthetic, template, "serve-template", str(args.runs), db],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    built = time.time() - started
+    sweep, built = template.copies(args.runs, db)
     print(f"serve: {args.runs:,} runs built in {built:.0f} s", file=sys.stderr)
     with Server(args.harness, db) as server:
         paths, best = page_paths(server.host, sweep)
@@ -264,7 +271,7 @@ class Page(threading.Thread):
                 events.changed.clear()
                 time.sleep(0.5)
                 connection = http.client.HTTPConnection(self.host, timeout=60)
-                data = json.loads(get_body(connection, f"/api/sweeps/{self.sweep}"))
+                data = get_json(self.host, f"/api/sweeps/{self.sweep}", connection)
                 ids = ",".join(map(str, data["columns"]["id"]))
                 for split in ("val", "train"):
                     get(self.host, f"/api/curves?runs={ids}&split={split}", connection)
@@ -272,11 +279,6 @@ class Page(threading.Thread):
                 self.fetches += 1
             except (OSError, http.client.HTTPException, json.JSONDecodeError):
                 time.sleep(0.2)
-
-
-def get_body(connection, path):
-    connection.request("GET", path)
-    return connection.getresponse().read()
 
 
 def live_sweep(args, work, round_, clients):
@@ -357,7 +359,7 @@ def main():
     measured_commit = doc_table.commit()
     work = tempfile.mkdtemp(prefix="harness-serve-")
     try:
-        table, summary = synthetic(args, work)
+        table, summary = pages_table(args, work)
         print(table)
         clients, slowdown, verdict = clients_table(args, work)
         print(clients)
