@@ -1,7 +1,7 @@
 //! End-to-end: a sweep with W&B's hyperband early termination stops the run that falls
 //! behind at an evaluation, keeps it as a result (status `stopped`, losses where it
 //! stopped, samples), and ends with exit code 0; the median rule stops a run worse than the
-//! completed ones; ASHA pauses, promotes, and sends its best on to its budget when no run
+//! runs before it; ASHA pauses, promotes, and sends its best on to its budget when no run
 //! got there, each resumed run continuing exactly where it paused, also after `kill -9`.
 
 mod common;
@@ -106,7 +106,7 @@ fn launch_with(rule: &str) -> (Sandbox, std::process::Output) {
 }
 
 #[test]
-fn the_median_rule_stops_a_run_worse_than_the_runs_completed_in_the_same_session() {
+fn the_median_rule_stops_a_run_worse_than_the_runs_before_it() {
     let (sandbox, _) = launch_with("{type: median, n_startup_runs: 2}");
     let statuses: Vec<(RunStatus, u64)> = runs(&sandbox.db(), "hb")
         .iter()
@@ -119,7 +119,7 @@ fn the_median_rule_stops_a_run_worse_than_the_runs_completed_in_the_same_session
             (RunStatus::Completed, 400),
             (RunStatus::Stopped, 100)
         ],
-        "runs 1 and 2 completed before run 3 was judged: it stops at its first evaluation"
+        "run 3 is judged against runs 1 and 2 at its first evaluation, and stops there"
     );
 }
 

@@ -3,6 +3,7 @@
 //! `max_retries`), marked interrupted (the user stopped it) or failed (its timeout), and
 //! attempts past their timeout are killed.
 
+use results::RunId;
 use tokio::time::Instant;
 
 use super::{Active, Exit, Launcher, QueuedRun, RunStore, Scheduler, SweepDisplay, humanize};
@@ -19,6 +20,7 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
             self.store.mark_failed(run.id, &error, false)?;
             self.display.ended(run.id, &format!("failed: {error}"), true);
             self.tally.failed += 1;
+            self.failed_for_good(run.id)?;
         }
         Ok(())
     }
@@ -32,6 +34,7 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
             self.store.mark_failed(id, &error, false)?;
             self.display.ended(id, &format!("failed: {error}"), true);
             self.tally.failed += 1;
+            self.failed_for_good(id)?;
         } else if self.stopping {
             self.store.mark_interrupted(id)?;
             self.display.ended(id, "interrupted", true);
@@ -65,8 +68,17 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
         } else {
             self.display.ended(run.id, &format!("failed: {first_line}"), true);
             self.tally.failed += 1;
+            self.failed_for_good(run.id)?;
         }
         Ok(())
+    }
+
+    /// The runs judged after a failed run need not wait for it.
+    fn failed_for_good(&mut self, id: RunId) -> anyhow::Result<()> {
+        if let Some(judge) = &mut self.limits.judge {
+            judge.ended(id, false);
+        }
+        self.apply_decided()
     }
 
     pub(super) fn enforce_timeouts(&mut self) {

@@ -2,12 +2,14 @@
 //! runs, giving each GPU run its GPU; turns the workers' events into store writes (it is the
 //! only writer), retries failed runs from their checkpoints and enforces timeouts
 //! (`failures`), judges evaluations under early termination (`judge`, `verdicts`), asks a
-//! search for runs as slots free (`proposals`) and handles Ctrl-C. Processes, the store and
-//! the display sit behind the traits below, so tests drive it with fakes and tokio's paused
-//! clock; `launcher::ProcessLauncher` and `results::Store` are the real ones.
+//! search for runs as slots free (`proposals`) and stops at a target or Ctrl-C (`ending`).
+//! Processes, the store and the display sit behind the traits below, so tests drive it with
+//! fakes and tokio's paused clock; `launcher::ProcessLauncher` and `results::Store` are the
+//! real ones.
 
+mod ending;
 mod failures;
-mod judge;
+pub mod judge;
 mod proposals;
 pub mod slots;
 mod store;
@@ -99,8 +101,11 @@ struct Active {
     timed_out: bool,
     /// The worker stopped (checkpointed) without being asked to.
     stopped_unasked: bool,
-    /// Told to pause at an ASHA rung: its end is a pause, not an interruption.
+    /// Told to pause (at an ASHA rung, or until its turn): its end is a pause, not an
+    /// interruption.
     pausing: bool,
+    /// Waiting at this step, with its worker, for its turn to be judged.
+    waiting_at: Option<u64>,
 }
 
 pub struct Scheduler<'a, 'p, L: ?Sized, S, D> {
@@ -225,6 +230,7 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
                         timed_out: false,
                         stopped_unasked: false,
                         pausing: false,
+                        waiting_at: None,
                         run,
                     };
                     self.active.insert(active.run.id, active);
@@ -232,10 +238,14 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
                 Err(err) => self.attempt_failed(run, &format!("cannot start a worker process: {err}"))?,
             }
         }
-        if self.stopping || self.target_reached || !std::mem::take(&mut self.placement_unchecked) {
+        if self.stopping || self.target_reached {
             return Ok(());
         }
-        self.fail_unplaceable()
+        self.make_way();
+        if std::mem::take(&mut self.placement_unchecked) {
+            self.fail_unplaceable()?;
+        }
+        Ok(())
     }
 
     fn handle(&mut self, id: RunId, message: WorkerMessage) -> anyhow::Result<()> {
@@ -269,11 +279,12 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
             }
             WorkerMessage::Event(Event::Point { progress }) => {
                 self.display.progress(id, &progress);
-                if let (Some(judge), Progress::Val { step, loss }) = (&mut self.limits.judge, &progress) {
-                    judge.observe(id, *step, *loss);
-                }
                 if active.points.push(&progress) {
                     flush(self.store, active)?;
+                }
+                if let (Some(judge), Progress::Val { step, loss }) = (&mut self.limits.judge, &progress) {
+                    judge.observe(id, *step, *loss);
+                    self.apply_decided()?;
                 }
             }
             WorkerMessage::Event(Event::Checkpointed { .. }) => flush(self.store, active)?,
@@ -310,9 +321,12 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
                 if let (RunStatus::Completed | RunStatus::Stopped, Some(losses)) = (result.status, result.losses) {
                     self.check_target(id, losses);
                 }
-                if let (RunStatus::Completed, Some(judge)) = (result.status, &mut self.limits.judge) {
-                    judge.completed(id);
+                if let Some(judge) = &mut self.limits.judge
+                    && result.status != RunStatus::Interrupted
+                {
+                    judge.ended(id, result.status == RunStatus::Completed);
                 }
+                self.apply_decided()?;
                 if let Some(proposer) = self.proposer.as_deref_mut() {
                     proposer.finished(id, result.losses.map(|losses| self.limits.metric.loss.pick(losses)));
                 }
@@ -336,7 +350,7 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
                     self.worker_lost(active, &exit)?;
                 } else if active.pausing {
                     // Promoted already while it was ending: it goes first.
-                    if self.limits.judge.as_ref().is_some_and(|judge| judge.is_paused(id)) {
+                    if self.limits.judge.as_ref().is_some_and(|judge| judge.is_held(id)) {
                         self.paused.insert(id, active.run);
                     } else {
                         self.queue.push_front(active.run);
@@ -345,34 +359,6 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
             }
         }
         Ok(())
-    }
-
-    /// Stops launching once a completed run reaches the metric's target (running runs finish).
-    fn check_target(&mut self, id: RunId, losses: [f64; 3]) {
-        let metric = self.limits.metric;
-        let value = metric.loss.pick(losses);
-        if self.target_reached || !metric.reaches_target(value) {
-            return;
-        }
-        self.target_reached = true;
-        let waiting = self.queue.len();
-        self.display.notice(&format!(
-            "{}: the {waiting} queued run{} will not start",
-            metric.target_reached_message(id, value),
-            if waiting == 1 { "" } else { "s" }
-        ));
-    }
-
-    fn interrupt(&mut self) {
-        if self.stopping {
-            self.display.notice("killing the workers");
-            self.active.values_mut().for_each(|a| a.control.kill());
-        } else {
-            self.stopping = true;
-            self.display
-                .notice("stopping: no new runs; running ones checkpoint and stop (Ctrl-C again to kill them)");
-            self.active.values_mut().for_each(|a| a.control.stop());
-        }
     }
 }
 

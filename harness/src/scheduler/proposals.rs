@@ -36,6 +36,9 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
         let Some(run) = proposer.propose(self.store)? else {
             return Ok(false);
         };
+        if let Some(judge) = &mut self.limits.judge {
+            judge.add_run(run.id);
+        }
         self.queue.push_back(run);
         self.placement_unchecked = true;
         Ok(true)

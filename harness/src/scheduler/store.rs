@@ -18,8 +18,8 @@ pub trait RunStore {
     /// The user stopped the run and its worker left no result.
     fn mark_interrupted(&mut self, run: RunId) -> anyhow::Result<()>;
     fn finish_run(&mut self, run: RunId, result: &RunResult, last_points: &[CurvePoint]) -> anyhow::Result<()>;
-    /// Early termination judged one of the run's evaluations (or revised its pause).
-    fn record_verdict(&mut self, verdict: &VerdictRecord) -> anyhow::Result<()>;
+    /// Early termination judged evaluations (or revised pauses), in this order, as one write.
+    fn record_verdicts(&mut self, verdicts: &[VerdictRecord]) -> anyhow::Result<()>;
     /// ASHA holds the run at a rung.
     fn mark_paused(&mut self, run: RunId) -> anyhow::Result<()>;
 }
@@ -57,8 +57,8 @@ impl RunStore for Store {
         Ok(Store::finish_run(self, run, result, last_points)?)
     }
 
-    fn record_verdict(&mut self, verdict: &VerdictRecord) -> anyhow::Result<()> {
-        Ok(Store::record_verdict(self, verdict)?)
+    fn record_verdicts(&mut self, verdicts: &[VerdictRecord]) -> anyhow::Result<()> {
+        Ok(Store::record_verdicts(self, verdicts)?)
     }
 
     fn mark_paused(&mut self, run: RunId) -> anyhow::Result<()> {

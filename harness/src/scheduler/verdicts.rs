@@ -1,42 +1,112 @@
 //! The scheduler's side of early termination: answering a worker that waits at an
-//! evaluation (the judge's verdict, recorded first), holding the runs ASHA pauses, promoting
-//! them ahead of new runs, and — when nothing else is left — sending the best on to its budget
-//! if no run reached its end, then stopping the ones still paused.
+//! evaluation (the judge's verdict, recorded first), holding a run whose turn has not come
+//! (in place, or paused when it would block the runs it waits for), holding the runs ASHA
+//! pauses, promoting them ahead of new runs, and — when nothing else is left — sending the
+//! best on to its budget if no run reached its end, then stopping the ones still paused.
 
 use model::Verdict;
 use results::{Decision, RunId};
 
-use super::judge::worker_verdict;
+use super::judge::{Judge, worker_verdict};
 use super::{Launcher, QueuedRun, RunStore, Scheduler, SweepDisplay};
 
 impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
     /// Answers run `id`, waiting at its evaluation at `step`: `interrupt` while stopping,
-    /// `continue` without a judge, else the judge's verdict, recorded before it is sent.
+    /// `continue` without a judge, else the judge's verdict, recorded before it is sent. A
+    /// run whose turn has not come waits in place, or pauses until it has.
     pub(super) fn answer(&mut self, id: RunId, step: u64) -> anyhow::Result<()> {
-        let mut promoted = Vec::new();
-        let (verdict, pausing) = match &mut self.limits.judge {
-            _ if self.stopping => (Verdict::Interrupt, false),
-            None => (Verdict::Continue, false),
-            Some(judge) => {
-                let judgement = judge.verdict(id, step);
-                for record in &judgement.records {
-                    self.store.record_verdict(record)?;
+        let judgement = match &mut self.limits.judge {
+            _ if self.stopping => None,
+            None => None,
+            Some(judge) => match judge.verdict(id, step) {
+                Some(judgement) => Some(judgement),
+                None => {
+                    self.await_turn(id, step);
+                    return self.apply_decided();
                 }
-                promoted = judgement.promoted;
-                (
-                    worker_verdict(judgement.decision),
-                    judgement.decision == Decision::Pause,
-                )
-            }
+            },
         };
+        let verdict = match &judgement {
+            _ if self.stopping => Verdict::Interrupt,
+            None => Verdict::Continue,
+            Some(judgement) => worker_verdict(judgement.decision),
+        };
+        if let Some(judgement) = &judgement {
+            self.store.record_verdicts(&judgement.records)?;
+        }
         if let Some(active) = self.active.get_mut(&id) {
-            active.pausing = pausing;
+            active.pausing = judgement.as_ref().is_some_and(|j| j.decision == Decision::Pause);
             active.control.send_verdict(verdict);
         }
-        for run in promoted {
+        for run in judgement.map(|j| j.promoted).unwrap_or_default() {
             self.promote(run);
         }
+        self.apply_decided()
+    }
+
+    /// Run `id` reached `step` before its turn: it keeps its worker, or (ASHA) checkpoints
+    /// and leaves it to other work until its turn comes.
+    fn await_turn(&mut self, id: RunId, step: u64) {
+        let in_place = self.limits.judge.as_ref().is_some_and(Judge::waits_in_place);
+        if let Some(active) = self.active.get_mut(&id) {
+            if in_place {
+                active.waiting_at = Some(step);
+            } else {
+                active.pausing = true;
+                active.control.send_verdict(Verdict::Interrupt);
+            }
+        }
+    }
+
+    /// Records and delivers the verdicts on runs that waited for their turn: to the worker
+    /// waiting in place, or, for a run paused meanwhile, by queuing it to hear it (a `pause`
+    /// leaves it where it is). Then the paused runs those verdicts promote go on.
+    pub(super) fn apply_decided(&mut self) -> anyhow::Result<()> {
+        let Some(judge) = &mut self.limits.judge else {
+            return Ok(());
+        };
+        for decided in judge.take_decided() {
+            let judgement = decided.judgement;
+            self.store.record_verdicts(&judgement.records)?;
+            let pause = judgement.decision == Decision::Pause;
+            match self.active.get_mut(&decided.run) {
+                Some(active) if active.waiting_at == Some(decided.step) => {
+                    active.waiting_at = None;
+                    active.pausing = pause;
+                    active.control.send_verdict(worker_verdict(judgement.decision));
+                }
+                // Still ending its pause: queued when its worker exits, unless paused now.
+                Some(_) => {}
+                None if pause => {}
+                None => self.promote(decided.run),
+            }
+            for run in judgement.promoted {
+                self.promote(run);
+            }
+        }
         Ok(())
+    }
+
+    /// Runs waiting in place hold every slot a queued run earlier in run order could use: the
+    /// latest of them pauses, so that the runs it waits for can get there.
+    pub(super) fn make_way(&mut self) {
+        // One pausing already frees a slot.
+        if self.active.values().any(|active| active.pausing) {
+            return;
+        }
+        let Some(first) = self.queue.iter().map(|run| run.id).min() else {
+            return;
+        };
+        let latest = self
+            .active
+            .values_mut()
+            .filter(|active| active.waiting_at.is_some() && active.run.id > first)
+            .max_by_key(|active| active.run.id);
+        if let Some(active) = latest {
+            active.waiting_at = None;
+            active.pausing = true;
+            active.control.send_verdict(Verdict::Interrupt);
+        }
     }
 
     /// The run's worker ended at its rung, as told: it waits for a promotion.
@@ -68,7 +138,7 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
             return Ok(false);
         }
         if let Some(record) = judge.finish_best() {
-            self.store.record_verdict(&record)?;
+            self.store.record_verdicts(&[record])?;
             self.display.notice(&format!(
                 "no run has trained to its end: run {}, the best at the highest rung reached, goes on to its \
                  budget (successive halving keeps one)",
@@ -77,9 +147,7 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
             self.promote(record.run);
             return Ok(true);
         }
-        for record in judge.stop_paused() {
-            self.store.record_verdict(&record)?;
-        }
+        self.store.record_verdicts(&judge.stop_paused())?;
         let mut paused: Vec<QueuedRun> = self.paused.drain().map(|(_, run)| run).collect();
         paused.sort_by_key(|run| run.id);
         self.display.notice(&format!(

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::data_file;
 use crate::error::usage;
-use crate::scheduler::{Judge, Limits, Propose, QueuedRun, Scheduler, Tally, Work};
+use crate::scheduler::{Judge, Limits, Propose, QueuedRun, Scheduler, Tally, Work, judge};
 use crate::session::jobs::JobTemplate;
 use crate::session::proposer::BayesProposer;
 use crate::session::worker_slots::WorkerSlots;
@@ -71,7 +71,7 @@ impl Session<'_> {
         let (still_paused, promoted): (Vec<&RunRecord>, Vec<&RunRecord>) = all
             .iter()
             .filter(|run| run.status == RunStatus::Paused)
-            .partition(|run| judge.as_ref().is_some_and(|judge| judge.is_paused(run.id)));
+            .partition(|run| judge.as_ref().is_some_and(|judge| judge.is_held(run.id)));
         let queue = promoted
             .into_iter()
             .chain(todo.iter().filter(|run| run.status != RunStatus::Paused))
@@ -152,8 +152,8 @@ impl Session<'_> {
         Ok(Some(proposer))
     }
 
-    /// Early termination's judge, with every run's stored validation curve and the verdicts
-    /// earlier sessions gave.
+    /// Early termination's judge, with every run's status and stored validation curve and
+    /// the verdicts earlier sessions gave.
     fn judge(&self, store: &Store, all: &[RunRecord]) -> anyhow::Result<Option<Judge>> {
         let Some(rule) = self.settings.early_terminate else {
             return Ok(None);
@@ -162,17 +162,16 @@ impl Session<'_> {
             .iter()
             .map(|run| Ok((run.id, store.curve(run.id, Split::Val)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let completed = all
-            .iter()
-            .filter(|run| run.status == RunStatus::Completed)
-            .map(|run| run.id);
-        let given = store.sweep_verdicts(self.sweep.id)?;
+        let stored = judge::Stored {
+            runs: all.iter().map(|run| (run.id, run.status)).collect(),
+            curves,
+            given: store.sweep_verdicts(self.sweep.id)?,
+        };
         Ok(Some(Judge::new(
             rule,
+            self.settings.verdict_order,
             self.settings.metric.goal,
-            curves,
-            completed,
-            given,
+            stored,
         )))
     }
 

@@ -1,17 +1,19 @@
 //! `early_terminate:` → a validated rule for the scheduler, counted in evaluations (every
 //! `eval_every` steps): W&B's `hyperband` (`min_iter`, or `max_iter` with `s`; `eta`,
 //! default 3; `strict`, default true), `asha` (`min_iter`, default 1; `eta`, default 3) or
-//! Optuna's `median` (`n_startup_runs`, default 5; `n_warmup_evals`, default 0).
+//! Optuna's `median` (`n_startup_runs`, default 5; `n_warmup_evals`, default 0); any of them
+//! with `order: run` (the default: verdicts in run order, whatever the timing) or `arrival`
+//! (as W&B makes them, as runs get there).
 
 use serde::Deserialize;
 use serde_saphyr::{Location, Spanned};
 
 use super::error::Source;
 use super::{PlannedRun, SpecError};
-use crate::stopping::EarlyTerminate;
 use crate::stopping::asha::Asha;
 use crate::stopping::hyperband::{Bands, Hyperband};
 use crate::stopping::median::Median;
+use crate::stopping::{EarlyTerminate, Order};
 
 /// W&B's default `eta`.
 const DEFAULT_ETA: f64 = 3.0;
@@ -31,6 +33,7 @@ pub struct RawEarlyTerminate {
     strict: Option<Spanned<bool>>,
     n_startup_runs: Option<Spanned<i64>>,
     n_warmup_evals: Option<Spanned<i64>>,
+    order: Option<Spanned<String>>,
 }
 
 /// Reads a rule's keys (those `RULES` lists for it) into the rule; `Location`: the section's.
@@ -67,9 +70,16 @@ impl RawEarlyTerminate {
     }
 }
 
-/// The validated rule.
-pub fn early_terminate(raw: Spanned<RawEarlyTerminate>, source: &Source) -> Result<EarlyTerminate, SpecError> {
-    let (at, raw) = (raw.referenced, raw.value);
+/// The validated rule, and the order its verdicts are made in.
+pub fn early_terminate(raw: Spanned<RawEarlyTerminate>, source: &Source) -> Result<(EarlyTerminate, Order), SpecError> {
+    let (at, mut raw) = (raw.referenced, raw.value);
+    let order = match raw.order.take() {
+        Some(order) => order
+            .value
+            .parse()
+            .map_err(|err| source.error(Some(order.referenced), "early_terminate.order", err))?,
+        None => Order::default(),
+    };
     let kind = raw.kind.value.as_str();
     let Some((_, takes, read)) = RULES.iter().find(|(name, _, _)| *name == kind) else {
         return Err(source.error(
@@ -91,7 +101,7 @@ pub fn early_terminate(raw: Spanned<RawEarlyTerminate>, source: &Source) -> Resu
             ),
         ));
     }
-    read(raw, at, source)
+    Ok((read(raw, at, source)?, order))
 }
 
 /// A whole number of at least `least`.

@@ -24,7 +24,7 @@ use std::fmt;
 use model::{Backend, TrainConfig};
 use results::{Loss, RunId, RunRecord};
 
-use crate::stopping::EarlyTerminate;
+use crate::stopping::{EarlyTerminate, Order};
 use crate::workers::cluster::{LauncherKind, SlurmOptions};
 use crate::workers::placement::DeviceRequest;
 use serde::{Deserialize, Serialize};
@@ -277,6 +277,9 @@ pub struct SweepSettings {
     /// Stops runs whose validation curve falls behind (`early_terminate:`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub early_terminate: Option<EarlyTerminate>,
+    /// The order early termination's verdicts are made in (`early_terminate.order`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub verdict_order: Order,
     /// How workers start: here, or as Slurm jobs with `slurm`'s options.
     #[serde(default)]
     pub launcher: LauncherKind,
@@ -307,6 +310,7 @@ impl Default for SweepSettings {
             checkpoint_every: 5_000,
             metric: Metric::default(),
             early_terminate: None,
+            verdict_order: Order::default(),
             launcher: LauncherKind::default(),
             slurm: SlurmOptions::default(),
             references: BTreeMap::new(),

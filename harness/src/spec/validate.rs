@@ -91,6 +91,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
             .transpose()?
             .unwrap_or_default(),
         early_terminate: None,
+        verdict_order: Default::default(),
         references: Default::default(),
     };
     let early_terminate = match raw.early_terminate {
@@ -108,9 +109,10 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
         described: parameters,
         axes,
     } = expand::runs(&sweep, raw.parameters, raw.variants, source, &mut warnings)?;
-    if let Some((at, rule)) = early_terminate {
+    if let Some((at, (rule, order))) = early_terminate {
         early_terminate::check_evaluated(&runs, at, source)?;
         settings.early_terminate = Some(rule);
+        settings.verdict_order = order;
     }
     settings.references = runs
         .iter()

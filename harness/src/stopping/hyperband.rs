@@ -101,13 +101,18 @@ impl Hyperband {
     /// values arrive, so a verdict reads each band's threshold without a pass over the runs.
     pub fn stops_given(&self, own: &[f64], at: &[Vec<f64>]) -> bool {
         let bands = self.bands(at.len());
-        let thresholds: Vec<f64> = bands.iter().map(|&band| self.pick(&at[band - 1])).collect();
+        let thresholds: Vec<f64> = bands.iter().map(|&band| self.threshold(&at[band - 1])).collect();
         self.stops(own, &bands, &thresholds)
+    }
+
+    /// The last band a history of `evaluations` values has passed.
+    pub fn last_band(&self, evaluations: usize) -> Option<usize> {
+        self.bands(evaluations).last().copied()
     }
 
     /// The value a run must not be worse than at a band, from the `sorted` values of every run
     /// that reached it: the one at index ⌊n / eta⌋ (∞ when none did).
-    fn pick(&self, sorted: &[f64]) -> f64 {
+    pub fn threshold(&self, sorted: &[f64]) -> f64 {
         let index = ((1.0 / self.eta) * sorted.len() as f64) as usize;
         sorted.get(index).copied().unwrap_or(f64::INFINITY)
     }
@@ -118,9 +123,12 @@ impl Hyperband {
             .zip(thresholds)
             .take_while(|(band, _)| **band <= values.len())
             .last();
-        let Some((&band, &threshold)) = passed else {
-            return false;
-        };
+        passed.is_some_and(|(&band, &threshold)| self.stops_past(values, band, threshold))
+    }
+
+    /// Whether a run with history `values`, past `band`, is worse than that band's
+    /// `threshold`: its value there when strict, else its best so far.
+    pub fn stops_past(&self, values: &[f64], band: usize, threshold: f64) -> bool {
         let value = if self.strict {
             values[band - 1]
         } else {
@@ -239,7 +247,7 @@ mod tests {
                 // In the engine's terms too: negated when maximizing.
                 let expected = threshold.as_f64().unwrap_or(f64::INFINITY);
                 let sorted = at.get(band - 1).map_or(&[][..], Vec::as_slice);
-                assert_eq!(hyperband.pick(sorted), expected, "case {number}, band {band}");
+                assert_eq!(hyperband.threshold(sorted), expected, "case {number}, band {band}");
             }
         }
         assert!(stopped > 200, "the fixtures exercise stopping: {stopped} stops");

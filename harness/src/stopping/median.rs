@@ -20,21 +20,26 @@ impl Median {
     /// those that reached this evaluation had at it (NaN left out): the judge keeps them
     /// sorted as runs complete, so a verdict costs no pass over the runs.
     pub fn stops(&self, own: &[f64], completed: usize, at_evaluation: &[f64]) -> bool {
+        self.stops_against(own, completed, median(at_evaluation))
+    }
+
+    /// `stops`, given the median itself (`None` when no run to compare with reached it).
+    pub fn stops_against(&self, own: &[f64], compared: usize, median: Option<f64>) -> bool {
         let evaluation = own.len();
-        if completed == 0 || completed < self.n_startup_runs || evaluation <= self.n_warmup_evals {
+        if compared == 0 || compared < self.n_startup_runs || evaluation <= self.n_warmup_evals {
             return false;
         }
         // Optuna stops a run whose values are all NaN.
         let Some(best) = own.iter().copied().filter(|v| !v.is_nan()).reduce(f64::min) else {
             return true;
         };
-        median(at_evaluation).is_some_and(|median| best > median)
+        median.is_some_and(|median| best > median)
     }
 }
 
 /// The median of sorted `values` as `numpy.percentile(values, 50)` gives it: the mean of the
 /// two middle values of an even count.
-fn median(values: &[f64]) -> Option<f64> {
+pub fn median(values: &[f64]) -> Option<f64> {
     let n = values.len();
     match n {
         0 => None,

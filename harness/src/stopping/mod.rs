@@ -14,6 +14,38 @@ use asha::Asha;
 use hyperband::Hyperband;
 use median::Median;
 
+/// Whose values a verdict is made from (`early_terminate.order`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Order {
+    /// The runs before it in run order (at ASHA's later rungs, in the order they were sent
+    /// on): the same verdicts whatever the workers, their speed or crashes.
+    #[default]
+    Run,
+    /// Every run as it stands when the run asks, as W&B judges: verdicts depend on timing.
+    Arrival,
+}
+
+impl Order {
+    const NAMES: [(&str, Order); 2] = [("run", Order::Run), ("arrival", Order::Arrival)];
+}
+
+impl std::str::FromStr for Order {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let found = Self::NAMES.iter().find(|(name, _)| *name == text);
+        found.map(|(_, order)| *order).ok_or_else(|| {
+            let names: Vec<String> = Self::NAMES.iter().map(|(name, _)| format!("`{name}`")).collect();
+            format!(
+                "unknown order `{text}`; the orders are {} (run: verdicts in run order, the same whatever the \
+                 timing; arrival: as W&B makes them, as runs get there)",
+                names.join(" and ")
+            )
+        })
+    }
+}
+
 /// A sweep's `early_terminate:` rule, validated.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -100,11 +100,12 @@ impl Store {
         Ok(times.collect::<Result<_, _>>()?)
     }
 
-    /// The early-termination verdicts on a sweep's runs, by run and step.
+    /// The early-termination verdicts on a sweep's runs, in the order they were given or last
+    /// revised.
     pub fn sweep_verdicts(&self, sweep: SweepId) -> Result<Vec<VerdictRecord>, StoreError> {
         let mut query = self.conn.prepare(
             "SELECT v.run_id, v.step, v.value, v.verdict FROM verdicts v JOIN runs r ON r.id = v.run_id
-             WHERE r.sweep_id = ?1 ORDER BY v.run_id, v.step",
+             WHERE r.sweep_id = ?1 ORDER BY COALESCE(v.seq, 0), v.run_id, v.step",
         )?;
         let verdicts = query.query_map([sweep.0], |row| {
             Ok(VerdictRecord {

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// The `runs_wide` view as migrations 4 to 7 made it, with the device columns of each
 /// version; `define_runs_wide` then gives it the declared settings' columns.
@@ -44,7 +44,7 @@ FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 }
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 10] = [
+pub(super) const MIGRATIONS: [&str; 11] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -204,6 +204,9 @@ CREATE TABLE attempts (
     PRIMARY KEY (run_id, attempt)
 ) WITHOUT ROWID;
 "#,
+    // 11: the order verdicts were given or revised in, which a judge in run order rebuilds
+    // its rungs from (rows written before have none and come first).
+    "ALTER TABLE verdicts ADD COLUMN seq INTEGER;",
 ];
 
 /// The `runs_wide` view with one column per name in `settings`, each read from the run's

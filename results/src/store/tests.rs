@@ -537,7 +537,7 @@ fn runs_wide_shows_the_settings_it_is_given_without_a_migration() {
 }
 
 #[test]
-fn a_stopped_run_keeps_its_losses_and_its_verdicts_are_read_back_once_each() {
+fn a_stopped_run_keeps_its_losses_and_its_verdicts_are_read_back_once_each_in_decision_order() {
     let dir = Scratch::new();
     let mut store = Store::open(&dir.db()).unwrap();
     let created = store
@@ -550,19 +550,28 @@ fn a_stopped_run_keeps_its_losses_and_its_verdicts_are_read_back_once_each() {
         value,
         decision,
     };
-    store.record_verdict(&verdict(b, 100, 2.4, Decision::Pause)).unwrap();
-    store.record_verdict(&verdict(a, 200, 2.6, Decision::Stop)).unwrap();
-    store.record_verdict(&verdict(a, 100, 2.5, Decision::Continue)).unwrap();
+    store.record_verdicts(&[verdict(b, 100, 2.4, Decision::Pause)]).unwrap();
+    store
+        .record_verdicts(&[
+            verdict(a, 200, 2.6, Decision::Stop),
+            verdict(a, 100, 2.5, Decision::Continue),
+        ])
+        .unwrap();
     assert!(
         matches!(
-            store.record_verdict(&verdict(a, 100, 2.5, Decision::Stop)),
+            store.record_verdicts(&[
+                verdict(a, 300, 2.4, Decision::Continue),
+                verdict(a, 100, 2.5, Decision::Stop)
+            ]),
             Err(StoreError::JudgedTwice { step: 100, .. })
         ),
-        "an evaluation is judged once"
+        "an evaluation is judged once, and a judgement is written whole or not at all"
     );
-    // A pause is revised once: promoted.
-    store.record_verdict(&verdict(b, 100, 2.4, Decision::Continue)).unwrap();
-    assert!(store.record_verdict(&verdict(b, 100, 2.4, Decision::Stop)).is_err());
+    // A pause is revised once: promoted, which moves it to the end of the order.
+    store
+        .record_verdicts(&[verdict(b, 100, 2.4, Decision::Continue)])
+        .unwrap();
+    assert!(store.record_verdicts(&[verdict(b, 100, 2.4, Decision::Stop)]).is_err());
     store.mark_paused(b).unwrap();
     store.mark_running(a).unwrap();
     let result = RunResult {
@@ -584,8 +593,8 @@ fn a_stopped_run_keeps_its_losses_and_its_verdicts_are_read_back_once_each() {
     assert_eq!(
         reader.sweep_verdicts(created.id).unwrap(),
         [
-            verdict(a, 100, 2.5, Decision::Continue),
             verdict(a, 200, 2.6, Decision::Stop),
+            verdict(a, 100, 2.5, Decision::Continue),
             verdict(b, 100, 2.4, Decision::Continue)
         ]
     );

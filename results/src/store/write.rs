@@ -161,27 +161,32 @@ impl Store {
         Ok(())
     }
 
-    /// Records a verdict: a new one, or the revision of a `pause` (promoted, or stopped at
-    /// the sweep's end). Any other second verdict on the same evaluation is refused.
-    pub fn record_verdict(&mut self, verdict: &VerdictRecord) -> Result<(), StoreError> {
+    /// Records the verdicts of one judgement, in order and all or none: each a new one, or
+    /// the revision of a `pause` (promoted, or stopped at the sweep's end). Any other second
+    /// verdict on the same evaluation is refused.
+    pub fn record_verdicts(&mut self, verdicts: &[VerdictRecord]) -> Result<(), StoreError> {
         let tx = self.write()?;
-        let changed = tx.execute(
-            "INSERT INTO verdicts (run_id, step, value, verdict) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (run_id, step) DO UPDATE
-             SET verdict = excluded.verdict, decided_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-             WHERE verdicts.verdict = 'pause'",
-            params![
-                verdict.run.0,
-                verdict.step as i64,
-                verdict.value,
-                verdict.decision.as_str()
-            ],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::JudgedTwice {
-                run: verdict.run,
-                step: verdict.step,
-            });
+        for verdict in verdicts {
+            let changed = tx.execute(
+                "INSERT INTO verdicts (run_id, step, value, verdict, seq)
+                 VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM verdicts))
+                 ON CONFLICT (run_id, step) DO UPDATE
+                 SET verdict = excluded.verdict, seq = excluded.seq,
+                     decided_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 WHERE verdicts.verdict = 'pause'",
+                params![
+                    verdict.run.0,
+                    verdict.step as i64,
+                    verdict.value,
+                    verdict.decision.as_str()
+                ],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::JudgedTwice {
+                    run: verdict.run,
+                    step: verdict.step,
+                });
+            }
         }
         tx.commit()?;
         Ok(())

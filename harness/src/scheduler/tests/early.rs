@@ -6,9 +6,10 @@
 use super::fakes::{FakeLauncher, FakeStore, Script};
 use super::*;
 use crate::spec::Goal;
-use crate::stopping::EarlyTerminate;
 use crate::stopping::asha::Asha;
 use crate::stopping::hyperband::{Bands, Hyperband};
+use crate::stopping::median::Median;
+use crate::stopping::{EarlyTerminate, Order};
 use results::{Decision, Split};
 
 /// A rule and four runs' validation curves (one point per 100 steps; each run judged at
@@ -54,6 +55,26 @@ fn asha() -> Case {
     }
 }
 
+/// The median from two runs on, after one evaluation:
+/// - run 3's best at its second evaluation, 2.2, is worse than the median of runs 1 and 2
+///   there (1.85): stopped at step 200;
+/// - run 4's 1.85 is not worse than the median of runs 1 to 3 there (1.9), but at its third
+///   its 1.7 is worse than that of runs 1 and 2 (1.65): stopped at step 300.
+fn median() -> Case {
+    Case {
+        rule: EarlyTerminate::Median(Median {
+            n_startup_runs: 2,
+            n_warmup_evals: 1,
+        }),
+        curves: [
+            &[2.0, 1.8, 1.6, 1.5],
+            &[2.1, 1.9, 1.7, 1.6],
+            &[2.3, 2.2, 2.1, 2.0],
+            &[1.9, 1.85, 1.7, 1.4],
+        ],
+    }
+}
+
 /// `asha()` with a fifth evaluation, so that rung 4 is judged: run 2 reaches it alone and
 /// pauses (⌊1/2⌋ = 0 may go on), and every run waits paused when nothing is left. No run
 /// would train to its end; the best at the highest rung, run 2, is sent on to it.
@@ -82,29 +103,37 @@ impl Case {
 
     /// Limits with a judge that knows what `store` holds (as `Session` builds it).
     fn limits(&self, store: &FakeStore) -> Limits {
+        self.limits_for(store, Order::Run, 1)
+    }
+
+    /// `limits` with verdicts in `order` and `workers` worker slots.
+    fn limits_for(&self, store: &FakeStore, order: Order, workers: usize) -> Limits {
         let curves = store.0.iter().map(|(run, stored)| {
             let val = stored.curve.iter().filter(|p| p.split == Split::Val);
             (*run, val.map(|p| (p.step, p.loss)).collect())
         });
-        let completed = store
-            .0
-            .iter()
-            .filter(|(_, stored)| stored.status == Some(RunStatus::Completed))
-            .map(|(run, _)| *run);
+        let runs = (1..=4).map(|id| {
+            let status = store.0.get(&RunId(id)).and_then(|stored| stored.status);
+            (RunId(id), status.unwrap_or(RunStatus::Pending))
+        });
+        let stored = judge::Stored {
+            runs: runs.collect(),
+            curves: curves.collect(),
+            given: store.1.clone(),
+        };
         Limits {
-            judge: Some(Judge::new(
-                self.rule,
-                Goal::Minimize,
-                curves,
-                completed,
-                store.1.clone(),
-            )),
-            ..limits(1)
+            judge: Some(Judge::new(self.rule, order, Goal::Minimize, stored)),
+            ..limits(workers)
         }
     }
 
     /// Each run follows its curve, resumed after the validation points it has in `store`.
     fn launcher(&self, store: &FakeStore) -> FakeLauncher {
+        self.launcher_at(store, |_| 2)
+    }
+
+    /// `launcher`, each run taking `step_ms(run)` ms per evaluation.
+    fn launcher_at(&self, store: &FakeStore, step_ms: fn(RunId) -> u64) -> FakeLauncher {
         let resume_at: HashMap<RunId, u64> = store
             .0
             .iter()
@@ -117,7 +146,18 @@ impl Case {
         FakeLauncher::new(move |run, _| Script::Judged {
             val: curves[run.0 as usize - 1],
             resume_at: resume_at.get(&run).copied().unwrap_or(0),
+            step_ms: step_ms(run),
         })
+    }
+
+    /// The verdicts and statuses of the sweep on `workers` workers, each run taking
+    /// `step_ms(run)` ms per evaluation.
+    fn ended_on(&self, order: Order, workers: usize, step_ms: fn(RunId) -> u64) -> (Verdicts, Statuses) {
+        let empty = FakeStore::default();
+        let launcher = self.launcher_at(&empty, step_ms);
+        let (tally, store, _) = schedule(self.queue(), self.limits_for(&empty, order, workers), &launcher, &[]);
+        tally.unwrap();
+        (verdicts(&store), statuses(&store))
     }
 
     fn undisturbed(&self) -> (Tally, FakeStore, Transcript, Vec<RunId>) {
@@ -144,7 +184,7 @@ impl Case {
         let (mut paused, mut todo) = (Vec::new(), Vec::new());
         for run in self.queue() {
             match status(&run) {
-                Some(RunStatus::Paused) if judge.is_paused(run.id) => paused.push(run),
+                Some(RunStatus::Paused) if judge.is_held(run.id) => paused.push(run),
                 Some(RunStatus::Paused) => todo.insert(0, run),
                 Some(RunStatus::Completed | RunStatus::Stopped) => {}
                 _ => todo.push(run),
@@ -162,13 +202,16 @@ impl Case {
     }
 }
 
-fn verdicts(store: &FakeStore) -> Vec<(i64, u64, Decision)> {
+type Verdicts = Vec<(i64, u64, Decision)>;
+type Statuses = Vec<(RunStatus, u64)>;
+
+fn verdicts(store: &FakeStore) -> Verdicts {
     let mut verdicts: Vec<(i64, u64, Decision)> = store.1.iter().map(|v| (v.run.0, v.step, v.decision)).collect();
     verdicts.sort_by_key(|v| (v.0, v.1));
     verdicts
 }
 
-fn statuses(store: &FakeStore) -> Vec<(RunStatus, u64)> {
+fn statuses(store: &FakeStore) -> Statuses {
     (1..=4)
         .map(|id| {
             let run = &store.0[&RunId(id)];
@@ -292,5 +335,38 @@ fn a_sweep_stopped_midway_and_resumed_reaches_the_verdicts_of_an_undisturbed_one
             assert_eq!(verdicts(&resumed), verdicts(&undisturbed), "stopped at {stop_at} ms");
             assert_eq!(statuses(&resumed), statuses(&undisturbed), "stopped at {stop_at} ms");
         }
+    }
+}
+
+/// Per-run speeds, ms per evaluation: all alike, the first runs slowest, the last slowest.
+const SPEEDS: [fn(RunId) -> u64; 3] = [|_| 2, |run| 14 - 3 * run.0 as u64, |run| 1 + 3 * run.0 as u64];
+
+#[test]
+fn in_run_order_verdicts_and_statuses_are_the_same_whatever_the_workers_and_their_speed() {
+    for case in [hyperband(), asha(), asha_to_the_end(), median()] {
+        let alone = case.ended_on(Order::Run, 1, SPEEDS[0]);
+        assert!(
+            alone.0.iter().any(|v| v.2 != Continue),
+            "{:?} decides something",
+            case.rule
+        );
+        for workers in [1, 2, 3, 4] {
+            for (speed, step_ms) in SPEEDS.iter().enumerate() {
+                let ended = case.ended_on(Order::Run, workers, *step_ms);
+                assert_eq!(ended, alone, "{:?}, {workers} workers, speeds {speed}", case.rule);
+            }
+        }
+    }
+}
+
+#[test]
+fn in_arrival_order_the_same_sweeps_end_differently_on_more_workers() {
+    for case in [hyperband(), asha(), median()] {
+        let alone = case.ended_on(Order::Arrival, 1, SPEEDS[0]);
+        let differ = [2, 3, 4]
+            .iter()
+            .flat_map(|&workers| SPEEDS.iter().map(move |speed| (workers, speed)))
+            .any(|(workers, step_ms)| case.ended_on(Order::Arrival, workers, *step_ms) != alone);
+        assert!(differ, "{:?}: the same on every worker count", case.rule);
     }
 }

@@ -44,6 +44,8 @@ pub enum Script {
     Judged {
         val: &'static [f64],
         resume_at: u64,
+        /// How long each 100 steps take, in ms.
+        step_ms: u64,
     },
 }
 
@@ -127,13 +129,19 @@ impl Launcher for FakeLauncher {
         let script = (self.script)(run, attempt);
         let (control, mut signals) = mpsc::unbounded_channel();
         let counters = Rc::clone(&self.counters);
-        if let Script::Judged { val, resume_at } = script {
+        if let Script::Judged {
+            val,
+            resume_at,
+            step_ms,
+        } = script
+        {
             let reached = Rc::clone(&self.reached);
             let resume_at = resume_at.max(reached.borrow().get(&run).copied().unwrap_or(0));
             let worker = JudgedWorker {
                 run,
                 device,
                 val,
+                step_ms,
                 messages,
                 counters,
                 reached,
@@ -225,6 +233,7 @@ struct JudgedWorker {
     run: RunId,
     device: ComputeDevice,
     val: &'static [f64],
+    step_ms: u64,
     messages: MessageSender,
     counters: Rc<RefCell<Counters>>,
     reached: Rc<RefCell<HashMap<RunId, u64>>>,
@@ -268,7 +277,7 @@ impl JudgedWorker {
             if i == last {
                 break Ending::Completed;
             }
-            tokio::time::sleep(Duration::from_millis(2)).await;
+            tokio::time::sleep(Duration::from_millis(self.step_ms)).await;
             i += 1;
             self.reached.borrow_mut().insert(self.run, i);
             for progress in self.points(i) {
@@ -367,16 +376,22 @@ impl RunStore for FakeStore {
         r.result = Some(result.clone());
         Ok(())
     }
-    /// As the real store: a new verdict, or the revision of a pause.
-    fn record_verdict(&mut self, verdict: &VerdictRecord) -> anyhow::Result<()> {
-        match self
-            .1
-            .iter_mut()
-            .find(|v| (v.run, v.step) == (verdict.run, verdict.step))
-        {
-            Some(given) if given.decision == Decision::Pause => given.decision = verdict.decision,
-            Some(given) => anyhow::bail!("judged twice: {given:?}, then {verdict:?}"),
-            None => self.1.push(*verdict),
+    /// As the real store: each a new verdict, or the revision of a pause, which moves it to
+    /// the end of the order they were given in.
+    fn record_verdicts(&mut self, verdicts: &[VerdictRecord]) -> anyhow::Result<()> {
+        for verdict in verdicts {
+            let given = self
+                .1
+                .iter()
+                .position(|v| (v.run, v.step) == (verdict.run, verdict.step));
+            if let Some(at) = given {
+                let given = self.1.remove(at);
+                anyhow::ensure!(
+                    given.decision == Decision::Pause,
+                    "judged twice: {given:?}, then {verdict:?}"
+                );
+            }
+            self.1.push(*verdict);
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! pauses, and what a resumed judge gives again.
 
 use super::*;
+use crate::scheduler::judge::Decides;
 use crate::stopping::hyperband::Bands;
 use Decision::{Continue, Pause, Stop};
 
@@ -18,16 +19,16 @@ fn record(run: i64, step: u64, value: f64, decision: Decision) -> VerdictRecord 
     }
 }
 
-fn judge(given: Vec<VerdictRecord>) -> Judge {
+fn judge(given: Vec<VerdictRecord>) -> ByArrival {
     let curves = vec![
         (RunId(1), vec![(0, 3.3), (100, 2.0), (200, 1.9)]),
         (RunId(2), vec![(0, 3.3), (100, 2.2)]),
     ];
-    Judge::new(hyperband(), Goal::Minimize, curves, [], given)
+    ByArrival::new(hyperband(), Goal::Minimize, curves, [], given)
 }
 
 /// `run` reports `loss` at `step` and asks.
-fn ask(judge: &mut Judge, run: i64, step: u64, loss: f64) -> Judgement {
+fn ask(judge: &mut ByArrival, run: i64, step: u64, loss: f64) -> Judgement {
     judge.observe(RunId(run), step, loss);
     judge.verdict(RunId(run), step)
 }
@@ -84,7 +85,7 @@ fn a_value_a_restart_took_away_counts_for_no_other_run() {
 #[test]
 fn when_maximizing_the_higher_value_is_the_better() {
     let curves = vec![(RunId(1), vec![(100, 0.9)]), (RunId(2), vec![(100, 0.8)])];
-    let mut judge = Judge::new(hyperband(), Goal::Maximize, curves, [], vec![]);
+    let mut judge = ByArrival::new(hyperband(), Goal::Maximize, curves, [], vec![]);
     assert_eq!(ask(&mut judge, 3, 100, 0.5).decision, Stop);
     assert_eq!(ask(&mut judge, 4, 100, 0.95).decision, Continue);
 }
@@ -97,7 +98,7 @@ fn the_median_compares_with_completed_runs_only() {
     });
     // Run 1 completed at 2.0; run 2, still running, is far better.
     let curves = vec![(RunId(1), vec![(100, 2.0)]), (RunId(2), vec![(100, 1.0)])];
-    let mut judge = Judge::new(rule, Goal::Minimize, curves, [RunId(1)], vec![]);
+    let mut judge = ByArrival::new(rule, Goal::Minimize, curves, [RunId(1)], vec![]);
     assert_eq!(ask(&mut judge, 3, 100, 1.5).decision, Continue, "below run 1's 2.0");
     assert_eq!(ask(&mut judge, 4, 100, 2.5).decision, Stop);
     // Once run 2 completes, the median of 2.0 and 1.0 is 1.5.
@@ -117,7 +118,7 @@ fn the_median_compares_with_completed_runs_only() {
 fn asha_pauses_at_a_rung_promotes_when_a_later_run_makes_room_and_stops_the_rest_at_the_end() {
     // Rungs at 1, 3, 9 evaluations; a third of each rung goes on.
     let rule = EarlyTerminate::Asha(Asha { min_iter: 1, eta: 3.0 });
-    let mut judge = Judge::new(rule, Goal::Minimize, Vec::new(), [], vec![]);
+    let mut judge = ByArrival::new(rule, Goal::Minimize, Vec::new(), [], vec![]);
     // The first two wait: ⌊2/3⌋ = 0 may go on.
     assert_eq!(ask(&mut judge, 1, 100, 2.0).decision, Pause);
     assert_eq!(ask(&mut judge, 2, 100, 1.5).decision, Pause);
@@ -145,7 +146,7 @@ fn asha_pauses_at_a_rung_promotes_when_a_later_run_makes_room_and_stops_the_rest
 fn a_finite_asha_sweep_sends_its_best_at_the_highest_rung_on_to_its_budget() {
     // Rungs at 1, 2, 4 evaluations; half of each rung goes on.
     let rule = EarlyTerminate::Asha(Asha { min_iter: 1, eta: 2.0 });
-    let mut judge = Judge::new(rule, Goal::Minimize, Vec::new(), [], vec![]);
+    let mut judge = ByArrival::new(rule, Goal::Minimize, Vec::new(), [], vec![]);
     assert_eq!(ask(&mut judge, 1, 100, 2.0).decision, Pause);
     assert_eq!(ask(&mut judge, 2, 100, 1.5).decision, Continue, "the best of two");
     assert_eq!(ask(&mut judge, 3, 100, 2.5).decision, Pause);
@@ -192,10 +193,10 @@ fn finishing_picks_the_highest_rung_first_then_the_best_value_there() {
         record(3, 300, 1.2, Pause),
         record(4, 300, 1.1, Pause),
     ];
-    let mut judge = Judge::new(rule, Goal::Minimize, curves, [], given);
+    let mut judge = ByArrival::new(rule, Goal::Minimize, curves, [], given);
     assert_eq!(judge.finish_best(), Some(record(4, 300, 1.1, Continue)));
     assert!(!judge.is_paused(RunId(4)) && judge.is_paused(RunId(3)));
     // Under hyperband nothing is ever sent on.
-    let mut other = Judge::new(hyperband(), Goal::Minimize, Vec::new(), [], vec![]);
+    let mut other = ByArrival::new(hyperband(), Goal::Minimize, Vec::new(), [], vec![]);
     assert_eq!(other.finish_best(), None);
 }

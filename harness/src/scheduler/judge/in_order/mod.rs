@@ -1,0 +1,230 @@
+//! Early termination in run order (`order: run`, the default): a run's verdict at a judged
+//! evaluation is made from the runs before it in that evaluation's order — run order, or at
+//! ASHA's later rungs the order runs were sent on to them — once each of those has reached
+//! it or ended. So verdicts do not depend on how many workers there are, their speed, or
+//! crashes. A run that gets there before its turn waits: the scheduler holds it in place
+//! (hyperband, median) or pauses it (ASHA) until `take_decided` hands its verdict over.
+
+mod turns;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use results::{Decision, RunId, VerdictRecord};
+
+use super::{Decided, Decides, Judgement, best_to_finish};
+use crate::spec::Goal;
+use crate::stopping::EarlyTerminate;
+use turns::{Measure, Turns};
+
+#[derive(Clone, Debug)]
+pub struct InRunOrder {
+    rule: EarlyTerminate,
+    goal: Goal,
+    /// Every run of the sweep, in run order.
+    runs: Vec<RunId>,
+    /// Each run's validation points after step 0 as first reported, (step, loss): a run
+    /// restarted from a checkpoint reports the same points again.
+    points: HashMap<RunId, Vec<(u64, f64)>>,
+    /// Runs that will report no more points: completed, stopped, diverged, failed for good.
+    ended: HashSet<RunId>,
+    completed: HashSet<RunId>,
+    given: HashMap<(RunId, u64), Decision>,
+    /// The (run, step) of each `pause` in `given`.
+    paused: BTreeSet<(RunId, u64)>,
+    /// Runs that asked for a verdict not given yet, and the step they wait at.
+    waiting: BTreeMap<RunId, u64>,
+    /// Turn-taking at each judged evaluation count reached so far.
+    turns: BTreeMap<usize, Turns>,
+    /// ASHA's rungs past the first: the runs sent on to each, in the order they were.
+    sent_on: BTreeMap<usize, Vec<RunId>>,
+    /// What a run was compared with at a judged evaluation count (hyperband, median).
+    measures: HashMap<(RunId, usize), Measure>,
+    /// The judged evaluation counts up to `checked`.
+    judged: Vec<usize>,
+    checked: usize,
+    /// Verdicts made since the scheduler last took them.
+    decided: Vec<Decided>,
+    /// The run ASHA sends on to its budget past every rung (see `finish_best`).
+    finishing: Option<RunId>,
+}
+
+impl InRunOrder {
+    /// `runs`: the sweep's runs and whether each ended (and completed); `curves`: their
+    /// stored validation curves; `given`: the stored verdicts in the order they were given.
+    pub fn new(
+        rule: EarlyTerminate,
+        goal: Goal,
+        runs: impl IntoIterator<Item = (RunId, bool, bool)>,
+        curves: impl IntoIterator<Item = (RunId, Vec<(u64, f64)>)>,
+        given: impl IntoIterator<Item = VerdictRecord>,
+    ) -> Self {
+        let mut judge = Self {
+            rule,
+            goal,
+            runs: Vec::new(),
+            points: HashMap::new(),
+            ended: HashSet::new(),
+            completed: HashSet::new(),
+            given: HashMap::new(),
+            paused: BTreeSet::new(),
+            waiting: BTreeMap::new(),
+            turns: BTreeMap::new(),
+            sent_on: BTreeMap::new(),
+            measures: HashMap::new(),
+            judged: Vec::new(),
+            checked: 0,
+            decided: Vec::new(),
+            finishing: None,
+        };
+        for (run, ended, completed) in runs {
+            judge.runs.push(run);
+            if ended {
+                judge.ended.insert(run);
+            }
+            if completed {
+                judge.completed.insert(run);
+            }
+        }
+        judge.runs.sort_unstable();
+        for (run, curve) in curves {
+            let points: Vec<(u64, f64)> = curve.into_iter().filter(|(step, _)| *step > 0).collect();
+            judge.points.insert(run, points);
+        }
+        for verdict in given {
+            judge.decide(verdict.run, verdict.step, verdict.decision);
+        }
+        judge.advance();
+        judge
+    }
+
+    /// Whether a run waiting for its turn keeps its worker: not under ASHA.
+    pub fn waits_in_place(&self) -> bool {
+        !matches!(self.rule, EarlyTerminate::Asha(_))
+    }
+
+    /// The search added a run (after every other).
+    pub fn add_run(&mut self, run: RunId) {
+        self.runs.push(run);
+    }
+
+    /// A validation point arrived (one already reported, after a restart, changes nothing).
+    pub fn observe(&mut self, run: RunId, step: u64, loss: f64) {
+        let points = self.points.entry(run).or_default();
+        if step > 0 && points.last().is_none_or(|(last, _)| step > *last) {
+            points.push((step, loss));
+            self.advance();
+        }
+    }
+
+    /// The run will report no more points; `completed`: it trained to its end.
+    pub fn ended(&mut self, run: RunId, completed: bool) {
+        if completed {
+            self.completed.insert(run);
+        }
+        if self.ended.insert(run) {
+            self.advance();
+        }
+    }
+
+    /// Whether the run is held at an evaluation: paused at a rung, or waiting for its turn.
+    pub fn is_held(&self, run: RunId) -> bool {
+        self.waiting.contains_key(&run) || self.paused.range((run, 0)..=(run, u64::MAX)).next().is_some()
+    }
+
+    /// The verdict on `run`'s evaluation at `step`: the one given before, or the rule's once
+    /// every run before it there has had its turn (`None` until then: it waits).
+    pub fn verdict(&mut self, run: RunId, step: u64) -> Option<Judgement> {
+        if let Some(&decision) = self.given.get(&(run, step)) {
+            return Some(Judgement::unrecorded(decision));
+        }
+        if let EarlyTerminate::Asha(rule) = self.rule
+            && !rule.is_rung(self.evaluations_at(run, step))
+        {
+            return Some(Judgement::unrecorded(Decision::Continue));
+        }
+        self.waiting.insert(run, step);
+        self.advance();
+        let at = self.decided.iter().position(|d| (d.run, d.step) == (run, step))?;
+        Some(self.decided.remove(at).judgement)
+    }
+
+    /// The verdicts made since last asked, on runs that were waiting for their turn.
+    pub fn take_decided(&mut self) -> Vec<Decided> {
+        std::mem::take(&mut self.decided)
+    }
+
+    /// As `ByArrival::finish_best`: ASHA's best paused run at the highest rung goes on.
+    pub fn finish_best(&mut self) -> Option<VerdictRecord> {
+        if !matches!(self.rule, EarlyTerminate::Asha(_)) || !self.completed.is_empty() {
+            return None;
+        }
+        let (run, step) = best_to_finish(self.paused.iter().map(|&(run, step)| {
+            let evaluations = self.evaluations_at(run, step);
+            (run, step, evaluations, self.minimized_at(run, evaluations))
+        }))?;
+        self.finishing = Some(run);
+        Some(self.decide(run, step, Decision::Continue))
+    }
+
+    /// Gives (or revises) a verdict; a `continue` at an ASHA rung sends the run on to the
+    /// next, after those sent on before it.
+    pub(super) fn decide(&mut self, run: RunId, step: u64, decision: Decision) -> VerdictRecord {
+        self.given.insert((run, step), decision);
+        match decision {
+            Decision::Pause => {
+                self.paused.insert((run, step));
+            }
+            Decision::Continue => {
+                self.paused.remove(&(run, step));
+                if let EarlyTerminate::Asha(rule) = self.rule {
+                    let evaluations = self.evaluations_at(run, step);
+                    if rule.is_rung(evaluations) {
+                        let next = (evaluations + 1..).find(|&n| rule.is_rung(n)).unwrap_or(usize::MAX);
+                        self.sent_on.entry(next).or_default().push(run);
+                    }
+                }
+            }
+            Decision::Stop => {
+                self.paused.remove(&(run, step));
+                self.ended.insert(run);
+            }
+        }
+        let loss = self
+            .points
+            .get(&run)
+            .and_then(|points| points.iter().find(|(s, _)| *s == step))
+            .map_or(f64::NAN, |(_, loss)| *loss);
+        VerdictRecord {
+            run,
+            step,
+            value: loss,
+            decision,
+        }
+    }
+
+    /// How many of the run's evaluations lie at or before `step`.
+    fn evaluations_at(&self, run: RunId, step: u64) -> usize {
+        self.points
+            .get(&run)
+            .map_or(0, |points| points.iter().take_while(|(s, _)| *s <= step).count())
+    }
+
+    /// The run's `evaluations`-th value as a minimizer sees it (NaN without one).
+    fn minimized_at(&self, run: RunId, evaluations: usize) -> f64 {
+        let point = evaluations.checked_sub(1).and_then(|at| self.points.get(&run)?.get(at));
+        point.map_or(f64::NAN, |(_, loss)| self.goal.minimized(*loss))
+    }
+}
+
+impl Decides for InRunOrder {
+    fn paused(&self) -> Vec<(RunId, u64)> {
+        self.paused.iter().copied().collect()
+    }
+
+    fn decide(&mut self, run: RunId, step: u64, decision: Decision) -> VerdictRecord {
+        InRunOrder::decide(self, run, step, decision)
+    }
+}
+
+#[cfg(test)]
+mod tests;

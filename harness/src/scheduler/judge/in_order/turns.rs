@@ -1,0 +1,222 @@
+//! Whose turn it is in run order: at each judged evaluation count, the runs in that count's
+//! order take their turns as each reaches it or ends; a turn keeps what the run is compared
+//! with (hyperband's threshold, the median) or, under ASHA, decides it there and then. The
+//! waiting runs whose measures are known are then decided.
+
+use results::{Decision, RunId};
+
+use super::super::{Decided, Judgement, stop_if};
+use super::InRunOrder;
+use crate::stopping::asha::{Asha, AtRung};
+use crate::stopping::median::median;
+use crate::stopping::{EarlyTerminate, sorted_values};
+
+/// One judged evaluation count: how far its runs have had their turns, and what they left.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Turns {
+    /// How many of its runs, in order, have had their turn.
+    passed: usize,
+    /// How many of those reached it.
+    reached: usize,
+    /// Their values there as a minimizer sees them, sorted (the finite ones for hyperband,
+    /// as W&B's engine; not NaN for the median).
+    sorted: Vec<f64>,
+    /// ASHA: each that reached the rung, with its value and where it stands.
+    at_rung: Vec<((RunId, u64), f64, AtRung)>,
+}
+
+/// What a run was compared with when its turn came.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Measure {
+    /// Hyperband: the band's threshold over the runs up to it.
+    Threshold(f64),
+    /// Median: how many runs before it reached the evaluation, and their median.
+    Median { earlier: usize, median: Option<f64> },
+}
+
+/// A run's turn at a judged evaluation count.
+enum Turn {
+    /// It reached it: (step, loss).
+    Reached(u64, f64),
+    /// It ended before it.
+    Skipped,
+    /// Not yet known: the runs after it wait.
+    Waits,
+}
+
+impl InRunOrder {
+    /// Gives every run whose turn has come its turn, at each judged evaluation count in
+    /// ascending order (ASHA sends runs on to the next rung), then decides the waiting runs
+    /// whose measures are now known.
+    pub(super) fn advance(&mut self) {
+        let deepest = self.points.values().map(Vec::len).max().unwrap_or(0);
+        while self.checked < deepest {
+            self.checked += 1;
+            if self.is_judged(self.checked) {
+                self.judged.push(self.checked);
+            }
+        }
+        for index in 0..self.judged.len() {
+            self.take_turns(self.judged[index]);
+        }
+        self.decide_waiting();
+    }
+
+    fn is_judged(&self, evaluations: usize) -> bool {
+        match self.rule {
+            EarlyTerminate::Hyperband(rule) => rule.last_band(evaluations) == Some(evaluations),
+            EarlyTerminate::Median(rule) => evaluations > rule.n_warmup_evals,
+            EarlyTerminate::Asha(rule) => rule.is_rung(evaluations),
+        }
+    }
+
+    /// The runs that take turns at `evaluations`, in order.
+    fn order(&self, evaluations: usize) -> &[RunId] {
+        match self.rule {
+            EarlyTerminate::Asha(rule) if evaluations != rule.min_iter as usize => {
+                self.sent_on.get(&evaluations).map_or(&[], Vec::as_slice)
+            }
+            _ => &self.runs,
+        }
+    }
+
+    fn take_turns(&mut self, evaluations: usize) {
+        let mut turns = self.turns.remove(&evaluations).unwrap_or_default();
+        while let Some(&run) = self.order(evaluations).get(turns.passed) {
+            match self.turn(run, evaluations) {
+                Turn::Waits => break,
+                Turn::Skipped => {}
+                Turn::Reached(step, loss) => self.reached(&mut turns, run, evaluations, (step, loss)),
+            }
+            turns.passed += 1;
+        }
+        self.turns.insert(evaluations, turns);
+    }
+
+    fn turn(&self, run: RunId, evaluations: usize) -> Turn {
+        match self.points.get(&run).and_then(|points| points.get(evaluations - 1)) {
+            // ASHA ranks a run by where it stands, known once it asks or ends.
+            Some(&(step, _))
+                if matches!(self.rule, EarlyTerminate::Asha(_))
+                    && !self.given.contains_key(&(run, step))
+                    && !self.ended.contains(&run)
+                    && self.waiting.get(&run) != Some(&step) =>
+            {
+                Turn::Waits
+            }
+            Some(&(step, loss)) => Turn::Reached(step, loss),
+            None if self.ended.contains(&run) => Turn::Skipped,
+            None => Turn::Waits,
+        }
+    }
+
+    /// `run` reached `evaluations` at `step` and its turn came: what it is compared with is
+    /// kept (hyperband, median), or ASHA decides it now.
+    fn reached(&mut self, turns: &mut Turns, run: RunId, evaluations: usize, (step, loss): (u64, f64)) {
+        let value = self.goal.minimized(loss);
+        match self.rule {
+            EarlyTerminate::Hyperband(rule) => {
+                if value.is_finite() {
+                    sorted_values::insert(&mut turns.sorted, value);
+                }
+                let threshold = rule.threshold(&turns.sorted);
+                self.measures.insert((run, evaluations), Measure::Threshold(threshold));
+            }
+            EarlyTerminate::Median(_) => {
+                let measure = Measure::Median {
+                    earlier: turns.reached,
+                    median: median(&turns.sorted),
+                };
+                self.measures.insert((run, evaluations), measure);
+                if !value.is_nan() {
+                    sorted_values::insert(&mut turns.sorted, value);
+                }
+            }
+            EarlyTerminate::Asha(rule) => {
+                let standing = match self.given.get(&(run, step)) {
+                    Some(Decision::Continue) => AtRung::Promoted,
+                    Some(Decision::Pause) => AtRung::Paused,
+                    Some(Decision::Stop) => AtRung::Ended,
+                    None if self.ended.contains(&run) => AtRung::Ended,
+                    None => self.asha(rule, turns, (run, step), value),
+                };
+                turns.at_rung.push(((run, step), value, standing));
+            }
+        }
+        turns.reached += 1;
+    }
+
+    /// ASHA's verdict on `run` arriving at the rung after the runs of `turns`: it goes on or
+    /// pauses, and the paused runs its arrival puts among the best go on. Where it now stands.
+    fn asha(&mut self, rule: Asha, turns: &mut Turns, (run, step): (RunId, u64), value: f64) -> AtRung {
+        let mut promoted = if self.finishing == Some(run) {
+            vec![(run, step)]
+        } else {
+            let mut rung = turns.at_rung.clone();
+            rung.push(((run, step), value, AtRung::Arriving));
+            rule.promote(&rung)
+        };
+        let goes_on = promoted.iter().any(|(other, _)| *other == run);
+        promoted.retain(|(other, _)| *other != run);
+        let decision = if goes_on { Decision::Continue } else { Decision::Pause };
+        let mut records = vec![self.decide(run, step, decision)];
+        for entry in turns.at_rung.iter_mut().filter(|entry| promoted.contains(&entry.0)) {
+            entry.2 = AtRung::Promoted;
+            records.push(self.decide(entry.0.0, entry.0.1, Decision::Continue));
+        }
+        self.waiting.remove(&run);
+        let judgement = Judgement {
+            decision,
+            records,
+            promoted: promoted.iter().map(|(other, _)| *other).collect(),
+        };
+        self.decided.push(Decided { run, step, judgement });
+        if goes_on { AtRung::Promoted } else { AtRung::Paused }
+    }
+
+    /// Decides the waiting runs (hyperband, median) whose measures are known.
+    fn decide_waiting(&mut self) {
+        let ready: Vec<(RunId, u64, Decision)> = self
+            .waiting
+            .iter()
+            .filter_map(|(&run, &step)| Some((run, step, self.measured_decision(run, step)?)))
+            .collect();
+        for (run, step, decision) in ready {
+            self.waiting.remove(&run);
+            let judgement = Judgement {
+                decision,
+                records: vec![self.decide(run, step, decision)],
+                promoted: Vec::new(),
+            };
+            self.decided.push(Decided { run, step, judgement });
+        }
+    }
+
+    /// Hyperband's or the median's verdict at `step`, once the run's measure there is known.
+    fn measured_decision(&self, run: RunId, step: u64) -> Option<Decision> {
+        let own: Vec<f64> = self
+            .points
+            .get(&run)?
+            .iter()
+            .take_while(|(s, _)| *s <= step)
+            .map(|(_, loss)| self.goal.minimized(*loss))
+            .collect();
+        let evaluations = own.len();
+        match self.rule {
+            _ if evaluations == 0 => None,
+            EarlyTerminate::Hyperband(rule) => match rule.last_band(evaluations) {
+                None => Some(Decision::Continue),
+                Some(band) => match self.measures.get(&(run, band))? {
+                    Measure::Threshold(threshold) => Some(stop_if(rule.stops_past(&own, band, *threshold))),
+                    Measure::Median { .. } => None,
+                },
+            },
+            EarlyTerminate::Median(rule) if evaluations <= rule.n_warmup_evals => Some(Decision::Continue),
+            EarlyTerminate::Median(rule) => match self.measures.get(&(run, evaluations))? {
+                Measure::Median { earlier, median } => Some(stop_if(rule.stops_against(&own, *earlier, *median))),
+                Measure::Threshold(_) => None,
+            },
+            EarlyTerminate::Asha(_) => None,
+        }
+    }
+}

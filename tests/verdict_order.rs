@@ -1,0 +1,126 @@
+//! End-to-end: in run order (the default), an ASHA, a hyperband and a median sweep end with
+//! the same verdicts, statuses and losses on one worker, on two, and on two whose workers and
+//! scheduler are killed with SIGKILL at moments that depend on timing, then resumed.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::sweeps::{HYPERBAND_SPEC, children, runs, wait_for};
+use common::{Sandbox, open_store, stderr};
+use results::{Decision, RunStatus};
+
+/// Six tiny MLPs of 800 steps judged every 100, retried after as many kills as the test makes;
+/// a wide and a narrow one of each learning rate, the best last, so that on two workers the
+/// narrow ones get to each evaluation first and, judged as they arrive (`order: arrival`),
+/// every one of the three rules ends differently than on one.
+fn write_sweep(sandbox: &Sandbox, rule: &str) -> String {
+    sandbox.names(300);
+    let text = HYPERBAND_SPEC
+        .replace("{type: hyperband, min_iter: 1, eta: 2}", rule)
+        .replace("workers: 1\n", "max_retries: 20\n")
+        .replace("steps: {value: 400}", "steps: {value: 800}")
+        .replace("n_hidden: {value: 16}", "n_hidden: {values: [300, 8]}")
+        .replace("[0.1, 0.05, 0.00001]", "[0.00001, 0.02, 0.1]");
+    let path = sandbox.path("sweep.yaml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Each run's verdicts (run position, step, decision), sorted, and how each run ended.
+type Outcome = (Vec<(usize, u64, Decision)>, Vec<(RunStatus, u64, Option<f64>)>);
+
+fn outcome(sandbox: &Sandbox, name: &str) -> Outcome {
+    let all = runs(&sandbox.db(), name);
+    let store = open_store(&sandbox.db());
+    let sweep = store.find_sweep(name).unwrap().unwrap();
+    let mut verdicts: Vec<(usize, u64, Decision)> = store
+        .sweep_verdicts(sweep.id)
+        .unwrap()
+        .iter()
+        .map(|v| (all.iter().position(|r| r.id == v.run).unwrap(), v.step, v.decision))
+        .collect();
+    verdicts.sort_by_key(|v| (v.0, v.1));
+    let ended = all.iter().map(|r| (r.status, r.steps_done, r.val_loss)).collect();
+    (verdicts, ended)
+}
+
+fn launch(sandbox: &Sandbox, spec: &str, name: &str, workers: &str) {
+    let out = sandbox.run(&["launch", spec, "--name", name, "--workers", workers]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// SIGKILL, to a process that may have ended already.
+fn kill_9(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+}
+
+/// Whether the process runs (a zombie does not).
+fn alive(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')')
+        .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+}
+
+/// `launch` on two workers, four of whose workers are killed along the way, then the
+/// scheduler; `resume` to the end.
+fn launch_through_kills(sandbox: &Sandbox, spec: &str, name: &str) {
+    let mut scheduler = sandbox
+        .harness(&["launch", spec, "--name", name, "--workers", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&sandbox.db(), name, "a run training", |runs| {
+        runs.iter().any(|r| r.status == RunStatus::Running)
+    });
+    for kill in 0..4 {
+        std::thread::sleep(Duration::from_millis(150));
+        if let Some(&worker) = children(scheduler.id()).get(kill % 2) {
+            kill_9(worker);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    let orphans = children(scheduler.id());
+    kill_9(scheduler.id());
+    scheduler.wait().unwrap();
+    // Its workers checkpoint and exit when their scheduler is gone; then it is resumed.
+    while orphans.iter().copied().any(alive) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = sandbox.run(&["resume", name, "--workers", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+fn same_whatever_the_workers(rule: &str) {
+    let sandbox = Sandbox::new();
+    let spec = write_sweep(&sandbox, rule);
+    launch(&sandbox, &spec, "one", "1");
+    let one = outcome(&sandbox, "one");
+    assert!(
+        one.0.iter().any(|v| v.2 != Decision::Continue),
+        "{rule} decides something: {one:?}"
+    );
+    launch(&sandbox, &spec, "two", "2");
+    assert_eq!(outcome(&sandbox, "two"), one, "{rule}: two workers");
+    launch_through_kills(&sandbox, &spec, "killed");
+    assert_eq!(outcome(&sandbox, "killed"), one, "{rule}: killed and resumed");
+}
+
+#[test]
+fn asha_verdicts_are_the_same_on_one_worker_two_and_through_kills() {
+    same_whatever_the_workers("{type: asha, min_iter: 1, eta: 2}");
+}
+
+#[test]
+fn hyperband_verdicts_are_the_same_on_one_worker_two_and_through_kills() {
+    same_whatever_the_workers("{type: hyperband, min_iter: 1, eta: 2}");
+}
+
+#[test]
+fn median_verdicts_are_the_same_on_one_worker_two_and_through_kills() {
+    same_whatever_the_workers("{type: median, n_startup_runs: 2, n_warmup_evals: 1}");
+}
