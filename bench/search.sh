@@ -10,6 +10,9 @@
 #
 #   bench/search.sh [NAMES_TXT] [DB]   (defaults ../shared/data/names.txt, bench-search.db)
 #   RUN_CAP=24 STEPS=20000 EVAL_EVERY=2000 SEEDS="1 2 3" WORKERS=2 bench/search.sh
+#   VARIANTS="random:asha bayes:asha" runs only those searches; ORDERS="run arrival" runs each
+#   asha search in both orders of verdicts (`early_terminate.order`; arrival ones are named
+#   METHOD-asha-arrival-seedN). bench/verdict_order.sh uses both.
 #   OPTUNA=0 skips Optuna's side. It needs torch (scripts/setup-libtorch.sh's venv) and
 #   optuna==5.0.0, which it installs once into a venv of its own that sees that torch.
 # bench/search_table.py then writes the table into docs/search.md (with OPTUNA=0: printed only).
@@ -23,6 +26,8 @@ steps="${STEPS:-20000}"
 eval_every="${EVAL_EVERY:-2000}"
 seeds="${SEEDS:-1 2 3}"
 workers="${WORKERS:-2}"
+variants="${VARIANTS:-random:plain bayes:plain random:asha bayes:asha}"
+orders="${ORDERS:-run}"
 
 cargo build --release --quiet
 specs=$(mktemp -d)
@@ -33,7 +38,7 @@ harness="$specs/harness"
 
 # One sweep file per method and seed: the same space, budget and evaluations for all.
 sweep() {
-    local method=$1 asha=$2 seed=$3 name=$4
+    local method=$1 asha=$2 seed=$3 name=$4 order=$5
     cat <<YAML
 name: $name
 method: $method
@@ -51,24 +56,33 @@ parameters:
   eval_every: {value: $eval_every}
 YAML
     if [ "$asha" = asha ]; then
-        echo "early_terminate: {type: asha, min_iter: 2, eta: 3}"
+        echo "early_terminate: {type: asha, min_iter: 2, eta: 3, order: $order}"
     fi
 }
 
 names=()
 for seed in $seeds; do
-    for variant in random:plain bayes:plain random:asha bayes:asha; do
-        method=${variant%%:*} asha=${variant##*:}
-        name="$method-$asha-seed$seed"
-        names+=("$name")
-        sweep "$method" "$asha" "$seed" "$name" > "$specs/$name.yaml"
-        if "$harness" status "$name" --db "$db" > /dev/null 2>&1; then
-            "$harness" resume "$name" --db "$db" --workers "$workers" --threads 1 > /dev/null
-        else
-            "$harness" launch "$specs/$name.yaml" --data "$data" --db "$db" --workers "$workers" --threads 1 > /dev/null
-        fi
+    for variant in $variants; do
+        for order in $orders; do
+            method=${variant%%:*} asha=${variant##*:}
+            name="$method-$asha-seed$seed"
+            if [ "$order" != run ]; then
+                [ "$asha" = asha ] || continue
+                name="$method-$asha-$order-seed$seed"
+            fi
+            names+=("$name")
+            sweep "$method" "$asha" "$seed" "$name" "$order" > "$specs/$name.yaml"
+            if "$harness" status "$name" --db "$db" > /dev/null 2>&1; then
+                "$harness" resume "$name" --db "$db" --workers "$workers" --threads 1 > /dev/null
+            else
+                "$harness" launch "$specs/$name.yaml" --data "$data" --db "$db" --workers "$workers" --threads 1 > /dev/null
+            fi
+        done
     done
 done
+if [ "${TABLE:-1}" = 0 ]; then
+    exit 0
+fi
 
 command="RUN_CAP=$run_cap STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
 if [ "${OPTUNA:-1}" = 0 ]; then

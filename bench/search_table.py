@@ -24,8 +24,9 @@ COMPARED = [("bayes + asha", "random"), ("random + asha", "random"), ("bayes", "
             ("bayes + asha", OPTUNA)]
 
 
-def ours(db, run_cap):
-    """{method label: {seed: row}} from the sweeps in `db` (opened read-only)."""
+def ours(db, run_cap, methods=METHODS):
+    """{method label: {seed: row}} from the sweeps `NAME-seedN` in `db` (opened read-only), for
+    the (NAME, label) pairs of `methods`."""
     sql = """SELECT sweep, min(val_loss), sum(steps_done),
                     (julianday(max(finished_at)) - julianday(min(started_at))) * 1440, count(*),
                     group_concat(DISTINCT git_commit), sum(finished_at IS NULL)
@@ -33,13 +34,13 @@ def ours(db, run_cap):
     found = {}
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         for sweep, best, steps, minutes, runs, commits, unfinished in conn.execute(sql):
-            match = re.fullmatch(r"(\w+-\w+)-seed(\d+)", sweep)
-            labels = dict(METHODS)
+            match = re.fullmatch(r"(.+)-seed(\d+)", sweep)
+            labels = dict(methods)
             if not match or match[1] not in labels or runs != run_cap or unfinished or best is None:
                 continue
             found.setdefault(labels[match[1]], {})[int(match[2])] = {
                 "best": best, "steps": steps, "minutes": minutes, "commits": short(commits)}
-    return {label: found[label] for _, label in METHODS if label in found}
+    return {label: found[label] for _, label in methods if label in found}
 
 
 def short(commits):
@@ -85,11 +86,11 @@ def results_table(searches, seeds):
     return "\n".join(lines)
 
 
-def differences(searches):
+def differences(searches, compared=COMPARED, wall=False):
     """One line per compared pair: the difference of mean best val, its standard error, and
-    whether it stands out of the spread."""
+    whether it stands out of the spread; the share of steps (and with `wall`, of minutes)."""
     lines = []
-    for a, b in COMPARED:
+    for a, b in compared:
         if a not in searches or b not in searches:
             continue
         xs = [r["best"] for r in searches[a].values()]
@@ -100,8 +101,12 @@ def differences(searches):
             r["steps"] for r in searches[b].values())
         verdict = ("within the spread (under two standard errors)" if abs(diff) < 2 * error
                    else ("lower" if diff < 0 else "higher") + ", beyond two standard errors")
+        minutes = ""
+        if wall:
+            mean_minutes = lambda label: statistics.mean(r["minutes"] for r in searches[label].values())
+            minutes = f", {mean_minutes(a) / mean_minutes(b):.0%} of its minutes"
         lines.append(f"- {a} against {b}: mean best val {diff:+.4f} (standard error {error:.4f}), "
-                     f"{verdict}; {steps:.0%} of its training steps.")
+                     f"{verdict}; {steps:.0%} of its training steps{minutes}.")
     return "\n".join(lines)
 
 
