@@ -103,11 +103,20 @@ def differences(searches, compared=COMPARED, wall=False):
                    else ("lower" if diff < 0 else "higher") + ", beyond two standard errors")
         minutes = ""
         if wall:
-            mean_minutes = lambda label: statistics.mean(r["minutes"] for r in searches[label].values())
-            minutes = f", {mean_minutes(a) / mean_minutes(b):.0%} of its minutes"
+            minutes = ", " + wall_time(searches[a], searches[b])
         lines.append(f"- {a} against {b}: mean best val {diff:+.4f} (standard error {error:.4f}), "
                      f"{verdict}; {steps:.0%} of its training steps{minutes}.")
     return "\n".join(lines)
+
+
+def wall_time(a, b):
+    """`a`'s wall time against `b`'s, seed by seed (their sweeps ran one after the other): the
+    mean ratio, its range, and whether every seed agrees on which took longer."""
+    ratios = [a[seed]["minutes"] / b[seed]["minutes"] for seed in sorted(a.keys() & b.keys())]
+    low, high = min(ratios), max(ratios)
+    verdict = ("longer on every seed" if low > 1 else "shorter on every seed" if high < 1
+               else "within the seed-to-seed spread")
+    return f"{statistics.mean(ratios):.0%} of its wall time (seed by seed {low:.0%}–{high:.0%}: {verdict})"
 
 
 def main():

@@ -152,6 +152,13 @@ fn asha_pauses_promotes_sends_its_best_on_and_a_resumed_run_continues_exactly_wh
         all.iter().all(|r| r.val_loss.is_some()),
         "each evaluated where it stopped"
     );
+    let replayed = sandbox.run(&["replay", "hb", "--verify"]);
+    assert_eq!(
+        replayed.status.code(),
+        Some(0),
+        "the pauses, the promotion and the run sent on, made again: {}",
+        stdout(&replayed)
+    );
 
     // Run 1 trained 0–100, paused, 100–200 in another process, paused, then 200–400 in a
     // third: its curve is the one an uninterrupted run of the same configuration draws.

@@ -1,6 +1,8 @@
 //! End-to-end: in run order (the default), an ASHA, a hyperband and a median sweep end with
 //! the same verdicts, statuses and losses on one worker, on two, and on two whose workers and
-//! scheduler are killed with SIGKILL at moments that depend on timing, then resumed.
+//! scheduler are killed with SIGKILL at moments that depend on timing, then resumed; `replay
+//! --verify` makes each sweep's verdicts again from its stored curves, and finds the one
+//! verdict edited in the database.
 
 mod common;
 
@@ -8,7 +10,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::sweeps::{HYPERBAND_SPEC, children, runs, wait_for};
-use common::{Sandbox, open_store, stderr};
+use common::{Sandbox, open_store, stderr, stdout};
 use results::{Decision, RunStatus};
 
 /// Six tiny MLPs of 800 steps judged every 100, retried after as many kills as the test makes;
@@ -108,6 +110,37 @@ fn same_whatever_the_workers(rule: &str) {
     assert_eq!(outcome(&sandbox, "two"), one, "{rule}: two workers");
     launch_through_kills(&sandbox, &spec, "killed");
     assert_eq!(outcome(&sandbox, "killed"), one, "{rule}: killed and resumed");
+    for name in ["one", "two", "killed"] {
+        let out = sandbox.run(&["replay", name, "--verify"]);
+        assert_eq!(out.status.code(), Some(0), "{rule}, {name}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "nothing differs: {}", stdout(&out));
+    }
+    edit_first_verdict(&sandbox, "one");
+    let out = sandbox.run(&["replay", "one", "--verify"]);
+    assert_eq!(out.status.code(), Some(1), "{rule}: {}", stderr(&out));
+    assert_eq!(
+        stdout(&out).lines().count(),
+        2,
+        "a header and the edited verdict: {}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("differs"), "{}", stdout(&out));
+}
+
+/// Turns the sweep's first verdict into the other of `continue` and `stop`, as a hand editing
+/// the database would.
+fn edit_first_verdict(sandbox: &Sandbox, name: &str) {
+    let conn = rusqlite::Connection::open(sandbox.db()).unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE verdicts SET verdict = CASE verdict WHEN 'continue' THEN 'stop' ELSE 'continue' END
+             WHERE (run_id, step) = (SELECT v.run_id, v.step FROM verdicts v JOIN runs r ON r.id = v.run_id
+                                     JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = ?1
+                                     ORDER BY v.run_id, v.step LIMIT 1)",
+            [name],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
 }
 
 #[test]

@@ -1,14 +1,16 @@
 //! The stored sweeps and runs as commands ask for them: open the database (refusing a
 //! missing file, upgrading an older one), find a sweep or run by what the user typed, read
-//! back a sweep's settings and a run's device request, and where checkpoints live.
+//! back a sweep's settings, a run's device request and what early termination judged, and
+//! where checkpoints live.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use model::Backend;
-use results::{RunRecord, Store, SweepRecord};
+use results::{RunRecord, Split, Store, StoreError, SweepRecord};
 
 use crate::error::usage;
+use crate::scheduler::judge;
 use crate::spec::SweepSettings;
 use crate::workers::placement::DeviceRequest;
 
@@ -27,6 +29,19 @@ pub fn settings(sweep: &SweepRecord) -> anyhow::Result<SweepSettings> {
             .with_context(|| format!("sweep `{}` has settings this harness cannot read", sweep.name)),
         None => Ok(SweepSettings::default()),
     }
+}
+
+/// What early termination judges `sweep` from: its runs `all` with their statuses and
+/// validation curves, and the verdicts given so far, in order.
+pub fn judged(store: &Store, sweep: &SweepRecord, all: &[RunRecord]) -> Result<judge::Stored, StoreError> {
+    Ok(judge::Stored {
+        runs: all.iter().map(|run| (run.id, run.status)).collect(),
+        curves: all
+            .iter()
+            .map(|run| Ok((run.id, store.curve(run.id, Split::Val)?)))
+            .collect::<Result<_, StoreError>>()?,
+        given: store.sweep_verdicts(sweep.id)?,
+    })
 }
 
 /// The settings of the sweep named `name`, which a query just found.

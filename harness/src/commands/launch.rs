@@ -138,8 +138,9 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
             .as_ref()
             .map_or(spec.runs.len(), |bayes| bayes.run_cap as usize);
         eprintln!(
-            "early termination: {}",
-            rule.describe(evaluations.max().unwrap_or(0) as usize, runs)
+            "early termination: {}; {}",
+            rule.describe(evaluations.max().unwrap_or(0) as usize, runs),
+            spec.settings.verdict_order.describe()
         );
     }
     let configs = spec

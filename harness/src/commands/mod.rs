@@ -5,6 +5,7 @@ pub mod bench;
 pub mod compare;
 pub mod launch;
 pub mod query;
+pub mod replay;
 pub mod report;
 pub mod resume;
 pub mod runs;
@@ -23,6 +24,7 @@ use bench::BenchArgs;
 use compare::CompareArgs;
 use launch::LaunchArgs;
 use query::QueryArgs;
+use replay::ReplayArgs;
 use report::ReportArgs;
 use resume::ResumeArgs;
 use runs::RunsArgs;
@@ -47,6 +49,8 @@ pub enum Command {
     Runs(RunsArgs),
     /// Run one read-only SQL statement over the database (views: runs_wide, curves).
     Query(QueryArgs),
+    /// Make a sweep's early-termination verdicts again from its stored curves, beside those stored.
+    Replay(ReplayArgs),
     /// Draw a sweep's loss curves as PNGs, with a report.md that ranks its configurations.
     Report(ReportArgs),
     /// Generate items from a run's checkpoint, marking those found in its training data.
@@ -73,6 +77,7 @@ pub fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::execute(args),
         Command::Runs(args) => runs::execute(args),
         Command::Query(args) => query::execute(args),
+        Command::Replay(args) => replay::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Sample(args) => sample::execute(args),
         Command::Compare(args) => compare::execute(args),

@@ -9,18 +9,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use model::TrainConfig;
-use results::{RunId, RunRecord, RunStatus, Split, Store, StoreError, SweepRecord};
+use results::{RunId, RunRecord, RunStatus, Store, SweepRecord};
 use tokio::sync::mpsc;
 
 use crate::data_file;
 use crate::error::usage;
-use crate::scheduler::{Judge, Limits, Propose, QueuedRun, Scheduler, Tally, Work, judge};
+use crate::scheduler::{Judge, Limits, Propose, QueuedRun, Scheduler, Tally, Work};
 use crate::session::jobs::JobTemplate;
 use crate::session::proposer::BayesProposer;
 use crate::session::worker_slots::WorkerSlots;
 use crate::spec;
 use crate::spec::SweepSettings;
-use crate::stored::{checkpoint_dir, requested_device};
+use crate::stored::{self, checkpoint_dir, requested_device};
 use crate::view::labels::labels;
 use crate::view::plural;
 use crate::view::sweep_progress::SweepProgress;
@@ -158,21 +158,9 @@ impl Session<'_> {
         let Some(rule) = self.settings.early_terminate else {
             return Ok(None);
         };
-        let curves = all
-            .iter()
-            .map(|run| Ok((run.id, store.curve(run.id, Split::Val)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let stored = judge::Stored {
-            runs: all.iter().map(|run| (run.id, run.status)).collect(),
-            curves,
-            given: store.sweep_verdicts(self.sweep.id)?,
-        };
-        Ok(Some(Judge::new(
-            rule,
-            self.settings.verdict_order,
-            self.settings.metric.goal,
-            stored,
-        )))
+        let order = self.settings.verdict_order;
+        let judged = stored::judged(store, self.sweep, all)?;
+        Ok(Some(Judge::new(rule, order, self.settings.metric.goal, judged)))
     }
 
     /// "2 CPU workers × 1 thread and GPUs 0,1 × 2 runs", or "Slurm jobs × 1 thread".

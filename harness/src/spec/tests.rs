@@ -631,10 +631,31 @@ fn bad_early_termination_is_refused_at_its_key() {
     assert!(
         first_line("{type: asha, s: 2}").contains("not a key of `asha` early termination (it takes min_iter, eta)")
     );
+    assert!(
+        first_line("{type: asha, order: first}").starts_with(
+            "sweep.yaml:5:23: `early_terminate.order`: unknown order `first`; the orders are `run` and `arrival`"
+        ),
+        "{}",
+        first_line("{type: asha, order: first}")
+    );
     // The default eval_every (10,000) is past these runs' 1,000 steps.
     let no_evaluation = message("{type: hyperband, min_iter: 1}");
     assert!(
         no_evaluation.contains("run 1 is evaluated only at its end (eval_every 10000 ≥ steps 1000)"),
         "{no_evaluation}"
+    );
+}
+
+#[test]
+fn early_termination_judges_in_run_order_unless_told_arrival() {
+    let yaml = |et: &str| {
+        format!("name: h\nparameters:\n  steps: {{value: 1000}}\n  eval_every: {{value: 100}}\nearly_terminate: {et}\n")
+    };
+    let order = |et: &str| parsed(&yaml(et)).0.settings.verdict_order;
+    assert_eq!(order("{type: asha}"), crate::stopping::Order::Run);
+    assert_eq!(order("{type: median, order: run}"), crate::stopping::Order::Run);
+    assert_eq!(
+        order("{type: hyperband, min_iter: 1, order: arrival}"),
+        crate::stopping::Order::Arrival
     );
 }

@@ -28,6 +28,14 @@ pub enum Order {
 
 impl Order {
     const NAMES: [(&str, Order); 2] = [("run", Order::Run), ("arrival", Order::Arrival)];
+
+    /// How `--dry-run` says it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Run => "verdicts in run order, the same whatever the workers and their timing",
+            Self::Arrival => "verdicts as runs arrive (W&B's way): they depend on timing",
+        }
+    }
 }
 
 impl std::str::FromStr for Order {

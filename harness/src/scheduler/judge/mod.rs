@@ -63,13 +63,51 @@ pub struct Stored {
     pub given: Vec<VerdictRecord>,
 }
 
+impl Stored {
+    /// Each run, whether it ended for good, and whether it completed.
+    fn endings(&self) -> Vec<(RunId, bool, bool)> {
+        let ended = |status| {
+            matches!(
+                status,
+                RunStatus::Completed | RunStatus::Stopped | RunStatus::Diverged | RunStatus::Failed
+            )
+        };
+        let runs = self.runs.iter();
+        runs.map(|&(run, status)| (run, ended(status), status == RunStatus::Completed))
+            .collect()
+    }
+}
+
+/// Why a sweep's verdicts cannot be made again from what is stored.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "its verdicts were made in arrival order (`early_terminate.order: arrival`): each depended on which \
+     runs had got there first, which the database does not hold; verdicts in run order (the default) \
+     can be replayed"
+)]
+pub struct NotReplayable;
+
+/// The verdicts the sweep `stored` holds would get if it ran again on the same curves (see
+/// `InRunOrder::replay`), by run and step.
+pub fn replay(
+    rule: EarlyTerminate,
+    order: Order,
+    goal: Goal,
+    stored: Stored,
+) -> Result<Vec<VerdictRecord>, NotReplayable> {
+    if order == Order::Arrival {
+        return Err(NotReplayable);
+    }
+    let runs = stored.endings();
+    let ended_sweep = runs.iter().all(|run| run.1);
+    let asked = stored.given.iter().map(|v| (v.run, v.step)).collect();
+    Ok(InRunOrder::replay(rule, goal, runs, stored.curves, asked, ended_sweep))
+}
+
 impl Judge {
     pub fn new(rule: EarlyTerminate, order: Order, goal: Goal, stored: Stored) -> Self {
-        let completed = stored
-            .runs
-            .iter()
-            .filter(|(_, status)| *status == RunStatus::Completed)
-            .map(|(run, _)| *run);
+        let runs = stored.endings();
+        let completed = runs.iter().filter(|run| run.2).map(|run| run.0);
         match order {
             Order::Arrival => Self::ByArrival(ByArrival::new(
                 rule,
@@ -78,16 +116,7 @@ impl Judge {
                 completed.collect::<Vec<_>>(),
                 stored.given,
             )),
-            Order::Run => {
-                let runs = stored.runs.iter().map(|&(run, status)| {
-                    let ended = matches!(
-                        status,
-                        RunStatus::Completed | RunStatus::Stopped | RunStatus::Diverged | RunStatus::Failed
-                    );
-                    (run, ended, status == RunStatus::Completed)
-                });
-                Self::InRunOrder(InRunOrder::new(rule, goal, runs, stored.curves, stored.given))
-            }
+            Order::Run => Self::InRunOrder(InRunOrder::new(rule, goal, runs, stored.curves, stored.given)),
         }
     }
 

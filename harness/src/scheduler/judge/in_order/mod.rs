@@ -33,6 +33,8 @@ pub struct InRunOrder {
     paused: BTreeSet<(RunId, u64)>,
     /// Runs that asked for a verdict not given yet, and the step they wait at.
     waiting: BTreeMap<RunId, u64>,
+    /// Replaying a sweep: the evaluations its runs asked to be judged at.
+    replaying: BTreeSet<(RunId, u64)>,
     /// Turn-taking at each judged evaluation count reached so far.
     turns: BTreeMap<usize, Turns>,
     /// ASHA's rungs past the first: the runs sent on to each, in the order they were.
@@ -58,6 +60,19 @@ impl InRunOrder {
         curves: impl IntoIterator<Item = (RunId, Vec<(u64, f64)>)>,
         given: impl IntoIterator<Item = VerdictRecord>,
     ) -> Self {
+        let mut judge = Self::unadvanced(rule, goal, runs, curves, given);
+        judge.advance();
+        judge
+    }
+
+    /// `new`, before any run has had its turn.
+    fn unadvanced(
+        rule: EarlyTerminate,
+        goal: Goal,
+        runs: impl IntoIterator<Item = (RunId, bool, bool)>,
+        curves: impl IntoIterator<Item = (RunId, Vec<(u64, f64)>)>,
+        given: impl IntoIterator<Item = VerdictRecord>,
+    ) -> Self {
         let mut judge = Self {
             rule,
             goal,
@@ -68,6 +83,7 @@ impl InRunOrder {
             given: HashMap::new(),
             paused: BTreeSet::new(),
             waiting: BTreeMap::new(),
+            replaying: BTreeSet::new(),
             turns: BTreeMap::new(),
             sent_on: BTreeMap::new(),
             measures: HashMap::new(),
@@ -93,13 +109,59 @@ impl InRunOrder {
         for verdict in given {
             judge.decide(verdict.run, verdict.step, verdict.decision);
         }
-        judge.advance();
         judge
     }
 
     /// Whether a run waiting for its turn keeps its worker: not under ASHA.
     pub fn waits_in_place(&self) -> bool {
         !matches!(self.rule, EarlyTerminate::Asha(_))
+    }
+
+    /// The verdicts this judge gives the sweep `runs` and `curves` hold, made again from them
+    /// alone as if it ran once more, at each evaluation `asked` (where a verdict is stored);
+    /// `ended_sweep`: every run ended, so the runs still paused stop. `runs` says whether each
+    /// ended and completed, as for `new`.
+    pub fn replay(
+        rule: EarlyTerminate,
+        goal: Goal,
+        runs: Vec<(RunId, bool, bool)>,
+        curves: Vec<(RunId, Vec<(u64, f64)>)>,
+        asked: BTreeSet<(RunId, u64)>,
+        ended_sweep: bool,
+    ) -> Vec<VerdictRecord> {
+        let completed: Vec<RunId> = runs.iter().filter(|run| run.2).map(|run| run.0).collect();
+        // Which runs completed matters only to `finish_best`, asked once all else is done.
+        let runs = runs.into_iter().map(|(run, ended, _)| (run, ended, false));
+        let mut judge = Self::unadvanced(rule, goal, runs, curves, []);
+        judge.replaying = asked;
+        loop {
+            judge.advance();
+            let measured: Vec<(RunId, u64, Decision)> = judge
+                .replaying
+                .iter()
+                .filter(|key| !judge.given.contains_key(key))
+                .filter_map(|&(run, step)| Some((run, step, judge.measured_decision(run, step)?)))
+                .collect();
+            for (run, step, decision) in measured {
+                judge.decide(run, step, decision);
+            }
+            // A run sent on by `finish_best` paused at a rung; one that completed past every
+            // rung on its own did not.
+            judge.completed = completed.iter().copied().filter(|run| !judge.is_held(*run)).collect();
+            if judge.finish_best().is_none() {
+                break;
+            }
+        }
+        if ended_sweep {
+            judge.stop_paused();
+        }
+        let mut verdicts: Vec<VerdictRecord> = judge
+            .given
+            .iter()
+            .map(|(&(run, step), &decision)| judge.record(run, step, decision))
+            .collect();
+        verdicts.sort_by_key(|v| (v.run, v.step));
+        verdicts
     }
 
     /// The search added a run (after every other).
@@ -189,6 +251,11 @@ impl InRunOrder {
                 self.ended.insert(run);
             }
         }
+        self.record(run, step, decision)
+    }
+
+    /// The verdict as stored: with the run's loss at `step`.
+    fn record(&self, run: RunId, step: u64, decision: Decision) -> VerdictRecord {
         let loss = self
             .points
             .get(&run)

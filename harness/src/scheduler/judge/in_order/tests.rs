@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use results::{Decision, RunId, RunStatus, VerdictRecord};
 
-use super::super::{Judge, Judgement, Stored};
+use super::super::{Judge, Judgement, Stored, replay};
 use crate::spec::Goal;
 use crate::stopping::asha::Asha;
 use crate::stopping::hyperband::{Bands, Hyperband};
@@ -107,7 +107,7 @@ impl Simulation {
 
     /// Runs until every run ended; the judge is rebuilt from what is stored after
     /// `crash_after` moves.
-    fn run(mut self, crash_after: Option<usize>) -> Vec<(i64, u64, &'static str)> {
+    fn run(&mut self, crash_after: Option<usize>) -> Vec<(i64, u64, &'static str)> {
         let mut moves = 0;
         loop {
             if crash_after == Some(moves) {
@@ -200,29 +200,33 @@ impl Simulation {
     /// The judge is lost and rebuilt from the store; runs waiting for their turn start again
     /// from their checkpoint at that evaluation, and ask again.
     fn crash(&mut self) {
+        for state in &mut self.states {
+            if let State::Waits(at) = *state {
+                *state = State::Trains(at);
+            }
+        }
+        self.judge = Judge::new(self.rule, self.order, Goal::Minimize, self.stored());
+    }
+
+    /// What the store holds: each run's status and reported curve, the verdicts in order.
+    fn stored(&self) -> Stored {
         let mut runs = Vec::new();
         let mut curves = Vec::new();
-        for (i, state) in self.states.iter_mut().enumerate() {
+        for (i, state) in self.states.iter().enumerate() {
             let status = match *state {
-                State::Trains(_) => RunStatus::Running,
-                State::Waits(at) => {
-                    *state = State::Trains(at);
-                    RunStatus::Running
-                }
+                State::Trains(_) | State::Waits(_) => RunStatus::Running,
                 State::Paused(_) => RunStatus::Paused,
                 State::Ended(status) => status,
             };
-            let reported = self.reported[i];
             runs.push((id(i), status));
-            let curve = (0..reported).map(|at| (step(at), loss(i, at))).collect();
+            let curve = (0..self.reported[i]).map(|at| (step(at), loss(i, at))).collect();
             curves.push((id(i), curve));
         }
-        let stored = Stored {
+        Stored {
             runs,
             curves,
             given: self.given.clone(),
-        };
-        self.judge = Judge::new(self.rule, self.order, Goal::Minimize, stored);
+        }
     }
 }
 
@@ -291,4 +295,18 @@ fn hyperband_judges_a_run_against_the_runs_before_it_once_they_reached_the_band(
     assert_eq!(decided.len(), 1);
     assert_eq!((decided[0].run, decided[0].judgement.decision), (id(2), Decision::Stop));
     assert_eq!(decided[0].judgement.records[0].value, 2.5);
+}
+
+#[test]
+fn replaying_a_sweep_from_its_curves_makes_every_verdict_again() {
+    for rule in rules() {
+        for seed in [None, Some(7), Some(8)] {
+            let mut sweep = Simulation::new(rule, Order::Run, seed);
+            sweep.run(None);
+            let mut given = sweep.given.clone();
+            given.sort_by_key(|v| (v.run, v.step));
+            let again = replay(rule, Order::Run, Goal::Minimize, sweep.stored()).unwrap();
+            assert_eq!(again, given, "{rule:?}");
+        }
+    }
 }

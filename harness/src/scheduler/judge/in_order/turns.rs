@@ -100,7 +100,7 @@ impl InRunOrder {
                 if matches!(self.rule, EarlyTerminate::Asha(_))
                     && !self.given.contains_key(&(run, step))
                     && !self.ended.contains(&run)
-                    && self.waiting.get(&run) != Some(&step) =>
+                    && !self.asked(run, step) =>
             {
                 Turn::Waits
             }
@@ -108,6 +108,12 @@ impl InRunOrder {
             None if self.ended.contains(&run) => Turn::Skipped,
             None => Turn::Waits,
         }
+    }
+
+    /// Whether the run asked for a verdict at `step` (and is waiting, or did in the sweep
+    /// being replayed).
+    fn asked(&self, run: RunId, step: u64) -> bool {
+        self.waiting.get(&run) == Some(&step) || self.replaying.contains(&(run, step))
     }
 
     /// `run` reached `evaluations` at `step` and its turn came: what it is compared with is
@@ -137,8 +143,8 @@ impl InRunOrder {
                     Some(Decision::Continue) => AtRung::Promoted,
                     Some(Decision::Pause) => AtRung::Paused,
                     Some(Decision::Stop) => AtRung::Ended,
-                    None if self.ended.contains(&run) => AtRung::Ended,
-                    None => self.asha(rule, turns, (run, step), value),
+                    None if self.asked(run, step) => self.asha(rule, turns, (run, step), value),
+                    None => AtRung::Ended,
                 };
                 turns.at_rung.push(((run, step), value, standing));
             }
@@ -193,7 +199,7 @@ impl InRunOrder {
     }
 
     /// Hyperband's or the median's verdict at `step`, once the run's measure there is known.
-    fn measured_decision(&self, run: RunId, step: u64) -> Option<Decision> {
+    pub(super) fn measured_decision(&self, run: RunId, step: u64) -> Option<Decision> {
         let own: Vec<f64> = self
             .points
             .get(&run)?
