@@ -8,11 +8,13 @@ use common::sweeps::{kill, runs, spawn, wait_for};
 use common::{Sandbox, stderr, stdout};
 use results::{RunRecord, RunStatus};
 
-/// Tiny MLPs: learning rate (log-uniform) and width; 14 runs on one worker.
+/// Tiny MLPs: learning rate (log-uniform) and width; 14 runs on one worker, each proposal
+/// learning from every run before it.
 const SPEC: &str = "name: tpe
 method: bayes
 run_cap: 14
 sampler_seed: 3
+proposal_lag: 0
 data: names.txt
 workers: 1
 parameters:

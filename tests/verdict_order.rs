@@ -1,6 +1,7 @@
 //! End-to-end: in run order (the default), an ASHA, a hyperband and a median sweep end with
 //! the same verdicts, statuses and losses on one worker, on two, and on two whose workers and
-//! scheduler are killed with SIGKILL at moments that depend on timing, then resumed; `replay
+//! scheduler are killed with SIGKILL at moments that depend on timing, then resumed — and so
+//! does a `bayes` search under ASHA, proposal for proposal; `replay
 //! --verify` makes each sweep's verdicts again from its stored curves, and finds the one
 //! verdict edited in the database.
 
@@ -30,8 +31,9 @@ fn write_sweep(sandbox: &Sandbox, rule: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
-/// Each run's verdicts (run position, step, decision), sorted, and how each run ended.
-type Outcome = (Vec<(usize, u64, Decision)>, Vec<(RunStatus, u64, Option<f64>)>);
+/// Each run's verdicts (run position, step, decision), sorted, and each run's configuration
+/// and how it ended.
+type Outcome = (Vec<(usize, u64, Decision)>, Vec<(String, RunStatus, u64, Option<f64>)>);
 
 fn outcome(sandbox: &Sandbox, name: &str) -> Outcome {
     let all = runs(&sandbox.db(), name);
@@ -44,7 +46,10 @@ fn outcome(sandbox: &Sandbox, name: &str) -> Outcome {
         .map(|v| (all.iter().position(|r| r.id == v.run).unwrap(), v.step, v.decision))
         .collect();
     verdicts.sort_by_key(|v| (v.0, v.1));
-    let ended = all.iter().map(|r| (r.status, r.steps_done, r.val_loss)).collect();
+    let ended = all
+        .iter()
+        .map(|r| (r.config_json.clone(), r.status, r.steps_done, r.val_loss))
+        .collect();
     (verdicts, ended)
 }
 
@@ -100,22 +105,28 @@ fn launch_through_kills(sandbox: &Sandbox, spec: &str, name: &str) {
 fn same_whatever_the_workers(rule: &str) {
     let sandbox = Sandbox::new();
     let spec = write_sweep(&sandbox, rule);
-    launch(&sandbox, &spec, "one", "1");
-    let one = outcome(&sandbox, "one");
+    same_on_any_workers(&sandbox, &spec, rule);
+}
+
+/// The sweep `spec` on one worker, on two, and through kills: the same verdicts, runs and
+/// results, and `replay --verify` agrees with each; then it finds an edited verdict.
+fn same_on_any_workers(sandbox: &Sandbox, spec: &str, rule: &str) {
+    launch(sandbox, spec, "one", "1");
+    let one = outcome(sandbox, "one");
     assert!(
         one.0.iter().any(|v| v.2 != Decision::Continue),
         "{rule} decides something: {one:?}"
     );
-    launch(&sandbox, &spec, "two", "2");
-    assert_eq!(outcome(&sandbox, "two"), one, "{rule}: two workers");
-    launch_through_kills(&sandbox, &spec, "killed");
-    assert_eq!(outcome(&sandbox, "killed"), one, "{rule}: killed and resumed");
+    launch(sandbox, spec, "two", "2");
+    assert_eq!(outcome(sandbox, "two"), one, "{rule}: two workers");
+    launch_through_kills(sandbox, spec, "killed");
+    assert_eq!(outcome(sandbox, "killed"), one, "{rule}: killed and resumed");
     for name in ["one", "two", "killed"] {
         let out = sandbox.run(&["replay", name, "--verify"]);
         assert_eq!(out.status.code(), Some(0), "{rule}, {name}: {}", stderr(&out));
         assert!(stdout(&out).is_empty(), "nothing differs: {}", stdout(&out));
     }
-    edit_first_verdict(&sandbox, "one");
+    edit_first_verdict(sandbox, "one");
     let out = sandbox.run(&["replay", "one", "--verify"]);
     assert_eq!(out.status.code(), Some(1), "{rule}: {}", stderr(&out));
     assert_eq!(
@@ -156,4 +167,19 @@ fn hyperband_verdicts_are_the_same_on_one_worker_two_and_through_kills() {
 #[test]
 fn median_verdicts_are_the_same_on_one_worker_two_and_through_kills() {
     same_whatever_the_workers("{type: median, n_startup_runs: 2, n_warmup_evals: 1}");
+}
+
+#[test]
+fn a_bayes_search_under_asha_proposes_and_judges_the_same_on_one_worker_two_and_through_kills() {
+    let sandbox = Sandbox::new();
+    let spec = write_sweep(&sandbox, "{type: asha, min_iter: 1, eta: 2}");
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("method: grid", "method: bayes\nrun_cap: 14\nsampler_seed: 5")
+        .replace(
+            "lr: {values: [0.00001, 0.02, 0.1]}",
+            "lr: {min: 0.0001, max: 0.5, distribution: log_uniform_values}",
+        );
+    std::fs::write(&spec, text).unwrap();
+    same_on_any_workers(&sandbox, &spec, "bayes + asha");
 }

@@ -163,6 +163,12 @@ impl RunStatus {
         Self::Interrupted,
     ];
 
+    /// Whether the run trains no more (unless `resume --retry-failed` asks a failed one to):
+    /// it has a result, or it failed for good.
+    pub fn has_ended(self) -> bool {
+        matches!(self, Self::Completed | Self::Diverged | Self::Stopped | Self::Failed)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",

@@ -73,8 +73,11 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
         Ok(())
     }
 
-    /// The runs judged after a failed run need not wait for it.
+    /// The runs judged after a failed run need not wait for it, nor the proposals after it.
     fn failed_for_good(&mut self, id: RunId) -> anyhow::Result<()> {
+        if let Some(proposer) = self.proposer.as_deref_mut() {
+            proposer.ended(id, None);
+        }
         if let Some(judge) = &mut self.limits.judge {
             judge.ended(id, false);
         }

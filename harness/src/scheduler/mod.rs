@@ -32,7 +32,7 @@ pub use crate::workers::launcher::{Exit, Launcher, WorkerControl, WorkerMessage}
 use crate::workers::placement::DeviceRequest;
 use crate::workers::protocol::{Event, Job};
 pub use judge::Judge;
-pub use proposals::{Propose, Work};
+pub use proposals::{Proposal, Propose, Work};
 pub use slots::Slots;
 pub use store::RunStore;
 
@@ -265,8 +265,13 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
             }) => {
                 let points: Vec<CurvePoint> = history.iter().map(curve_point).collect();
                 self.store.replace_curve(id, &points)?;
+                let val = val_points(&history);
                 if let Some(judge) = &mut self.limits.judge {
-                    judge.restart(id, &val_points(&history));
+                    judge.restart(id, &val);
+                }
+                // Its checkpoint may hold points the store lost with a killed scheduler.
+                if let Some(proposer) = self.proposer.as_deref_mut() {
+                    val.iter().for_each(|&(step, loss)| proposer.point(id, step, loss));
                 }
                 let ran_on = RanOn {
                     device: device.to_string(),
@@ -276,11 +281,16 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
                 };
                 self.store.record_ran_on(id, &ran_on)?;
                 self.display.started(&active.run, steps_done);
+                // Its points may give the runs waiting after it their turn.
+                self.apply_decided()?;
             }
             WorkerMessage::Event(Event::Point { progress }) => {
                 self.display.progress(id, &progress);
                 if active.points.push(&progress) {
                     flush(self.store, active)?;
+                }
+                if let (Some(proposer), Progress::Val { step, loss }) = (self.proposer.as_deref_mut(), &progress) {
+                    proposer.point(id, *step, *loss);
                 }
                 if let (Some(judge), Progress::Val { step, loss }) = (&mut self.limits.judge, &progress) {
                     judge.observe(id, *step, *loss);
@@ -328,7 +338,7 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
                 }
                 self.apply_decided()?;
                 if let Some(proposer) = self.proposer.as_deref_mut() {
-                    proposer.finished(id, result.losses.map(|losses| self.limits.metric.loss.pick(losses)));
+                    proposer.ended(id, result.losses.map(|losses| self.limits.metric.loss.pick(losses)));
                 }
                 match result.status {
                     RunStatus::Completed => self.tally.completed += 1,

@@ -1,5 +1,6 @@
 //! A search that proposes its runs as it goes (`bayes`): the scheduler asks it for a run
-//! whenever a slot is free and nothing waits, and tells it how each run ended.
+//! whenever a slot is free and nothing waits, and tells it each run's validation points and
+//! how each run ended. A search may not be ready to propose: the slot then waits.
 
 use results::RunId;
 
@@ -14,14 +15,25 @@ pub struct Work<'a> {
     pub proposer: Option<&'a mut dyn Propose>,
 }
 
+/// What a search answers when asked for a run.
+pub enum Proposal {
+    /// The next run, already stored.
+    Run(Box<QueuedRun>),
+    /// Not until more of the runs before it have a result.
+    NotYet,
+    /// The search has all its runs.
+    Done,
+}
+
 /// A search that proposes each run when a slot is free, from the results so far (`bayes`).
 pub trait Propose {
     /// Where its runs ask to compute.
     fn request(&self) -> DeviceRequest;
-    /// The next run, already stored; `None` once the search has all its runs.
-    fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Option<QueuedRun>>;
-    /// A run ended: its value of the sweep's metric, `None` without a result.
-    fn finished(&mut self, run: RunId, value: Option<f64>);
+    fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Proposal>;
+    /// A validation point of a run arrived.
+    fn point(&mut self, run: RunId, step: u64, loss: f64);
+    /// A run ended for good: its value of the sweep's metric, `None` without a result.
+    fn ended(&mut self, run: RunId, value: Option<f64>);
 }
 
 impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
@@ -33,9 +45,10 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
         if self.slots.free(proposer.request()).is_none() {
             return Ok(false);
         }
-        let Some(run) = proposer.propose(self.store)? else {
+        let Proposal::Run(run) = proposer.propose(self.store)? else {
             return Ok(false);
         };
+        let run = *run;
         if let Some(judge) = &mut self.limits.judge {
             judge.add_run(run.id);
         }

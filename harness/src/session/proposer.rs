@@ -1,8 +1,10 @@
-//! The `bayes` method's proposer: after the random first runs the sweep file planned, each
-//! new run's values come from TPE over every run so far — a run still training counts as the
-//! worst (the constant liar) — drawn with a generator seeded by `sampler_seed` and the run's
-//! number, so a resumed search proposes what an undisturbed one would from the same results.
-//! It plans the run as the sweep file would, stores it, and queues it like any other.
+//! The `bayes` method's proposer: after the random first runs the sweep file planned, run n's
+//! values come from TPE over the runs before it — the last `proposal_lag` of them as still
+//! training (the constant liar), the others with their results, waited for if need be — drawn
+//! with a generator seeded by `sampler_seed` and n. A run's result is its metric at its end,
+//! or under ASHA its validation loss at the first rung, which every run reaches early. So the
+//! proposals depend on the results alone, not on how many workers there are, their speed, or
+//! crashes. It plans the run as the sweep file would, stores it, and queues it like any other.
 
 use std::collections::HashSet;
 
@@ -12,7 +14,7 @@ use results::{RunId, RunRecord, SweepId};
 
 use crate::data_file::{self, LoadedData};
 use crate::recording;
-use crate::scheduler::{Propose, QueuedRun, RunStore};
+use crate::scheduler::{Proposal, Propose, RunStore};
 use crate::session::jobs::JobTemplate;
 use crate::spec::{Bayes, Metric, Scalar};
 use crate::view::table;
@@ -21,13 +23,28 @@ use crate::workers::placement::DeviceRequest;
 /// Proposals that repeat a configuration already in the sweep are drawn again, this often.
 const TRIES: usize = 20;
 
+/// A run's validation curve: (step, loss).
+pub type ValCurve = Vec<(u64, f64)>;
+
+/// A run as the search sees it.
+struct Observed {
+    id: RunId,
+    values: Vec<Scalar>,
+    result: Option<f64>,
+    /// Validation points reported after step 0, and the step of the last.
+    points: usize,
+    last_step: u64,
+}
+
 pub struct BayesProposer {
     bayes: Bayes,
     sweep: SweepId,
     metric: Metric,
-    /// Every run so far, in id order: its values and its metric as a minimizer sees it
-    /// (`None` while it trains).
-    runs: Vec<(RunId, Vec<Scalar>, Option<f64>)>,
+    /// Every run so far, in id order: its values and its result as a minimizer sees it
+    /// (`None` until known), and how many validation points it has reported.
+    runs: Vec<Observed>,
+    /// Under ASHA, a run's result is its validation loss at this evaluation (the first rung).
+    result_at: Option<usize>,
     /// Run keys in the sweep: a configuration runs once.
     keys: HashSet<String>,
     data: LoadedData,
@@ -36,12 +53,13 @@ pub struct BayesProposer {
 }
 
 impl BayesProposer {
-    /// For the sweep whose runs are `all` so far; `request`: where its runs compute.
+    /// For the sweep whose runs are `all` so far, with their stored validation curves
+    /// (`curves`, in the same order); `result_at`: ASHA's first rung, in evaluations;
+    /// `request`: where its runs compute.
     pub fn new(
         bayes: Bayes,
-        sweep: SweepId,
-        metric: Metric,
-        all: &[RunRecord],
+        (sweep, metric, result_at): (SweepId, Metric, Option<usize>),
+        (all, curves): (&[RunRecord], Vec<ValCurve>),
         (data, jobs, request): (LoadedData, JobTemplate, DeviceRequest),
     ) -> anyhow::Result<Self> {
         let mut proposer = Self {
@@ -49,17 +67,28 @@ impl BayesProposer {
             sweep,
             metric,
             runs: Vec::new(),
+            result_at,
             keys: all.iter().map(|run| run.run_key.clone()).collect(),
             data,
             jobs,
             request,
         };
-        for run in all {
+        for (run, curve) in all.iter().zip(curves) {
             let config: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&run.config_json)
                 .with_context(|| format!("run {} has an unreadable configuration", run.id))?;
-            let values = proposer.bayes.planner.values_of(&config);
-            let value = proposer.minimized(proposer.metric.loss.of(run));
-            proposer.runs.push((run.id, values, value));
+            proposer.runs.push(Observed {
+                id: run.id,
+                values: proposer.bayes.planner.values_of(&config),
+                result: None,
+                points: 0,
+                last_step: 0,
+            });
+            for (step, loss) in curve {
+                proposer.point(run.id, step, loss);
+            }
+            if run.status.has_ended() {
+                proposer.ended(run.id, proposer.metric.loss.of(run));
+            }
         }
         Ok(proposer)
     }
@@ -93,20 +122,37 @@ impl BayesProposer {
             .join(" ")
     }
 
-    /// TPE's values for run number `index` (0-based), or random ones when TPE repeats a
-    /// configuration the sweep has.
-    fn values(&self, index: usize, attempt: usize) -> Vec<Scalar> {
+    /// The runs run number `index` (0-based) learns from: `None` until each of those before
+    /// the last `proposal_lag` has its result.
+    fn observations(&self, index: usize) -> Option<Vec<(Vec<Scalar>, Option<f64>)>> {
+        let known = index.saturating_sub(self.bayes.proposal_lag);
+        let (before, lying) = self.runs.split_at(known);
+        if before.iter().any(|run| run.result.is_none()) {
+            return None;
+        }
+        let with_results = before.iter().map(|run| (run.values.clone(), run.result));
+        Some(
+            with_results
+                .chain(lying.iter().map(|run| (run.values.clone(), None)))
+                .collect(),
+        )
+    }
+
+    /// TPE's values for run number `index` (0-based) from `observations`, or random ones when
+    /// TPE repeats a configuration the sweep has.
+    fn values(&self, index: usize, attempt: usize, observations: &[(Vec<Scalar>, Option<f64>)]) -> Vec<Scalar> {
         let seed = self.bayes.sampler_seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ attempt as u64;
         let mut rng = Rng::seed_from(seed);
         if attempt > 0 {
             return self.bayes.planner.draw(&mut rng);
         }
-        let observations: Vec<(Vec<Scalar>, Option<f64>)> = self
-            .runs
-            .iter()
-            .map(|(_, values, value)| (values.clone(), *value))
-            .collect();
-        self.bayes.planner.propose(&observations, &mut rng)
+        self.bayes.planner.propose(observations, &mut rng)
+    }
+
+    fn observed(&mut self, run: RunId) -> Option<&mut Observed> {
+        // By id: the stored runs come in id order and each proposal gets the next id.
+        let at = self.runs.binary_search_by_key(&run, |observed| observed.id).ok()?;
+        Some(&mut self.runs[at])
     }
 }
 
@@ -115,13 +161,16 @@ impl Propose for BayesProposer {
         self.request
     }
 
-    fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Option<QueuedRun>> {
+    fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Proposal> {
         let index = self.runs.len();
         if index as u64 >= self.bayes.run_cap {
-            return Ok(None);
+            return Ok(Proposal::Done);
         }
+        let Some(observations) = self.observations(index) else {
+            return Ok(Proposal::NotYet);
+        };
         for attempt in 0..TRIES {
-            let values = self.values(index, attempt);
+            let values = self.values(index, attempt, &observations);
             let planned = self.bayes.planner.plan(values.clone())?;
             data_file::check_fits(&planned.config, &self.data)?;
             let new_run = recording::new_run(
@@ -137,25 +186,49 @@ impl Propose for BayesProposer {
             }
             let id = store.add_run(self.sweep, &new_run)?;
             let label = self.label(&values);
-            self.runs.push((id, values, None));
+            self.runs.push(Observed {
+                id,
+                values,
+                result: None,
+                points: 0,
+                last_step: 0,
+            });
             let data = (self.data.path.clone(), self.data.sha256.clone());
-            return Ok(Some(self.jobs.queued(
+            return Ok(Proposal::Run(Box::new(self.jobs.queued(
                 id,
                 label,
                 planned.config,
                 (planned.backend, planned.device),
                 data,
-            )));
+            ))));
         }
         // The space has no configuration left that the sweep has not run.
-        Ok(None)
+        Ok(Proposal::Done)
     }
 
-    fn finished(&mut self, run: RunId, value: Option<f64>) {
+    fn point(&mut self, run: RunId, step: u64, loss: f64) {
+        let result_at = self.result_at;
+        let minimized = self.minimized(Some(loss));
+        let Some(observed) = self.observed(run) else {
+            return;
+        };
+        // A run restarted from a checkpoint reports its points again.
+        if step == 0 || step <= observed.last_step {
+            return;
+        }
+        observed.points += 1;
+        observed.last_step = step;
+        if observed.result.is_none() && Some(observed.points) == result_at {
+            observed.result = minimized;
+        }
+    }
+
+    fn ended(&mut self, run: RunId, value: Option<f64>) {
         let value = self.minimized(Some(value.unwrap_or(f64::INFINITY)));
-        // By id: the stored runs come in id order and each proposal gets the next id.
-        if let Ok(at) = self.runs.binary_search_by_key(&run, |(id, _, _)| *id) {
-            self.runs[at].2 = value;
+        if let Some(observed) = self.observed(run)
+            && observed.result.is_none()
+        {
+            observed.result = value;
         }
     }
 }

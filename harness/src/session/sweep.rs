@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use model::TrainConfig;
-use results::{RunId, RunRecord, RunStatus, Store, SweepRecord};
+use results::{RunId, RunRecord, RunStatus, Split, Store, SweepRecord};
 use tokio::sync::mpsc;
 
 use crate::data_file;
@@ -20,6 +20,7 @@ use crate::session::proposer::BayesProposer;
 use crate::session::worker_slots::WorkerSlots;
 use crate::spec;
 use crate::spec::SweepSettings;
+use crate::stopping::EarlyTerminate;
 use crate::stored::{self, checkpoint_dir, requested_device};
 use crate::view::labels::labels;
 use crate::view::plural;
@@ -81,7 +82,7 @@ impl Session<'_> {
             .into_iter()
             .map(queued)
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut proposer = self.proposer(all, &dir)?;
+        let mut proposer = self.proposer(store, all, &dir)?;
         // A search still to propose runs has run_cap of them in all.
         let planned = proposer.as_ref().map_or(all.len(), |p| p.run_cap().max(all.len()));
         let settled = all.len() - queue.len() - paused.len();
@@ -132,7 +133,7 @@ impl Session<'_> {
 
     /// A `bayes` search's proposer, from the sweep file stored with it and the runs so far
     /// (each with the data and device of the random first ones).
-    fn proposer(&self, all: &[RunRecord], dir: &Path) -> anyhow::Result<Option<BayesProposer>> {
+    fn proposer(&self, store: &Store, all: &[RunRecord], dir: &Path) -> anyhow::Result<Option<BayesProposer>> {
         let (Some(text), Some(first)) = (&self.sweep.spec, all.first()) else {
             return Ok(None);
         };
@@ -142,11 +143,22 @@ impl Session<'_> {
         let since = format!("sweep `{}` was launched", self.sweep.name);
         let data = data_file::load_recorded(first.data_path.as_ref(), &first.data_sha256, &since)?;
         let (_, request) = requested_device(first)?;
+        // Under ASHA a run's result, for the search, is its loss at the first rung.
+        let result_at = match self.settings.early_terminate {
+            Some(EarlyTerminate::Asha(rule)) => Some(rule.min_iter as usize),
+            _ => None,
+        };
+        let curves = match result_at {
+            Some(_) => all
+                .iter()
+                .map(|run| store.curve(run.id, Split::Val))
+                .collect::<Result<_, _>>()?,
+            None => vec![Vec::new(); all.len()],
+        };
         let proposer = BayesProposer::new(
             bayes,
-            self.sweep.id,
-            self.settings.metric,
-            all,
+            (self.sweep.id, self.settings.metric, result_at),
+            (all, curves),
             (data, self.jobs(dir), request),
         )?;
         Ok(Some(proposer))

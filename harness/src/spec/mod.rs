@@ -70,11 +70,13 @@ impl Method {
     }
 }
 
-/// A `bayes` search: runs in all, the seed of its proposals, and how to plan one.
+/// A `bayes` search: runs in all, the seed of its proposals, how many of the latest runs a
+/// proposal counts as still training, and how to plan one.
 #[derive(Clone, Debug)]
 pub struct Bayes {
     pub run_cap: u64,
     pub sampler_seed: u64,
+    pub proposal_lag: usize,
     pub planner: Planner,
 }
 

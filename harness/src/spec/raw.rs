@@ -21,6 +21,8 @@ pub struct RawSpec {
     pub metric: Option<Spanned<RawMetric>>,
     pub run_cap: Option<Spanned<u64>>,
     pub sampler_seed: Option<u64>,
+    /// `bayes`: how many of the latest runs each proposal counts as still training.
+    pub proposal_lag: Option<Spanned<u64>>,
     pub data: Option<Spanned<String>>,
     pub backend: Option<Spanned<String>>,
     /// `cpu`, `cuda` (any GPU of `gpus`) or `cuda:N`, for runs that do not set their own.

@@ -16,6 +16,10 @@ use crate::workers::cluster::{LauncherKind, SlurmOptions};
 use results::Loss;
 
 use super::{Bayes, Goal, Method, Metric, Planner, SpecError, SweepSettings, SweepSpec};
+
+/// How many of the latest runs a `bayes` proposal counts as still training, unless told: as
+/// many as four workers keep busy without waiting for a result.
+const DEFAULT_PROPOSAL_LAG: usize = 4;
 use super::{devices, early_terminate, expand};
 
 /// `base`: where relative paths in the file are read from; `None`: the data file is not
@@ -43,6 +47,17 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
             "a `bayes` search needs a parameter to search: give one `values`, or `min` and `max`",
         ));
     }
+    let proposal_lag = match raw.proposal_lag {
+        Some(lag) if method != Method::Bayes => {
+            return Err(source.error(
+                Some(lag.referenced),
+                "proposal_lag",
+                format!("only a `bayes` search proposes runs; a `{method_written}` search takes no `proposal_lag`"),
+            ));
+        }
+        Some(lag) => usize::try_from(lag.value).unwrap_or(usize::MAX),
+        None => DEFAULT_PROPOSAL_LAG,
+    };
     let run_cap = match raw.run_cap {
         Some(cap) if cap.value == 0 => return Err(source.error(Some(cap.referenced), "run_cap", "must be at least 1")),
         Some(cap) => Some((cap.value, cap.referenced)),
@@ -121,6 +136,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
     let bayes = (method == Method::Bayes).then(|| Bayes {
         run_cap: run_cap.map_or(0, |(cap, _)| cap),
         sampler_seed: sweep.sampler_seed,
+        proposal_lag,
         planner: Planner::new(axes, sweep.placement, source),
     });
     let data = match base {

@@ -66,14 +66,8 @@ pub struct Stored {
 impl Stored {
     /// Each run, whether it ended for good, and whether it completed.
     fn endings(&self) -> Vec<(RunId, bool, bool)> {
-        let ended = |status| {
-            matches!(
-                status,
-                RunStatus::Completed | RunStatus::Stopped | RunStatus::Diverged | RunStatus::Failed
-            )
-        };
         let runs = self.runs.iter();
-        runs.map(|&(run, status)| (run, ended(status), status == RunStatus::Completed))
+        runs.map(|&(run, status)| (run, status.has_ended(), status == RunStatus::Completed))
             .collect()
     }
 }

@@ -172,13 +172,37 @@ impl Case {
     /// (or queued first when promoted before the stop), unfinished ones queued. `None` when
     /// the sweep had ended by then.
     fn interrupted_then_resumed(&self, stop_at: u64) -> Option<FakeStore> {
+        self.interrupted_then_resumed_on(1, SPEEDS[0], stop_at, false)
+    }
+
+    /// `interrupted_then_resumed` on `workers` workers, each run taking `step_ms(run)` ms per
+    /// evaluation; `lose_last_points`: the store lost each unfinished run's last validation
+    /// point (the scheduler was killed before writing it), which its worker's checkpoint holds.
+    fn interrupted_then_resumed_on(
+        &self,
+        workers: usize,
+        step_ms: fn(RunId) -> u64,
+        stop_at: u64,
+        lose_last_points: bool,
+    ) -> Option<FakeStore> {
         let empty = FakeStore::default();
-        let (tally, first, _) = schedule(self.queue(), self.limits(&empty), &self.launcher(&empty), &[stop_at]);
+        let launcher = self.launcher_at(&empty, step_ms);
+        let (tally, first, _) = schedule(
+            self.queue(),
+            self.limits_for(&empty, Order::Run, workers),
+            &launcher,
+            &[stop_at],
+        );
         let tally = tally.unwrap();
         if tally.interrupted + tally.not_started + tally.paused == 0 {
             return None;
         }
-        let limits = self.limits(&first);
+        let launcher = self.launcher_at(&first, step_ms);
+        let mut first = first;
+        if lose_last_points {
+            lose_last_point(&mut first);
+        }
+        let limits = self.limits_for(&first, Order::Run, workers);
         let judge = limits.judge.as_ref().unwrap();
         let status = |run: &QueuedRun| first.0.get(&run.id).and_then(|r| r.status);
         let (mut paused, mut todo) = (Vec::new(), Vec::new());
@@ -190,7 +214,6 @@ impl Case {
                 _ => todo.push(run),
             }
         }
-        let launcher = self.launcher(&first);
         let work = Work {
             queue: todo,
             paused,
@@ -199,6 +222,18 @@ impl Case {
         let (tally, resumed, _) = schedule_on(first, work, limits, &launcher, &[]);
         tally.unwrap();
         Some(resumed)
+    }
+}
+
+/// Drops the last validation point (and what follows it) of each run that has no result, where
+/// no verdict was given on it (a verdict is written after its point).
+fn lose_last_point(store: &mut FakeStore) {
+    let judged: Vec<(RunId, u64)> = store.1.iter().map(|v| (v.run, v.step)).collect();
+    for (id, run) in store.0.iter_mut().filter(|(_, run)| run.result.is_none()) {
+        let last = run.curve.iter().rposition(|p| p.split == Split::Val);
+        if let Some(last) = last.filter(|&at| !judged.contains(&(*id, run.curve[at].step))) {
+            run.curve.truncate(last);
+        }
     }
 }
 
@@ -368,5 +403,32 @@ fn in_arrival_order_the_same_sweeps_end_differently_on_more_workers() {
             .flat_map(|&workers| SPEEDS.iter().map(move |speed| (workers, speed)))
             .any(|(workers, step_ms)| case.ended_on(Order::Arrival, workers, *step_ms) != alone);
         assert!(differ, "{:?}: the same on every worker count", case.rule);
+    }
+}
+
+#[test]
+fn in_run_order_a_sweep_stopped_midway_on_several_workers_resumes_to_the_same_verdicts() {
+    // On three workers the store also lost each unfinished run's last point, as after kill -9.
+    for case in [hyperband(), asha(), asha_to_the_end(), median()] {
+        let alone = case.ended_on(Order::Run, 1, SPEEDS[0]);
+        for workers in [2, 3] {
+            for step_ms in SPEEDS {
+                let lose = workers == 3;
+                let resumed: Vec<FakeStore> = (1..)
+                    .map_while(|stop_at| case.interrupted_then_resumed_on(workers, step_ms, stop_at, lose))
+                    .collect();
+                assert!(resumed.len() > 5, "{:?}: cut short {} times", case.rule, resumed.len());
+                for (at, store) in resumed.iter().enumerate() {
+                    let ended = (verdicts(store), statuses(store));
+                    assert_eq!(
+                        ended,
+                        alone,
+                        "{:?}, {workers} workers, stopped at {} ms",
+                        case.rule,
+                        at + 1
+                    );
+                }
+            }
+        }
     }
 }

@@ -18,9 +18,9 @@ impl Propose for Counting {
         DeviceRequest::Cpu
     }
 
-    fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Option<QueuedRun>> {
+    fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Proposal> {
         if self.left == 0 {
-            return Ok(None);
+            return Ok(Proposal::Done);
         }
         self.left -= 1;
         let new_run = results::NewRun {
@@ -40,10 +40,12 @@ impl Propose for Counting {
         let mut run = queue(1).remove(0);
         run.id = id;
         run.job.run_id = id.0;
-        Ok(Some(run))
+        Ok(Proposal::Run(Box::new(run)))
     }
 
-    fn finished(&mut self, run: RunId, value: Option<f64>) {
+    fn point(&mut self, _: RunId, _: u64, _: f64) {}
+
+    fn ended(&mut self, run: RunId, value: Option<f64>) {
         self.finished.push((run, value));
     }
 }

@@ -232,6 +232,7 @@ impl InRunOrder {
     /// next, after those sent on before it.
     pub(super) fn decide(&mut self, run: RunId, step: u64, decision: Decision) -> VerdictRecord {
         self.given.insert((run, step), decision);
+        self.stand(run, step, decision);
         match decision {
             Decision::Pause => {
                 self.paused.insert((run, step));
@@ -252,6 +253,16 @@ impl InRunOrder {
             }
         }
         self.record(run, step, decision)
+    }
+
+    /// Where ASHA ranks the run at its rung after a verdict there, for the runs arriving
+    /// after it: promoted, held, or ended (stopped when the sweep ends).
+    fn stand(&mut self, run: RunId, step: u64, decision: Decision) {
+        let evaluations = self.evaluations_at(run, step);
+        let Some(turns) = self.turns.get_mut(&evaluations) else {
+            return;
+        };
+        turns.stand((run, step), decision);
     }
 
     /// The verdict as stored: with the run's loss at `step`.

@@ -44,6 +44,19 @@ enum Turn {
     Waits,
 }
 
+impl Turns {
+    /// Where the run at `key` stands at the rung after a verdict there (ASHA).
+    pub(super) fn stand(&mut self, key: (RunId, u64), decision: Decision) {
+        if let Some(entry) = self.at_rung.iter_mut().find(|entry| entry.0 == key) {
+            entry.2 = match decision {
+                Decision::Continue => AtRung::Promoted,
+                Decision::Pause => AtRung::Paused,
+                Decision::Stop => AtRung::Ended,
+            };
+        }
+    }
+}
+
 impl InRunOrder {
     /// Gives every run whose turn has come its turn, at each judged evaluation count in
     /// ascending order (ASHA sends runs on to the next rung), then decides the waiting runs
