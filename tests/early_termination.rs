@@ -58,6 +58,34 @@ fn hyperband_stops_the_run_that_falls_behind_and_the_sweep_still_succeeds() {
     assert!(stopped.train_loss.is_some() && stopped.test_loss.is_some());
     assert!(!store.samples(stopped.id).unwrap().is_empty());
 
+    // `explain` names the threshold it missed: the middle of the three runs' values at the
+    // first band, the one at index ⌊3/2⌋.
+    let mut at_band: Vec<f64> = all
+        .iter()
+        .map(|run| store.curve(run.id, results::Split::Val).unwrap()[1].1)
+        .collect();
+    at_band.sort_by(f64::total_cmp);
+    let explained = sandbox.run(&["explain", &stopped.id.to_string()]);
+    assert_eq!(explained.status.code(), Some(0), "{}", stderr(&explained));
+    // Five significant digits, as the harness prints losses between 1 and 10.
+    let five = |x: f64| {
+        format!("{x:.4}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    };
+    let (threshold, value) = (five(at_band[1]), five(val_at_100.last().unwrap().1));
+    let line = stdout(&explained)
+        .lines()
+        .find(|line| line.contains("step 100"))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no verdict at step 100: {}", stdout(&explained)));
+    assert!(
+        line.contains("stop — ")
+            && line.contains(&format!("{value} against the threshold {threshold} of the band at 1")),
+        "{line}"
+    );
+
     let sweep = store.find_sweep("hb").unwrap().unwrap();
     let verdicts: Vec<(i64, u64, bool)> = store
         .sweep_verdicts(sweep.id)
@@ -152,6 +180,15 @@ fn asha_pauses_promotes_sends_its_best_on_and_a_resumed_run_continues_exactly_wh
         all.iter().all(|r| r.val_loss.is_some()),
         "each evaluated where it stopped"
     );
+    // `explain` tells run 1's story: paused, promoted by run 2's arrival, paused, sent on.
+    let explained = stdout(&sandbox.run(&["explain", &all[0].id.to_string()]));
+    for told in [
+        "step 100, val",
+        "then continue — promoted when run",
+        "no run had trained to its end: the best run paused at the highest rung reached",
+    ] {
+        assert!(explained.contains(told), "{told}: {explained}");
+    }
     let replayed = sandbox.run(&["replay", "hb", "--verify"]);
     assert_eq!(
         replayed.status.code(),

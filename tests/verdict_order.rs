@@ -121,6 +121,11 @@ fn same_on_any_workers(sandbox: &Sandbox, spec: &str, rule: &str) {
     assert_eq!(outcome(sandbox, "two"), one, "{rule}: two workers");
     launch_through_kills(sandbox, spec, "killed");
     assert_eq!(outcome(sandbox, "killed"), one, "{rule}: killed and resumed");
+    // A run whose worker was killed: `explain` tells that attempt's end and its cause.
+    if let Some(retried) = runs(&sandbox.db(), "killed").iter().find(|r| r.retries > 0) {
+        let explained = stdout(&sandbox.run(&["explain", &retried.id.to_string()]));
+        assert!(explained.contains(", failed (the worker "), "{explained}");
+    }
     for name in ["one", "two", "killed"] {
         let out = sandbox.run(&["replay", name, "--verify"]);
         assert_eq!(out.status.code(), Some(0), "{rule}, {name}: {}", stderr(&out));

@@ -282,6 +282,8 @@ pub struct AttemptRecord {
     pub device_name: Option<String>,
     pub host: Option<String>,
     pub slurm_job: Option<String>,
+    /// Why it failed (recorded since schema 12).
+    pub error: Option<String>,
 }
 
 /// The scheduler's verdict on one evaluation of a run, under early termination.

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod explain;
 pub mod launch;
 pub mod query;
 pub mod replay;
@@ -22,6 +23,7 @@ use clap::Subcommand;
 
 use bench::BenchArgs;
 use compare::CompareArgs;
+use explain::ExplainArgs;
 use launch::LaunchArgs;
 use query::QueryArgs;
 use replay::ReplayArgs;
@@ -49,6 +51,8 @@ pub enum Command {
     Runs(RunsArgs),
     /// Run one read-only SQL statement over the database (views: runs_wide, curves).
     Query(QueryArgs),
+    /// Tell every decision about a run and what it was made from: proposal, attempts, verdicts.
+    Explain(ExplainArgs),
     /// Make a sweep's early-termination verdicts again from its stored curves, beside those stored.
     Replay(ReplayArgs),
     /// Draw a sweep's loss curves as PNGs, with a report.md that ranks its configurations.
@@ -77,6 +81,7 @@ pub fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Status(args) => status::execute(args),
         Command::Runs(args) => runs::execute(args),
         Command::Query(args) => query::execute(args),
+        Command::Explain(args) => explain::execute(args),
         Command::Replay(args) => replay::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Sample(args) => sample::execute(args),

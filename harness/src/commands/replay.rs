@@ -41,9 +41,9 @@ pub fn execute(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let runs = store.sweep_runs(sweep.id)?;
     let judged = stored::judged(&store, &sweep, &runs)?;
     let given = judged.given.clone();
-    let again = judge::replay(rule, settings.verdict_order, settings.metric.goal, judged)
+    let again = judge::replay((rule, settings.verdict_order, settings.metric.goal), judged, None)
         .map_err(|err| usage(anyhow!("cannot replay sweep `{}`: {err}", sweep.name)))?;
-    let again: HashMap<(RunId, u64), Decision> = again.iter().map(|v| ((v.run, v.step), v.decision)).collect();
+    let again: HashMap<(RunId, u64), Decision> = again.verdicts.iter().map(|v| ((v.run, v.step), v.decision)).collect();
     let mut compared: Vec<(RunId, u64, f64, Decision, Option<Decision>)> = given
         .iter()
         .map(|v| (v.run, v.step, v.value, v.decision, again.get(&(v.run, v.step)).copied()))

@@ -30,6 +30,7 @@ use crate::workers::placement::DeviceRequest;
 use serde::{Deserialize, Serialize};
 
 pub use error::SpecError;
+pub use expand::BAYES_STARTUP;
 pub use planner::Planner;
 pub use raw::Scalar;
 

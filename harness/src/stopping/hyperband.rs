@@ -129,12 +129,17 @@ impl Hyperband {
     /// Whether a run with history `values`, past `band`, is worse than that band's
     /// `threshold`: its value there when strict, else its best so far.
     pub fn stops_past(&self, values: &[f64], band: usize, threshold: f64) -> bool {
-        let value = if self.strict {
+        self.judged_value(values, band) > threshold
+    }
+
+    /// The value of a history past `band` that is held against the band's threshold: the one
+    /// at the band when strict, else the best so far.
+    pub fn judged_value(&self, values: &[f64], band: usize) -> f64 {
+        if self.strict {
             values[band - 1]
         } else {
             values.iter().copied().fold(f64::INFINITY, f64::min)
-        };
-        value > threshold
+        }
     }
 }
 

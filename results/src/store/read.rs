@@ -121,7 +121,7 @@ impl Store {
     /// The run's attempts, first to last (recorded since schema 10).
     pub fn attempts(&self, run: RunId) -> Result<Vec<AttemptRecord>, StoreError> {
         let mut query = self.conn.prepare(
-            "SELECT attempt, started_at, ended_at, outcome, device, device_name, host, slurm_job
+            "SELECT attempt, started_at, ended_at, outcome, device, device_name, host, slurm_job, error
              FROM attempts WHERE run_id = ?1 ORDER BY attempt",
         )?;
         let attempts = query.query_map([run.0], |row| {
@@ -138,6 +138,7 @@ impl Store {
                 device_name: row.get(5)?,
                 host: row.get(6)?,
                 slurm_job: row.get(7)?,
+                error: row.get(8)?,
             })
         })?;
         Ok(attempts.collect::<Result<_, _>>()?)

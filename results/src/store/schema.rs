@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// The `runs_wide` view as migrations 4 to 7 made it, with the device columns of each
 /// version; `define_runs_wide` then gives it the declared settings' columns.
@@ -44,7 +44,7 @@ FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 }
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 11] = [
+pub(super) const MIGRATIONS: [&str; 12] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -207,6 +207,8 @@ CREATE TABLE attempts (
     // 11: the order verdicts were given or revised in, which a judge in run order rebuilds
     // its rungs from (rows written before have none and come first).
     "ALTER TABLE verdicts ADD COLUMN seq INTEGER;",
+    // 12: why an attempt failed (the worker's exit, signal or last output).
+    "ALTER TABLE attempts ADD COLUMN error TEXT;",
 ];
 
 /// The `runs_wide` view with one column per name in `settings`, each read from the run's

@@ -287,7 +287,7 @@ fn a_run_keeps_the_device_it_asked_for_and_records_the_one_it_got() {
 }
 
 #[test]
-fn each_start_counts_as_an_attempt_kept_with_where_it_ran_and_how_it_ended() {
+fn each_start_counts_as_an_attempt_kept_with_where_it_ran_how_it_ended_and_why() {
     let dir = Scratch::new();
     let mut store = Store::open(&dir.db()).unwrap();
     let run = store.create_sweep(&sweep("s"), &[new_run("a")]).unwrap().runs[0];
@@ -329,6 +329,8 @@ fn each_start_counts_as_an_attempt_kept_with_where_it_ran_and_how_it_ended() {
             (4, None, None, None, false),
         ]
     );
+    let errors: Vec<Option<&str>> = attempts.iter().map(|a| a.error.as_deref()).collect();
+    assert_eq!(errors, [Some("killed"), None, None, None], "why the failed one failed");
 }
 
 #[test]

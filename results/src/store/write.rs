@@ -91,7 +91,7 @@ impl Store {
             params![run.0, status.as_str(), error, i64::from(retry)],
         )?;
         found(changed, run)?;
-        end_attempt(&tx, run, RunStatus::Failed)?;
+        end_attempt_with(&tx, run, RunStatus::Failed, Some(error))?;
         tx.commit()?;
         Ok(())
     }
@@ -270,10 +270,20 @@ fn insert_points(tx: &Transaction<'_>, run: RunId, points: &[CurvePoint]) -> Res
 
 /// Ends the run's attempt that is still open, if any, with `outcome`.
 fn end_attempt(tx: &Transaction<'_>, run: RunId, outcome: RunStatus) -> Result<(), StoreError> {
+    end_attempt_with(tx, run, outcome, None)
+}
+
+/// Ends the run's open attempt with `outcome`, and `error` when it failed.
+fn end_attempt_with(
+    tx: &Transaction<'_>,
+    run: RunId,
+    outcome: RunStatus,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
     tx.execute(
-        "UPDATE attempts SET ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), outcome = ?2
+        "UPDATE attempts SET ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), outcome = ?2, error = ?3
          WHERE run_id = ?1 AND ended_at IS NULL",
-        params![run.0, outcome.as_str()],
+        params![run.0, outcome.as_str(), error],
     )?;
     Ok(())
 }

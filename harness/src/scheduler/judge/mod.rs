@@ -8,6 +8,8 @@
 mod arrival;
 mod in_order;
 
+use std::collections::BTreeMap;
+
 use model::Verdict;
 use results::{Decision, RunId, RunStatus, VerdictRecord};
 
@@ -19,8 +21,8 @@ pub use in_order::InRunOrder;
 
 #[derive(Clone, Debug)]
 pub enum Judge {
-    InRunOrder(InRunOrder),
-    ByArrival(ByArrival),
+    InRunOrder(Box<InRunOrder>),
+    ByArrival(Box<ByArrival>),
 }
 
 /// The verdict on one evaluation, and what to record before the worker hears it.
@@ -43,6 +45,54 @@ impl Judgement {
             promoted: Vec::new(),
         }
     }
+}
+
+/// What a verdict in run order was made from, as `harness explain` tells it. Values are
+/// losses as a minimizer sees them (the losses themselves when minimizing).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Basis {
+    /// Not judged at this evaluation: before hyperband's first band, in the median's warm-up,
+    /// or past every rung for the run ASHA sent on.
+    Unjudged,
+    /// ASHA at a rung: the runs that had had their turn there, itself included, best first;
+    /// how many of them may go on, and how many had gone on before it.
+    Rung {
+        evaluations: usize,
+        ranked: Vec<(RunId, f64)>,
+        may_go_on: usize,
+        gone_on: usize,
+    },
+    /// ASHA: promoted from its pause when run `by` reached the rung, making it `place` of
+    /// `ranked` runs there, of which `may_go_on` may.
+    Promoted {
+        evaluations: usize,
+        by: RunId,
+        place: usize,
+        ranked: usize,
+        may_go_on: usize,
+    },
+    /// ASHA: the best run paused at the highest rung reached, sent on to its budget when no
+    /// run had trained to its end.
+    SentOn { evaluations: usize },
+    /// The sweep ended while the run was paused.
+    SweepEnded,
+    /// Hyperband: the run's value against the band's threshold over the `runs` runs up to it
+    /// that reached the band.
+    Band {
+        band: usize,
+        value: f64,
+        threshold: f64,
+        runs: usize,
+    },
+    /// The median: the run's best so far against the median of the `earlier` runs before it
+    /// that reached the evaluation (`needed` of them before any is judged).
+    Median {
+        evaluations: usize,
+        best: f64,
+        median: Option<f64>,
+        earlier: usize,
+        needed: usize,
+    },
 }
 
 /// A verdict on a run that waited for its turn at `step`.
@@ -81,21 +131,37 @@ impl Stored {
 )]
 pub struct NotReplayable;
 
+/// The verdicts a sweep would get if it ran again on the same curves, by run and step, and
+/// what those of the run explained were made from.
+pub struct Replayed {
+    pub verdicts: Vec<VerdictRecord>,
+    /// By step, each verdict given on the run explained (a pause, then its revision), with
+    /// what it was made from.
+    pub bases: BTreeMap<u64, Vec<(Decision, Basis)>>,
+}
+
 /// The verdicts the sweep `stored` holds would get if it ran again on the same curves (see
-/// `InRunOrder::replay`), by run and step.
+/// `InRunOrder::replay`).
+/// With `explaining`, `bases` holds that run's verdicts and what each was made from.
 pub fn replay(
-    rule: EarlyTerminate,
-    order: Order,
-    goal: Goal,
+    (rule, order, goal): (EarlyTerminate, Order, Goal),
     stored: Stored,
-) -> Result<Vec<VerdictRecord>, NotReplayable> {
+    explaining: Option<RunId>,
+) -> Result<Replayed, NotReplayable> {
     if order == Order::Arrival {
         return Err(NotReplayable);
     }
     let runs = stored.endings();
     let ended_sweep = runs.iter().all(|run| run.1);
     let asked = stored.given.iter().map(|v| (v.run, v.step)).collect();
-    Ok(InRunOrder::replay(rule, goal, runs, stored.curves, asked, ended_sweep))
+    Ok(InRunOrder::replay(
+        rule,
+        goal,
+        runs,
+        stored.curves,
+        (asked, ended_sweep),
+        explaining,
+    ))
 }
 
 impl Judge {
@@ -103,14 +169,14 @@ impl Judge {
         let runs = stored.endings();
         let completed = runs.iter().filter(|run| run.2).map(|run| run.0);
         match order {
-            Order::Arrival => Self::ByArrival(ByArrival::new(
+            Order::Arrival => Self::ByArrival(Box::new(ByArrival::new(
                 rule,
                 goal,
                 stored.curves,
                 completed.collect::<Vec<_>>(),
                 stored.given,
-            )),
-            Order::Run => Self::InRunOrder(InRunOrder::new(rule, goal, runs, stored.curves, stored.given)),
+            ))),
+            Order::Run => Self::InRunOrder(Box::new(InRunOrder::new(rule, goal, runs, stored.curves, stored.given))),
         }
     }
 

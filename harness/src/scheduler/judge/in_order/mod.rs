@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use results::{Decision, RunId, VerdictRecord};
 
-use super::{Decided, Decides, Judgement, best_to_finish};
+use super::{Basis, Decided, Decides, Judgement, Replayed, best_to_finish};
 use crate::spec::Goal;
 use crate::stopping::EarlyTerminate;
 use turns::{Measure, Turns};
@@ -44,6 +44,10 @@ pub struct InRunOrder {
     /// The judged evaluation counts up to `checked`.
     judged: Vec<usize>,
     checked: usize,
+    /// Replaying a sweep to explain this run: each verdict given on it (and each revision),
+    /// with what it was made from, by step.
+    explaining: Option<RunId>,
+    bases: BTreeMap<u64, Vec<(Decision, Basis)>>,
     /// Verdicts made since the scheduler last took them.
     decided: Vec<Decided>,
     /// The run ASHA sends on to its budget past every rung (see `finish_best`).
@@ -89,6 +93,8 @@ impl InRunOrder {
             measures: HashMap::new(),
             judged: Vec::new(),
             checked: 0,
+            explaining: None,
+            bases: BTreeMap::new(),
             decided: Vec::new(),
             finishing: None,
         };
@@ -120,30 +126,32 @@ impl InRunOrder {
     /// The verdicts this judge gives the sweep `runs` and `curves` hold, made again from them
     /// alone as if it ran once more, at each evaluation `asked` (where a verdict is stored);
     /// `ended_sweep`: every run ended, so the runs still paused stop. `runs` says whether each
-    /// ended and completed, as for `new`.
+    /// ended and completed, as for `new`. With `explaining`, what each of that run's verdicts
+    /// was made from.
     pub fn replay(
         rule: EarlyTerminate,
         goal: Goal,
         runs: Vec<(RunId, bool, bool)>,
         curves: Vec<(RunId, Vec<(u64, f64)>)>,
-        asked: BTreeSet<(RunId, u64)>,
-        ended_sweep: bool,
-    ) -> Vec<VerdictRecord> {
+        (asked, ended_sweep): (BTreeSet<(RunId, u64)>, bool),
+        explaining: Option<RunId>,
+    ) -> Replayed {
         let completed: Vec<RunId> = runs.iter().filter(|run| run.2).map(|run| run.0).collect();
         // Which runs completed matters only to `finish_best`, asked once all else is done.
         let runs = runs.into_iter().map(|(run, ended, _)| (run, ended, false));
         let mut judge = Self::unadvanced(rule, goal, runs, curves, []);
         judge.replaying = asked;
+        judge.explaining = explaining;
         loop {
             judge.advance();
-            let measured: Vec<(RunId, u64, Decision)> = judge
+            let measured: Vec<(RunId, u64, (Decision, Basis))> = judge
                 .replaying
                 .iter()
                 .filter(|key| !judge.given.contains_key(key))
                 .filter_map(|&(run, step)| Some((run, step, judge.measured_decision(run, step)?)))
                 .collect();
-            for (run, step, decision) in measured {
-                judge.decide(run, step, decision);
+            for (run, step, (decision, basis)) in measured {
+                judge.decide_for(run, step, decision, basis);
             }
             // A run sent on by `finish_best` paused at a rung; one that completed past every
             // rung on its own did not.
@@ -161,7 +169,10 @@ impl InRunOrder {
             .map(|(&(run, step), &decision)| judge.record(run, step, decision))
             .collect();
         verdicts.sort_by_key(|v| (v.run, v.step));
-        verdicts
+        Replayed {
+            verdicts,
+            bases: judge.bases,
+        }
     }
 
     /// The search added a run (after every other).
@@ -225,12 +236,27 @@ impl InRunOrder {
             (run, step, evaluations, self.minimized_at(run, evaluations))
         }))?;
         self.finishing = Some(run);
-        Some(self.decide(run, step, Decision::Continue))
+        let evaluations = self.evaluations_at(run, step);
+        Some(self.decide_for(run, step, Decision::Continue, Basis::SentOn { evaluations }))
     }
 
     /// Gives (or revises) a verdict; a `continue` at an ASHA rung sends the run on to the
     /// next, after those sent on before it.
+    /// `decide`, keeping what the verdict was made from.
+    fn decide_for(&mut self, run: RunId, step: u64, decision: Decision, basis: Basis) -> VerdictRecord {
+        if self.explaining == Some(run) {
+            self.bases.entry(step).or_default().push((decision, basis));
+        }
+        self.decide(run, step, decision)
+    }
+
     pub(super) fn decide(&mut self, run: RunId, step: u64, decision: Decision) -> VerdictRecord {
+        if decision == Decision::Stop
+            && self.given.get(&(run, step)) == Some(&Decision::Pause)
+            && self.explaining == Some(run)
+        {
+            self.bases.entry(step).or_default().push((decision, Basis::SweepEnded));
+        }
         self.given.insert((run, step), decision);
         self.stand(run, step, decision);
         match decision {

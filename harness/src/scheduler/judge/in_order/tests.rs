@@ -305,7 +305,9 @@ fn replaying_a_sweep_from_its_curves_makes_every_verdict_again() {
             sweep.run(None);
             let mut given = sweep.given.clone();
             given.sort_by_key(|v| (v.run, v.step));
-            let again = replay(rule, Order::Run, Goal::Minimize, sweep.stored()).unwrap();
+            let again = replay((rule, Order::Run, Goal::Minimize), sweep.stored(), None)
+                .unwrap()
+                .verdicts;
             assert_eq!(again, given, "{rule:?}");
         }
     }

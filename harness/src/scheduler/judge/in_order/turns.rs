@@ -5,9 +5,9 @@
 
 use results::{Decision, RunId};
 
-use super::super::{Decided, Judgement, stop_if};
+use super::super::{Basis, Decided, Judgement, stop_if};
 use super::InRunOrder;
-use crate::stopping::asha::{Asha, AtRung};
+use crate::stopping::asha::{Asha, AtRung, nan_last};
 use crate::stopping::median::median;
 use crate::stopping::{EarlyTerminate, sorted_values};
 
@@ -29,7 +29,8 @@ pub(super) struct Turns {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Measure {
     /// Hyperband: the band's threshold over the runs up to it.
-    Threshold(f64),
+    /// Hyperband: the band's threshold over the runs up to it, and how many they were.
+    Threshold(f64, usize),
     /// Median: how many runs before it reached the evaluation, and their median.
     Median { earlier: usize, median: Option<f64> },
 }
@@ -139,7 +140,8 @@ impl InRunOrder {
                     sorted_values::insert(&mut turns.sorted, value);
                 }
                 let threshold = rule.threshold(&turns.sorted);
-                self.measures.insert((run, evaluations), Measure::Threshold(threshold));
+                let measure = Measure::Threshold(threshold, turns.reached + 1);
+                self.measures.insert((run, evaluations), measure);
             }
             EarlyTerminate::Median(_) => {
                 let measure = Measure::Median {
@@ -168,20 +170,48 @@ impl InRunOrder {
     /// ASHA's verdict on `run` arriving at the rung after the runs of `turns`: it goes on or
     /// pauses, and the paused runs its arrival puts among the best go on. Where it now stands.
     fn asha(&mut self, rule: Asha, turns: &mut Turns, (run, step): (RunId, u64), value: f64) -> AtRung {
+        let mut rung = turns.at_rung.clone();
+        rung.push(((run, step), value, AtRung::Arriving));
         let mut promoted = if self.finishing == Some(run) {
             vec![(run, step)]
         } else {
-            let mut rung = turns.at_rung.clone();
-            rung.push(((run, step), value, AtRung::Arriving));
             rule.promote(&rung)
         };
         let goes_on = promoted.iter().any(|(other, _)| *other == run);
         promoted.retain(|(other, _)| *other != run);
         let decision = if goes_on { Decision::Continue } else { Decision::Pause };
-        let mut records = vec![self.decide(run, step, decision)];
+        // What it was ranked among, for `harness explain` only: a pass over the rung.
+        let explained = self
+            .explaining
+            .is_some_and(|explained| explained == run || promoted.iter().any(|p| p.0 == explained));
+        let ranked: Vec<(RunId, f64)> = if explained {
+            let mut ranked: Vec<(RunId, f64)> = rung.iter().map(|((other, _), value, _)| (*other, *value)).collect();
+            ranked.sort_by(|a, b| nan_last(a.1).total_cmp(&nan_last(b.1)));
+            ranked
+        } else {
+            Vec::new()
+        };
+        let (evaluations, may_go_on) = (self.evaluations_at(run, step), (rung.len() as f64 / rule.eta) as usize);
+        let basis = match self.finishing {
+            Some(finishing) if finishing == run => Basis::Unjudged,
+            _ => Basis::Rung {
+                evaluations,
+                ranked: ranked.clone(),
+                may_go_on,
+                gone_on: turns.at_rung.iter().filter(|entry| entry.2 == AtRung::Promoted).count(),
+            },
+        };
+        let mut records = vec![self.decide_for(run, step, decision, basis)];
         for entry in turns.at_rung.iter_mut().filter(|entry| promoted.contains(&entry.0)) {
             entry.2 = AtRung::Promoted;
-            records.push(self.decide(entry.0.0, entry.0.1, Decision::Continue));
+            let basis = Basis::Promoted {
+                evaluations,
+                by: run,
+                place: 1 + ranked.iter().position(|(other, _)| *other == entry.0.0).unwrap_or(0),
+                ranked: rung.len(),
+                may_go_on,
+            };
+            records.push(self.decide_for(entry.0.0, entry.0.1, Decision::Continue, basis));
         }
         self.waiting.remove(&run);
         let judgement = Judgement {
@@ -195,24 +225,25 @@ impl InRunOrder {
 
     /// Decides the waiting runs (hyperband, median) whose measures are known.
     fn decide_waiting(&mut self) {
-        let ready: Vec<(RunId, u64, Decision)> = self
+        let ready: Vec<(RunId, u64, (Decision, Basis))> = self
             .waiting
             .iter()
             .filter_map(|(&run, &step)| Some((run, step, self.measured_decision(run, step)?)))
             .collect();
-        for (run, step, decision) in ready {
+        for (run, step, (decision, basis)) in ready {
             self.waiting.remove(&run);
             let judgement = Judgement {
                 decision,
-                records: vec![self.decide(run, step, decision)],
+                records: vec![self.decide_for(run, step, decision, basis)],
                 promoted: Vec::new(),
             };
             self.decided.push(Decided { run, step, judgement });
         }
     }
 
-    /// Hyperband's or the median's verdict at `step`, once the run's measure there is known.
-    pub(super) fn measured_decision(&self, run: RunId, step: u64) -> Option<Decision> {
+    /// Hyperband's or the median's verdict at `step`, and what it is made from, once the run's
+    /// measure there is known.
+    pub(super) fn measured_decision(&self, run: RunId, step: u64) -> Option<(Decision, Basis)> {
         let own: Vec<f64> = self
             .points
             .get(&run)?
@@ -224,16 +255,36 @@ impl InRunOrder {
         match self.rule {
             _ if evaluations == 0 => None,
             EarlyTerminate::Hyperband(rule) => match rule.last_band(evaluations) {
-                None => Some(Decision::Continue),
-                Some(band) => match self.measures.get(&(run, band))? {
-                    Measure::Threshold(threshold) => Some(stop_if(rule.stops_past(&own, band, *threshold))),
+                None => Some((Decision::Continue, Basis::Unjudged)),
+                Some(band) => match *self.measures.get(&(run, band))? {
+                    Measure::Threshold(threshold, runs) => {
+                        let value = rule.judged_value(&own, band);
+                        let basis = Basis::Band {
+                            band,
+                            value,
+                            threshold,
+                            runs,
+                        };
+                        Some((stop_if(rule.stops_past(&own, band, threshold)), basis))
+                    }
                     Measure::Median { .. } => None,
                 },
             },
-            EarlyTerminate::Median(rule) if evaluations <= rule.n_warmup_evals => Some(Decision::Continue),
-            EarlyTerminate::Median(rule) => match self.measures.get(&(run, evaluations))? {
-                Measure::Median { earlier, median } => Some(stop_if(rule.stops_against(&own, *earlier, *median))),
-                Measure::Threshold(_) => None,
+            EarlyTerminate::Median(rule) if evaluations <= rule.n_warmup_evals => {
+                Some((Decision::Continue, Basis::Unjudged))
+            }
+            EarlyTerminate::Median(rule) => match *self.measures.get(&(run, evaluations))? {
+                Measure::Median { earlier, median } => {
+                    let basis = Basis::Median {
+                        evaluations,
+                        best: own.iter().copied().filter(|v| !v.is_nan()).fold(f64::NAN, f64::min),
+                        median,
+                        earlier,
+                        needed: rule.n_startup_runs,
+                    };
+                    Some((stop_if(rule.stops_against(&own, earlier, median)), basis))
+                }
+                Measure::Threshold(..) => None,
             },
             EarlyTerminate::Asha(_) => None,
         }

@@ -1,0 +1,257 @@
+//! `harness explain RUN`: every decision about one run and what it was made from — how the
+//! run came to be (planned by the sweep file, or proposed by `bayes` from which runs), each
+//! attempt and how it ended (with why it failed), and each early-termination verdict with the
+//! rung or band, the run's value, and the threshold, median or ranking it was held against.
+//! Verdicts in run order are made again from the stored curves (`judge::replay`, exact:
+//! `replay --verify` checks the same), so the text is the decision's own reasoning.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use results::{AttemptRecord, Decision, RunId, RunRecord, Store};
+
+use crate::scheduler::judge::{self, Basis};
+use crate::spec::{self, SweepSettings};
+use crate::stopping::{EarlyTerminate, Order};
+use crate::stored;
+use crate::view::table::significant;
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The run's id (`harness runs` lists them)
+    pub run: i64,
+    /// SQLite database to read
+    #[arg(long, env = "HARNESS_DB", default_value = "harness.db", value_name = "PATH")]
+    pub db: PathBuf,
+}
+
+pub fn execute(args: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let store = stored::open_existing(&args.db, Store::open_read_only)?;
+    let run = stored::run(&store, args.run)?;
+    let sweep = stored::find_sweep(&store, &run.sweep_name, &args.db)?;
+    let settings = stored::settings(&sweep)?;
+    let all = store.sweep_runs(sweep.id)?;
+    let mut lines = vec![format!(
+        "run {} of sweep `{}`: {}, {} steps",
+        run.id, sweep.name, run.status, run.steps_done
+    )];
+    lines.push(origin(&run, &all, sweep.spec.as_deref(), &sweep.name)?);
+    lines.extend(store.attempts(run.id)?.iter().map(attempt));
+    if let Some(rule) = settings.early_terminate {
+        lines.extend(verdicts(&store, (&sweep, &settings, rule), &all, run.id)?);
+    }
+    for line in lines {
+        out!("{line}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How the run came to be: drawn or listed by the sweep file at launch, or proposed by TPE.
+fn origin(run: &RunRecord, all: &[RunRecord], spec: Option<&str>, name: &str) -> anyhow::Result<String> {
+    let index = all.iter().position(|other| other.id == run.id).unwrap_or(0);
+    let bayes = match spec {
+        Some(text) => spec::stored_bayes(text, name)?,
+        None => None,
+    };
+    let planned = bayes
+        .as_ref()
+        .map_or(0, |bayes| bayes.run_cap.min(spec::BAYES_STARTUP) as usize);
+    Ok(match bayes {
+        Some(bayes) if index >= planned => {
+            let known = index.saturating_sub(bayes.proposal_lag);
+            let ids = |runs: &[RunRecord]| match (runs.first(), runs.last()) {
+                (Some(first), Some(last)) if first.id != last.id => format!("runs {}–{}", first.id, last.id),
+                (Some(only), _) => format!("run {}", only.id),
+                _ => "no run".to_string(),
+            };
+            format!(
+                "proposed: by TPE (run {} of the search), from the results of {} and counting {} as still \
+                 training (proposal_lag {})",
+                index + 1,
+                ids(&all[..known]),
+                ids(&all[known..index]),
+                bayes.proposal_lag
+            )
+        }
+        Some(_) => format!(
+            "proposed: a random draw planned at launch, the {} of the search's first {planned}",
+            nth(index + 1)
+        ),
+        None => format!("planned: run {} of the {} the sweep file lists", index + 1, all.len()),
+    })
+}
+
+/// `attempt 2: 17:02:11 → 17:02:15, failed (the worker was killed by signal 9) on cpu`
+fn attempt(attempt: &AttemptRecord) -> String {
+    let time = |at: &str| at.get(11..19).unwrap_or(at).to_string();
+    let ended = attempt.ended_at.as_deref().map_or("…".to_string(), time);
+    let outcome = attempt
+        .outcome
+        .map_or("running".to_string(), |status| status.to_string());
+    let error = attempt
+        .error
+        .as_deref()
+        .and_then(|error| error.lines().next())
+        .map_or(String::new(), |first| format!(" ({first})"));
+    let place = [attempt.device.as_deref(), attempt.host.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" on ");
+    let place = if place.is_empty() {
+        String::new()
+    } else {
+        format!(", {place}")
+    };
+    format!(
+        "attempt {}: {} → {ended}, {outcome}{error}{place}",
+        attempt.attempt,
+        time(&attempt.started_at)
+    )
+}
+
+/// Each verdict on the run, with what it was made from (made again from the stored curves).
+fn verdicts(
+    store: &Store,
+    (sweep, settings, rule): (&results::SweepRecord, &SweepSettings, EarlyTerminate),
+    all: &[RunRecord],
+    run: RunId,
+) -> anyhow::Result<Vec<String>> {
+    let judged = stored::judged(store, sweep, all)?;
+    let longest = judged
+        .curves
+        .iter()
+        .map(|(_, curve)| curve.len().saturating_sub(1))
+        .max();
+    let mut lines = vec![format!(
+        "early termination: {}; {}",
+        rule.describe(longest.unwrap_or(0), all.len()),
+        settings.verdict_order.describe()
+    )];
+    if settings.verdict_order == Order::Arrival {
+        lines.push(
+            "  (each verdict depended on which runs had got there first, which the database does not hold: \
+             only the verdicts are shown)"
+                .into(),
+        );
+    }
+    let stored: Vec<(u64, f64, Decision)> = judged
+        .given
+        .iter()
+        .filter(|v| v.run == run)
+        .map(|v| (v.step, v.value, v.decision))
+        .collect();
+    let replayed = match settings.verdict_order {
+        Order::Run => judge::replay((rule, settings.verdict_order, settings.metric.goal), judged, Some(run)).ok(),
+        Order::Arrival => None,
+    };
+    let mut stored = stored;
+    stored.sort_by_key(|v| v.0);
+    for (step, value, decision) in stored {
+        let made = replayed.as_ref().and_then(|r| r.bases.get(&step));
+        match made {
+            Some(made) => {
+                for (i, (decision, basis)) in made.iter().enumerate() {
+                    let head = if i == 0 {
+                        format!("  step {step}, val {}:", significant(value, 5))
+                    } else {
+                        "    then".to_string()
+                    };
+                    lines.push(format!("{head} {} — {}", decision.as_str(), because(basis, run)));
+                }
+            }
+            None => lines.push(format!(
+                "  step {step}, val {}: {}",
+                significant(value, 5),
+                decision.as_str()
+            )),
+        }
+    }
+    Ok(lines)
+}
+
+/// Why: the comparison the verdict was made from.
+fn because(basis: &Basis, run: RunId) -> String {
+    match basis {
+        Basis::Unjudged => "not judged here".into(),
+        Basis::Rung {
+            evaluations,
+            ranked,
+            may_go_on,
+            gone_on,
+        } => {
+            let place = 1 + ranked.iter().position(|(other, _)| *other == run).unwrap_or(0);
+            let best: Vec<String> = ranked
+                .iter()
+                .take(5)
+                .map(|(other, value)| format!("{other} {}", significant(*value, 5)))
+                .collect();
+            format!(
+                "{} of the {} runs at the rung of {} so far (best: {}); the best {may_go_on} may go on, {gone_on} had",
+                nth(place),
+                ranked.len(),
+                evaluations_text(*evaluations),
+                best.join(", ")
+            )
+        }
+        Basis::Promoted {
+            evaluations,
+            by,
+            place,
+            ranked,
+            may_go_on,
+        } => format!(
+            "promoted when run {by} reached the rung of {}: {} of {ranked}, the best {may_go_on} may go on",
+            evaluations_text(*evaluations),
+            nth(*place)
+        ),
+        Basis::SentOn { evaluations } => format!(
+            "no run had trained to its end: the best run paused at the highest rung reached ({}) goes on to \
+             its budget",
+            evaluations_text(*evaluations)
+        ),
+        Basis::SweepEnded => "the sweep ended while it was paused: it stops at its rung".into(),
+        Basis::Band {
+            band,
+            value,
+            threshold,
+            runs,
+        } => format!(
+            "{} against the threshold {} of the band at {band} evaluations (over the {runs} runs up to it there)",
+            significant(*value, 5),
+            significant(*threshold, 5)
+        ),
+        Basis::Median {
+            evaluations,
+            best,
+            median,
+            earlier,
+            needed,
+        } => match median {
+            Some(median) if earlier >= needed => format!(
+                "best so far {} against the median {} of the {earlier} earlier runs at evaluation {evaluations}",
+                significant(*best, 5),
+                significant(*median, 5)
+            ),
+            _ => format!("{earlier} earlier runs reached evaluation {evaluations}; {needed} are needed to judge"),
+        },
+    }
+}
+
+/// `1 evaluation`, `6 evaluations`.
+fn evaluations_text(n: usize) -> String {
+    format!("{n} evaluation{}", if n == 1 { "" } else { "s" })
+}
+
+/// 1st, 2nd, 3rd, 4th…
+fn nth(n: usize) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (1, 11) | (2, 12) | (3, 13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
