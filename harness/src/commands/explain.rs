@@ -150,22 +150,20 @@ fn verdicts(
     stored.sort_by_key(|v| v.0);
     for (step, value, decision) in stored {
         let made = replayed.as_ref().and_then(|r| r.bases.get(&step));
+        let head = format!("  step {step}, val {}:", significant(value, 5));
         match made {
-            Some(made) => {
-                for (i, (decision, basis)) in made.iter().enumerate() {
-                    let head = if i == 0 {
-                        format!("  step {step}, val {}:", significant(value, 5))
-                    } else {
-                        "    then".to_string()
-                    };
-                    lines.push(format!("{head} {} — {}", decision.as_str(), because(basis, run)));
+            Some(made) if made.last().is_some_and(|(again, _)| *again == decision) => {
+                for (i, (made, basis)) in made.iter().enumerate() {
+                    let head = if i == 0 { head.clone() } else { "    then".to_string() };
+                    lines.push(format!("{head} {} — {}", made.as_str(), because(basis, run)));
                 }
             }
-            None => lines.push(format!(
-                "  step {step}, val {}: {}",
-                significant(value, 5),
-                decision.as_str()
+            Some(_) => lines.push(format!(
+                "{head} {} — made again from the stored curves it differs (`harness replay {} --verify`)",
+                decision.as_str(),
+                sweep.name
             )),
+            None => lines.push(format!("{head} {}", decision.as_str())),
         }
     }
     Ok(lines)

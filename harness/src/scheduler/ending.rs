@@ -15,16 +15,22 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
             return;
         }
         self.target_reached = true;
-        if let Some(judge) = &mut self.limits.judge {
-            // They never start: the runs after them need not wait for them.
-            self.queue.iter().for_each(|run| judge.ended(run.id, false));
-        }
         let waiting = self.queue.len();
         self.display.notice(&format!(
             "{}: the {waiting} queued run{} will not start",
             metric.target_reached_message(id, value),
             if waiting == 1 { "" } else { "s" }
         ));
+    }
+
+    /// Once the target is reached the queued and held runs never start again: the runs judged
+    /// after them need not wait for them (a run queued later, a retry or a promotion, too).
+    pub(super) fn abandon_unstarted(&mut self) -> anyhow::Result<()> {
+        if let Some(judge) = &mut self.limits.judge {
+            let unstarted = self.queue.iter().map(|run| run.id).chain(self.paused.keys().copied());
+            unstarted.for_each(|run| judge.ended(run, false));
+        }
+        self.apply_decided()
     }
 
     pub(super) fn interrupt(&mut self) {

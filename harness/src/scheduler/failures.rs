@@ -87,7 +87,8 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
     pub(super) fn enforce_timeouts(&mut self) {
         let now = Instant::now();
         for active in self.active.values_mut() {
-            if !active.timed_out && active.deadline.is_some_and(|d| d <= now) {
+            let waiting = active.waiting_at.is_some();
+            if !active.timed_out && !waiting && active.deadline.is_some_and(|d| d <= now) {
                 active.timed_out = true;
                 active.control.kill();
             }

@@ -104,8 +104,9 @@ struct Active {
     /// Told to pause (at an ASHA rung, or until its turn): its end is a pause, not an
     /// interruption.
     pausing: bool,
-    /// Waiting at this step, with its worker, for its turn to be judged.
-    waiting_at: Option<u64>,
+    /// Waiting at this step, with its worker, for its turn to be judged, since then: the wait
+    /// does not count towards its timeout.
+    waiting_at: Option<(u64, Instant)>,
 }
 
 pub struct Scheduler<'a, 'p, L: ?Sized, S, D> {
@@ -178,7 +179,7 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
                 scheduler
                     .active
                     .values()
-                    .filter(|a| !a.timed_out)
+                    .filter(|a| !a.timed_out && a.waiting_at.is_none())
                     .filter_map(|a| a.deadline)
                     .min()
             });
@@ -238,7 +239,10 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
                 Err(err) => self.attempt_failed(run, &format!("cannot start a worker process: {err}"))?,
             }
         }
-        if self.stopping || self.target_reached {
+        if self.target_reached {
+            return self.abandon_unstarted();
+        }
+        if self.stopping {
             return Ok(());
         }
         self.make_way();

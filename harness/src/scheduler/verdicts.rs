@@ -6,6 +6,7 @@
 
 use model::Verdict;
 use results::{Decision, RunId};
+use tokio::time::Instant;
 
 use super::judge::{Judge, worker_verdict};
 use super::{Launcher, QueuedRun, RunStore, Scheduler, SweepDisplay};
@@ -50,7 +51,7 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
         let in_place = self.limits.judge.as_ref().is_some_and(Judge::waits_in_place);
         if let Some(active) = self.active.get_mut(&id) {
             if in_place {
-                active.waiting_at = Some(step);
+                active.waiting_at = Some((step, Instant::now()));
             } else {
                 active.pausing = true;
                 active.control.send_verdict(Verdict::Interrupt);
@@ -70,8 +71,10 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
             self.store.record_verdicts(&judgement.records)?;
             let pause = judgement.decision == Decision::Pause;
             match self.active.get_mut(&decided.run) {
-                Some(active) if active.waiting_at == Some(decided.step) => {
-                    active.waiting_at = None;
+                Some(active) if active.waiting_at.is_some_and(|(step, _)| step == decided.step) => {
+                    if let (Some((_, since)), Some(deadline)) = (active.waiting_at.take(), &mut active.deadline) {
+                        *deadline += since.elapsed();
+                    }
                     active.pausing = pause;
                     active.control.send_verdict(worker_verdict(judgement.decision));
                 }

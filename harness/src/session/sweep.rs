@@ -66,7 +66,7 @@ impl Session<'_> {
         let _lock = lock(&dir, self.sweep)?;
         let labels: HashMap<RunId, String> = all.iter().map(|r| r.id).zip(labels(all)?).collect();
         let queued = |run: &RunRecord| self.queued(run, labels.get(&run.id).cloned().unwrap_or_default(), &dir);
-        let judge = self.judge(store, all)?;
+        let judge = self.judge(store, all, todo)?;
         // Paused runs wait for a promotion; one promoted (or stopped) before the last session
         // ended goes first.
         let (still_paused, promoted): (Vec<&RunRecord>, Vec<&RunRecord>) = all
@@ -165,13 +165,19 @@ impl Session<'_> {
     }
 
     /// Early termination's judge, with every run's status and stored validation curve and
-    /// the verdicts earlier sessions gave.
-    fn judge(&self, store: &Store, all: &[RunRecord]) -> anyhow::Result<Option<Judge>> {
+    /// the verdicts earlier sessions gave; `todo`: the runs this session trains.
+    fn judge(&self, store: &Store, all: &[RunRecord], todo: &[RunRecord]) -> anyhow::Result<Option<Judge>> {
         let Some(rule) = self.settings.early_terminate else {
             return Ok(None);
         };
         let order = self.settings.verdict_order;
-        let judged = stored::judged(store, self.sweep, all)?;
+        let mut judged = stored::judged(store, self.sweep, all)?;
+        // A failed run this session trains again (`--retry-failed`) has not ended.
+        for (run, status) in &mut judged.runs {
+            if *status == RunStatus::Failed && todo.iter().any(|again| again.id == *run) {
+                *status = RunStatus::Pending;
+            }
+        }
         Ok(Some(Judge::new(rule, order, self.settings.metric.goal, judged)))
     }
 

@@ -8,7 +8,7 @@
 mod arrival;
 mod in_order;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use model::Verdict;
 use results::{Decision, RunId, RunStatus, VerdictRecord};
@@ -151,15 +151,19 @@ pub fn replay(
     if order == Order::Arrival {
         return Err(NotReplayable);
     }
-    let runs = stored.endings();
-    let ended_sweep = runs.iter().all(|run| run.1);
-    let asked = stored.given.iter().map(|v| (v.run, v.step)).collect();
+    let mut runs = stored.endings();
+    // A run that never started (the metric's target was reached first) holds no one up.
+    let reported: HashMap<RunId, usize> = stored.curves.iter().map(|(run, curve)| (*run, curve.len())).collect();
+    for ((run, ended, _), (_, status)) in runs.iter_mut().zip(&stored.runs) {
+        if *status == RunStatus::Pending && reported.get(run).is_none_or(|n| *n == 0) {
+            *ended = true;
+        }
+    }
     Ok(InRunOrder::replay(
         rule,
         goal,
-        runs,
-        stored.curves,
-        (asked, ended_sweep),
+        (runs, stored.curves),
+        &stored.given,
         explaining,
     ))
 }

@@ -16,6 +16,9 @@ use crate::spec::Goal;
 use crate::stopping::EarlyTerminate;
 use turns::{Measure, Turns};
 
+/// A run's validation curve, (step, loss).
+type ValCurve = (RunId, Vec<(u64, f64)>);
+
 #[derive(Clone, Debug)]
 pub struct InRunOrder {
     rule: EarlyTerminate,
@@ -124,23 +127,24 @@ impl InRunOrder {
     }
 
     /// The verdicts this judge gives the sweep `runs` and `curves` hold, made again from them
-    /// alone as if it ran once more, at each evaluation `asked` (where a verdict is stored);
-    /// `ended_sweep`: every run ended, so the runs still paused stop. `runs` says whether each
-    /// ended and completed, as for `new`. With `explaining`, what each of that run's verdicts
-    /// was made from.
+    /// alone as if it ran once more, at each evaluation where a verdict is `stored` (where a
+    /// run asked). The two decisions the scheduler takes when it is idle are taken where the
+    /// store shows them taken: sending ASHA's best on, and stopping the runs still paused.
+    /// `runs` says whether each ended and completed, as for `new`. With `explaining`, what
+    /// each of that run's verdicts was made from.
     pub fn replay(
         rule: EarlyTerminate,
         goal: Goal,
-        runs: Vec<(RunId, bool, bool)>,
-        curves: Vec<(RunId, Vec<(u64, f64)>)>,
-        (asked, ended_sweep): (BTreeSet<(RunId, u64)>, bool),
+        (runs, curves): (Vec<(RunId, bool, bool)>, Vec<ValCurve>),
+        stored: &[VerdictRecord],
         explaining: Option<RunId>,
     ) -> Replayed {
+        let stored: HashMap<(RunId, u64), Decision> = stored.iter().map(|v| ((v.run, v.step), v.decision)).collect();
         let completed: Vec<RunId> = runs.iter().filter(|run| run.2).map(|run| run.0).collect();
         // Which runs completed matters only to `finish_best`, asked once all else is done.
         let runs = runs.into_iter().map(|(run, ended, _)| (run, ended, false));
         let mut judge = Self::unadvanced(rule, goal, runs, curves, []);
-        judge.replaying = asked;
+        judge.replaying = stored.keys().copied().collect();
         judge.explaining = explaining;
         loop {
             judge.advance();
@@ -156,11 +160,13 @@ impl InRunOrder {
             // A run sent on by `finish_best` paused at a rung; one that completed past every
             // rung on its own did not.
             judge.completed = completed.iter().copied().filter(|run| !judge.is_held(*run)).collect();
-            if judge.finish_best().is_none() {
+            let sent_on = judge.to_finish();
+            if !sent_on.is_some_and(|key| stored.get(&key) == Some(&Decision::Continue)) {
                 break;
             }
+            judge.finish_best();
         }
-        if ended_sweep {
+        if judge.paused.iter().any(|key| stored.get(key) == Some(&Decision::Stop)) {
             judge.stop_paused();
         }
         let mut verdicts: Vec<VerdictRecord> = judge
@@ -194,6 +200,8 @@ impl InRunOrder {
         if completed {
             self.completed.insert(run);
         }
+        // One that waited for its turn and failed for good, or will never start, waits no more.
+        self.waiting.remove(&run);
         if self.ended.insert(run) {
             self.advance();
         }
@@ -228,16 +236,21 @@ impl InRunOrder {
 
     /// As `ByArrival::finish_best`: ASHA's best paused run at the highest rung goes on.
     pub fn finish_best(&mut self) -> Option<VerdictRecord> {
-        if !matches!(self.rule, EarlyTerminate::Asha(_)) || !self.completed.is_empty() {
-            return None;
-        }
-        let (run, step) = best_to_finish(self.paused.iter().map(|&(run, step)| {
-            let evaluations = self.evaluations_at(run, step);
-            (run, step, evaluations, self.minimized_at(run, evaluations))
-        }))?;
+        let (run, step) = self.to_finish()?;
         self.finishing = Some(run);
         let evaluations = self.evaluations_at(run, step);
         Some(self.decide_for(run, step, Decision::Continue, Basis::SentOn { evaluations }))
+    }
+
+    /// The (run, step) `finish_best` would send on.
+    fn to_finish(&self) -> Option<(RunId, u64)> {
+        if !matches!(self.rule, EarlyTerminate::Asha(_)) || !self.completed.is_empty() {
+            return None;
+        }
+        best_to_finish(self.paused.iter().map(|&(run, step)| {
+            let evaluations = self.evaluations_at(run, step);
+            (run, step, evaluations, self.minimized_at(run, evaluations))
+        }))
     }
 
     /// Gives (or revises) a verdict; a `continue` at an ASHA rung sends the run on to the

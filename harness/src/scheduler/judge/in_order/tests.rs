@@ -312,3 +312,23 @@ fn replaying_a_sweep_from_its_curves_makes_every_verdict_again() {
         }
     }
 }
+
+#[test]
+fn replaying_a_sweep_stopped_midway_makes_its_verdicts_so_far_again() {
+    for rule in rules() {
+        for (seed, moves) in [(3, 10), (4, 40), (5, 70)] {
+            let mut sweep = Simulation::new(rule, Order::Run, Some(seed));
+            for _ in 0..moves {
+                let Some(run) = sweep.pick() else { break };
+                sweep.train(run);
+                sweep.take_decided();
+            }
+            let mut given = sweep.given.clone();
+            given.sort_by_key(|v| (v.run, v.step));
+            let again = replay((rule, Order::Run, Goal::Minimize), sweep.stored(), None)
+                .unwrap()
+                .verdicts;
+            assert_eq!(again, given, "{rule:?} after {moves} moves");
+        }
+    }
+}
