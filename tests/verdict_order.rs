@@ -3,7 +3,8 @@
 //! scheduler are killed with SIGKILL at moments that depend on timing, then resumed — and so
 //! does a `bayes` search under ASHA, proposal for proposal; `replay
 //! --verify` makes each sweep's verdicts again from its stored curves, and finds the one
-//! verdict edited in the database.
+//! verdict edited in the database. A run that failed for good is judged again, and the sweep
+//! ends, when `resume --retry-failed` gives it another go.
 
 mod common;
 
@@ -187,4 +188,55 @@ fn a_bayes_search_under_asha_proposes_and_judges_the_same_on_one_worker_two_and_
         );
     std::fs::write(&spec, text).unwrap();
     same_on_any_workers(&sandbox, &spec, "bayes + asha");
+}
+
+/// Waits for `child` at most two minutes: a sweep that does not end is a hang.
+fn wait_at_most(mut child: std::process::Child, what: &str) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            kill_9(child.id());
+            panic!("{what} did not end in two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_run_that_failed_for_good_is_judged_again_when_retried_and_the_sweep_ends() {
+    let sandbox = Sandbox::new();
+    let spec = write_sweep(&sandbox, "{type: hyperband, min_iter: 1, eta: 2}");
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("max_retries: 20", "max_retries: 0");
+    std::fs::write(&spec, text).unwrap();
+    let quiet = |args: &[&str]| {
+        let mut command = sandbox.harness(args);
+        command.stdout(Stdio::null()).stderr(Stdio::null());
+        command.spawn().unwrap()
+    };
+    let scheduler = quiet(&["launch", &spec, "--workers", "2"]);
+    wait_for(&sandbox.db(), "hb", "a run training", |runs| {
+        runs.iter().any(|r| r.status == RunStatus::Running)
+    });
+    let worker = children(scheduler.id()).into_iter().next().expect("a worker");
+    kill_9(worker);
+    let first = wait_at_most(scheduler, "the launch");
+    assert_eq!(first.code(), Some(1), "a run failed for good");
+    let failed = runs(&sandbox.db(), "hb")
+        .iter()
+        .filter(|r| r.status == RunStatus::Failed)
+        .count();
+    assert_eq!(failed, 1);
+    // Judged again from where it failed: the runs after it that it now reaches are ranked with it.
+    let retried = wait_at_most(
+        quiet(&["resume", "hb", "--retry-failed", "--workers", "2"]),
+        "the resume",
+    );
+    assert_eq!(retried.code(), Some(0));
+    let all = runs(&sandbox.db(), "hb");
+    assert!(all.iter().all(|r| r.val_loss.is_some()), "every run has a result");
 }
