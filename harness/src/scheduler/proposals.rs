@@ -32,6 +32,9 @@ pub trait Propose {
     fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Proposal>;
     /// A validation point of a run arrived.
     fn point(&mut self, run: RunId, step: u64, loss: f64);
+    /// Early termination held the run at its evaluation at `step` (paused or stopped it):
+    /// its first verdict there, not a revision.
+    fn held(&mut self, run: RunId, step: u64);
     /// A run ended for good: its value of the sweep's metric, `None` without a result.
     fn ended(&mut self, run: RunId, value: Option<f64>);
 }

@@ -8,7 +8,7 @@ use model::Verdict;
 use results::{Decision, RunId};
 use tokio::time::Instant;
 
-use super::judge::{Judge, worker_verdict};
+use super::judge::{Judge, Judgement, worker_verdict};
 use super::{Launcher, QueuedRun, RunStore, Scheduler, SweepDisplay};
 
 impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
@@ -33,7 +33,7 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
             Some(judgement) => worker_verdict(judgement.decision),
         };
         if let Some(judgement) = &judgement {
-            self.store.record_verdicts(&judgement.records)?;
+            self.record(judgement)?;
         }
         if let Some(active) = self.active.get_mut(&id) {
             active.pausing = judgement.as_ref().is_some_and(|j| j.decision == Decision::Pause);
@@ -43,6 +43,18 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
             self.promote(run);
         }
         self.apply_decided()
+    }
+
+    /// Records a judgement's verdicts; a search learns where its run was held.
+    fn record(&mut self, judgement: &Judgement) -> anyhow::Result<()> {
+        self.store.record_verdicts(&judgement.records)?;
+        // The first record is the judged run's own verdict, the others revisions.
+        if let (Some(own), Some(proposer)) = (judgement.records.first(), self.proposer.as_deref_mut())
+            && own.decision != Decision::Continue
+        {
+            proposer.held(own.run, own.step);
+        }
+        Ok(())
     }
 
     /// Run `id` reached `step` before its turn: it keeps its worker, or (ASHA) checkpoints
@@ -68,7 +80,7 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
         };
         for decided in judge.take_decided() {
             let judgement = decided.judgement;
-            self.store.record_verdicts(&judgement.records)?;
+            self.record(&judgement)?;
             let pause = judgement.decision == Decision::Pause;
             match self.active.get_mut(&decided.run) {
                 Some(active) if active.waiting_at.is_some_and(|(step, _)| step == decided.step) => {

@@ -2,7 +2,8 @@
 //! values come from TPE over the runs before it — the last `proposal_lag` of them as still
 //! training (the constant liar), the others with their results, waited for if need be — drawn
 //! with a generator seeded by `sampler_seed` and n. A run's result is its metric at its end,
-//! or under ASHA its validation loss at the first rung, which every run reaches early. So the
+//! or under early termination its validation loss where it was first held (paused or stopped)
+//! if it was. So the
 //! proposals depend on the results alone, not on how many workers there are, their speed, or
 //! crashes. It plans the run as the sweep file would, stores it, and queues it like any other.
 
@@ -31,9 +32,8 @@ struct Observed {
     id: RunId,
     values: Vec<Scalar>,
     result: Option<f64>,
-    /// Validation points reported after step 0, and the step of the last.
-    points: usize,
-    last_step: u64,
+    /// The last validation point reported: (step, loss).
+    last: (u64, f64),
 }
 
 pub struct BayesProposer {
@@ -41,10 +41,8 @@ pub struct BayesProposer {
     sweep: SweepId,
     metric: Metric,
     /// Every run so far, in id order: its values and its result as a minimizer sees it
-    /// (`None` until known), and how many validation points it has reported.
+    /// (`None` until known), and its last validation point.
     runs: Vec<Observed>,
-    /// Under ASHA, a run's result is its validation loss at this evaluation (the first rung).
-    result_at: Option<usize>,
     /// Run keys in the sweep: a configuration runs once.
     keys: HashSet<String>,
     data: LoadedData,
@@ -54,12 +52,12 @@ pub struct BayesProposer {
 
 impl BayesProposer {
     /// For the sweep whose runs are `all` so far, with their stored validation curves
-    /// (`curves`, in the same order); `result_at`: ASHA's first rung, in evaluations;
-    /// `request`: where its runs compute.
+    /// (`curves`, in the same order) and the step each run was first held at, if it was
+    /// (`held`); `request`: where its runs compute.
     pub fn new(
         bayes: Bayes,
-        (sweep, metric, result_at): (SweepId, Metric, Option<usize>),
-        (all, curves): (&[RunRecord], Vec<ValCurve>),
+        (sweep, metric): (SweepId, Metric),
+        (all, curves, held): (&[RunRecord], Vec<ValCurve>, &[(RunId, u64)]),
         (data, jobs, request): (LoadedData, JobTemplate, DeviceRequest),
     ) -> anyhow::Result<Self> {
         let mut proposer = Self {
@@ -67,7 +65,6 @@ impl BayesProposer {
             sweep,
             metric,
             runs: Vec::new(),
-            result_at,
             keys: all.iter().map(|run| run.run_key.clone()).collect(),
             data,
             jobs,
@@ -80,11 +77,12 @@ impl BayesProposer {
                 id: run.id,
                 values: proposer.bayes.planner.values_of(&config),
                 result: None,
-                points: 0,
-                last_step: 0,
+                last: (0, f64::NAN),
             });
-            for (step, loss) in curve {
-                proposer.point(run.id, step, loss);
+            if let Some(&(_, step)) = held.iter().find(|(id, _)| *id == run.id) {
+                let at = curve.iter().find(|(s, _)| *s == step);
+                proposer.runs.last_mut().expect("pushed").result =
+                    at.and_then(|(_, loss)| proposer.minimized(Some(*loss)));
             }
             if run.status.has_ended() {
                 proposer.ended(run.id, proposer.metric.loss.of(run));
@@ -190,8 +188,7 @@ impl Propose for BayesProposer {
                 id,
                 values,
                 result: None,
-                points: 0,
-                last_step: 0,
+                last: (0, f64::NAN),
             });
             let data = (self.data.path.clone(), self.data.sha256.clone());
             return Ok(Proposal::Run(Box::new(self.jobs.queued(
@@ -207,19 +204,22 @@ impl Propose for BayesProposer {
     }
 
     fn point(&mut self, run: RunId, step: u64, loss: f64) {
-        let result_at = self.result_at;
-        let minimized = self.minimized(Some(loss));
-        let Some(observed) = self.observed(run) else {
+        if let Some(observed) = self.observed(run)
+            && step > observed.last.0
+        {
+            observed.last = (step, loss);
+        }
+    }
+
+    fn held(&mut self, run: RunId, step: u64) {
+        let Some(&Observed { last, .. }) = self.runs.iter().find(|observed| observed.id == run) else {
             return;
         };
-        // A run restarted from a checkpoint reports its points again.
-        if step == 0 || step <= observed.last_step {
-            return;
-        }
-        observed.points += 1;
-        observed.last_step = step;
-        if observed.result.is_none() && Some(observed.points) == result_at {
-            observed.result = minimized;
+        let value = (last.0 == step).then(|| self.minimized(Some(last.1))).flatten();
+        if let Some(observed) = self.observed(run)
+            && observed.result.is_none()
+        {
+            observed.result = value;
         }
     }
 

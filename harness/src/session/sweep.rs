@@ -20,7 +20,6 @@ use crate::session::proposer::BayesProposer;
 use crate::session::worker_slots::WorkerSlots;
 use crate::spec;
 use crate::spec::SweepSettings;
-use crate::stopping::EarlyTerminate;
 use crate::stored::{self, checkpoint_dir, requested_device};
 use crate::view::labels::labels;
 use crate::view::plural;
@@ -143,22 +142,19 @@ impl Session<'_> {
         let since = format!("sweep `{}` was launched", self.sweep.name);
         let data = data_file::load_recorded(first.data_path.as_ref(), &first.data_sha256, &since)?;
         let (_, request) = requested_device(first)?;
-        // Under ASHA a run's result, for the search, is its loss at the first rung.
-        let result_at = match self.settings.early_terminate {
-            Some(EarlyTerminate::Asha(rule)) => Some(rule.min_iter as usize),
-            _ => None,
-        };
-        let curves = match result_at {
-            Some(_) => all
-                .iter()
+        // Under early termination a run's result is its loss where it was first held.
+        let held = store.first_held(self.sweep.id)?;
+        let curves = if held.is_empty() {
+            vec![Vec::new(); all.len()]
+        } else {
+            all.iter()
                 .map(|run| store.curve(run.id, Split::Val))
-                .collect::<Result<_, _>>()?,
-            None => vec![Vec::new(); all.len()],
+                .collect::<Result<_, _>>()?
         };
         let proposer = BayesProposer::new(
             bayes,
-            (self.sweep.id, self.settings.metric, result_at),
-            (all, curves),
+            (self.sweep.id, self.settings.metric),
+            (all, curves, &held),
             (data, self.jobs(dir), request),
         )?;
         Ok(Some(proposer))

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 12;
+pub const SCHEMA_VERSION: i64 = 13;
 
 /// The `runs_wide` view as migrations 4 to 7 made it, with the device columns of each
 /// version; `define_runs_wide` then gives it the declared settings' columns.
@@ -44,7 +44,7 @@ FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 }
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 12] = [
+pub(super) const MIGRATIONS: [&str; 13] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -209,6 +209,9 @@ CREATE TABLE attempts (
     "ALTER TABLE verdicts ADD COLUMN seq INTEGER;",
     // 12: why an attempt failed (the worker's exit, signal or last output).
     "ALTER TABLE attempts ADD COLUMN error TEXT;",
+    // 13: each evaluation's first verdict, which a revision (a promotion, the sweep's end)
+    // leaves as it was: where a run was first held, a `bayes` search's result for it.
+    "ALTER TABLE verdicts ADD COLUMN first_verdict TEXT;",
 ];
 
 /// The `runs_wide` view with one column per name in `settings`, each read from the run's

@@ -168,8 +168,8 @@ impl Store {
         let tx = self.write()?;
         for verdict in verdicts {
             let changed = tx.execute(
-                "INSERT INTO verdicts (run_id, step, value, verdict, seq)
-                 VALUES (?1, ?2, ?3, ?4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM verdicts))
+                "INSERT INTO verdicts (run_id, step, value, verdict, first_verdict, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM verdicts))
                  ON CONFLICT (run_id, step) DO UPDATE
                  SET verdict = excluded.verdict, seq = excluded.seq,
                      decided_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')

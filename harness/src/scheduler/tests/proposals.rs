@@ -45,6 +45,8 @@ impl Propose for Counting {
 
     fn point(&mut self, _: RunId, _: u64, _: f64) {}
 
+    fn held(&mut self, _: RunId, _: u64) {}
+
     fn ended(&mut self, run: RunId, value: Option<f64>) {
         self.finished.push((run, value));
     }
