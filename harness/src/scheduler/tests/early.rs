@@ -147,6 +147,7 @@ impl Case {
             val: curves[run.0 as usize - 1],
             resume_at: resume_at.get(&run).copied().unwrap_or(0),
             step_ms: step_ms(run),
+            dies_after: None,
         })
     }
 
@@ -431,4 +432,27 @@ fn in_run_order_a_sweep_stopped_midway_on_several_workers_resumes_to_the_same_ve
             }
         }
     }
+}
+
+#[test]
+fn a_run_waiting_for_its_turn_is_not_timed_out_for_the_wait() {
+    // Two workers, hyperband, a 21 ms timeout per attempt. Run 1 takes 10 ms an evaluation
+    // and dies after its second (20 ms), then resumes fast; run 2 takes 2 ms an evaluation
+    // but waits for run 1 at bands 1 and 2: 8 ms of training in 24 ms. Counted whole, the
+    // wait would time run 2 out at 21 ms.
+    let case = hyperband();
+    let curves = case.curves;
+    let launcher = FakeLauncher::new(move |run, attempt| Script::Judged {
+        val: curves[run.0 as usize - 1],
+        resume_at: 0,
+        step_ms: if run.0 == 1 && attempt == 0 { 10 } else { 2 },
+        dies_after: (run.0 == 1 && attempt == 0).then_some(2),
+    });
+    let limits = Limits {
+        timeout: Some(Duration::from_millis(21)),
+        ..case.limits_for(&FakeStore::default(), Order::Run, 2)
+    };
+    let (tally, _, _) = schedule(case.queue(), limits, &launcher, &[]);
+    let tally = tally.unwrap();
+    assert_eq!((tally.failed, tally.retried), (0, 1), "{tally:?}");
 }

@@ -46,6 +46,8 @@ pub enum Script {
         resume_at: u64,
         /// How long each 100 steps take, in ms.
         step_ms: u64,
+        /// The worker dies (as if killed) right after reporting this point.
+        dies_after: Option<u64>,
     },
 }
 
@@ -133,6 +135,7 @@ impl Launcher for FakeLauncher {
             val,
             resume_at,
             step_ms,
+            dies_after,
         } = script
         {
             let reached = Rc::clone(&self.reached);
@@ -142,6 +145,7 @@ impl Launcher for FakeLauncher {
                 device,
                 val,
                 step_ms,
+                dies_after,
                 messages,
                 counters,
                 reached,
@@ -234,6 +238,7 @@ struct JudgedWorker {
     device: ComputeDevice,
     val: &'static [f64],
     step_ms: u64,
+    dies_after: Option<u64>,
     messages: MessageSender,
     counters: Rc<RefCell<Counters>>,
     reached: Rc<RefCell<HashMap<RunId, u64>>>,
@@ -283,8 +288,18 @@ impl JudgedWorker {
             for progress in self.points(i) {
                 self.send(Event::Point { progress });
             }
-            if let Ok(Signal::Stop) = signals.try_recv() {
-                break Ending::Interrupted;
+            if self.dies_after == Some(i) {
+                let _ = self.messages.send((self.run, WorkerMessage::Exited(killed())));
+                return;
+            }
+            match signals.try_recv() {
+                Ok(Signal::Stop) => break Ending::Interrupted,
+                // Killed while training (a timeout): it dies there.
+                Ok(Signal::Kill) => {
+                    let _ = self.messages.send((self.run, WorkerMessage::Exited(killed())));
+                    return;
+                }
+                _ => {}
             }
         };
         self.send(Event::Finished {
