@@ -180,7 +180,9 @@ impl Judge {
                 completed.collect::<Vec<_>>(),
                 stored.given,
             ))),
-            Order::Run => Self::InRunOrder(Box::new(InRunOrder::new(rule, goal, runs, stored.curves, stored.given))),
+            Order::Run => Self::InRunOrder(Box::new(
+                InRunOrder::new(rule, goal, runs, stored.curves, stored.given).advanced(),
+            )),
         }
     }
 

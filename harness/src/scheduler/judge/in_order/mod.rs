@@ -60,20 +60,8 @@ pub struct InRunOrder {
 impl InRunOrder {
     /// `runs`: the sweep's runs and whether each ended (and completed); `curves`: their
     /// stored validation curves; `given`: the stored verdicts in the order they were given.
+    /// No run has had its turn yet: `advanced` gives the runs theirs.
     pub fn new(
-        rule: EarlyTerminate,
-        goal: Goal,
-        runs: impl IntoIterator<Item = (RunId, bool, bool)>,
-        curves: impl IntoIterator<Item = (RunId, Vec<(u64, f64)>)>,
-        given: impl IntoIterator<Item = VerdictRecord>,
-    ) -> Self {
-        let mut judge = Self::unadvanced(rule, goal, runs, curves, given);
-        judge.advance();
-        judge
-    }
-
-    /// `new`, before any run has had its turn.
-    fn unadvanced(
         rule: EarlyTerminate,
         goal: Goal,
         runs: impl IntoIterator<Item = (RunId, bool, bool)>,
@@ -121,6 +109,12 @@ impl InRunOrder {
         judge
     }
 
+    /// The judge once every run whose turn has come has had it.
+    pub fn advanced(mut self) -> Self {
+        self.advance();
+        self
+    }
+
     /// Whether a run waiting for its turn keeps its worker: not under ASHA.
     pub fn waits_in_place(&self) -> bool {
         !matches!(self.rule, EarlyTerminate::Asha(_))
@@ -143,7 +137,7 @@ impl InRunOrder {
         let completed: Vec<RunId> = runs.iter().filter(|run| run.2).map(|run| run.0).collect();
         // Which runs completed matters only to `finish_best`, asked once all else is done.
         let runs = runs.into_iter().map(|(run, ended, _)| (run, ended, false));
-        let mut judge = Self::unadvanced(rule, goal, runs, curves, []);
+        let mut judge = Self::new(rule, goal, runs, curves, []);
         judge.replaying = stored.keys().copied().collect();
         judge.explaining = explaining;
         loop {
