@@ -7,7 +7,7 @@
 //! proposals depend on the results alone, not on how many workers there are, their speed, or
 //! crashes. It plans the run as the sweep file would, stores it, and queues it like any other.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Context;
 use model::rng::Rng;
@@ -17,15 +17,12 @@ use crate::data_file::{self, LoadedData};
 use crate::recording;
 use crate::scheduler::{Proposal, Propose, RunStore};
 use crate::session::jobs::JobTemplate;
-use crate::spec::{Bayes, Metric, Scalar};
+use crate::spec::{Bayes, Goal, Metric, Scalar};
 use crate::view::table;
 use crate::workers::placement::DeviceRequest;
 
 /// Proposals that repeat a configuration already in the sweep are drawn again, this often.
 const TRIES: usize = 20;
-
-/// A run's validation curve: (step, loss).
-pub type ValCurve = Vec<(u64, f64)>;
 
 /// A run as the search sees it.
 struct Observed {
@@ -51,13 +48,12 @@ pub struct BayesProposer {
 }
 
 impl BayesProposer {
-    /// For the sweep whose runs are `all` so far, with their stored validation curves
-    /// (`curves`, in the same order) and the step each run was first held at, if it was
-    /// (`held`); `request`: where its runs compute.
+    /// For the sweep whose runs are `all` so far, with the step and loss each run was first
+    /// held at, if it was (`held`); `request`: where its runs compute.
     pub fn new(
         bayes: Bayes,
         (sweep, metric): (SweepId, Metric),
-        (all, curves, held): (&[RunRecord], Vec<ValCurve>, &[(RunId, u64)]),
+        (all, held): (&[RunRecord], &[(RunId, u64, f64)]),
         (data, jobs, request): (LoadedData, JobTemplate, DeviceRequest),
     ) -> anyhow::Result<Self> {
         let mut proposer = Self {
@@ -70,20 +66,16 @@ impl BayesProposer {
             jobs,
             request,
         };
-        for (run, curve) in all.iter().zip(curves) {
+        let held: HashMap<RunId, f64> = held.iter().map(|&(run, _, loss)| (run, loss)).collect();
+        for run in all {
             let config: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&run.config_json)
                 .with_context(|| format!("run {} has an unreadable configuration", run.id))?;
             proposer.runs.push(Observed {
                 id: run.id,
                 values: proposer.bayes.planner.values_of(&config),
-                result: None,
+                result: held.get(&run.id).and_then(|loss| proposer.minimized(Some(*loss))),
                 last: (0, f64::NAN),
             });
-            if let Some(&(_, step)) = held.iter().find(|(id, _)| *id == run.id) {
-                let at = curve.iter().find(|(s, _)| *s == step);
-                proposer.runs.last_mut().expect("pushed").result =
-                    at.and_then(|(_, loss)| proposer.minimized(Some(*loss)));
-            }
             if run.status.has_ended() {
                 proposer.ended(run.id, proposer.metric.loss.of(run));
             }
@@ -97,14 +89,7 @@ impl BayesProposer {
     }
 
     fn minimized(&self, value: Option<f64>) -> Option<f64> {
-        // A run that diverged is the worst there is.
-        value.map(|v| {
-            if v.is_finite() {
-                self.metric.goal.minimized(v)
-            } else {
-                f64::INFINITY
-            }
-        })
+        value.map(|v| minimized(self.metric.goal, v))
     }
 
     /// `lr=0.0123 n_hidden=96`, as the sweep's other runs are labelled: the varied settings
@@ -212,14 +197,12 @@ impl Propose for BayesProposer {
     }
 
     fn held(&mut self, run: RunId, step: u64) {
-        let Some(&Observed { last, .. }) = self.runs.iter().find(|observed| observed.id == run) else {
-            return;
-        };
-        let value = (last.0 == step).then(|| self.minimized(Some(last.1))).flatten();
+        let goal = self.metric.goal;
         if let Some(observed) = self.observed(run)
             && observed.result.is_none()
+            && observed.last.0 == step
         {
-            observed.result = value;
+            observed.result = Some(minimized(goal, observed.last.1));
         }
     }
 
@@ -230,5 +213,14 @@ impl Propose for BayesProposer {
         {
             observed.result = value;
         }
+    }
+}
+
+/// A metric as the search minimizes it; a run that diverged is the worst there is.
+fn minimized(goal: Goal, value: f64) -> f64 {
+    if value.is_finite() {
+        goal.minimized(value)
+    } else {
+        f64::INFINITY
     }
 }

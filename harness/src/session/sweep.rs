@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use model::TrainConfig;
-use results::{RunId, RunRecord, RunStatus, Split, Store, SweepRecord};
+use results::{RunId, RunRecord, RunStatus, Store, SweepRecord};
 use tokio::sync::mpsc;
 
 use crate::data_file;
@@ -144,17 +144,10 @@ impl Session<'_> {
         let (_, request) = requested_device(first)?;
         // Under early termination a run's result is its loss where it was first held.
         let held = store.first_held(self.sweep.id)?;
-        let curves = if held.is_empty() {
-            vec![Vec::new(); all.len()]
-        } else {
-            all.iter()
-                .map(|run| store.curve(run.id, Split::Val))
-                .collect::<Result<_, _>>()?
-        };
         let proposer = BayesProposer::new(
             bayes,
             (self.sweep.id, self.settings.metric),
-            (all, curves, &held),
+            (all, &held),
             (data, self.jobs(dir), request),
         )?;
         Ok(Some(proposer))

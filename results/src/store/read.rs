@@ -119,14 +119,18 @@ impl Store {
     }
 
     /// Each run of the sweep that was ever held at an evaluation (paused, or stopped there
-    /// at once), and the first step it was: revisions leave a verdict's first decision.
-    pub fn first_held(&self, sweep: SweepId) -> Result<Vec<(RunId, u64)>, StoreError> {
+    /// at once): the first step it was, and its loss there. Revisions leave a verdict's first
+    /// decision.
+    pub fn first_held(&self, sweep: SweepId) -> Result<Vec<(RunId, u64, f64)>, StoreError> {
+        // SQLite takes `value` from the row that holds the MIN.
         let mut query = self.conn.prepare(
-            "SELECT v.run_id, MIN(v.step) FROM verdicts v JOIN runs r ON r.id = v.run_id
+            "SELECT v.run_id, MIN(v.step), v.value FROM verdicts v JOIN runs r ON r.id = v.run_id
              WHERE r.sweep_id = ?1 AND COALESCE(v.first_verdict, v.verdict) IN ('pause', 'stop')
              GROUP BY v.run_id ORDER BY v.run_id",
         )?;
-        let held = query.query_map([sweep.0], |row| Ok((RunId(row.get(0)?), row.get::<_, i64>(1)? as u64)))?;
+        let held = query.query_map([sweep.0], |row| {
+            Ok((RunId(row.get(0)?), row.get::<_, i64>(1)? as u64, row.get(2)?))
+        })?;
         Ok(held.collect::<Result<_, _>>()?)
     }
 

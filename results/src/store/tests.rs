@@ -575,7 +575,7 @@ fn a_stopped_run_keeps_its_losses_and_its_verdicts_are_read_back_once_each_in_de
         .unwrap();
     assert_eq!(
         store.first_held(created.id).unwrap(),
-        [(a, 200), (b, 100)],
+        [(a, 200, 2.6), (b, 100, 2.4)],
         "b was paused at 100 before it was promoted; a was stopped at 200"
     );
     assert!(store.record_verdicts(&[verdict(b, 100, 2.4, Decision::Stop)]).is_err());

@@ -44,7 +44,7 @@ pub struct InRunOrder {
     sent_on: BTreeMap<usize, Vec<RunId>>,
     /// What a run was compared with at a judged evaluation count (hyperband, median).
     measures: HashMap<(RunId, usize), Measure>,
-    /// The judged evaluation counts up to `checked`.
+    /// The judged evaluation counts up to `checked`, the most evaluations a run has reported.
     judged: Vec<usize>,
     checked: usize,
     /// Replaying a sweep to explain this run: each verdict given on it (and each revision),
@@ -101,6 +101,7 @@ impl InRunOrder {
         judge.runs.sort_unstable();
         for (run, curve) in curves {
             let points: Vec<(u64, f64)> = curve.into_iter().filter(|(step, _)| *step > 0).collect();
+            judge.reported(points.len());
             judge.points.insert(run, points);
         }
         for verdict in given {
@@ -185,6 +186,8 @@ impl InRunOrder {
         let points = self.points.entry(run).or_default();
         if step > 0 && points.last().is_none_or(|(last, _)| step > *last) {
             points.push((step, loss));
+            let evaluations = points.len();
+            self.reported(evaluations);
             self.advance();
         }
     }
@@ -247,9 +250,7 @@ impl InRunOrder {
         }))
     }
 
-    /// Gives (or revises) a verdict; a `continue` at an ASHA rung sends the run on to the
-    /// next, after those sent on before it.
-    /// `decide`, keeping what the verdict was made from.
+    /// `decide`, keeping what the verdict was made from for the run being explained.
     fn decide_for(&mut self, run: RunId, step: u64, decision: Decision, basis: Basis) -> VerdictRecord {
         if self.explaining == Some(run) {
             self.bases.entry(step).or_default().push((decision, basis));
@@ -257,6 +258,8 @@ impl InRunOrder {
         self.decide(run, step, decision)
     }
 
+    /// Gives (or revises) a verdict; a `continue` at an ASHA rung sends the run on to the
+    /// next, after those sent on before it.
     pub(super) fn decide(&mut self, run: RunId, step: u64, decision: Decision) -> VerdictRecord {
         if decision == Decision::Stop
             && self.given.get(&(run, step)) == Some(&Decision::Pause)

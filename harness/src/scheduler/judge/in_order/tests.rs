@@ -297,17 +297,23 @@ fn hyperband_judges_a_run_against_the_runs_before_it_once_they_reached_the_band(
     assert_eq!(decided[0].judgement.records[0].value, 2.5);
 }
 
+impl Simulation {
+    /// The verdicts stored so far (by run and step), and those `replay` makes again.
+    fn replayed(&self) -> (Vec<VerdictRecord>, Vec<VerdictRecord>) {
+        let mut given = self.given.clone();
+        given.sort_by_key(|v| (v.run, v.step));
+        let again = replay((self.rule, Order::Run, Goal::Minimize), self.stored(), None);
+        (given, again.unwrap().verdicts)
+    }
+}
+
 #[test]
 fn replaying_a_sweep_from_its_curves_makes_every_verdict_again() {
     for rule in rules() {
         for seed in [None, Some(7), Some(8)] {
             let mut sweep = Simulation::new(rule, Order::Run, seed);
             sweep.run(None);
-            let mut given = sweep.given.clone();
-            given.sort_by_key(|v| (v.run, v.step));
-            let again = replay((rule, Order::Run, Goal::Minimize), sweep.stored(), None)
-                .unwrap()
-                .verdicts;
+            let (given, again) = sweep.replayed();
             assert_eq!(again, given, "{rule:?}");
         }
     }
@@ -323,11 +329,7 @@ fn replaying_a_sweep_stopped_midway_makes_its_verdicts_so_far_again() {
                 sweep.train(run);
                 sweep.take_decided();
             }
-            let mut given = sweep.given.clone();
-            given.sort_by_key(|v| (v.run, v.step));
-            let again = replay((rule, Order::Run, Goal::Minimize), sweep.stored(), None)
-                .unwrap()
-                .verdicts;
+            let (given, again) = sweep.replayed();
             assert_eq!(again, given, "{rule:?} after {moves} moves");
         }
     }

@@ -28,7 +28,6 @@ pub(super) struct Turns {
 /// What a run was compared with when its turn came.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Measure {
-    /// Hyperband: the band's threshold over the runs up to it.
     /// Hyperband: the band's threshold over the runs up to it, and how many they were.
     Threshold(f64, usize),
     /// Median: how many runs before it reached the evaluation, and their median.
@@ -63,17 +62,20 @@ impl InRunOrder {
     /// ascending order (ASHA sends runs on to the next rung), then decides the waiting runs
     /// whose measures are now known.
     pub(super) fn advance(&mut self) {
-        let deepest = self.points.values().map(Vec::len).max().unwrap_or(0);
-        while self.checked < deepest {
+        for index in 0..self.judged.len() {
+            self.take_turns(self.judged[index]);
+        }
+        self.decide_waiting();
+    }
+
+    /// A run has reported `evaluations` evaluations: the judged counts up to there take turns.
+    pub(super) fn reported(&mut self, evaluations: usize) {
+        while self.checked < evaluations {
             self.checked += 1;
             if self.is_judged(self.checked) {
                 self.judged.push(self.checked);
             }
         }
-        for index in 0..self.judged.len() {
-            self.take_turns(self.judged[index]);
-        }
-        self.decide_waiting();
     }
 
     fn is_judged(&self, evaluations: usize) -> bool {
