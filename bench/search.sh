@@ -13,7 +13,8 @@
 #   VARIANTS="random:asha bayes:asha" runs only those searches; ORDERS="run arrival" runs each
 #   asha search in both orders of verdicts (`early_terminate.order`; arrival ones are named
 #   METHOD-asha-arrival-seedN). bench/verdict_order.sh uses both.
-#   OPTUNA=0 skips Optuna's side. It needs torch (scripts/setup-libtorch.sh's venv) and
+#   HARNESS_BIN=PATH runs that binary instead of building this checkout (to measure another
+#   commit's searches beside these). OPTUNA=0 skips Optuna's side. It needs torch (scripts/setup-libtorch.sh's venv) and
 #   optuna==5.0.0, which it installs once into a venv of its own that sees that torch.
 # bench/search_table.py then writes the table into docs/search.md (with OPTUNA=0: printed only).
 set -euo pipefail
@@ -29,11 +30,15 @@ workers="${WORKERS:-2}"
 variants="${VARIANTS:-random:plain bayes:plain random:asha bayes:asha}"
 orders="${ORDERS:-run}"
 
-cargo build --release --quiet
 specs=$(mktemp -d)
 trap 'rm -rf "$specs"' EXIT
 # A copy, so that a build during the hour this takes cannot swap the binary between sweeps.
-cp "${CARGO_TARGET_DIR:-target}/release/harness" "$specs/harness"
+if [ -n "${HARNESS_BIN:-}" ]; then
+    cp "$HARNESS_BIN" "$specs/harness"
+else
+    cargo build --release --quiet
+    cp "${CARGO_TARGET_DIR:-target}/release/harness" "$specs/harness"
+fi
 harness="$specs/harness"
 
 # One sweep file per method and seed: the same space, budget and evaluations for all.
