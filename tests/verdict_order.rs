@@ -2,8 +2,9 @@
 //! the same verdicts, statuses and losses on one worker, on two, and on two whose workers and
 //! scheduler are killed with SIGKILL at moments that depend on timing, then resumed — and so
 //! does a `bayes` search under ASHA, proposal for proposal; `replay
-//! --verify` makes each sweep's verdicts again from its stored curves, and finds the one
-//! verdict edited in the database. A run that failed for good is judged again, and the sweep
+//! --verify` makes each sweep's verdicts and proposals again from its stored curves and
+//! results, and finds the one verdict or proposal edited in the database; `explain` shows how
+//! TPE drew a proposal. A run that failed for good is judged again, and the sweep
 //! ends, when `resume --retry-failed` gives it another go.
 
 mod common;
@@ -188,6 +189,40 @@ fn a_bayes_search_under_asha_proposes_and_judges_the_same_on_one_worker_two_and_
         );
     std::fs::write(&spec, text).unwrap();
     same_on_any_workers(&sandbox, &spec, "bayes + asha");
+
+    // Run 11 is TPE's first proposal: `explain` shows what it was drawn from.
+    let proposed = runs(&sandbox.db(), "two")[10].id.to_string();
+    let out = sandbox.run(&["explain", &proposed]);
+    let explained = stdout(&out);
+    for told in [
+        "proposed: by TPE (run 11 of the search), from the results of runs ",
+        "its good runs (the best 1 of ",
+        "lr = ",
+        ": log l(x) − log g(x) = ",
+        "the highest of 24 candidates",
+        "drawn again from the stored results: the same values",
+    ] {
+        assert!(explained.contains(told), "{told}: {explained}");
+    }
+    // A proposal edited in the database is found (and the later ones, which learned from its
+    // values, differ too), and `explain` says so.
+    let conn = rusqlite::Connection::open(sandbox.db()).unwrap();
+    let edited = "UPDATE runs SET config = json_set(config, '$.lr', 0.4321) WHERE id = ?1";
+    assert_eq!(conn.execute(edited, [&proposed]).unwrap(), 1);
+    let out = sandbox.run(&["replay", "two", "--verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let shown = stdout(&out);
+    let differs: Vec<&str> = shown.lines().skip(1).collect();
+    assert!(!differs.is_empty(), "{shown}");
+    assert!(
+        differs[0].trim_start().starts_with(&proposed) && differs[0].contains("lr=0.4321"),
+        "{shown}"
+    );
+    let explained = stdout(&sandbox.run(&["explain", &proposed]));
+    assert!(
+        explained.contains("drawn again from the stored results it differs"),
+        "{explained}"
+    );
 }
 
 /// Waits for `child` at most two minutes: a sweep that does not end is a hang.

@@ -1,7 +1,8 @@
-//! `harness replay SWEEP [--verify]`: makes every early-termination verdict the database holds
-//! for a sweep again, from its stored validation curves and sweep file alone, as if it ran once
-//! more, and shows each beside the one stored; `--verify` shows only those that differ and
-//! exits 1 if any does. Reads the database read-only, so it works during a sweep.
+//! `harness replay SWEEP [--verify]`: makes every decision the database holds for a sweep
+//! again, from its stored validation curves, results and sweep file alone, as if it ran once
+//! more, and shows each beside the one stored: each early-termination verdict, and each run a
+//! `bayes` search proposed. `--verify` shows only those that differ and exits 1 if any does.
+//! Reads the database read-only, so it works during a sweep.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -9,18 +10,21 @@ use std::process::ExitCode;
 
 use anyhow::anyhow;
 use clap::Args;
-use results::{Decision, RunId, Store};
+use results::{Decision, RunId, RunRecord, Store, SweepRecord};
 
 use crate::error::usage;
 use crate::scheduler::judge;
+use crate::session::proposer::search::Search;
+use crate::spec::SweepSettings;
+use crate::stopping::EarlyTerminate;
 use crate::stored;
 use crate::view::{plural, table};
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// The sweep whose verdicts to make again
+    /// The sweep whose verdicts and proposals to make again
     pub sweep: String,
-    /// Show only the verdicts that differ from those stored, and exit 1 if any does
+    /// Show only the decisions that differ from those stored, and exit 1 if any does
     #[arg(long)]
     pub verify: bool,
     /// SQLite database to read
@@ -28,62 +32,136 @@ pub struct ReplayArgs {
     pub db: PathBuf,
 }
 
+/// Decisions of one kind made again: a row per decision and whether it differs.
+struct Compared {
+    /// "verdict" or "proposal".
+    kind: &'static str,
+    /// "the stored curves" or "the stored results".
+    from: &'static str,
+    head: &'static [&'static str],
+    rows: Vec<(Vec<String>, bool)>,
+}
+
 pub fn execute(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let store = stored::open_existing(&args.db, Store::open_read_only)?;
     let sweep = stored::find_sweep(&store, &args.sweep, &args.db)?;
     let settings = stored::settings(&sweep)?;
-    let Some(rule) = settings.early_terminate else {
+    let runs = store.sweep_runs(sweep.id)?;
+    let search = Search::stored(&store, &sweep, settings.metric, &runs)?;
+    if settings.early_terminate.is_none() && search.is_none() {
         return Err(usage(anyhow!(
-            "sweep `{}` has no `early_terminate`: it has no verdicts to make again",
+            "sweep `{}` has neither `early_terminate` nor `method: bayes`: it made no decision to make again",
             sweep.name
         )));
-    };
-    let runs = store.sweep_runs(sweep.id)?;
-    let judged = stored::judged(&store, &sweep, &runs)?;
-    let given = judged.given.clone();
-    let again = judge::replay((rule, settings.verdict_order, settings.metric.goal), judged, None)
-        .map_err(|err| usage(anyhow!("cannot replay sweep `{}`: {err}", sweep.name)))?;
-    let again: HashMap<(RunId, u64), Decision> = again.verdicts.iter().map(|v| ((v.run, v.step), v.decision)).collect();
-    let mut compared: Vec<(RunId, u64, f64, Decision, Option<Decision>)> = given
-        .iter()
-        .map(|v| (v.run, v.step, v.value, v.decision, again.get(&(v.run, v.step)).copied()))
-        .collect();
-    compared.sort_by_key(|row| (row.0, row.1));
-    let differ = compared.iter().filter(|row| Some(row.3) != row.4).count();
-    let rows: Vec<Vec<String>> = compared
-        .iter()
-        .filter(|row| !args.verify || Some(row.3) != row.4)
-        .map(|&(run, step, value, stored, made)| {
-            vec![
-                run.to_string(),
-                step.to_string(),
-                table::significant(value, 5),
-                stored.as_str().to_string(),
-                made.map_or("none".to_string(), |d| d.as_str().to_string()),
-                if Some(stored) == made { "" } else { "differs" }.to_string(),
-            ]
-        })
-        .collect();
-    if !rows.is_empty() {
-        table::print(&["run", "step", "val", "stored", "made again", ""], &rows)?;
     }
-    let total = compared.len();
-    if differ == 0 {
-        eprintln!(
-            "sweep {}: {total} verdict{} made again from the stored curves, all as stored",
-            sweep.name,
-            plural(total)
-        );
-        return Ok(ExitCode::SUCCESS);
+    let mut made = Vec::new();
+    if let Some(rule) = settings.early_terminate {
+        made.push(verdicts(&store, (&sweep, &settings, rule), &runs)?);
     }
-    eprintln!(
-        "sweep {}: {differ} of {total} verdict{} made again from the stored curves differ from those stored",
-        sweep.name,
-        plural(total)
-    );
-    Ok(if args.verify {
+    if let Some(search) = search {
+        made.push(proposals(&search));
+    }
+    let mut differ = 0;
+    for compared in &made {
+        differ += show(&sweep.name, compared, args.verify)?;
+    }
+    Ok(if args.verify && differ > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Prints the rows (only those that differ, when verifying) and a summary line; returns how
+/// many differ.
+fn show(sweep: &str, compared: &Compared, verify: bool) -> anyhow::Result<usize> {
+    let rows: Vec<Vec<String>> = compared
+        .rows
+        .iter()
+        .filter(|(_, differs)| !verify || *differs)
+        .map(|(row, differs)| {
+            let mut row = row.clone();
+            row.push(if *differs { "differs" } else { "" }.to_string());
+            row
+        })
+        .collect();
+    if !rows.is_empty() {
+        let head: Vec<&str> = compared.head.iter().copied().chain([""]).collect();
+        table::print(&head, &rows)?;
+    }
+    let total = compared.rows.len();
+    let differ = compared.rows.iter().filter(|(_, differs)| *differs).count();
+    let (kind, from) = (compared.kind, compared.from);
+    if differ == 0 {
+        eprintln!(
+            "sweep {sweep}: {total} {kind}{} made again from {from}, all as stored",
+            plural(total)
+        );
+    } else {
+        eprintln!(
+            "sweep {sweep}: {differ} of {total} {kind}{} made again from {from} differ from those stored",
+            plural(total)
+        );
+    }
+    Ok(differ)
+}
+
+/// Every stored verdict beside the one the judge makes again.
+fn verdicts(
+    store: &Store,
+    (sweep, settings, rule): (&SweepRecord, &SweepSettings, EarlyTerminate),
+    runs: &[RunRecord],
+) -> anyhow::Result<Compared> {
+    let judged = stored::judged(store, sweep, runs)?;
+    let given = judged.given.clone();
+    let again = judge::replay((rule, settings.verdict_order, settings.metric.goal), judged, None)
+        .map_err(|err| usage(anyhow!("cannot replay sweep `{}`: {err}", sweep.name)))?;
+    let again: HashMap<(RunId, u64), Decision> = again.verdicts.iter().map(|v| ((v.run, v.step), v.decision)).collect();
+    let mut given = given;
+    given.sort_by_key(|v| (v.run, v.step));
+    let rows = given
+        .iter()
+        .map(|v| {
+            let made = again.get(&(v.run, v.step)).copied();
+            let row = vec![
+                v.run.to_string(),
+                v.step.to_string(),
+                table::significant(v.value, 5),
+                v.decision.as_str().to_string(),
+                made.map_or("none".to_string(), |d| d.as_str().to_string()),
+            ];
+            (row, made != Some(v.decision))
+        })
+        .collect();
+    Ok(Compared {
+        kind: "verdict",
+        from: "the stored curves",
+        head: &["run", "step", "val", "stored", "made again"],
+        rows,
+    })
+}
+
+/// Every run TPE proposed beside the values it proposes again.
+fn proposals(search: &Search) -> Compared {
+    let rows = (0..search.len())
+        .filter(|&index| search.proposes(index))
+        .map(|index| {
+            let id = search.ids(index..index + 1)[0];
+            let stored = search.values(index);
+            let (made, differs) = match search.again(index) {
+                Some((_, drawn)) => {
+                    let values = drawn.values();
+                    (search.label(&values), values != stored)
+                }
+                None => ("none: a result it learned from is not stored".to_string(), true),
+            };
+            (vec![id.to_string(), search.label(stored), made], differs)
+        })
+        .collect();
+    Compared {
+        kind: "proposal",
+        from: "the stored results",
+        head: &["run", "stored", "made again"],
+        rows,
+    }
 }

@@ -17,6 +17,7 @@ use crate::error::usage;
 use crate::scheduler::{Judge, Limits, Propose, QueuedRun, Scheduler, Tally, Work};
 use crate::session::jobs::JobTemplate;
 use crate::session::proposer::BayesProposer;
+use crate::session::proposer::search::Search;
 use crate::session::worker_slots::WorkerSlots;
 use crate::spec;
 use crate::spec::SweepSettings;
@@ -133,23 +134,16 @@ impl Session<'_> {
     /// A `bayes` search's proposer, from the sweep file stored with it and the runs so far
     /// (each with the data and device of the random first ones).
     fn proposer(&self, store: &Store, all: &[RunRecord], dir: &Path) -> anyhow::Result<Option<BayesProposer>> {
-        let (Some(text), Some(first)) = (&self.sweep.spec, all.first()) else {
+        let Some(first) = all.first() else {
             return Ok(None);
         };
-        let Some(bayes) = spec::stored_bayes(text, &self.sweep.name)? else {
+        let Some(search) = Search::stored(store, self.sweep, self.settings.metric, all)? else {
             return Ok(None);
         };
         let since = format!("sweep `{}` was launched", self.sweep.name);
         let data = data_file::load_recorded(first.data_path.as_ref(), &first.data_sha256, &since)?;
         let (_, request) = requested_device(first)?;
-        // Under early termination a run's result is its loss where it was first held.
-        let held = store.first_held(self.sweep.id)?;
-        let proposer = BayesProposer::new(
-            bayes,
-            (self.sweep.id, self.settings.metric),
-            (all, &held),
-            (data, self.jobs(dir), request),
-        )?;
+        let proposer = BayesProposer::new((search, self.sweep.id), all, (data, self.jobs(dir), request));
         Ok(Some(proposer))
     }
 

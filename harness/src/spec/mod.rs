@@ -12,7 +12,7 @@ mod planner;
 mod raw;
 #[cfg(test)]
 mod tests;
-mod tpe;
+pub mod tpe;
 mod validate;
 
 use std::collections::BTreeMap;

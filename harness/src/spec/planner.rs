@@ -56,7 +56,7 @@ impl Planner {
 
     /// A value for each parameter, proposed by TPE from `observations`, in run order: each
     /// run's values and its loss to minimize (`None` for a run still training).
-    pub fn propose(&self, observations: &[(Vec<Scalar>, Option<f64>)], rng: &mut Rng) -> Vec<Scalar> {
+    pub fn propose(&self, observations: &[(Vec<Scalar>, Option<f64>)], rng: &mut Rng) -> Vec<tpe::Scored> {
         self.axes
             .iter()
             .enumerate()
@@ -84,11 +84,11 @@ impl Planner {
         planned(&self.axes, None, values, &self.placement, &source)
     }
 
-    /// The parameters that vary, with these values.
-    pub fn varied<'v>(&self, values: &'v [Scalar]) -> Vec<(&str, &'v Scalar)> {
+    /// The parameters that vary, with these values (or anything else given per parameter).
+    pub fn varied<'v, T>(&self, per_parameter: &'v [T]) -> Vec<(&str, &'v T)> {
         self.axes
             .iter()
-            .zip(values)
+            .zip(per_parameter)
             .filter(|(axis, _)| axis.domain.grid().is_none_or(|values| values.len() > 1))
             .map(|(axis, value)| (axis.key.as_str(), value))
             .collect()

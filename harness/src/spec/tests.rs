@@ -154,7 +154,12 @@ fn a_bayes_search_plans_its_random_start_and_leaves_the_rest_to_its_planner() {
         })
         .collect();
     let mut rng = model::rng::Rng::seed_from(1);
-    let values = bayes.planner.propose(&observations, &mut rng);
+    let values = bayes
+        .planner
+        .propose(&observations, &mut rng)
+        .into_iter()
+        .map(|s| s.value)
+        .collect();
     let run = bayes.planner.plan(values).unwrap();
     assert!((0.001..=0.5).contains(&run.config.lr));
     // A bayes search with fewer runs than the random start is all random.

@@ -68,17 +68,30 @@ fn split(observations: &[Observation]) -> (Vec<usize>, Vec<usize>) {
     (below, above)
 }
 
+/// A value TPE proposed and how: the score log l(x) − log g(x) of each candidate, the value
+/// being the first with the highest (none for a fixed value, which is not chosen).
+pub struct Scored {
+    pub value: Scalar,
+    pub scores: Vec<f64>,
+}
+
 /// The value TPE proposes for a parameter over `domain`, from `observations` (in run order).
-pub fn propose(domain: &Domain, observations: &[Observation], rng: &mut Rng) -> Scalar {
+pub fn propose(domain: &Domain, observations: &[Observation], rng: &mut Rng) -> Scored {
     let Some(model) = Model::new(domain, observations) else {
         // A fixed value: itself (drawing one takes nothing from `rng`).
-        return domain.draw(rng);
+        return Scored {
+            value: domain.draw(rng),
+            scores: Vec::new(),
+        };
     };
     let candidates: Vec<Scalar> = (0..CANDIDATES).map(|_| model.sample(rng)).collect();
     let scores: Vec<f64> = candidates.iter().map(|c| model.score(c)).collect();
     // The first of the best, as numpy's argmax.
     let best = (0..candidates.len()).fold(0, |best, i| if scores[i] > scores[best] { i } else { best });
-    candidates[best].clone()
+    Scored {
+        value: candidates[best].clone(),
+        scores,
+    }
 }
 
 /// The good (l) and bad (g) mixtures of one parameter; none for a fixed value.

@@ -137,7 +137,7 @@ fn search(domain: &Domain, loss: impl Fn(f64) -> f64, runs: usize, seed: u64) ->
         let value = if i < 10 {
             domain.draw(&mut rng)
         } else {
-            propose(domain, &observations, &mut rng)
+            propose(domain, &observations, &mut rng).value
         };
         let x = float(&value);
         observations.push((value, Some(loss(x))));
@@ -186,7 +186,7 @@ fn log_int_and_quantized_domains_keep_their_kind_and_bounds() {
         .map(|n| (Scalar::Int(n), Some(((n - 40) as f64).abs())))
         .collect();
     for _ in 0..20 {
-        let Scalar::Int(n) = propose(&width, &observations, &mut rng) else {
+        let Scalar::Int(n) = propose(&width, &observations, &mut rng).value else {
             panic!("an int domain proposes ints")
         };
         assert!((8..=64).contains(&n));
@@ -197,7 +197,7 @@ fn log_int_and_quantized_domains_keep_their_kind_and_bounds() {
         q: 32.0,
     };
     for _ in 0..20 {
-        let Scalar::Int(n) = propose(&hidden, &observations, &mut rng) else {
+        let Scalar::Int(n) = propose(&hidden, &observations, &mut rng).value else {
             panic!("q 32 proposes ints")
         };
         assert!(n % 32 == 0 && (32..=256).contains(&n), "{n}");
@@ -220,7 +220,10 @@ fn a_category_that_did_well_is_proposed_and_a_running_run_pushes_away_from_its_v
         })
         .collect();
     let mut rng = Rng::seed_from(3);
-    assert_eq!(propose(&model, &observations, &mut rng), Scalar::Text("wavenet".into()));
+    assert_eq!(
+        propose(&model, &observations, &mut rng).value,
+        Scalar::Text("wavenet".into())
+    );
 
     // 21 runs, the good ones near 7 on [0, 10]: l/g at 7 falls once a running run sits there.
     let space = Domain::Uniform { min: 0.0, max: 10.0 };

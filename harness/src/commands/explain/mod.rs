@@ -2,8 +2,11 @@
 //! run came to be (planned by the sweep file, or proposed by `bayes` from which runs), each
 //! attempt and how it ended (with why it failed), and each early-termination verdict with the
 //! rung or band, the run's value, and the threshold, median or ranking it was held against.
-//! Verdicts in run order are made again from the stored curves (`judge::replay`, exact:
-//! `replay --verify` checks the same), so the text is the decision's own reasoning.
+//! Verdicts in run order are made again from the stored curves (`judge::replay`) and
+//! proposals from the stored results (`proposal`), exactly as `replay --verify` checks them,
+//! so the text is the decision's own reasoning.
+
+mod proposal;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +15,8 @@ use clap::Args;
 use results::{AttemptRecord, Decision, RunId, RunRecord, Store};
 
 use crate::scheduler::judge::{self, Basis};
-use crate::spec::{self, SweepSettings};
+use crate::session::proposer::search::Search;
+use crate::spec::SweepSettings;
 use crate::stopping::{EarlyTerminate, Order};
 use crate::stored;
 use crate::view::table::significant;
@@ -36,7 +40,8 @@ pub fn execute(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         "run {} of sweep `{}`: {}, {} steps",
         run.id, sweep.name, run.status, run.steps_done
     )];
-    lines.push(origin(&run, &all, sweep.spec.as_deref(), &sweep.name)?);
+    let search = Search::stored(&store, &sweep, settings.metric, &all)?;
+    lines.extend(proposal::origin(&run, &all, search.as_ref(), &sweep.name));
     lines.extend(store.attempts(run.id)?.iter().map(attempt));
     if let Some(rule) = settings.early_terminate {
         lines.extend(verdicts(&store, (&sweep, &settings, rule), &all, run.id)?);
@@ -45,41 +50,6 @@ pub fn execute(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         out!("{line}")?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// How the run came to be: drawn or listed by the sweep file at launch, or proposed by TPE.
-fn origin(run: &RunRecord, all: &[RunRecord], spec: Option<&str>, name: &str) -> anyhow::Result<String> {
-    let index = all.iter().position(|other| other.id == run.id).unwrap_or(0);
-    let bayes = match spec {
-        Some(text) => spec::stored_bayes(text, name)?,
-        None => None,
-    };
-    let planned = bayes
-        .as_ref()
-        .map_or(0, |bayes| bayes.run_cap.min(spec::BAYES_STARTUP) as usize);
-    Ok(match bayes {
-        Some(bayes) if index >= planned => {
-            let known = index.saturating_sub(bayes.proposal_lag);
-            let ids = |runs: &[RunRecord]| match (runs.first(), runs.last()) {
-                (Some(first), Some(last)) if first.id != last.id => format!("runs {}–{}", first.id, last.id),
-                (Some(only), _) => format!("run {}", only.id),
-                _ => "no run".to_string(),
-            };
-            format!(
-                "proposed: by TPE (run {} of the search), from the results of {} and counting {} as still \
-                 training (proposal_lag {})",
-                index + 1,
-                ids(&all[..known]),
-                ids(&all[known..index]),
-                bayes.proposal_lag
-            )
-        }
-        Some(_) => format!(
-            "proposed: a random draw planned at launch, the {} of the search's first {planned}",
-            nth(index + 1)
-        ),
-        None => format!("planned: run {} of the {} the sweep file lists", index + 1, all.len()),
-    })
 }
 
 /// `attempt 2: 17:02:11 → 17:02:15, failed (the worker was killed by signal 9) on cpu`

@@ -1,0 +1,111 @@
+//! How a run came to be, for `explain`: listed by the sweep file, drawn at random at launch,
+//! or proposed by `bayes` — then which runs TPE learned from and which it counted as still
+//! training, its good runs, and per parameter the proposed value's
+//! score log l(x) − log g(x) against the other candidates, all drawn again from the stored
+//! results (`Search::again`, as `replay --verify` does) and checked against the stored values.
+
+use results::{RunId, RunRecord};
+
+use super::nth;
+use crate::session::proposer::search::{Drawn, Learned, Search};
+use crate::spec::tpe;
+use crate::view::table::{self, significant};
+
+/// The lines that say how `run`, of the sweep whose runs are `all`, came to be.
+pub fn origin(run: &RunRecord, all: &[RunRecord], search: Option<&Search>, sweep: &str) -> Vec<String> {
+    let index = all.iter().position(|other| other.id == run.id).unwrap_or(0);
+    let Some(search) = search else {
+        return vec![format!(
+            "planned: run {} of the {} the sweep file lists",
+            index + 1,
+            all.len()
+        )];
+    };
+    if !search.proposes(index) {
+        return vec![format!(
+            "proposed: a random draw planned at launch, the {} of the search's first {}",
+            nth(index + 1),
+            (0..all.len()).take_while(|&i| !search.proposes(i)).count()
+        )];
+    }
+    let lag = search.bayes.proposal_lag;
+    let known = index.saturating_sub(lag);
+    let mut lines = vec![format!(
+        "proposed: by TPE (run {} of the search), from the results of {} and counting {} as still training \
+         (proposal_lag {lag})",
+        index + 1,
+        ids(&search.ids(0..known)),
+        ids(&search.ids(known..index)),
+    )];
+    match search.again(index) {
+        Some((learned, drawn)) => {
+            lines.push(learned_from(search, &learned, known));
+            lines.extend(drawn_values(search, &drawn));
+            lines.push(if drawn.values() == search.values(index) {
+                "  drawn again from the stored results: the same values".to_string()
+            } else {
+                format!(
+                    "  drawn again from the stored results it differs ({}; `harness replay {sweep} --verify`)",
+                    search.label(&drawn.values())
+                )
+            });
+        }
+        None => lines.push("  (a result it learned from is not stored: it cannot be drawn again)".into()),
+    }
+    lines
+}
+
+/// `runs 1–9`, `run 4`, `no run`.
+fn ids(ids: &[RunId]) -> String {
+    match (ids.first(), ids.last()) {
+        (Some(first), Some(last)) if first != last => format!("runs {first}–{last}"),
+        (Some(only), _) => format!("run {only}"),
+        _ => "no run".to_string(),
+    }
+}
+
+/// The runs that made TPE's good density: the best results, ties to the earlier run.
+fn learned_from(search: &Search, learned: &Learned, known: usize) -> String {
+    let result = |i: usize| learned[i].1.unwrap_or(f64::INFINITY);
+    let mut best: Vec<usize> = (0..known).collect();
+    best.sort_by(|&a, &b| result(a).total_cmp(&result(b)));
+    let good: Vec<String> = best
+        .iter()
+        .take(tpe::good_count(known))
+        .map(|&i| format!("run {} {}", search.ids(i..i + 1)[0], significant(result(i), 5)))
+        .collect();
+    format!(
+        "  its good runs (the best {} of {known}, the density l): {}",
+        good.len(),
+        good.join(", ")
+    )
+}
+
+/// Each varied parameter's value and, for TPE's draw, its score against the other candidates.
+fn drawn_values(search: &Search, drawn: &Drawn) -> Vec<String> {
+    let mut lines = Vec::new();
+    if drawn.attempt > 0 {
+        lines.push(format!(
+            "  TPE's draw repeated an earlier run's values: drawn at random instead (draw {})",
+            drawn.attempt + 1
+        ));
+    }
+    for (key, scored) in search.bayes.planner.varied(&drawn.scored) {
+        let value = table::cell(Some(&scored.value.to_json()));
+        if scored.scores.is_empty() {
+            lines.push(format!("  {key} = {value}"));
+            continue;
+        }
+        let mut scores = scored.scores.clone();
+        scores.sort_by(f64::total_cmp);
+        let chosen = scores[scores.len() - 1];
+        lines.push(format!(
+            "  {key} = {value}: log l(x) − log g(x) = {}, the highest of {} candidates (median {}, lowest {})",
+            significant(chosen, 3),
+            scores.len(),
+            significant(scores[scores.len() / 2], 3),
+            significant(scores[0], 3)
+        ));
+    }
+    lines
+}
