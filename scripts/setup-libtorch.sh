@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# libtorch for the `tch` feature, in one command: creates a venv holding torch==2.9.0 from
-# PyPI (the version burn-tch 0.22 is built against; ~4 GB download once, 6.7 GB installed)
-# in a cache directory if it is not there yet, then prints the environment the build needs
-# as `export` lines, so that
+# libtorch for the `tch` feature, in one command: creates a venv holding torch==VERSION from
+# PyPI (default 2.9.0, the version burn-tch 0.22 is built against; ~4 GB download once, 6.7 GB
+# installed) in a cache directory if it is not there yet, then prints the environment the
+# build needs as `export` lines, so that
 #
 #   eval "$(scripts/setup-libtorch.sh)" && cargo build --release --features tch
 #
 # builds a binary that finds libtorch on its own (harness/build.rs embeds its path as an
 # rpath; no LD_LIBRARY_PATH at run time). Progress goes to stderr, the exports to stdout.
-# Cache: $HARNESS_TORCH_VENV, default ~/.cache/makemore-harness/torch-2.9.0.
+# Another version is for a machine with that libtorch (scripts/build-tch-for.sh).
+#
+#   scripts/setup-libtorch.sh [VERSION]
+#
+# Cache: $HARNESS_TORCH_VENV, default ~/.cache/makemore-harness/torch-VERSION.
 set -euo pipefail
 
-venv="${HARNESS_TORCH_VENV:-$HOME/.cache/makemore-harness/torch-2.9.0}"
-torch_version=2.9.0
+torch_version="${1:-2.9.0}"
+venv="${HARNESS_TORCH_VENV:-$HOME/.cache/makemore-harness/torch-$torch_version}"
 
 installed() {
     "$venv/bin/python" -c "import sys, torch; sys.exit(torch.__version__.split('+')[0] != '$torch_version')" 2>/dev/null
