@@ -1,10 +1,10 @@
 //! The dashboard in a real browser: Debian's chromium, headless, driven through chromedriver
 //! against real sweeps. While `launch --serve` trains, the runs table fills, a training curve
 //! gains points without a reload, and a zoom outlives the redraws; a finished sweep's table
-//! sorts, filters and opens a run; hyperband's stopped run shows its × and verdict; brushing
-//! a parallel axis filters the table and curves; hovering a curve names its run and a click
-//! opens it; picked runs are compared; a page left open over Ctrl-C, `resume` and `serve`
-//! follows the sweep to its end. Each page is saved as a screenshot under the test's scratch
+//! sorts, filters and opens a run; hyperband's stopped run shows its ×, its verdict and why;
+//! brushing a parallel axis filters the table and curves; hovering a curve names its run and a
+//! click opens it; picked runs are compared; a page left open over Ctrl-C, `resume` and
+//! `serve` follows the sweep to its end. Each page is saved as a screenshot under the test's scratch
 //! directory (`screenshots/`). Without chromedriver the tests say they are skipped, and fail
 //! under `CI`.
 mod common;
@@ -246,6 +246,12 @@ fn a_stopped_run_shows_its_verdict_and_brushing_comparing_and_clicking_a_curve_w
     browser.drag(end, end);
     browser.eventually(secs(5), "run 3's page", |b| b.url().ends_with("/run/3"));
     browser.eventually(secs(5), "its verdicts", |b| text(b, "#verdicts").contains("stop"));
+    // Why, as `harness explain` tells it: the threshold of the band it missed.
+    let why = text(&browser, "#explanation");
+    assert!(
+        why.contains("step 100, val ") && why.contains("stop — ") && why.contains("against the threshold"),
+        "{why}"
+    );
     assert_eq!(chart_number(&browser, "loss", "stopped"), 1, "the × on its own curve");
     screenshot(&browser, "run-stopped");
 

@@ -1,5 +1,6 @@
 // The run page (status, losses, curves, each attempt with where it ran and how it ended, its
-// verdicts, samples, configuration, data) and the compare page: two or more runs' curves
+// verdicts, every decision about it with its reasons as `harness explain` tells them, samples,
+// configuration, data) and the compare page: two or more runs' curves
 // overlaid, with a table of the settings that differ between them and their losses.
 
 import { api, el, fmt, go, link, rate, setCrumbs, statusTag } from "./dom.js";
@@ -44,6 +45,7 @@ export async function runView(id) {
     el("h2", {}, "Curves"), curveChart({ title: "loss", lines }),
     el("h2", {}, "Attempts"), attempts,
     el("h2", {}, "Early termination"), verdicts,
+    el("h2", {}, "Why: every decision about this run"), el("pre", { id: "explanation" }, data.explanation.join("\n")),
     el("h2", {}, "Samples"), data.samples.length ? el("pre", { id: "samples" }, data.samples.join("\n")) : el("p", { class: "muted" }, "None yet."),
     el("h2", {}, "Configuration"), el("pre", { id: "config" }, JSON.stringify(data.config, null, 2)),
     el("h2", {}, "Data"), el("p", {}, `${run.data_path} (sha256 ${run.data_sha256.slice(0, 16)}…), backend ${run.backend}, ${run.threads} thread(s)`));

@@ -1,7 +1,8 @@
 //! The JSON the pages read: every sweep with its runs counted by status, its best value and
 //! its span (`/api/sweeps`); one sweep's runs with the settings that set them apart and its
-//! early-termination verdicts (`/api/sweeps/{name}`); one run whole, with its attempts
-//! (`/api/runs/{id}`); and loss curves of chosen runs, training curves cut down on the server
+//! early-termination verdicts (`/api/sweeps/{name}`); one run whole, with its attempts and
+//! every decision about it with its reasons (`view::explain`, as `harness explain` prints
+//! them) (`/api/runs/{id}`); and loss curves of chosen runs, training curves cut down on the server
 //! (`/api/curves`).
 //! Ids are parsed as integers and names looked up, never pasted into SQL.
 
@@ -17,6 +18,7 @@ use super::downsample::min_max_last;
 use super::sweep_data::{rounded, sweep_page};
 use super::{ApiError, Served};
 use crate::stored;
+use crate::view::explain;
 
 /// Runs one `/api/curves` request may ask for: a page shows a few dozen at a time.
 const MAX_CURVES: usize = 500;
@@ -111,6 +113,7 @@ fn run_page(store: &Store, id: RunId) -> anyhow::Result<Value> {
         "config": config,
         "attempts": attempts,
         "verdicts": verdicts,
+        "explanation": explain::lines(store, &run, &sweep)?,
         "samples": store.samples(id)?,
     }))
 }

@@ -1,9 +1,11 @@
 //! The view side: stored runs as people read them. Aligned tables and CSV/JSON on stdout
 //! (`table`, `output`), what sets runs apart (`labels`), replicates folded into mean ± std
-//! (`replicates`), a sweep's table and outcome (`sweep_table`), report figures (`figures`,
+//! (`replicates`), a sweep's table and outcome (`sweep_table`), every decision about a run
+//! with its reasons (`explain`), report figures (`figures`,
 //! `final_losses`, `search_figures`) and live progress on stderr (`progress`,
 //! `sweep_progress`). Reads; never writes the store.
 
+pub mod explain;
 pub mod figures;
 pub mod final_losses;
 pub mod labels;

@@ -1,18 +1,14 @@
-//! `harness explain RUN`: every decision about one run and what it was made from — how the
-//! run came to be (planned by the sweep file, or proposed by `bayes` from which runs), each
-//! attempt and how it ended (with why it failed), and each early-termination verdict with the
-//! rung or band, the run's value, and the threshold, median or ranking it was held against.
-//! Verdicts in run order are made again from the stored curves (`judge::replay`) and
-//! proposals from the stored results (`proposal`), exactly as `replay --verify` checks them,
-//! so the text is the decision's own reasoning.
+//! Every decision about one run and what it was made from, as lines of text for `harness
+//! explain` and the dashboard's run page: how the run came to be (planned by the sweep file,
+//! or proposed by `bayes` from which runs), each attempt and how it ended (with why it
+//! failed), and each early-termination verdict with the rung or band, the run's value, and the
+//! threshold, median or ranking it was held against. Verdicts in run order are made again from
+//! the stored curves (`judge::replay`) and proposals from the stored results (`proposal`),
+//! exactly as `replay --verify` checks them, so the text is the decision's own reasoning.
 
 mod proposal;
 
-use std::path::PathBuf;
-use std::process::ExitCode;
-
-use clap::Args;
-use results::{AttemptRecord, Decision, RunId, RunRecord, Store};
+use results::{AttemptRecord, Decision, RunId, RunRecord, Store, SweepRecord};
 
 use crate::scheduler::judge::{self, Basis};
 use crate::session::proposer::search::Search;
@@ -21,35 +17,21 @@ use crate::stopping::{EarlyTerminate, Order};
 use crate::stored;
 use crate::view::table::significant;
 
-#[derive(Debug, Args)]
-pub struct ExplainArgs {
-    /// The run's id (`harness runs` lists them)
-    pub run: i64,
-    /// SQLite database to read
-    #[arg(long, env = "HARNESS_DB", default_value = "harness.db", value_name = "PATH")]
-    pub db: PathBuf,
-}
-
-pub fn execute(args: ExplainArgs) -> anyhow::Result<ExitCode> {
-    let store = stored::open_existing(&args.db, Store::open_read_only)?;
-    let run = stored::run(&store, args.run)?;
-    let sweep = stored::find_sweep(&store, &run.sweep_name, &args.db)?;
-    let settings = stored::settings(&sweep)?;
+/// The lines that explain `run`, of `sweep`.
+pub fn lines(store: &Store, run: &RunRecord, sweep: &SweepRecord) -> anyhow::Result<Vec<String>> {
+    let settings = stored::settings(sweep)?;
     let all = store.sweep_runs(sweep.id)?;
     let mut lines = vec![format!(
         "run {} of sweep `{}`: {}, {} steps",
         run.id, sweep.name, run.status, run.steps_done
     )];
-    let search = Search::stored(&store, &sweep, settings.metric, &all)?;
-    lines.extend(proposal::origin(&run, &all, search.as_ref(), &sweep.name));
+    let search = Search::stored(store, sweep, settings.metric, &all)?;
+    lines.extend(proposal::origin(run, &all, search.as_ref(), &sweep.name));
     lines.extend(store.attempts(run.id)?.iter().map(attempt));
     if let Some(rule) = settings.early_terminate {
-        lines.extend(verdicts(&store, (&sweep, &settings, rule), &all, run.id)?);
+        lines.extend(verdicts(store, (sweep, &settings, rule), &all, run.id)?);
     }
-    for line in lines {
-        out!("{line}")?;
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(lines)
 }
 
 /// `attempt 2: 17:02:11 → 17:02:15, failed (the worker was killed by signal 9) on cpu`
@@ -84,7 +66,7 @@ fn attempt(attempt: &AttemptRecord) -> String {
 /// Each verdict on the run, with what it was made from (made again from the stored curves).
 fn verdicts(
     store: &Store,
-    (sweep, settings, rule): (&results::SweepRecord, &SweepSettings, EarlyTerminate),
+    (sweep, settings, rule): (&SweepRecord, &SweepSettings, EarlyTerminate),
     all: &[RunRecord],
     run: RunId,
 ) -> anyhow::Result<Vec<String>> {
@@ -186,9 +168,10 @@ fn because(basis: &Basis, run: RunId) -> String {
             threshold,
             runs,
         } => format!(
-            "{} against the threshold {} of the band at {band} evaluations (over the {runs} runs up to it there)",
+            "{} against the threshold {} of the band at {} (over the {runs} runs up to it there)",
             significant(*value, 5),
-            significant(*threshold, 5)
+            significant(*threshold, 5),
+            evaluations_text(*band)
         ),
         Basis::Median {
             evaluations,
