@@ -1,11 +1,13 @@
 """makemore.py's sequence models (github.com/karpathy/makemore: its RNN/GRU cells and its
 Transformer, as it writes them) trained the way it trains them — minibatches of 32 whole
 items, AdamW lr 5e-4, betas 0.9/0.99, eps 1e-8, weight decay 0.01 — on one thread, eager or
-`torch.compile`d. A minimal copy written for the bench (nothing is fetched at run time).
-Prints one JSON line in the format of `harness bench`: training steps/s after a warm-up and
-the seconds of one pass over the whole validation split.
+`torch.compile`d, on the CPU or a CUDA GPU. A minimal copy written for the bench (nothing is
+fetched at run time). Prints one JSON line in the format of `harness bench`: training steps/s
+after a warm-up and the seconds of one pass over the whole validation split (each timing
+waits for the GPU to finish).
 
     python bench/makemore_models.py NAMES_TXT --model transformer [--compile] [--steps 500]
+        [--device cpu|cuda]
 
 Items are padded to the longest of their batch, as `harness` pads them; `--pad-to-block`
 pads every item to block_size (the longest name + 1) as makemore.py's CharDataset does.
@@ -145,7 +147,10 @@ def main():
     parser.add_argument("--pad-to-block", action="store_true")
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
+    device = torch.device(args.device)
+    synchronize = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     torch.set_num_threads(1)
     torch.manual_seed(42)
     random.seed(42)
@@ -157,10 +162,11 @@ def main():
     random.shuffle(words)
     n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
     train, val = words[:n1], words[n1:n2]
-    xtr, ytr = encode(train, stoi, block_size)
+    xtr, ytr = (t.to(device) for t in encode(train, stoi, block_size))
     lengths = torch.tensor([len(w) + 1 for w in train])
 
     model = Transformer(vocab, block_size) if args.model == "transformer" else RNN(vocab, args.model)
+    model = model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.01, betas=(0.9, 0.99), eps=1e-8)
     if args.compile:
         # The recurrent models unroll a Python loop over the batch's width: one graph per
@@ -175,6 +181,7 @@ def main():
     def step(width=None):
         ix = torch.randint(0, xtr.shape[0], (32,))
         width = width or (block_size if args.pad_to_block else int(lengths[ix].max()))
+        ix = ix.to(device)
         loss = loss_of(xtr[ix, :width], ytr[ix, :width])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -184,12 +191,14 @@ def main():
         step(width)
     for _ in range(args.warmup):
         step()
+    synchronize()
     started = time.perf_counter()
     for _ in range(args.steps):
         step()
+    synchronize()
     steps_per_sec = args.steps / (time.perf_counter() - started)
     model.eval()
-    xval, yval = encode(val, stoi, block_size)
+    xval, yval = (t.to(device) for t in encode(val, stoi, block_size))
 
     def evaluate():
         for i in range(0, len(val), 1024):
@@ -199,13 +208,16 @@ def main():
         # Untimed first, as every side's evaluation is timed: torch.compile compiles again
         # for eval() and no_grad here.
         evaluate()
+        synchronize()
         started = time.perf_counter()
         evaluate()
+        synchronize()
         eval_seconds = time.perf_counter() - started
     name = "pytorch-compile" if args.compile else "pytorch"
     if args.pad_to_block:
         name += " (pad 16)"
-    print(json.dumps({"impl": name, "model": args.model, "steps_per_sec": steps_per_sec,
+    print(json.dumps({"impl": name, "model": args.model, "device": args.device, "batch_size": 32,
+                      "steps_per_sec": steps_per_sec,
                       "eval_seconds": eval_seconds, "params": sum(p.numel() for p in model.parameters())}))
 
 

@@ -7,7 +7,9 @@
 # backend, on `tch` CUDA (where the binary has the `tch` feature and finds its libtorch) and on
 # the CPU backend (flex, one thread), beside PyTorch on the same GPU (bench/torch_models.py:
 # torch.nn + torch.optim, eager and torch.compile; where python3 has a CUDA PyTorch), and
-# writes the table into docs/clusters.md (printed too). Needs no Rust toolchain: build the binary elsewhere and carry it along.
+# makemore's Transformer on `tch` CUDA beside makemore.py's own in PyTorch on the same GPU
+# (bench/makemore_models.py, eager and compiled), and writes the tables into docs/clusters.md
+# (printed too). Needs no Rust toolchain: build the binary elsewhere and carry it along.
 #
 #   cargo build --release --features cuda            # (or vulkan, or cuda,tch)
 #   [GPU_BACKEND=vulkan] scripts/gpu-check.sh target/release/harness names.txt
@@ -91,13 +93,29 @@ for batch in 32 512 4096; do
     done
 done
 
+# makemore's Transformer as makemore.py trains it (batch 32 whole names, AdamW), on the GPU.
+makemore_models="$(dirname "$0")/../bench/makemore_models.py"
+for impl in tch pytorch pytorch-compile; do
+    echo "gpu-check: makemore's Transformer, $impl on cuda, 500 steps" >&2
+    case "$impl" in
+        pytorch) bench=(python3 "$makemore_models" "$data" --device cuda --steps 500) ;;
+        pytorch-compile) bench=(python3 "$makemore_models" "$data" --device cuda --steps 500 --compile) ;;
+        *) bench=("$harness" bench --data "$data" --model transformer --backend tch --device cuda:0 --timed-steps 500) ;;
+    esac
+    if ! "${bench[@]}" --warmup 50 >> "$work/lines" 2> "$work/err"; then
+        echo "gpu-check: skipped: $(tail -n 1 "$work/err")" >&2
+    fi
+done
+
 # The table goes into docs/clusters.md (section `gpu`) when the script runs in the repository,
 # stamped by bench/doc_table.py; the GPU and the binary's version head it.
 repo="$(dirname "$0")/.."
 python3 - "$work/lines" "$repo" "$gpus" "$("$harness" --version)" "GPU_BACKEND=$gpu_backend scripts/gpu-check.sh HARNESS NAMES_TXT" <<'PY'
 import json, os, re, sys
 lines, repo, gpus, version, command = sys.argv[1:]
-runs = [json.loads(line) for line in open(lines)]
+every = [json.loads(line) for line in open(lines)]
+runs = [r for r in every if r.get("model") != "transformer"]
+transformer = [r for r in every if r.get("model") == "transformer"]
 cpu = {r["batch_size"]: r["steps_per_sec"] for r in runs if r["device"] == "cpu"}
 torch_gpu = {}
 for r in runs:
@@ -112,6 +130,13 @@ for r in runs:
     rows.append("| " + " | ".join(cells) + " |")
 body = (f"GPU: {gpus}. Binary: {version}. The lecture's final model, SGD, training steps/s after a "
         "warm-up of a tenth, one run each.\n\n" + "\n".join(rows))
+if transformer:
+    fastest = max((r["steps_per_sec"] for r in transformer if r["impl"].startswith("pytorch")), default=0)
+    rows = ["| implementation | device | steps/s | vs the faster PyTorch on the GPU |", "|---|---|---|---|"]
+    rows += [f"| {r['impl']} | {r['device']} | {r['steps_per_sec']:,.1f} | {ratio(r['steps_per_sec'], fastest)} |"
+             for r in transformer]
+    body += ("\n\nmakemore's Transformer (204,544 parameters), as makemore.py trains it: batch 32 whole "
+             "names, AdamW; training steps/s after 50 warm-up steps, 500 timed.\n\n" + "\n".join(rows))
 print(body)
 sys.path.insert(0, os.path.join(repo, "bench"))
 try:
