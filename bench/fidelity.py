@@ -1,15 +1,18 @@
-"""How well a run's validation loss part-way predicts its loss at the end, on the search
+"""How well a run's early validation loss predicts its loss at the end, on the search
 benchmark's random searches without early termination (bench/search.sh's `random-plain`
-sweeps: every run trained to the end, drawn alike from the whole space): for each evaluation
-step, the rank correlation (Spearman's) of the loss there with
-the final loss, where the runs that ended best stood at that step, and where each search's
-best run stood among its search's runs. Early termination
-judges runs at such steps: a rung where the best runs rank low stops them.
+sweeps: every run trained to the end, drawn alike from the whole space). Two kinds of early
+loss: part-way through the full run (what early termination judges, at each evaluation step),
+and at the end of a shorter run of the same configuration, whose schedule ends there (the same
+searches with fewer `steps`, in the `--short` databases). For each: the rank correlation
+(Spearman's) with the final loss, where the runs that ended best stood, and where each search's
+best run stood among its search's runs.
 
-    python3 bench/fidelity.py DB [--best 10] [--doc docs/search.md --command "…"]
+    python3 bench/fidelity.py DB [--short DB_1000 ...] [--best 10] [--doc docs/search.md
+        --command "…"]
 """
 
 import argparse
+import json
 import sqlite3
 import statistics
 
@@ -17,24 +20,27 @@ import doc_table
 from search_table import short
 
 PLAIN = "random-plain-seed%"
+# What makes runs of two lengths the same configuration: every setting but these.
+LENGTH = ("steps", "eval_every")
 
 
-def curves(db):
-    """{run: {step: val loss}} of the random searches' completed runs in `db`, {run: its
-    sweep}, their steps, and the commits they were trained by."""
-    sql = """SELECT r.run, p.step, p.loss, r.steps, r.sweep, r.git_commit FROM runs_wide r
-             JOIN curve_points p ON p.run_id = r.run AND p.split = 'val'
-             WHERE r.status = 'completed' AND r.sweep LIKE ?"""
-    found, sweeps, steps, commits = {}, {}, set(), set()
+def searches(db):
+    """The random searches' completed runs in `db`: {run: (sweep, configuration without its
+    length, steps, {step: val loss})}, and the commits they were trained by."""
+    sql = """SELECT r.id, s.name, r.config, p.step, p.loss, r.git_commit FROM runs r
+             JOIN sweeps s ON s.id = r.sweep_id
+             JOIN curve_points p ON p.run_id = r.id AND p.split = 'val'
+             WHERE r.status = 'completed' AND s.name LIKE ?"""
+    found, commits = {}, set()
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        for run, step, loss, run_steps, sweep, commit in conn.execute(sql, (PLAIN,)):
-            found.setdefault(run, {})[step] = loss
-            sweeps[run] = sweep
-            steps.add(run_steps)
+        for run, sweep, config, step, loss, commit in conn.execute(sql, (PLAIN,)):
+            if run not in found:
+                settings = json.loads(config)
+                key = json.dumps({k: v for k, v in settings.items() if k not in LENGTH}, sort_keys=True)
+                found[run] = (sweep, key, settings["steps"], {})
+            found[run][3][step] = loss
             commits.add(commit or "unknown")
-    if len(steps) != 1:
-        raise SystemExit(f"fidelity: the random searches in {db} must share one step count, not {sorted(steps)}")
-    return found, sweeps, steps.pop(), short(",".join(sorted(commits)))
+    return found, commits
 
 
 def ranks(values):
@@ -46,54 +52,70 @@ def ranks(values):
     return result
 
 
-def spearman(a, b):
-    return statistics.correlation(ranks(a), ranks(b))
+def row(label, early, final, names, best):
+    """A table row: `early` and `final` losses of the same runs, `names` each run's search."""
+    rank_early = ranks(early)
+    top = sorted(range(len(final)), key=lambda i: final[i])[:best]
+    standing = sorted(rank_early[i] for i in top)
+    own = []
+    for name in sorted(set(names), key=lambda n: int(n.rsplit("seed", 1)[1])):
+        members = [i for i in range(len(names)) if names[i] == name]
+        within = ranks([early[i] for i in members])
+        own.append(str(within[min(range(len(members)), key=lambda j: final[members[j]])]))
+    rho = statistics.correlation(rank_early, ranks(final))
+    return (f"| {label} | {rho:.3f} | {statistics.median(standing):.0f} | {standing[-1]} | "
+            f"{', '.join(own)} |")
 
 
-def rank_of_best(found, runs, step, last):
-    """Where the run of `runs` with the lowest final loss ranked at `step` among them."""
-    at = ranks([found[run].get(step, float("inf")) for run in runs])
-    return at[min(range(len(runs)), key=lambda i: found[runs[i]][last])]
-
-
-def table(found, sweeps, last, best):
-    runs = [run for run, curve in found.items() if last in curve]
-    final = [found[run][last] for run in runs]
-    top = sorted(range(len(runs)), key=lambda i: final[i])[:best]
-    searches = {}
-    for run in runs:
-        searches.setdefault(sweeps[run], []).append(run)
-    names = sorted(searches, key=lambda name: int(name.rsplit("seed", 1)[1]))
-    size = max(len(members) for members in searches.values())
-    steps = sorted({step for run in runs for step in found[run] if 0 < step < last})
-    lines = [f"| step | of {last:,} | rank correlation with the final loss | "
-             f"where the {best} best at the end ranked (of {len(runs)}): median | worst | "
-             f"where each search's best ranked in its search (of {size}), seed by seed |",
-             "|---|---|---|---|---|---|"]
+def table(full, shorter, best):
+    runs = sorted(full)
+    last = max(full[run][2] for run in runs)
+    runs = [run for run in runs if full[run][2] == last and last in full[run][3]]
+    final = [full[run][3][last] for run in runs]
+    names = [full[run][0] for run in runs]
+    per_search = max(names.count(name) for name in set(names))
+    lines = [f"| early loss | rank correlation with the loss at {last:,} steps | where the {best} best at "
+             f"the end ranked (of {len(runs)}): median | worst | where each search's best ranked in its "
+             f"search (of {per_search}), seed by seed |",
+             "|---|---|---|---|---|"]
+    steps = sorted({step for run in runs for step in full[run][3] if 0 < step < last})
     for step in steps:
-        at = [found[run].get(step, float("inf")) for run in runs]
-        rank_at = ranks(at)
-        standing = sorted(rank_at[i] for i in top)
-        own = ", ".join(str(rank_of_best(found, searches[name], step, last)) for name in names)
-        lines.append(f"| {step:,} | {step / last:.0%} | {spearman(at, final):.3f} | "
-                     f"{statistics.median(standing):.0f} | {standing[-1]} | {own} |")
+        early = [full[run][3].get(step, float("inf")) for run in runs]
+        lines.append(row(f"step {step:,} of the run ({step / last:.0%})", early, final, names, best))
+    for length, found in sorted(shorter.items()):
+        by_key = {(sweep, key): curve[length] for sweep, key, steps, curve in found.values()
+                  if steps == length and length in curve}
+        kept = [i for i, run in enumerate(runs) if (full[run][0], full[run][1]) in by_key]
+        if len(kept) != len(runs):
+            raise SystemExit(f"fidelity: the runs of {length:,} steps are not the same configurations")
+        early = [by_key[(full[run][0], full[run][1])] for run in runs]
+        lines.append(row(f"the end of a run of {length:,} steps", early, final, names, best))
     return "\n".join(lines)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db")
+    parser.add_argument("--short", action="append", default=[])
     parser.add_argument("--best", type=int, default=10)
     parser.add_argument("--doc")
     parser.add_argument("--command")
     args = parser.parse_args()
-    found, sweeps, last, commits = curves(args.db)
-    if not found:
+    full, commits = searches(args.db)
+    if not full:
         raise SystemExit(f"fidelity: no completed run of a random search in {args.db}")
-    body = table(found, sweeps, last, args.best)
+    shorter = {}
+    for db in args.short:
+        found, more = searches(db)
+        lengths = {steps for _, _, steps, _ in found.values()}
+        if len(lengths) != 1:
+            raise SystemExit(f"fidelity: the runs in {db} must share one step count, not {sorted(lengths)}")
+        shorter[lengths.pop()] = found
+        commits |= more
+    body = table(full, shorter, args.best)
     print(body)
     if args.doc:
-        doc_table.write_section(args.doc, "fidelity", body, args.command, commits)
+        doc_table.write_section(args.doc, "fidelity", body, args.command, short(",".join(sorted(commits))))
 
 
 if __name__ == "__main__":

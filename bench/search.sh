@@ -16,8 +16,8 @@
 #   HARNESS_BIN=PATH runs that binary instead of building this checkout (to measure another
 #   commit's searches beside these). OPTUNA=0 skips Optuna's side. It needs torch (scripts/setup-libtorch.sh's venv) and
 #   optuna==5.0.0, which it installs once into a venv of its own that sees that torch.
-# bench/search_table.py then writes the table into docs/search.md, and bench/fidelity.py how
-# well each evaluation step's loss predicts the final one (with OPTUNA=0: both printed only).
+# bench/search_table.py then writes the table into docs/search.md (with OPTUNA=0: printed only).
+# bench/fidelity.sh measures, on the same random searches, why early termination errs here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,7 +93,6 @@ fi
 command="RUN_CAP=$run_cap STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
 if [ "${OPTUNA:-1}" = 0 ]; then
     python3 bench/search_table.py "$db" --run-cap "$run_cap"
-    python3 bench/fidelity.py "$db"
     exit 0
 fi
 eval "$(scripts/setup-libtorch.sh)"
@@ -112,4 +111,3 @@ fi
     > "$specs/optuna.tsv"
 python3 bench/search_table.py "$db" --run-cap "$run_cap" --optuna "$specs/optuna.tsv" \
     --doc docs/search.md --command "$command"
-python3 bench/fidelity.py "$db" --doc docs/search.md --command "$command"
