@@ -5,10 +5,13 @@ loss: part-way through the full run (what early termination judges, at each eval
 and at the end of a shorter run of the same configuration, whose schedule ends there (the same
 searches with fewer `steps`, in the `--short` databases). For each: the rank correlation
 (Spearman's) with the final loss, where the runs that ended best stood, and where each search's
-best run stood among its search's runs.
+best run stood among its search's runs. Then what successive halving that restarts would
+have found on these same runs (every run is deterministic, so composing the measured runs is
+what it would train): each search's configurations at the shortest length, the best 1/eta of
+them again from the start at the next length, and so on to the full runs.
 
-    python3 bench/fidelity.py DB [--short DB_1000 ...] [--best 10] [--doc docs/search.md
-        --command "…"]
+    python3 bench/fidelity.py DB [--short DB_1000 ...] [--best 10] [--eta 3]
+        [--doc docs/search.md --command "…"]
 """
 
 import argparse
@@ -30,7 +33,7 @@ def searches(db):
     sql = """SELECT r.id, s.name, r.config, p.step, p.loss, r.git_commit FROM runs r
              JOIN sweeps s ON s.id = r.sweep_id
              JOIN curve_points p ON p.run_id = r.id AND p.split = 'val'
-             WHERE r.status = 'completed' AND s.name LIKE ?"""
+             WHERE r.status = 'completed' AND s.name LIKE ? ORDER BY r.id, p.step"""
     found, commits = {}, set()
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         for run, sweep, config, step, loss, commit in conn.execute(sql, (PLAIN,)):
@@ -93,11 +96,47 @@ def table(full, shorter, best):
     return "\n".join(lines)
 
 
+def halving(full, shorter, eta):
+    """Rows of each search's best final loss and steps: random search (every run to the end)
+    against successive halving with restarts over the lengths of `shorter` and the full one,
+    keeping the best ⌊n/eta⌋ (at least one) of each length, ties to the earlier run."""
+    last = max(steps for _, _, steps, _ in full.values())
+    loss = {length: {(sweep, key): curve[length] for sweep, key, steps, curve in found.values()
+                     if steps == length and length in curve}
+            for length, found in [*shorter.items(), (last, full)]}
+    names = sorted({sweep for sweep, _, _, _ in full.values()}, key=lambda n: int(n.rsplit("seed", 1)[1]))
+    lengths = sorted(loss)
+    rows = {"random, every run to the end": [], "halving with restarts": []}
+    steps = {"random, every run to the end": set(), "halving with restarts": set()}
+    for name in names:
+        keys = [key for (sweep, key) in loss[last] if sweep == name]
+        rows["random, every run to the end"].append(min(loss[last][(name, key)] for key in keys))
+        steps["random, every run to the end"].add(len(keys) * last)
+        spent = 0
+        for i, length in enumerate(lengths):
+            spent += len(keys) * length
+            if i + 1 < len(lengths):
+                keys = sorted(keys, key=lambda key: loss[length][(name, key)])[:max(1, len(keys) // eta)]
+        rows["halving with restarts"].append(min(loss[last][(name, key)] for key in keys))
+        steps["halving with restarts"].add(spent)
+    plan = " → ".join(f"{length:,}" for length in lengths)
+    seeds = " | ".join(f"seed {name.rsplit('seed', 1)[1]}" for name in names)
+    lines = [f"| search | {seeds} | mean best val | steps per search |",
+             "|---" * (len(names) + 3) + "|"]
+    for label, bests in rows.items():
+        spent = ", ".join(f"{s:,}" for s in sorted(steps[label]))
+        cells = " | ".join(f"{b:.4f}" for b in bests)
+        lines.append(f"| {label} | {cells} | {statistics.mean(bests):.4f} | {spent} |")
+    return (f"Successive halving with restarts, eta {eta}, steps {plan}, composed from the runs "
+            "above:\n\n" + "\n".join(lines))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db")
     parser.add_argument("--short", action="append", default=[])
     parser.add_argument("--best", type=int, default=10)
+    parser.add_argument("--eta", type=int, default=3)
     parser.add_argument("--doc")
     parser.add_argument("--command")
     args = parser.parse_args()
@@ -113,6 +152,8 @@ def main():
         shorter[lengths.pop()] = found
         commits |= more
     body = table(full, shorter, args.best)
+    if shorter:
+        body += "\n\n" + halving(full, shorter, args.eta)
     print(body)
     if args.doc:
         doc_table.write_section(args.doc, "fidelity", body, args.command, short(",".join(sorted(commits))))
