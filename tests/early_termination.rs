@@ -67,6 +67,11 @@ fn hyperband_stops_the_run_that_falls_behind_and_the_sweep_still_succeeds() {
     at_band.sort_by(f64::total_cmp);
     let explained = sandbox.run(&["explain", &stopped.id.to_string()]);
     assert_eq!(explained.status.code(), Some(0), "{}", stderr(&explained));
+    assert!(
+        stdout(&explained).contains("planned: run 3 of the 3 the sweep file lists"),
+        "{}",
+        stdout(&explained)
+    );
     // Five significant digits, as the harness prints losses between 1 and 10.
     let five = |x: f64| {
         format!("{x:.4}")

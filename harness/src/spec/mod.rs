@@ -358,19 +358,31 @@ pub fn parse(text: &str, file: &str, base: &Path) -> Result<(SweepSpec, Vec<Stri
     validate::validate(raw, &source, Some(base))
 }
 
+/// The method of the sweep file stored with sweep `sweep`.
+pub fn stored_method(text: &str, sweep: &str) -> Result<Method, SpecError> {
+    read_stored(text, sweep, |raw, source| validate::method(raw.method, source))
+}
+
 /// How a `bayes` search plans its further runs, from the sweep file stored with its sweep
 /// (`data` is not looked for: the runs recorded theirs); `None` for any other method, whose
 /// runs were all planned at launch (and are not expanded again: 10,000 of them take a while).
 pub fn stored_bayes(text: &str, sweep: &str) -> Result<Option<Bayes>, SpecError> {
+    read_stored(text, sweep, |raw, source| {
+        if validate::method(raw.method.clone(), source)? != Method::Bayes {
+            return Ok(None);
+        }
+        Ok(validate::validate(raw, source, None)?.0.bayes)
+    })
+}
+
+/// `read` given the sweep file stored with sweep `sweep`, parsed.
+fn read_stored<T>(
+    text: &str,
+    sweep: &str,
+    read: impl FnOnce(raw::RawSpec, &error::Source) -> Result<T, SpecError>,
+) -> Result<T, SpecError> {
     let file = format!("the file stored with sweep `{sweep}`");
     let source = error::Source { file: &file, text };
     let raw: raw::RawSpec = serde_saphyr::from_str(text).map_err(|err| source.yaml_error(&err))?;
-    if raw
-        .method
-        .as_ref()
-        .is_none_or(|method| method.value != Method::Bayes.as_str())
-    {
-        return Ok(None);
-    }
-    Ok(validate::validate(raw, &source, None)?.0.bayes)
+    read(raw, &source)
 }

@@ -185,7 +185,7 @@ fn searches_something(parameters: Option<&Spanned<OrderedMap<Spanned<RawParamete
     })
 }
 
-fn method(raw: Option<Spanned<String>>, source: &Source) -> Result<Method, SpecError> {
+pub(super) fn method(raw: Option<Spanned<String>>, source: &Source) -> Result<Method, SpecError> {
     let Some(method) = raw else { return Ok(Method::Grid) };
     let written = method.value.as_str();
     Method::ALL.into_iter().find(|m| m.as_str() == written).ok_or_else(|| {

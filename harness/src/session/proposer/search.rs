@@ -188,6 +188,11 @@ impl Search {
             .join(" ")
     }
 
+    /// A result as the metric reads it (results are kept minimized).
+    pub fn metric_value(&self, result: f64) -> f64 {
+        self.metric.goal.minimized(result)
+    }
+
     /// The values of run number `index` (0-based).
     pub fn values(&self, index: usize) -> &[Scalar] {
         &self.runs[index].values

@@ -12,7 +12,7 @@ use results::{AttemptRecord, Decision, RunId, RunRecord, Store, SweepRecord};
 
 use crate::scheduler::judge::{self, Basis};
 use crate::session::proposer::search::Search;
-use crate::spec::SweepSettings;
+use crate::spec::{self, SweepSettings};
 use crate::stopping::{EarlyTerminate, Order};
 use crate::stored;
 use crate::view::table::significant;
@@ -26,7 +26,11 @@ pub fn lines(store: &Store, run: &RunRecord, sweep: &SweepRecord) -> anyhow::Res
         run.id, sweep.name, run.status, run.steps_done
     )];
     let search = Search::stored(store, sweep, settings.metric, &all)?;
-    lines.extend(proposal::origin(run, &all, search.as_ref(), &sweep.name));
+    let method = match &sweep.spec {
+        Some(text) => Some(spec::stored_method(text, &sweep.name)?),
+        None => None,
+    };
+    lines.extend(proposal::origin(run, &all, (method, search.as_ref()), &sweep.name));
     lines.extend(store.attempts(run.id)?.iter().map(attempt));
     if let Some(rule) = settings.early_terminate {
         lines.extend(verdicts(store, (sweep, &settings, rule), &all, run.id)?);

@@ -8,18 +8,28 @@ use results::{RunId, RunRecord};
 
 use super::nth;
 use crate::session::proposer::search::{Drawn, Learned, Search};
-use crate::spec::tpe;
+use crate::spec::{Method, tpe};
 use crate::view::table::{self, significant};
 
-/// The lines that say how `run`, of the sweep whose runs are `all`, came to be.
-pub fn origin(run: &RunRecord, all: &[RunRecord], search: Option<&Search>, sweep: &str) -> Vec<String> {
+/// The lines that say how `run`, of the sweep whose runs are `all`, came to be: `search` for
+/// a `bayes` one, else how its runs were planned (`None`: a run of `harness train`).
+pub fn origin(
+    run: &RunRecord,
+    all: &[RunRecord],
+    (method, search): (Option<Method>, Option<&Search>),
+    sweep: &str,
+) -> Vec<String> {
     let index = all.iter().position(|other| other.id == run.id).unwrap_or(0);
     let Some(search) = search else {
-        return vec![format!(
-            "planned: run {} of the {} the sweep file lists",
-            index + 1,
-            all.len()
-        )];
+        return vec![match method {
+            Some(Method::Random) => format!(
+                "planned: the {} of the {} random draws the sweep file asked for, drawn at launch",
+                nth(index + 1),
+                all.len()
+            ),
+            Some(_) => format!("planned: run {} of the {} the sweep file lists", index + 1, all.len()),
+            None => "planned: a run of `harness train`".to_string(),
+        }];
     };
     if !search.proposes(index) {
         return vec![format!(
@@ -66,7 +76,8 @@ fn ids(ids: &[RunId]) -> String {
 
 /// The runs that made TPE's good density: the best results, ties to the earlier run.
 fn learned_from(search: &Search, learned: &Learned, known: usize) -> String {
-    let result = |i: usize| learned[i].1.unwrap_or(f64::INFINITY);
+    // As the metric reads (results are minimized: a maximized metric's are negated).
+    let result = |i: usize| search.metric_value(learned[i].1.unwrap_or(f64::INFINITY));
     let mut best: Vec<usize> = (0..known).collect();
     best.sort_by(|&a, &b| result(a).total_cmp(&result(b)));
     let good: Vec<String> = best
