@@ -248,18 +248,22 @@ impl Trainer {
             window.add(self.train_step());
             self.train_seconds += started.elapsed().as_secs_f64();
             self.step += 1;
-            // The last step is always a log and an eval point, so a run ends with both.
+            // The last step is always a log and an eval point, so a run ends with both. Each
+            // keeps its own interval: an evaluation need not fall on a log point.
             let (step, last) = (self.step, self.config.steps);
             let due = |every: u64| step.is_multiple_of(every) || step == last;
-            if !due(self.config.log_every) {
+            let (log_due, eval_due) = (due(self.config.log_every), due(self.config.eval_every));
+            if !log_due && !eval_due {
                 continue;
             }
-            let loss = window.take_mean();
-            if !loss.is_finite() {
-                return Ok(self.finish(Ending::Diverged, val));
+            if log_due {
+                let loss = window.take_mean();
+                if !loss.is_finite() {
+                    return Ok(self.finish(Ending::Diverged, val));
+                }
+                flow = self.report(observer, Progress::Train { step, loss });
             }
-            flow = self.report(observer, Progress::Train { step, loss });
-            if due(self.config.eval_every) {
+            if eval_due {
                 val = self.timed_val_loss();
                 if !val.is_finite() {
                     return Ok(self.finish(Ending::Diverged, val));

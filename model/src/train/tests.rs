@@ -473,6 +473,29 @@ impl Observer for Judge {
 }
 
 #[test]
+fn evaluations_and_logs_keep_their_own_intervals() {
+    // Every 30 steps an evaluation, every 50 a log: neither waits for the other, and the last
+    // step is both.
+    let config = small(ModelKind::Mlp, |o| {
+        o.steps = 100;
+        o.eval_every = 30;
+    });
+    let (_, curve) = train(config, Backend::Flex);
+    let steps = |val: bool| -> Vec<u64> {
+        curve
+            .iter()
+            .filter_map(|p| match *p {
+                Progress::Val { step, .. } if val => Some(step),
+                Progress::Train { step, .. } if !val => Some(step),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(steps(true), [0, 30, 60, 90, 100]);
+    assert_eq!(steps(false), [50, 100]);
+}
+
+#[test]
 fn a_run_stopped_at_an_evaluation_is_evaluated_on_the_weights_it_had() {
     // Evaluations at 100, 200, 300 (and 400, the last, which is never judged).
     let config = small(ModelKind::Mlp, |o| o.eval_every = 100);
