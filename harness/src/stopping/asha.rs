@@ -57,16 +57,24 @@ impl Asha {
     pub fn promote<K: Copy>(&self, runs: &[(K, f64, AtRung)]) -> Vec<K> {
         let allowed = (runs.len() as f64 / self.eta) as usize;
         let promoted = runs.iter().filter(|run| run.2 == AtRung::Promoted).count();
-        let mut ranked: Vec<&(K, f64, AtRung)> = runs.iter().collect();
-        // NaN ranks last.
-        ranked.sort_by(|a, b| nan_last(a.1).total_cmp(&nan_last(b.1)));
-        ranked
-            .into_iter()
-            .take(allowed)
-            .filter(|run| matches!(run.2, AtRung::Arriving | AtRung::Paused))
-            .take(allowed.saturating_sub(promoted))
-            .map(|run| run.0)
-            .collect()
+        let left = allowed.saturating_sub(promoted);
+        if left == 0 {
+            return Vec::new();
+        }
+        // Ranked by value (NaN last), ties to the earlier run; the best `allowed` are found in
+        // linear time, as each arrival at a rung of 10,000 runs asks again.
+        let rank = |&a: &usize, &b: &usize| {
+            let value = |i: usize| nan_last(runs[i].1);
+            value(a).total_cmp(&value(b)).then(a.cmp(&b))
+        };
+        let mut best: Vec<usize> = (0..runs.len()).collect();
+        if allowed < best.len() {
+            best.select_nth_unstable_by(allowed, rank);
+            best.truncate(allowed);
+        }
+        best.retain(|&i| matches!(runs[i].2, AtRung::Arriving | AtRung::Paused));
+        best.sort_unstable_by(rank);
+        best.into_iter().take(left).map(|i| runs[i].0).collect()
     }
 }
 
@@ -81,6 +89,25 @@ mod tests {
     use AtRung::*;
 
     const RULE: Asha = Asha { min_iter: 1, eta: 3.0 };
+
+    #[test]
+    fn ties_go_to_the_earlier_run_and_nan_ranks_last() {
+        let runs = [
+            ("a", f64::NAN, Arriving),
+            ("b", 2.0, Paused),
+            ("c", 2.0, Arriving),
+            ("d", 1.0, Promoted),
+            ("e", 3.0, Paused),
+            ("f", 2.0, Paused),
+        ];
+        // The best 2 of 6 may go on: d, already promoted, and b, the first of three at 2.0.
+        assert_eq!(RULE.promote(&runs), ["b"]);
+        // The best 4: the three at 2.0 follow d in run order; a, NaN, never.
+        let wider = Asha { min_iter: 1, eta: 1.5 };
+        assert_eq!(wider.promote(&runs), ["b", "c", "f"]);
+        let all = Asha { min_iter: 1, eta: 1.0 };
+        assert_eq!(all.promote(&runs), ["b", "c", "f", "e", "a"]);
+    }
 
     #[test]
     fn rungs_lie_at_min_iter_times_powers_of_eta() {
