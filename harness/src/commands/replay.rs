@@ -143,10 +143,8 @@ fn verdicts(
 
 /// Every run TPE proposed beside the values it proposes again.
 fn proposals(search: &Search) -> Compared {
-    let rows = (0..search.len())
-        .filter(|&index| search.proposes(index))
+    let rows = (search.startup()..search.len())
         .map(|index| {
-            let id = search.ids(index..index + 1)[0];
             let stored = search.values(index);
             let (made, differs) = match search.again(index) {
                 Some((_, drawn)) => {
@@ -155,7 +153,7 @@ fn proposals(search: &Search) -> Compared {
                 }
                 None => ("none: a result it learned from is not stored".to_string(), true),
             };
-            (vec![id.to_string(), search.label(stored), made], differs)
+            (vec![search.id(index).to_string(), search.label(stored), made], differs)
         })
         .collect();
     Compared {

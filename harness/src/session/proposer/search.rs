@@ -103,9 +103,19 @@ impl Search {
         self.runs.len()
     }
 
+    /// How many random runs the search starts with, planned at launch.
+    pub fn startup(&self) -> usize {
+        self.bayes.run_cap.min(BAYES_STARTUP) as usize
+    }
+
     /// Whether run number `index` (0-based) is one TPE proposes, not a random first one.
     pub fn proposes(&self, index: usize) -> bool {
-        index as u64 >= self.bayes.run_cap.min(BAYES_STARTUP)
+        index >= self.startup()
+    }
+
+    /// The id of run number `index` (0-based).
+    pub fn id(&self, index: usize) -> RunId {
+        self.runs[index].id
     }
 
     /// The run ids of runs number `range` (0-based).

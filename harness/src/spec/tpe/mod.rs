@@ -26,7 +26,7 @@ const PRIOR_WEIGHT: f64 = 1.0;
 pub type Observation = (Scalar, Option<f64>);
 
 /// Runs counted as good among `n` finished ones (Optuna's `default_gamma`).
-pub fn good_count(n: usize) -> usize {
+fn good_count(n: usize) -> usize {
     n.div_ceil(10).min(25)
 }
 
@@ -52,15 +52,21 @@ fn default_weights(n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// The indices of the "below" and "above" observations, each in run order: the best
-/// γ(finished) finished runs (ties to the earlier run), and the rest with the running ones.
-fn split(observations: &[Observation]) -> (Vec<usize>, Vec<usize>) {
-    let mut finished: Vec<usize> = (0..observations.len())
-        .filter(|&i| observations[i].1.is_some())
-        .collect();
-    let loss = |i: usize| observations[i].1.unwrap_or(f64::INFINITY);
+/// The runs TPE counts as good, best first: the best γ(finished) of those with a loss
+/// (`losses` in run order, `None` for a run still training), ties to the earlier run.
+pub fn good(losses: &[Option<f64>]) -> Vec<usize> {
+    let mut finished: Vec<usize> = (0..losses.len()).filter(|&i| losses[i].is_some()).collect();
+    let loss = |i: usize| losses[i].unwrap_or(f64::INFINITY);
     finished.sort_by(|&a, &b| loss(a).total_cmp(&loss(b)));
-    let mut below: Vec<usize> = finished.iter().copied().take(good_count(finished.len())).collect();
+    finished.truncate(good_count(finished.len()));
+    finished
+}
+
+/// The indices of the "below" and "above" observations, each in run order: the good runs
+/// (`good`), and the rest with the running ones.
+fn split(observations: &[Observation]) -> (Vec<usize>, Vec<usize>) {
+    let losses: Vec<Option<f64>> = observations.iter().map(|observation| observation.1).collect();
+    let mut below = good(&losses);
     below.sort_unstable();
     let above = (0..observations.len())
         .filter(|i| below.binary_search(i).is_err())

@@ -35,7 +35,7 @@ pub fn origin(
         return vec![format!(
             "proposed: a random draw planned at launch, the {} of the search's first {}",
             nth(index + 1),
-            (0..all.len()).take_while(|&i| !search.proposes(i)).count()
+            search.startup()
         )];
     }
     let lag = search.bayes.proposal_lag;
@@ -49,7 +49,7 @@ pub fn origin(
     )];
     match search.again(index) {
         Some((learned, drawn)) => {
-            lines.push(learned_from(search, &learned, known));
+            lines.push(learned_from(search, &learned));
             lines.extend(drawn_values(search, &drawn));
             lines.push(if drawn.values() == search.values(index) {
                 "  drawn again from the stored results: the same values".to_string()
@@ -74,16 +74,17 @@ fn ids(ids: &[RunId]) -> String {
     }
 }
 
-/// The runs that made TPE's good density: the best results, ties to the earlier run.
-fn learned_from(search: &Search, learned: &Learned, known: usize) -> String {
-    // As the metric reads (results are minimized: a maximized metric's are negated).
-    let result = |i: usize| search.metric_value(learned[i].1.unwrap_or(f64::INFINITY));
-    let mut best: Vec<usize> = (0..known).collect();
-    best.sort_by(|&a, &b| result(a).total_cmp(&result(b)));
-    let good: Vec<String> = best
-        .iter()
-        .take(tpe::good_count(known))
-        .map(|&i| format!("run {} {}", search.ids(i..i + 1)[0], significant(result(i), 5)))
+/// The runs that made TPE's good density, best first, as TPE chose them (`tpe::good`).
+fn learned_from(search: &Search, learned: &Learned) -> String {
+    let results: Vec<Option<f64>> = learned.iter().map(|(_, result)| *result).collect();
+    let known = results.iter().flatten().count();
+    let good: Vec<String> = tpe::good(&results)
+        .into_iter()
+        .map(|i| {
+            // As the metric reads it (results are minimized: a maximized metric's negated).
+            let value = search.metric_value(results[i].unwrap_or(f64::INFINITY));
+            format!("run {} {}", search.id(i), significant(value, 5))
+        })
         .collect();
     format!(
         "  its good runs (the best {} of {known}, the density l): {}",
