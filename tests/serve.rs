@@ -210,6 +210,8 @@ fn requests_from_another_host_bad_ids_and_unknown_paths_are_refused() {
     assert_eq!(server.get("/api/curves?runs=1,x&split=train").0, 400);
     assert_eq!(server.get("/api/curves?runs=1&split=test").0, 400);
     assert_eq!(server.get("/api/runs/99").0, 404);
+    assert_eq!(server.get("/api/runs/x/explanation").0, 400);
+    assert_eq!(server.get("/api/runs/99/explanation").0, 404);
     assert_eq!(server.get("/api/sweeps/nope").0, 404);
     assert_eq!(server.get("/assets/..%2F..%2FCargo.toml").0, 404);
     assert_eq!(server.get("/assets/../../Cargo.toml").0, 404);

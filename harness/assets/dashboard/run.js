@@ -13,7 +13,9 @@ export async function runView(id) {
   const run = data.run;
   setCrumbs(link(`/sweep/${encodeURIComponent(run.sweep)}`, run.sweep), link(`/run/${run.id}`, `run ${run.id}`));
   const where = [run.device ?? run.requested_device ?? "–", run.device_name, run.host, run.slurm_job ? `Slurm job ${run.slurm_job}` : null].filter(Boolean).join(" · ");
-  const [train, val] = await Promise.all([api(`/api/curves?runs=${run.id}&split=train`), api(`/api/curves?runs=${run.id}&split=val`)]);
+  const [train, val, why] = await Promise.all([
+    api(`/api/curves?runs=${run.id}&split=train`), api(`/api/curves?runs=${run.id}&split=val`),
+    api(`/api/runs/${run.id}/explanation`)]);
   const stop = data.verdicts.find((v) => v.decision === "stop");
   const lines = [
     { label: "train", ...train.curves[run.id] },
@@ -45,7 +47,7 @@ export async function runView(id) {
     el("h2", {}, "Curves"), curveChart({ title: "loss", lines }),
     el("h2", {}, "Attempts"), attempts,
     el("h2", {}, "Early termination"), verdicts,
-    el("h2", {}, "Why: every decision about this run"), el("pre", { id: "explanation" }, data.explanation.join("\n")),
+    el("h2", {}, "Why: every decision about this run"), el("pre", { id: "explanation" }, why.lines.join("\n")),
     el("h2", {}, "Samples"), data.samples.length ? el("pre", { id: "samples" }, data.samples.join("\n")) : el("p", { class: "muted" }, "None yet."),
     el("h2", {}, "Configuration"), el("pre", { id: "config" }, JSON.stringify(data.config, null, 2)),
     el("h2", {}, "Data"), el("p", {}, `${run.data_path} (sha256 ${run.data_sha256.slice(0, 16)}…), backend ${run.backend}, ${run.threads} thread(s)`));

@@ -1,8 +1,9 @@
 //! The JSON the pages read: every sweep with its runs counted by status, its best value and
 //! its span (`/api/sweeps`); one sweep's runs with the settings that set them apart and its
-//! early-termination verdicts (`/api/sweeps/{name}`); one run whole, with its attempts and
-//! every decision about it with its reasons (`view::explain`, as `harness explain` prints
-//! them) (`/api/runs/{id}`); and loss curves of chosen runs, training curves cut down on the server
+//! early-termination verdicts (`/api/sweeps/{name}`); one run whole, with its attempts
+//! (`/api/runs/{id}`); every decision about it with its reasons, as `harness explain` prints
+//! them (`/api/runs/{id}/explanation`, apart: it replays the sweep, which the compare page
+//! needs not); and loss curves of chosen runs, training curves cut down on the server
 //! (`/api/curves`).
 //! Ids are parsed as integers and names looked up, never pasted into SQL.
 
@@ -10,7 +11,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use results::{RunId, RunRecord, RunStatus, Split, Store};
+use results::{RunId, RunRecord, RunStatus, Split, Store, SweepRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -77,7 +78,19 @@ pub async fn run(State(served): State<Served>, Path(id): Path<String>) -> Result
     served.read(move |store| Ok(Json(run_page(store, id)?))).await
 }
 
-fn run_page(store: &Store, id: RunId) -> anyhow::Result<Value> {
+/// `GET /api/runs/{id}/explanation`.
+pub async fn explanation(State(served): State<Served>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    served
+        .read(move |store| {
+            let (run, sweep) = run_and_sweep(store, id)?;
+            Ok(Json(json!({ "lines": explain::lines(store, &run, &sweep)? })))
+        })
+        .await
+}
+
+/// The run with id `id` and its sweep, or not found.
+fn run_and_sweep(store: &Store, id: RunId) -> anyhow::Result<(RunRecord, SweepRecord)> {
     let run = match store.run(id) {
         Err(results::StoreError::NoSuchRun(_)) => return Err(ApiError::NotFound(format!("no run with id {id}")).into()),
         other => other?,
@@ -85,6 +98,11 @@ fn run_page(store: &Store, id: RunId) -> anyhow::Result<Value> {
     let sweep = store
         .find_sweep(&run.sweep_name)?
         .ok_or_else(|| anyhow::anyhow!("run {id}'s sweep vanished"))?;
+    Ok((run, sweep))
+}
+
+fn run_page(store: &Store, id: RunId) -> anyhow::Result<Value> {
+    let (run, sweep) = run_and_sweep(store, id)?;
     let verdicts: Vec<Value> = store
         .sweep_verdicts(sweep.id)?
         .iter()
@@ -113,7 +131,6 @@ fn run_page(store: &Store, id: RunId) -> anyhow::Result<Value> {
         "config": config,
         "attempts": attempts,
         "verdicts": verdicts,
-        "explanation": explain::lines(store, &run, &sweep)?,
         "samples": store.samples(id)?,
     }))
 }

@@ -188,6 +188,7 @@ fn router(served: Served) -> Router {
         .route("/api/sweeps", get(api::sweeps))
         .route("/api/sweeps/{name}", get(api::sweep))
         .route("/api/runs/{id}", get(api::run))
+        .route("/api/runs/{id}/explanation", get(api::explanation))
         .route("/api/curves", get(api::curves))
         .route("/api/events", get(events::stream))
         .layer(middleware::from_fn(gzip::gzip))
