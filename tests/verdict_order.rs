@@ -12,25 +12,15 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::sweeps::{HYPERBAND_SPEC, children, runs, wait_for};
+use common::sweeps::{children, kill_9, launch_through_kills, runs, wait_for, write_six_mlps};
 use common::{Sandbox, open_store, stderr, stdout};
 use results::{Decision, RunStatus};
 
-/// Six tiny MLPs of 800 steps judged every 100, retried after as many kills as the test makes;
-/// a wide and a narrow one of each learning rate, the best last, so that on two workers the
-/// narrow ones get to each evaluation first and, judged as they arrive (`order: arrival`),
-/// every one of the three rules ends differently than on one.
+/// Six tiny MLPs judged every 100 steps under `rule`: on two workers the narrow ones get to
+/// each evaluation first and, judged as they arrive (`order: arrival`), every one of the three
+/// rules ends differently than on one.
 fn write_sweep(sandbox: &Sandbox, rule: &str) -> String {
-    sandbox.names(300);
-    let text = HYPERBAND_SPEC
-        .replace("{type: hyperband, min_iter: 1, eta: 2}", rule)
-        .replace("workers: 1\n", "max_retries: 20\n")
-        .replace("steps: {value: 400}", "steps: {value: 800}")
-        .replace("n_hidden: {value: 16}", "n_hidden: {values: [300, 8]}")
-        .replace("[0.1, 0.05, 0.00001]", "[0.00001, 0.02, 0.1]");
-    let path = sandbox.path("sweep.yaml");
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
+    write_six_mlps(sandbox, "method: grid", &format!("early_terminate: {rule}"))
 }
 
 /// Each run's verdicts (run position, step, decision), sorted, and each run's configuration
@@ -57,50 +47,6 @@ fn outcome(sandbox: &Sandbox, name: &str) -> Outcome {
 
 fn launch(sandbox: &Sandbox, spec: &str, name: &str, workers: &str) {
     let out = sandbox.run(&["launch", spec, "--name", name, "--workers", workers]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-}
-
-/// SIGKILL, to a process that may have ended already.
-fn kill_9(pid: u32) {
-    let _ = std::process::Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status();
-}
-
-/// Whether the process runs (a zombie does not).
-fn alive(pid: u32) -> bool {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.rsplit_once(')')
-        .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
-}
-
-/// `launch` on two workers, four of whose workers are killed along the way, then the
-/// scheduler; `resume` to the end.
-fn launch_through_kills(sandbox: &Sandbox, spec: &str, name: &str) {
-    let mut scheduler = sandbox
-        .harness(&["launch", spec, "--name", name, "--workers", "2"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for(&sandbox.db(), name, "a run training", |runs| {
-        runs.iter().any(|r| r.status == RunStatus::Running)
-    });
-    for kill in 0..4 {
-        std::thread::sleep(Duration::from_millis(150));
-        if let Some(&worker) = children(scheduler.id()).get(kill % 2) {
-            kill_9(worker);
-        }
-    }
-    std::thread::sleep(Duration::from_millis(150));
-    let orphans = children(scheduler.id());
-    kill_9(scheduler.id());
-    scheduler.wait().unwrap();
-    // Its workers checkpoint and exit when their scheduler is gone; then it is resumed.
-    while orphans.iter().copied().any(alive) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = sandbox.run(&["resume", name, "--workers", "2"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 

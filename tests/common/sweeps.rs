@@ -1,13 +1,14 @@
 //! Helpers for end-to-end tests of sweeps: a sweep file of tiny wavenets, reading its runs
-//! back, waiting for the database to show a state, and the processes of a running sweep.
+//! back, waiting for the database to show a state, the processes of a running sweep, and a
+//! launch whose workers and scheduler are killed with SIGKILL along the way.
 
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use results::{RunRecord, Split};
+use results::{RunRecord, RunStatus, Split};
 
-use super::{Sandbox, open_store};
+use super::{Sandbox, open_store, stderr};
 
 /// Three tiny MLPs judged at steps 100, 200 and 300 of 400 on one worker: two learn
 /// (lr 0.1, 0.05), the third barely moves (lr 1e-5). Hyperband with bands of 1, 2, 4
@@ -29,6 +30,23 @@ parameters:
   lr: {values: [0.1, 0.05, 0.00001]}
 early_terminate: {type: hyperband, min_iter: 1, eta: 2}
 ";
+
+/// `sweep.yaml`: six tiny MLPs of 800 steps evaluated every 100 (three learning rates, the
+/// best last, × a wide and a narrow hidden layer), retried after as many kills as a test
+/// makes, with `section` (an `early_terminate:` or `halving:` line) and `method` lines.
+pub fn write_six_mlps(sandbox: &Sandbox, method: &str, section: &str) -> String {
+    sandbox.names(300);
+    let text = HYPERBAND_SPEC
+        .replace("early_terminate: {type: hyperband, min_iter: 1, eta: 2}", section)
+        .replace("method: grid", method)
+        .replace("workers: 1\n", "max_retries: 20\n")
+        .replace("steps: {value: 400}", "steps: {value: 800}")
+        .replace("n_hidden: {value: 16}", "n_hidden: {values: [300, 8]}")
+        .replace("[0.1, 0.05, 0.00001]", "[0.00001, 0.02, 0.1]");
+    let path = sandbox.path("sweep.yaml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
 
 /// A sweep of `runs` tiny wavenets (n_hidden × seed) on the sandbox's names.
 pub fn write_spec(sandbox: &Sandbox, name: &str, seeds: &str, steps: u64) -> std::path::PathBuf {
@@ -127,4 +145,48 @@ pub fn spawn(sandbox: &Sandbox, args: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// SIGKILL, to a process that may have ended already.
+pub fn kill_9(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status();
+}
+
+/// Whether the process runs (a zombie does not).
+pub fn alive(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')')
+        .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+}
+
+/// `launch` on two workers, four of whose workers are killed along the way, then the
+/// scheduler; `resume` to the end.
+pub fn launch_through_kills(sandbox: &Sandbox, spec: &str, name: &str) {
+    let mut scheduler = sandbox
+        .harness(&["launch", spec, "--name", name, "--workers", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(&sandbox.db(), name, "a run training", |runs| {
+        runs.iter().any(|r| r.status == RunStatus::Running)
+    });
+    for kill in 0..4 {
+        std::thread::sleep(Duration::from_millis(150));
+        if let Some(&worker) = children(scheduler.id()).get(kill % 2) {
+            kill_9(worker);
+        }
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    let orphans = children(scheduler.id());
+    kill_9(scheduler.id());
+    scheduler.wait().unwrap();
+    // Its workers checkpoint and exit when their scheduler is gone; then it is resumed.
+    while orphans.iter().copied().any(alive) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = sandbox.run(&["resume", name, "--workers", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
