@@ -143,6 +143,13 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
             spec.settings.verdict_order.describe()
         );
     }
+    if let Some(halving) = &spec.settings.halving {
+        let first = spec
+            .bayes
+            .as_ref()
+            .map_or(spec.runs.len(), |bayes| bayes.run_cap as usize);
+        eprintln!("halving: {}", halving.describe(first));
+    }
     let configs = spec
         .runs
         .iter()

@@ -1,10 +1,10 @@
 //! `harness replay SWEEP [--verify]`: makes every decision the database holds for a sweep
 //! again, from its stored validation curves, results and sweep file alone, as if it ran once
-//! more, and shows each beside the one stored: each early-termination verdict, and each run a
-//! `bayes` search proposed. `--verify` shows only those that differ and exits 1 if any does.
+//! more, and shows each beside the one stored: each early-termination verdict, each run a
+//! `bayes` search proposed, and each run `halving:` sent on to a later rung. `--verify` shows only those that differ and exits 1 if any does.
 //! Reads the database read-only, so it works during a sweep.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,10 +14,13 @@ use results::{Decision, RunId, RunRecord, Store, SweepRecord};
 
 use crate::error::usage;
 use crate::scheduler::judge;
+use crate::session::proposer::halving::{RunAtRung, stored_rungs};
 use crate::session::proposer::search::Search;
 use crate::spec::SweepSettings;
 use crate::stopping::EarlyTerminate;
+use crate::stopping::halving::Halving;
 use crate::stored;
+use crate::view::explain::halving;
 use crate::view::{plural, table};
 
 #[derive(Debug, Args)]
@@ -48,9 +51,9 @@ pub fn execute(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let settings = stored::settings(&sweep)?;
     let runs = store.sweep_runs(sweep.id)?;
     let search = Search::stored(&store, &sweep, settings.metric, &runs)?;
-    if settings.early_terminate.is_none() && search.is_none() {
+    if settings.early_terminate.is_none() && settings.halving.is_none() && search.is_none() {
         return Err(usage(anyhow!(
-            "sweep `{}` has neither `early_terminate` nor `method: bayes`: it made no decision to make again",
+            "sweep `{}` has no `early_terminate`, `halving` or `method: bayes`: it made no decision to make again",
             sweep.name
         )));
     }
@@ -60,6 +63,10 @@ pub fn execute(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(search) = search {
         made.push(proposals(&search));
+    }
+    if let Some(rule) = &settings.halving {
+        let rungs = stored_rungs(rule, settings.metric, &runs, &HashSet::new(), &HashMap::new())?;
+        made.push(sent_on(rule, &rungs));
     }
     let mut differ = 0;
     for compared in &made {
@@ -139,6 +146,41 @@ fn verdicts(
         head: &["run", "step", "val", "stored", "made again"],
         rows,
     })
+}
+
+/// Every run `halving:` sent on to a later rung, and whether the run it continues goes on
+/// when its rung is ranked again.
+fn sent_on(rule: &Halving, rungs: &[RunAtRung]) -> Compared {
+    let rows = rungs
+        .iter()
+        .filter(|run| run.rung > 0)
+        .map(|run| {
+            let from = halving::sent_from(rungs, run);
+            let goes_on = from.and_then(|from| {
+                let ranked = halving::ranked(rule, rungs, from.rung)?;
+                let at = ranked.runs.iter().position(|r| r.id == from.id)?;
+                Some(ranked.goes_on[at])
+            });
+            let row = vec![
+                run.id.to_string(),
+                (run.rung + 1).to_string(),
+                from.map_or("none".to_string(), |from| from.id.to_string()),
+                if goes_on == Some(true) {
+                    "goes on"
+                } else {
+                    "does not go on"
+                }
+                .to_string(),
+            ];
+            (row, goes_on != Some(true))
+        })
+        .collect();
+    Compared {
+        kind: "promotion",
+        from: "the stored results",
+        head: &["run", "rung", "from run", "made again"],
+        rows,
+    }
 }
 
 /// Every run TPE proposed beside the values it proposes again.

@@ -53,7 +53,7 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         .filter(|run| resumes(run.status, args.retry_failed))
         .cloned()
         .collect();
-    if todo.is_empty() && !Session::proposes_more(&sweep, &all)? {
+    if todo.is_empty() && !Session::proposes_more(&store, (&sweep, &settings), &all)? {
         sweep_table::print_runs(&all, &settings.metric, false)?;
         let failed = all.iter().filter(|r| r.status == RunStatus::Failed).count();
         if failed > 0 {

@@ -29,6 +29,8 @@ pub enum Proposal {
 pub trait Propose {
     /// Where its runs ask to compute.
     fn request(&self) -> DeviceRequest;
+    /// How many runs the sweep has once the search is done (at most).
+    fn runs_in_all(&self) -> usize;
     fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Proposal>;
     /// A validation point of a run arrived.
     fn point(&mut self, run: RunId, step: u64, loss: f64);

@@ -1,6 +1,6 @@
 //! What every run's job of a session shares — threads, the checkpoint folder and interval,
 //! whether it is judged — and how a stored run becomes the job the scheduler queues: for the
-//! runs a session starts with (`sweep`) and those the `bayes` proposer adds (`proposer`).
+//! runs a session starts with (`sweep`) and those the proposers add (`proposer`).
 
 use std::path::PathBuf;
 

@@ -3,9 +3,10 @@
 //! jobs, and run the scheduler on a tokio runtime with Ctrl-C and SIGTERM wired to it.
 //! The commands then show how it ended (`view::sweep_table::report`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use anyhow::{Context, anyhow};
 use model::TrainConfig;
@@ -17,9 +18,9 @@ use crate::error::usage;
 use crate::scheduler::{Judge, Limits, Propose, QueuedRun, Scheduler, Tally, Work};
 use crate::session::jobs::JobTemplate;
 use crate::session::proposer::BayesProposer;
+use crate::session::proposer::halving::{HalvingProposer, sends_more, stored_rungs};
 use crate::session::proposer::search::Search;
 use crate::session::worker_slots::WorkerSlots;
-use crate::spec;
 use crate::spec::SweepSettings;
 use crate::stored::{self, checkpoint_dir, requested_device};
 use crate::view::labels::labels;
@@ -82,9 +83,8 @@ impl Session<'_> {
             .into_iter()
             .map(queued)
             .collect::<anyhow::Result<Vec<_>>>()?;
-        let mut proposer = self.proposer(store, all, &dir)?;
-        // A search still to propose runs has run_cap of them in all.
-        let planned = proposer.as_ref().map_or(all.len(), |p| p.run_cap().max(all.len()));
+        let mut proposer = self.proposer(store, (all, todo), &labels, &dir)?;
+        let planned = proposer.as_ref().map_or(all.len(), |p| p.runs_in_all().max(all.len()));
         let settled = all.len() - queue.len() - paused.len();
         eprintln!(
             "sweep {}: {} of {} runs to train, {}",
@@ -110,7 +110,7 @@ impl Session<'_> {
         let work = Work {
             queue,
             paused,
-            proposer: proposer.as_mut().map(|p| p as &mut dyn Propose),
+            proposer: proposer.as_mut().map(|p| &mut **p as &mut dyn Propose),
         };
         let tally = runtime.block_on(async {
             let interrupts = forward_signals()?;
@@ -120,31 +120,65 @@ impl Session<'_> {
         tally
     }
 
-    /// Whether `sweep` is a `bayes` search that has not yet proposed all its runs (`all` so
-    /// far): a resume has work even when every stored run is settled (the scheduler stopped
-    /// between one run's end and the next proposal).
-    pub fn proposes_more(sweep: &SweepRecord, all: &[RunRecord]) -> anyhow::Result<bool> {
-        let Some(text) = &sweep.spec else {
+    /// Whether `sweep`, all of whose runs (`all` so far) are settled, has more to propose: a
+    /// `bayes` search short of its `run_cap`, or a `halving:` rung with runs to send on. A
+    /// resume then has work (the scheduler stopped between one run's end and the next).
+    pub fn proposes_more(
+        store: &Store,
+        (sweep, settings): (&SweepRecord, &SweepSettings),
+        all: &[RunRecord],
+    ) -> anyhow::Result<bool> {
+        let search = Search::stored(store, sweep, settings.metric, all)?;
+        if search.is_some_and(|search| search.len() < search.bayes.run_cap as usize) {
+            return Ok(true);
+        }
+        let Some(halving) = &settings.halving else {
             return Ok(false);
         };
-        let bayes = spec::stored_bayes(text, &sweep.name)?;
-        Ok(bayes.is_some_and(|bayes| (all.len() as u64) < bayes.run_cap))
+        let rungs = stored_rungs(halving, settings.metric, all, &HashSet::new(), &HashMap::new())?;
+        Ok(sends_more(halving, &rungs))
     }
 
-    /// A `bayes` search's proposer, from the sweep file stored with it and the runs so far
-    /// (each with the data and device of the random first ones).
-    fn proposer(&self, store: &Store, all: &[RunRecord], dir: &Path) -> anyhow::Result<Option<BayesProposer>> {
+    /// The search that proposes runs as results arrive, if the sweep has one: `bayes`'s,
+    /// `halving:`'s around it or alone. From the sweep file stored with the sweep and its runs
+    /// so far (`all`; `todo`: those this session trains), each run with the data and device
+    /// of the first.
+    fn proposer(
+        &self,
+        store: &Store,
+        (all, todo): (&[RunRecord], &[RunRecord]),
+        labels: &HashMap<RunId, String>,
+        dir: &Path,
+    ) -> anyhow::Result<Option<Box<dyn Propose>>> {
         let Some(first) = all.first() else {
             return Ok(None);
         };
-        let Some(search) = Search::stored(store, self.sweep, self.settings.metric, all)? else {
+        let metric = self.settings.metric;
+        let search = Search::stored(store, self.sweep, metric, all)?;
+        if search.is_none() && self.settings.halving.is_none() {
             return Ok(None);
-        };
+        }
         let since = format!("sweep `{}` was launched", self.sweep.name);
-        let data = data_file::load_recorded(first.data_path.as_ref(), &first.data_sha256, &since)?;
+        let data = Rc::new(data_file::load_recorded(
+            first.data_path.as_ref(),
+            &first.data_sha256,
+            &since,
+        )?);
         let (_, request) = requested_device(first)?;
-        let proposer = BayesProposer::new((search, self.sweep.id), all, (data, self.jobs(dir), request));
-        Ok(Some(proposer))
+        let bayes = search
+            .map(|search| BayesProposer::new((search, self.sweep.id), all, (data.clone(), self.jobs(dir), request)));
+        let Some(halving) = self.settings.halving.clone() else {
+            return Ok(bayes.map(|bayes| Box::new(bayes) as Box<dyn Propose>));
+        };
+        let unsettled: HashSet<RunId> = todo.iter().map(|run| run.id).collect();
+        let rungs = stored_rungs(&halving, metric, all, &unsettled, labels)?;
+        let halving = HalvingProposer::new(
+            (halving, metric, self.sweep.id),
+            bayes,
+            rungs,
+            (data, self.jobs(dir), request),
+        );
+        Ok(Some(Box::new(halving)))
     }
 
     /// Early termination's judge, with every run's status and stored validation curve and

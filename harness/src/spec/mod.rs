@@ -8,6 +8,7 @@ mod domain;
 mod early_terminate;
 mod error;
 mod expand;
+mod halving;
 mod planner;
 mod raw;
 #[cfg(test)]
@@ -24,6 +25,7 @@ use std::fmt;
 use model::{Backend, TrainConfig};
 use results::{Loss, RunId, RunRecord};
 
+use crate::stopping::halving::Halving;
 use crate::stopping::{EarlyTerminate, Order};
 use crate::workers::cluster::{LauncherKind, SlurmOptions};
 use crate::workers::placement::DeviceRequest;
@@ -283,6 +285,9 @@ pub struct SweepSettings {
     /// The order early termination's verdicts are made in (`early_terminate.order`).
     #[serde(default, skip_serializing_if = "is_default")]
     pub verdict_order: Order,
+    /// Trains every configuration short first and the best again longer (`halving:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halving: Option<Halving>,
     /// How workers start: here, or as Slurm jobs with `slurm`'s options.
     #[serde(default)]
     pub launcher: LauncherKind,
@@ -314,6 +319,7 @@ impl Default for SweepSettings {
             metric: Metric::default(),
             early_terminate: None,
             verdict_order: Order::default(),
+            halving: None,
             launcher: LauncherKind::default(),
             slurm: SlurmOptions::default(),
             references: BTreeMap::new(),

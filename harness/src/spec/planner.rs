@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use super::devices::Placement;
 use super::error::Source;
 use super::expand::{Axis, planned};
+use super::halving;
 use super::raw::Scalar;
 use super::{PlannedRun, SpecError, tpe};
 
@@ -16,6 +17,8 @@ use super::{PlannedRun, SpecError, tpe};
 pub struct Planner {
     axes: Vec<Axis>,
     placement: Placement,
+    /// The steps every run it plans trains, where not the sweep file's (halving's first rung).
+    steps: Option<u64>,
     /// The sweep file, for the messages of a run that does not check.
     file: String,
     text: String,
@@ -33,17 +36,34 @@ impl Planner {
         Self {
             axes,
             placement,
+            steps: None,
             file: source.file.to_string(),
             text: source.text.to_string(),
         }
     }
 
+    /// This planner, its runs trained `steps` steps.
+    pub(super) fn training(self, steps: Option<u64>) -> Self {
+        Self { steps, ..self }
+    }
+
+    /// The steps every run it plans trains, where not the sweep file's.
+    pub fn steps(&self) -> Option<u64> {
+        self.steps
+    }
+
     /// A stored run's value of each parameter (from its configuration; a setting it does not
-    /// take reads as empty text, a category no proposal matches).
+    /// take reads as empty text, a category no proposal matches). Where the planner sets the
+    /// steps, `steps` reads as the sweep file gives it.
     pub fn values_of(&self, config: &Map<String, Value>) -> Vec<Scalar> {
         self.axes
             .iter()
             .map(|axis| match config.get(&axis.key) {
+                _ if axis.key == "steps" && self.steps.is_some() => axis
+                    .domain
+                    .grid()
+                    .and_then(|values| values.first().cloned())
+                    .unwrap_or(Scalar::Int(0)),
                 Some(Value::Bool(b)) => Scalar::Bool(*b),
                 Some(Value::Number(n)) => n
                     .as_i64()
@@ -81,7 +101,11 @@ impl Planner {
             file: &self.file,
             text: &self.text,
         };
-        planned(&self.axes, None, values, &self.placement, &source)
+        let mut run = planned(&self.axes, None, values, &self.placement, &source)?;
+        if let Some(steps) = self.steps {
+            halving::first_rung(std::slice::from_mut(&mut run), steps, &source)?;
+        }
+        Ok(run)
     }
 
     /// The parameters that vary, with these values (or anything else given per parameter).

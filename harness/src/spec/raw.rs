@@ -11,6 +11,7 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
 pub use super::early_terminate::RawEarlyTerminate;
+pub use super::halving::RawHalving;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +42,8 @@ pub struct RawSpec {
     pub parameters: Option<Spanned<OrderedMap<Spanned<RawParameter>>>>,
     pub variants: Option<Vec<Spanned<OrderedMap<Spanned<VariantValue>>>>>,
     pub early_terminate: Option<Spanned<RawEarlyTerminate>>,
+    /// Successive halving with restarts: short complete runs first, the best retrained longer.
+    pub halving: Option<Spanned<RawHalving>>,
     // W&B keys this harness does not use yet: accepted, and named in a warning.
     pub program: Option<Spanned<IgnoredAny>>,
     pub command: Option<Spanned<IgnoredAny>>,

@@ -20,7 +20,7 @@ use super::{Bayes, Goal, Method, Metric, Planner, SpecError, SweepSettings, Swee
 /// How many of the latest runs a `bayes` proposal counts as still training, unless told: as
 /// many as four workers keep busy without waiting for a result.
 const DEFAULT_PROPOSAL_LAG: usize = 4;
-use super::{devices, early_terminate, expand};
+use super::{devices, early_terminate, expand, halving};
 
 /// `base`: where relative paths in the file are read from; `None`: the data file is not
 /// looked for (a stored sweep read again).
@@ -107,6 +107,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
             .unwrap_or_default(),
         early_terminate: None,
         verdict_order: Default::default(),
+        halving: None,
         references: Default::default(),
     };
     let early_terminate = match raw.early_terminate {
@@ -119,11 +120,18 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
         sampler_seed: raw.sampler_seed.unwrap_or(0),
         placement,
     };
+    let raw_halving = raw.halving;
     let expand::Expanded {
-        runs,
+        mut runs,
         described: parameters,
         axes,
     } = expand::runs(&sweep, raw.parameters, raw.variants, source, &mut warnings)?;
+    if let Some(raw) = raw_halving {
+        let early_terminate_at = early_terminate.as_ref().map(|(at, _)| *at);
+        let rule = halving::halving(raw, (&runs, &axes), early_terminate_at, source)?;
+        halving::first_rung(&mut runs, rule.rungs[0], source)?;
+        settings.halving = Some(rule);
+    }
     if let Some((at, (rule, order))) = early_terminate {
         early_terminate::check_evaluated(&runs, at, source)?;
         settings.early_terminate = Some(rule);
@@ -137,7 +145,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
         run_cap: run_cap.map_or(0, |(cap, _)| cap),
         sampler_seed: sweep.sampler_seed,
         proposal_lag,
-        planner: Planner::new(axes, sweep.placement, source),
+        planner: Planner::new(axes, sweep.placement, source).training(settings.halving.as_ref().map(|h| h.rungs[0])),
     });
     let data = match base {
         Some(base) => raw.data.map(|d| data_file(&d, source, base)).transpose()?,

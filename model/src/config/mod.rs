@@ -155,6 +155,14 @@ impl From<TrainConfig> for TrainOptions {
 }
 
 impl TrainConfig {
+    /// The same configuration trained for `steps` steps instead (its schedule, in fractions
+    /// of the steps, scaled to them), checked again.
+    pub fn with_steps(&self, steps: u64) -> Result<Self, ConfigError> {
+        let mut options = self.options.clone();
+        options.steps = steps;
+        Self::try_from(options)
+    }
+
     /// Learning rate after the decay point (step) or at the end (cosine): the one set, else
     /// lr / 10.
     pub fn lr_final(&self) -> f64 {

@@ -18,6 +18,10 @@ impl Propose for Counting {
         DeviceRequest::Cpu
     }
 
+    fn runs_in_all(&self) -> usize {
+        self.proposed.len() + self.left
+    }
+
     fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Proposal> {
         if self.left == 0 {
             return Ok(Proposal::Done);

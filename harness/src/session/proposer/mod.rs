@@ -5,11 +5,14 @@
 //! its end, or under early termination its validation loss where it was first held (paused or
 //! stopped) if it was. So the proposals depend on the results alone, not on how many workers
 //! there are, their speed, or crashes. It plans the run as the sweep file would, stores it,
-//! and queues it like any other.
+//! and queues it like any other. Under `halving:` it proposes the first rung's runs, and
+//! `halving` sends the best on.
 
+pub mod halving;
 pub mod search;
 
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use results::{RunId, RunRecord, SweepId};
 
@@ -25,7 +28,7 @@ pub struct BayesProposer {
     sweep: SweepId,
     /// Run keys in the sweep: a configuration runs once.
     keys: HashSet<String>,
-    data: LoadedData,
+    data: Rc<LoadedData>,
     jobs: JobTemplate,
     request: DeviceRequest,
 }
@@ -36,7 +39,7 @@ impl BayesProposer {
     pub fn new(
         (search, sweep): (Search, SweepId),
         all: &[RunRecord],
-        (data, jobs, request): (LoadedData, JobTemplate, DeviceRequest),
+        (data, jobs, request): (Rc<LoadedData>, JobTemplate, DeviceRequest),
     ) -> Self {
         Self {
             search,
@@ -47,11 +50,6 @@ impl BayesProposer {
             request,
         }
     }
-
-    /// Runs the search has in all.
-    pub fn run_cap(&self) -> usize {
-        self.search.bayes.run_cap as usize
-    }
 }
 
 impl Propose for BayesProposer {
@@ -59,9 +57,13 @@ impl Propose for BayesProposer {
         self.request
     }
 
+    fn runs_in_all(&self) -> usize {
+        self.search.bayes.run_cap as usize
+    }
+
     fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Proposal> {
         let index = self.search.len();
-        if index >= self.run_cap() {
+        if index >= self.runs_in_all() {
             return Ok(Proposal::Done);
         }
         let Some(learned) = self.search.learned(index) else {

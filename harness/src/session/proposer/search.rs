@@ -1,7 +1,8 @@
 //! What a `bayes` search knows and how it proposes from it, with no side effect: every run
-//! so far with its values and result (its metric at its end or, under early termination, its
-//! validation loss where it was first held), and run n's values drawn by TPE from the runs
-//! before n − `proposal_lag`, the rest as the constant liar. The live proposer (`mod.rs`) adds
+//! so far (under `halving:`, every first-rung run) with its values and result (its metric at
+//! its end or, under early termination, its validation loss where it was first held), and run
+//! n's values drawn by TPE from the runs before n − `proposal_lag`, the rest as the constant
+//! liar. The live proposer (`mod.rs`) adds
 //! runs as it plans them; `explain` and `replay` build it from the store and draw any proposal
 //! again.
 
@@ -66,6 +67,12 @@ impl Search {
         for run in all {
             let config: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&run.config_json)
                 .with_context(|| format!("run {} has an unreadable configuration", run.id))?;
+            // Under `halving:` the search proposes the first rung's runs and learns from them alone.
+            if let Some(steps) = search.bayes.planner.steps()
+                && config.get("steps").and_then(|s| s.as_u64()) != Some(steps)
+            {
+                continue;
+            }
             search.runs.push(Observed {
                 id: run.id,
                 values: search.bayes.planner.values_of(&config),

@@ -3,14 +3,19 @@
 //! or proposed by `bayes` from which runs), each attempt and how it ended (with why it
 //! failed), and each early-termination verdict with the rung or band, the run's value, and the
 //! threshold, median or ranking it was held against. Verdicts in run order are made again from
-//! the stored curves (`judge::replay`) and proposals from the stored results (`proposal`),
-//! exactly as `replay --verify` checks them, so the text is the decision's own reasoning.
+//! the stored curves (`judge::replay`), proposals and `halving:` rankings from the stored
+//! results (`proposal`, `halving`), exactly as `replay --verify` checks them, so the text is
+//! the decision's own reasoning.
 
+pub mod halving;
 mod proposal;
+
+use std::collections::{HashMap, HashSet};
 
 use results::{AttemptRecord, Decision, RunId, RunRecord, Store, SweepRecord};
 
 use crate::scheduler::judge::{self, Basis};
+use crate::session::proposer::halving::stored_rungs;
 use crate::session::proposer::search::Search;
 use crate::spec::{self, SweepSettings};
 use crate::stopping::{EarlyTerminate, Order};
@@ -30,10 +35,36 @@ pub fn lines(store: &Store, run: &RunRecord, sweep: &SweepRecord) -> anyhow::Res
         Some(text) => Some(spec::stored_method(text, &sweep.name)?),
         None => None,
     };
-    lines.extend(proposal::origin(run, &all, (method, search.as_ref()), &sweep.name));
+    let rungs = match &settings.halving {
+        Some(rule) => Some((
+            rule,
+            stored_rungs(rule, settings.metric, &all, &HashSet::new(), &HashMap::new())?,
+        )),
+        None => None,
+    };
+    // Under `halving:` the sweep file planned (or `bayes` proposed) the first rung's runs.
+    let first_rung: Vec<RunRecord> = match &rungs {
+        Some((_, rungs)) => all
+            .iter()
+            .filter(|r| rungs.iter().any(|rung| rung.id == r.id && rung.rung == 0))
+            .cloned()
+            .collect(),
+        None => all.clone(),
+    };
+    if first_rung.iter().any(|r| r.id == run.id) {
+        lines.extend(proposal::origin(
+            run,
+            &first_rung,
+            (method, search.as_ref()),
+            &sweep.name,
+        ));
+    }
     lines.extend(store.attempts(run.id)?.iter().map(attempt));
     if let Some(rule) = settings.early_terminate {
         lines.extend(verdicts(store, (sweep, &settings, rule), &all, run.id)?);
+    }
+    if let Some((rule, rungs)) = &rungs {
+        lines.extend(halving::lines(rule, rungs, run.id, settings.metric));
     }
     Ok(lines)
 }

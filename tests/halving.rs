@@ -1,0 +1,138 @@
+//! End-to-end: a `halving:` sweep trains every configuration short, then the best of each
+//! rung again from the start at the next rung's steps, until one trains the full `steps`; it
+//! ends with the same runs and losses on one worker, on two, and through SIGKILLs of workers
+//! and scheduler then `resume`, under `random` and `bayes` alike. `replay --verify` ranks each
+//! rung again and finds a result edited so that another run should have gone on; `explain`
+//! tells where a run came from and how it ranked.
+
+mod common;
+
+use common::sweeps::{launch_through_kills, runs, write_six_mlps};
+use common::{Sandbox, stderr, stdout};
+use results::{RunRecord, RunStatus};
+
+/// The six tiny MLPs of 800 steps, halved from 200 steps with eta 2: 6 runs of 200 steps, 3 of
+/// 400, 1 of 800.
+fn write_sweep(sandbox: &Sandbox, method: &str) -> String {
+    write_six_mlps(sandbox, method, "halving: {min_steps: 200, eta: 2}")
+}
+
+/// Each run's configuration apart from its steps, its steps, status and val loss.
+type Outcome = Vec<(String, u64, RunStatus, Option<f64>)>;
+
+fn outcome(sandbox: &Sandbox, name: &str) -> Outcome {
+    runs(&sandbox.db(), name)
+        .iter()
+        .map(|run| (without_steps(run), run.steps_done, run.status, run.val_loss))
+        .collect()
+}
+
+fn without_steps(run: &RunRecord) -> String {
+    let mut config: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&run.config_json).unwrap();
+    config.remove("steps");
+    serde_json::to_string(&config).unwrap()
+}
+
+fn launch(sandbox: &Sandbox, spec: &str, name: &str, workers: &str) {
+    let out = sandbox.run(&["launch", spec, "--name", name, "--workers", workers]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// The sweep on one worker (`one`), two, and through kills: the same runs and losses, `rungs`
+/// runs at 200, 400 and 800 steps, each rung's best sent on, and `replay --verify` agreeing.
+fn same_on_any_workers(sandbox: &Sandbox, spec: &str, rungs: [usize; 3]) {
+    launch(sandbox, spec, "one", "1");
+    let one = outcome(sandbox, "one");
+    let at = |steps: u64| one.iter().filter(|run| run.1 == steps).collect::<Vec<_>>();
+    assert_eq!([at(200).len(), at(400).len(), at(800).len()], rungs, "{one:?}");
+    assert!(one.iter().all(|run| run.2 == RunStatus::Completed), "{one:?}");
+    for (rung, next) in [(200, 400), (400, 800)] {
+        let mut ranked = at(rung);
+        ranked.sort_by(|a, b| a.3.unwrap().total_cmp(&b.3.unwrap()));
+        let sent: Vec<&String> = at(next).iter().map(|run| &run.0).collect();
+        let best: Vec<&String> = ranked.iter().take(sent.len()).map(|run| &run.0).collect();
+        assert_eq!(sent, best, "the best of {rung} steps go on, best first");
+    }
+    launch(sandbox, spec, "two", "2");
+    assert_eq!(outcome(sandbox, "two"), one, "two workers");
+    launch_through_kills(sandbox, spec, "killed");
+    assert_eq!(outcome(sandbox, "killed"), one, "killed and resumed");
+    let promotions = format!(
+        "{} promotions made again from the stored results, all as stored",
+        rungs[1] + rungs[2]
+    );
+    for name in ["one", "two", "killed"] {
+        let out = sandbox.run(&["replay", name, "--verify"]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&promotions), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_halving_sweep_sends_each_rungs_best_on_the_same_on_one_worker_two_and_through_kills() {
+    let sandbox = Sandbox::new();
+    let spec = write_sweep(&sandbox, "method: grid");
+    let out = sandbox.run(&["launch", &spec, "--dry-run"]);
+    assert!(
+        stderr(&out).contains("6 at 200 steps, then 3 at 400 steps, then 1 at 800 steps: at most 3200 training steps"),
+        "{}",
+        stderr(&out)
+    );
+    same_on_any_workers(&sandbox, &spec, [6, 3, 1]);
+
+    // `explain` on the run trained to the end: where it came from and how it ranked.
+    let all = runs(&sandbox.db(), "one");
+    let last = all.last().unwrap();
+    let explained = stdout(&sandbox.run(&["explain", &last.id.to_string()]));
+    for told in [
+        "halving: rung 3 of 3, 800 of 800 steps",
+        &format!("sent on from run {}: ranked 1 of 3 (val_loss ", all[6].id),
+        "the best 1 went on",
+        "at its rung: ranked 1 of 1",
+    ] {
+        assert!(explained.contains(told), "{told}: {explained}");
+    }
+    let worst = all[..6]
+        .iter()
+        .max_by(|a, b| a.val_loss.unwrap().total_cmp(&b.val_loss.unwrap()))
+        .unwrap();
+    let explained = stdout(&sandbox.run(&["explain", &worst.id.to_string()]));
+    assert!(
+        explained.contains("ranked 6 of 6") && explained.contains("did not go on"),
+        "{explained}"
+    );
+
+    // The worst first-rung run made the best in the database: it should have gone on, and the
+    // third run sent on should not have.
+    let conn = rusqlite::Connection::open(sandbox.db()).unwrap();
+    conn.execute("UPDATE runs SET val_loss = 0.5 WHERE id = ?1", [worst.id.0])
+        .unwrap();
+    let out = sandbox.run(&["replay", "one", "--verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let differs: Vec<String> = stdout(&out).lines().skip(1).map(String::from).collect();
+    assert_eq!(differs.len(), 1, "{}", stdout(&out));
+    assert!(
+        differs[0].trim_start().starts_with(&all[8].id.to_string()) && differs[0].contains("does not go on"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_bayes_search_under_halving_proposes_the_same_first_rung_on_one_worker_two_and_through_kills() {
+    let sandbox = Sandbox::new();
+    // Ten random first runs, then two TPE proposals.
+    let spec = write_sweep(&sandbox, "method: bayes\nrun_cap: 12\nsampler_seed: 3\nproposal_lag: 1");
+    let text = std::fs::read_to_string(&spec).unwrap().replace(
+        "lr: {values: [0.00001, 0.02, 0.1]}",
+        "lr: {min: 0.0001, max: 0.5, distribution: log_uniform_values}",
+    );
+    std::fs::write(&spec, text).unwrap();
+    same_on_any_workers(&sandbox, &spec, [12, 6, 3]);
+    let out = sandbox.run(&["replay", "one", "--verify"]);
+    assert!(
+        stderr(&out).contains("2 proposals made again from the stored results, all as stored"),
+        "{}",
+        stderr(&out)
+    );
+}
