@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 14's search benchmark, our side: on one search space — the lecture's WaveNet with lr
 # (log-uniform), n_embd, n_hidden and block_size — and one budget of runs and steps, the best
-# val found by random, bayes, random+asha and bayes+asha, each over several sampler seeds, with
+# val found by random, bayes, each alone, with asha and with halving, each over several sampler seeds, with
 # the training steps each spent and its wall time. Then the same for Optuna (TPE with its
 # SuccessiveHalvingPruner, bench/search_optuna.py: PyTorch, the lecture's model) on the same
 # items (`harness split`), space and budget. Every sweep goes into one database, every study
@@ -10,7 +10,10 @@
 #
 #   bench/search.sh [NAMES_TXT] [DB]   (defaults ../shared/data/names.txt, bench-search.db)
 #   RUN_CAP=24 STEPS=20000 EVAL_EVERY=2000 SEEDS="1 2 3" WORKERS=2 bench/search.sh
-#   VARIANTS="random:asha bayes:asha" runs only those searches; ORDERS="run arrival" runs each
+#   VARIANTS="random:asha bayes:asha" runs only those searches (each METHOD:plain, :asha or
+#   :halving, successive halving with restarts: HALVING_CAP configurations, default 29, the most
+#   whose steps stay within 40% of random's, from HALVING_MIN_STEPS, default STEPS / 10, at
+#   eta 3); ORDERS="run arrival" runs each
 #   asha search in both orders of verdicts (`early_terminate.order`; arrival ones are named
 #   METHOD-asha-arrival-seedN). bench/verdict_order.sh uses both.
 #   HARNESS_BIN=PATH runs that binary instead of building this checkout (to measure another
@@ -28,7 +31,9 @@ steps="${STEPS:-20000}"
 eval_every="${EVAL_EVERY:-2000}"
 seeds="${SEEDS:-1 2 3}"
 workers="${WORKERS:-2}"
-variants="${VARIANTS:-random:plain bayes:plain random:asha bayes:asha}"
+variants="${VARIANTS:-random:plain bayes:plain random:asha bayes:asha random:halving bayes:halving}"
+halving_cap="${HALVING_CAP:-29}"
+halving_min_steps="${HALVING_MIN_STEPS:-$((steps / 10))}"
 orders="${ORDERS:-run}"
 
 specs=$(mktemp -d)
@@ -44,11 +49,11 @@ harness="$specs/harness"
 
 # One sweep file per method and seed: the same space, budget and evaluations for all.
 sweep() {
-    local method=$1 asha=$2 seed=$3 name=$4 order=$5
+    local method=$1 kind=$2 seed=$3 name=$4 order=$5
     cat <<YAML
 name: $name
 method: $method
-run_cap: $run_cap
+run_cap: $([ "$kind" = halving ] && echo "$halving_cap" || echo "$run_cap")
 sampler_seed: $seed
 metric: {name: val_loss, goal: minimize}
 checkpoint_every: $eval_every
@@ -61,23 +66,24 @@ parameters:
   steps: {value: $steps}
   eval_every: {value: $eval_every}
 YAML
-    if [ "$asha" = asha ]; then
-        echo "early_terminate: {type: asha, min_iter: 2, eta: 3, order: $order}"
-    fi
+    case $kind in
+        asha) echo "early_terminate: {type: asha, min_iter: 2, eta: 3, order: $order}" ;;
+        halving) echo "halving: {min_steps: $halving_min_steps, eta: 3}" ;;
+    esac
 }
 
 names=()
 for seed in $seeds; do
     for variant in $variants; do
         for order in $orders; do
-            method=${variant%%:*} asha=${variant##*:}
-            name="$method-$asha-seed$seed"
+            method=${variant%%:*} kind=${variant##*:}
+            name="$method-$kind-seed$seed"
             if [ "$order" != run ]; then
-                [ "$asha" = asha ] || continue
-                name="$method-$asha-$order-seed$seed"
+                [ "$kind" = asha ] || continue
+                name="$method-$kind-$order-seed$seed"
             fi
             names+=("$name")
-            sweep "$method" "$asha" "$seed" "$name" "$order" > "$specs/$name.yaml"
+            sweep "$method" "$kind" "$seed" "$name" "$order" > "$specs/$name.yaml"
             if "$harness" status "$name" --db "$db" > /dev/null 2>&1; then
                 "$harness" resume "$name" --db "$db" --workers "$workers" --threads 1 > /dev/null
             else
@@ -90,9 +96,9 @@ if [ "${TABLE:-1}" = 0 ]; then
     exit 0
 fi
 
-command="RUN_CAP=$run_cap STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
+command="RUN_CAP=$run_cap HALVING_CAP=$halving_cap STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
 if [ "${OPTUNA:-1}" = 0 ]; then
-    python3 bench/search_table.py "$db" --run-cap "$run_cap"
+    python3 bench/search_table.py "$db" --run-cap "$run_cap" --steps "$steps"
     exit 0
 fi
 eval "$(scripts/setup-libtorch.sh)"
@@ -109,5 +115,5 @@ fi
 "$optuna_venv/bin/python" bench/search_optuna.py "$specs/split" "${db%.db}-optuna.journal" \
     --seeds $seeds --run-cap "$run_cap" --steps "$steps" --eval-every "$eval_every" --workers "$workers" \
     > "$specs/optuna.tsv"
-python3 bench/search_table.py "$db" --run-cap "$run_cap" --optuna "$specs/optuna.tsv" \
+python3 bench/search_table.py "$db" --run-cap "$run_cap" --steps "$steps" --optuna "$specs/optuna.tsv" \
     --doc docs/search.md --command "$command"

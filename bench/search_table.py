@@ -18,28 +18,33 @@ import statistics
 import doc_table
 
 METHODS = [("random-plain", "random"), ("bayes-plain", "bayes"), ("random-asha", "random + asha"),
-           ("bayes-asha", "bayes + asha")]
+           ("bayes-asha", "bayes + asha"), ("random-halving", "random + halving"),
+           ("bayes-halving", "bayes + halving")]
 OPTUNA = "Optuna TPE + SuccessiveHalving"
 COMPARED = [("bayes + asha", "random"), ("random + asha", "random"), ("bayes", "random"),
-            ("bayes + asha", OPTUNA)]
+            ("bayes + asha", OPTUNA), ("bayes + halving", "random"), ("random + halving", "random"),
+            ("bayes + halving", OPTUNA)]
 
 
-def ours(db, run_cap, methods=METHODS):
+def ours(db, run_cap, methods=METHODS, steps=None):
     """{method label: {seed: row}} from the sweeps `NAME-seedN` in `db` (opened read-only), for
-    the (NAME, label) pairs of `methods`."""
-    sql = """SELECT sweep, min(val_loss), sum(steps_done),
+    the (NAME, label) pairs of `methods`: each with at least `run_cap` runs, all finished. The
+    best val is that of a run trained to the full `steps` (given: every run's, but one stopped
+    early or at a short rung never counts)."""
+    sql = """SELECT sweep, min(CASE WHEN :steps IS NULL OR steps_done = :steps THEN val_loss END),
+                    sum(steps_done),
                     (julianday(max(finished_at)) - julianday(min(started_at))) * 1440, count(*),
                     group_concat(DISTINCT git_commit), sum(finished_at IS NULL)
              FROM runs_wide GROUP BY sweep"""
     found = {}
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        for sweep, best, steps, minutes, runs, commits, unfinished in conn.execute(sql):
+        for sweep, best, steps_trained, minutes, runs, commits, unfinished in conn.execute(sql, {"steps": steps}):
             match = re.fullmatch(r"(.+)-seed(\d+)", sweep)
             labels = dict(methods)
-            if not match or match[1] not in labels or runs != run_cap or unfinished or best is None:
+            if not match or match[1] not in labels or runs < run_cap or unfinished or best is None:
                 continue
             found.setdefault(labels[match[1]], {})[int(match[2])] = {
-                "best": best, "steps": steps, "minutes": minutes, "commits": short(commits)}
+                "best": best, "steps": steps_trained, "minutes": minutes, "commits": short(commits)}
     return {label: found[label] for _, label in methods if label in found}
 
 
@@ -123,11 +128,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("db")
     parser.add_argument("--run-cap", type=int, required=True)
+    parser.add_argument("--steps", type=int, help="the runs' full steps; a best val is a run's trained to them")
     parser.add_argument("--optuna")
     parser.add_argument("--doc")
     parser.add_argument("--command")
     args = parser.parse_args()
-    searches = ours(args.db, args.run_cap)
+    searches = ours(args.db, args.run_cap, steps=args.steps)
     if args.optuna:
         searches.update(optuna(args.optuna))
     if not searches:
