@@ -3,7 +3,7 @@
 //! ends with the same runs and losses on one worker, on two, and through SIGKILLs of workers
 //! and scheduler then `resume`, under `random` and `bayes` alike. `replay --verify` ranks each
 //! rung again and finds a result edited so that another run should have gone on; `explain`
-//! tells where a run came from and how it ranked.
+//! tells where a run came from and how it ranked; `status` shows each run's steps once.
 
 mod common;
 
@@ -79,6 +79,12 @@ fn a_halving_sweep_sends_each_rungs_best_on_the_same_on_one_worker_two_and_throu
         stderr(&out)
     );
     same_on_any_workers(&sandbox, &spec, [6, 3, 1]);
+
+    // `status` shows each run's steps once, in its progress column.
+    let table = stdout(&sandbox.run(&["status", "one"]));
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header.iter().filter(|&&h| h == "steps").count(), 1, "{table}");
+    assert!(table.contains(" 200/200 ") && table.contains(" 800/800 "), "{table}");
 
     // `explain` on the run trained to the end: where it came from and how it ranked.
     let all = runs(&sandbox.db(), "one");

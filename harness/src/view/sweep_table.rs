@@ -32,7 +32,11 @@ const BEST_LISTED: usize = 10;
 /// on stderr of what was left out.
 pub fn print_runs(runs: &[RunRecord], metric: &Metric, all: bool) -> anyhow::Result<()> {
     let configs = configs(runs)?;
-    let keys = varied_settings(&configs);
+    // Varied steps show in the progress column, `done/steps`, not in a column of their own.
+    let keys: Vec<String> = varied_settings(&configs)
+        .into_iter()
+        .filter(|key| key != "steps")
+        .collect();
     let shown = if all || runs.len() <= LISTED_IN_FULL {
         (0..runs.len()).collect()
     } else {
