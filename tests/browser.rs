@@ -3,10 +3,11 @@
 //! gains points without a reload, and a zoom outlives the redraws; a finished sweep's table
 //! sorts, filters and opens a run; hyperband's stopped run shows its ×, its verdict and why;
 //! brushing a parallel axis filters the table and curves; hovering a curve names its run and a
-//! click opens it; picked runs are compared; a page left open over Ctrl-C, `resume` and
-//! `serve` follows the sweep to its end. Each page is saved as a screenshot under the test's scratch
-//! directory (`screenshots/`). Without chromedriver the tests say they are skipped, and fail
-//! under `CI`.
+//! click opens it; picked runs are compared; a halving sweep's page counts the runs at each
+//! rung and its last run's page tells where it came from; a page left open over Ctrl-C,
+//! `resume` and `serve` follows the sweep to its end. Each page is saved as a screenshot under
+//! the test's scratch directory (`screenshots/`). Without chromedriver the tests say they are
+//! skipped, and fail under `CI`.
 mod common;
 
 use std::io::BufReader;
@@ -282,6 +283,41 @@ fn a_stopped_run_shows_its_verdict_and_brushing_comparing_and_clicking_a_curve_w
     assert_eq!(chart_number(&browser, "validation loss", "lines"), 2);
     screenshot(&browser, "compare");
 
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[test]
+fn a_halving_sweep_page_counts_each_rungs_runs_and_a_run_page_tells_where_it_came_from() {
+    let Some(browser) = Browser::start() else { return };
+    let sandbox = Sandbox::new();
+    let halving = "halving: {min_steps: 200, eta: 2}";
+    let spec = common::sweeps::write_six_mlps(&sandbox, "method: grid", halving);
+    let out = sandbox.run(&["launch", &spec]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let (mut server, addr) = serve(&sandbox);
+    let secs = Duration::from_secs;
+
+    browser.goto(&format!("http://{addr}/sweep/hb"));
+    browser.eventually(secs(10), "the table", |b| rows(b) == 10);
+    let summary = text(&browser, "#summary");
+    assert!(
+        summary.contains("halving: 6 at 200 steps, 3 at 400 steps, 1 at 800 steps"),
+        "{summary}"
+    );
+    screenshot(&browser, "sweep-halving");
+
+    // The run trained to the end, run 10: the run it continues and how that one ranked.
+    browser.goto(&format!("http://{addr}/run/10"));
+    browser.eventually(secs(10), "the run's explanation", |b| {
+        text(b, "#explanation").contains("halving: rung 3 of 3")
+    });
+    let why = text(&browser, "#explanation");
+    assert!(
+        why.contains("sent on from run ") && why.contains("ranked 1 of 3"),
+        "{why}"
+    );
+    screenshot(&browser, "run-halving");
     let _ = server.kill();
     let _ = server.wait();
 }

@@ -1,7 +1,7 @@
-// The sweep page: what its runs did (counts by status, retries, verdicts), parallel
-// coordinates whose brushes filter everything below them, loss curves of the best runs shown
-// (or of the best replicate groups, as bands, when seeds are folded), the search history,
-// and the runs table (table.js). Every choice — status, brushes, fold, sort, log axis,
+// The sweep page: what its runs did (counts by status, retries, verdicts, the runs at each
+// of halving's rungs), parallel coordinates whose brushes filter everything below them, loss
+// curves of the best runs shown (or of the best replicate groups, as bands, when seeds are
+// folded), the search history, and the runs table (table.js). Every choice — status, brushes, fold, sort, log axis,
 // smoothing — lives in the URL, so a view can be bookmarked and shared.
 
 import { api, el, fmt, go, link, setCrumbs, withQuery, mean, STATUSES } from "./dom.js";
@@ -97,6 +97,10 @@ function summary(all, data, stopped) {
   if (retried) parts.push(`${retried} retried after a failure`);
   const verdicts = data.verdicts.run.length;
   if (verdicts) parts.push(`${verdicts.toLocaleString("en")} early-termination verdicts (${stopped.size} stops)`);
+  if (data.halving) {
+    const at = (steps) => all.filter((r) => r.steps === steps).length.toLocaleString("en");
+    parts.push(`halving: ${data.halving.rungs.map((steps) => `${at(steps)} at ${steps.toLocaleString("en")} steps`).join(", ")}`);
+  }
   parts.push(`metric ${data.metric} (${data.goal})`);
   return el("p", { class: "muted", id: "summary" }, parts.join(" · "));
 }

@@ -119,6 +119,7 @@ pub fn sweep_page(store: &Store, name: &str) -> anyhow::Result<Value> {
         "metric": settings.metric.loss.column(),
         "goal": settings.metric.goal.to_string(),
         "early_terminate": settings.early_terminate,
+        "halving": settings.halving,
         "references": settings.references,
         "varied": varied,
         "runs": runs.len(),
