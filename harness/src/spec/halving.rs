@@ -9,6 +9,7 @@ use serde_saphyr::{Location, Spanned};
 
 use super::error::Source;
 use super::expand::Axis;
+use super::raw::Scalar;
 use super::{PlannedRun, SpecError};
 use crate::stopping::halving::Halving;
 
@@ -72,6 +73,40 @@ pub fn halving(
     let steps = same_steps(runs, axes, at, source)?;
     let halving = Halving::new(steps, min_steps, eta)
         .map_err(|message| source.error(Some(min_steps_at), "halving.min_steps", message))?;
+    check_warmup(&halving, (runs, axes), at, source)?;
+    Ok(halving)
+}
+
+/// A warm-up must end within the first rung, in every run `warmup_steps` ranging over values
+/// may give (`bayes` proposes more than it planned) and in every run planned.
+fn check_warmup(
+    halving: &Halving,
+    (runs, axes): (&[PlannedRun], &[Axis]),
+    at: Location,
+    source: &Source,
+) -> Result<(), SpecError> {
+    let proposed = axes
+        .iter()
+        .filter(|axis| axis.key == "warmup_steps")
+        .filter_map(|axis| axis.domain.grid())
+        .filter(|values| values.len() > 1)
+        .flatten()
+        .filter_map(|value| match value {
+            Scalar::Int(steps) => u64::try_from(steps).ok(),
+            _ => None,
+        })
+        .max();
+    if let Some(longest) = proposed.filter(|&steps| steps >= halving.rungs[0]) {
+        return Err(source.error(
+            Some(at),
+            "halving",
+            format!(
+                "`warmup_steps` ranges up to {longest} steps, as long as or longer than the first rung ({} \
+                 steps); lower it or raise `min_steps`",
+                halving.rungs[0]
+            ),
+        ));
+    }
     if let Some(run) = runs.iter().position(|run| run.config.warmup_steps >= halving.rungs[0]) {
         return Err(source.error(
             Some(at),
@@ -85,7 +120,7 @@ pub fn halving(
             ),
         ));
     }
-    Ok(halving)
+    Ok(())
 }
 
 /// The steps every run trains: rungs are counted down from them.
@@ -204,6 +239,11 @@ parameters:
             "{SEARCH}  warmup_steps: {{value: 100}}\nhalving: {{min_steps: 100}}\n"
         ));
         assert!(warm.message().contains("warms up for 100 steps"), "{warm}");
+        let bayes = SEARCH.replace("random", "bayes");
+        let warm = error(&format!(
+            "{bayes}  warmup_steps: {{values: [0, 100]}}\nhalving: {{min_steps: 100}}\n"
+        ));
+        assert!(warm.message().contains("ranges up to 100 steps"), "{warm}");
         let unknown = error(&format!("{SEARCH}halving: {{min_steps: 100, max_steps: 900}}\n"));
         assert!(unknown.to_string().contains("max_steps"), "{unknown}");
     }
