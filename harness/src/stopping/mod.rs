@@ -1,9 +1,8 @@
-//! Early termination's rules, as pure functions of the runs' validation values: W&B's
-//! `hyperband`, ASHA with promotion (`asha`) and Optuna's `median`, counted in evaluations;
-//! and successive halving with restarts (`halving`), which judges complete short runs rather
-//! than runs part-way. `spec::early_terminate` reads a rule from a sweep file;
-//! `scheduler::judge` applies it as points arrive and records each verdict; the halving
-//! proposer adds the runs `halving` sends on. Nothing here knows workers or the store.
+//! Early termination's rules as pure functions of the runs' validation values — W&B's
+//! `hyperband`, ASHA with promotion (`asha`), Optuna's `median`, counted in evaluations — and
+//! successive halving with restarts (`halving`), which ranks complete short runs instead.
+//! `spec` reads them from a sweep file; `scheduler::judge` applies the first three, the
+//! halving proposer the last. Nothing here knows workers or the store.
 
 pub mod asha;
 pub mod halving;

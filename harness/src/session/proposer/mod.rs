@@ -1,12 +1,8 @@
-//! The `bayes` method's proposer: after the random first runs the sweep file planned, run n's
-//! values come from TPE over the runs before it — the last `proposal_lag` of them as still
-//! training (the constant liar), the others with their results, waited for if need be — drawn
-//! with a generator seeded by `sampler_seed` and n (`search`). A run's result is its metric at
-//! its end, or under early termination its validation loss where it was first held (paused or
-//! stopped) if it was. So the proposals depend on the results alone, not on how many workers
-//! there are, their speed, or crashes. It plans the run as the sweep file would, stores it,
-//! and queues it like any other. Under `halving:` it proposes the first rung's runs, and
-//! `halving` sends the best on.
+//! The `bayes` method's proposer: after the random first runs, run n's values come from TPE
+//! over the runs before it (`search`: the last `proposal_lag` as still training, the rest
+//! with their results, waited for if need be), drawn with a generator seeded by `sampler_seed`
+//! and n — the results alone decide, not the workers, their speed or crashes. It plans, stores
+//! and queues each run; under `halving:` it proposes the first rung's (`halving`).
 
 pub mod halving;
 pub mod search;
