@@ -1,9 +1,8 @@
-//! End-to-end: a `halving:` sweep trains every configuration short, then the best of each
-//! rung again from the start at the next rung's steps, until one trains the full `steps`; it
-//! ends with the same runs and losses on one worker, on two, and through SIGKILLs of workers
-//! and scheduler then `resume`, under `random` and `bayes` alike. `replay --verify` ranks each
-//! rung again and finds a result edited so that another run should have gone on; `explain`
-//! tells where a run came from and how it ranked; `status` shows each run's steps once.
+//! End-to-end: a `halving:` sweep trains every configuration short, then each rung's best
+//! again from the start, up to the full `steps` — the same runs and losses on one worker, two,
+//! and through SIGKILLs then `resume`, under `random` and `bayes`, and when stopped between
+//! rungs; `replay --verify` catches an edited result, `explain` tells where a run came from
+//! and how it ranked, `status` shows each run's steps once.
 
 mod common;
 
@@ -108,20 +107,45 @@ fn a_halving_sweep_sends_each_rungs_best_on_the_same_on_one_worker_two_and_throu
         "{explained}"
     );
 
-    // The worst first-rung run made the best in the database: it should have gone on, and the
-    // third run sent on should not have.
+    // The worst first-rung run made the best in the database: its configuration should have
+    // gone on first, and each run sent on is out of its place.
     let conn = rusqlite::Connection::open(sandbox.db()).unwrap();
     conn.execute("UPDATE runs SET val_loss = 0.5 WHERE id = ?1", [worst.id.0])
         .unwrap();
     let out = sandbox.run(&["replay", "one", "--verify"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let differs: Vec<String> = stdout(&out).lines().skip(1).map(String::from).collect();
-    assert_eq!(differs.len(), 1, "{}", stdout(&out));
+    assert_eq!(differs.len(), 3, "{}", stdout(&out));
     assert!(
-        differs[0].trim_start().starts_with(&all[8].id.to_string()) && differs[0].contains("does not go on"),
+        differs[0].trim_start().starts_with(&all[6].id.to_string())
+            && differs[0].contains(&format!("run {}'s configuration", worst.id)),
         "{}",
         stdout(&out)
     );
+}
+
+#[test]
+fn a_sweep_stopped_between_rungs_resumes_to_send_the_best_on() {
+    let sandbox = Sandbox::new();
+    let spec = write_sweep(&sandbox, "method: grid");
+    launch(&sandbox, &spec, "whole", "2");
+    launch(&sandbox, &spec, "cut", "2");
+    let whole = outcome(&sandbox, "whole");
+    // As if the scheduler had died once the first rung ended, before sending any run on.
+    let conn = rusqlite::Connection::open(sandbox.db()).unwrap();
+    let later =
+        "SELECT r.id FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = 'cut' AND r.steps_done > 200";
+    for table in ["attempts", "curve_points", "samples", "verdicts", "runs"] {
+        let key = if table == "runs" { "id" } else { "run_id" };
+        conn.execute(&format!("DELETE FROM {table} WHERE {key} IN ({later})"), [])
+            .unwrap();
+    }
+    assert_eq!(outcome(&sandbox, "cut").len(), 6);
+    let out = sandbox.run(&["resume", "cut", "--workers", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(outcome(&sandbox, "cut"), whole);
+    let out = sandbox.run(&["replay", "cut", "--verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]

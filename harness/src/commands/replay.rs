@@ -1,10 +1,10 @@
 //! `harness replay SWEEP [--verify]`: makes every decision the database holds for a sweep
 //! again, from its stored validation curves, results and sweep file alone, as if it ran once
-//! more, and shows each beside the one stored: each early-termination verdict, each run a
-//! `bayes` search proposed, and each run `halving:` sent on to a later rung. `--verify` shows only those that differ and exits 1 if any does.
-//! Reads the database read-only, so it works during a sweep.
+//! more, and shows each beside the one stored: early termination's verdicts, `bayes`'s
+//! proposals, `halving:`'s promotions. `--verify` shows only those that differ and exits 1 if
+//! any does. Reads the database read-only, so it works during a sweep.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -14,13 +14,12 @@ use results::{Decision, RunId, RunRecord, Store, SweepRecord};
 
 use crate::error::usage;
 use crate::scheduler::judge;
-use crate::session::proposer::halving::{RunAtRung, stored_rungs};
+use crate::session::proposer::halving::{RunAtRung, at_rung, settled_runs};
 use crate::session::proposer::search::Search;
 use crate::spec::SweepSettings;
 use crate::stopping::EarlyTerminate;
 use crate::stopping::halving::Halving;
 use crate::stored;
-use crate::view::explain::halving;
 use crate::view::{plural, table};
 
 #[derive(Debug, Args)]
@@ -65,8 +64,7 @@ pub fn execute(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         made.push(proposals(&search));
     }
     if let Some(rule) = &settings.halving {
-        let rungs = stored_rungs(rule, settings.metric, &runs, &HashSet::new(), &HashMap::new())?;
-        made.push(sent_on(rule, &rungs));
+        made.push(sent_on(rule, &settled_runs(rule, settings.metric, &runs)?));
     }
     let mut differ = 0;
     for compared in &made {
@@ -148,33 +146,33 @@ fn verdicts(
     })
 }
 
-/// Every run `halving:` sent on to a later rung, and whether the run it continues goes on
-/// when its rung is ranked again.
-fn sent_on(rule: &Halving, rungs: &[RunAtRung]) -> Compared {
-    let rows = rungs
-        .iter()
-        .filter(|run| run.rung > 0)
-        .map(|run| {
-            let from = halving::sent_from(rungs, run);
-            let goes_on = from.and_then(|from| {
-                let ranked = halving::ranked(rule, rungs, from.rung)?;
-                let at = ranked.runs.iter().position(|r| r.id == from.id)?;
-                Some(ranked.goes_on[at])
-            });
+/// Every run `halving:` sent on to a later rung beside the run its rung, ranked again, sends
+/// on in that place (the best first): one sent on that should not have been, or out of turn,
+/// differs, and so does one that should have been where the sweep has gone past its rung.
+fn sent_on(rule: &Halving, runs: &[RunAtRung]) -> Compared {
+    let mut rows = Vec::new();
+    for rung in 0..rule.rungs.len() - 1 {
+        let at = at_rung(runs, rung);
+        let Some(results) = at.iter().map(|r| r.result).collect::<Option<Vec<f64>>>() else {
+            continue;
+        };
+        let expected: Vec<&RunAtRung> = rule.promoted(&results).into_iter().map(|i| at[i]).collect();
+        let parents: HashMap<&str, RunId> = at.iter().map(|r| (r.configuration(), r.id)).collect();
+        let stored = at_rung(runs, rung + 1);
+        let later = runs.iter().any(|r| r.rung > rung + 1);
+        for place in 0..stored.len().max(if later { expected.len() } else { 0 }) {
+            let run = stored.get(place);
+            let from = run.and_then(|run| parents.get(run.configuration()).copied());
+            let made = expected.get(place).map(|r| r.id);
             let row = vec![
-                run.id.to_string(),
-                (run.rung + 1).to_string(),
-                from.map_or("none".to_string(), |from| from.id.to_string()),
-                if goes_on == Some(true) {
-                    "goes on"
-                } else {
-                    "does not go on"
-                }
-                .to_string(),
+                run.map_or("none".to_string(), |run| run.id.to_string()),
+                (rung + 2).to_string(),
+                from.map_or("none".to_string(), |id| id.to_string()),
+                made.map_or("none".to_string(), |id| format!("run {id}'s configuration")),
             ];
-            (row, goes_on != Some(true))
-        })
-        .collect();
+            rows.push((row, from.is_none() || from != made));
+        }
+    }
     Compared {
         kind: "promotion",
         from: "the stored results",

@@ -18,7 +18,7 @@ use crate::error::usage;
 use crate::scheduler::{Judge, Limits, Propose, QueuedRun, Scheduler, Tally, Work};
 use crate::session::jobs::JobTemplate;
 use crate::session::proposer::BayesProposer;
-use crate::session::proposer::halving::{HalvingProposer, sends_more, stored_rungs};
+use crate::session::proposer::halving::{HalvingProposer, sends_more, settled_runs, stored_runs};
 use crate::session::proposer::search::Search;
 use crate::session::worker_slots::WorkerSlots;
 use crate::spec::SweepSettings;
@@ -135,8 +135,7 @@ impl Session<'_> {
         let Some(halving) = &settings.halving else {
             return Ok(false);
         };
-        let rungs = stored_rungs(halving, settings.metric, all, &HashSet::new(), &HashMap::new())?;
-        Ok(sends_more(halving, &rungs))
+        Ok(sends_more(halving, &settled_runs(halving, settings.metric, all)?))
     }
 
     /// The search that proposes runs as results arrive, if the sweep has one: `bayes`'s,
@@ -171,11 +170,11 @@ impl Session<'_> {
             return Ok(bayes.map(|bayes| Box::new(bayes) as Box<dyn Propose>));
         };
         let unsettled: HashSet<RunId> = todo.iter().map(|run| run.id).collect();
-        let rungs = stored_rungs(&halving, metric, all, &unsettled, labels)?;
+        let runs = stored_runs(&halving, metric, all, &unsettled, labels)?;
         let halving = HalvingProposer::new(
             (halving, metric, self.sweep.id),
             bayes,
-            rungs,
+            runs,
             (data, self.jobs(dir), request),
         );
         Ok(Some(Box::new(halving)))

@@ -1,9 +1,8 @@
-//! Successive halving with restarts (Jamieson & Talwalkar 2016; Hyperband's inner loop), in
-//! steps: every configuration first trains a complete short run at the first rung, its
-//! schedule scaled to that length; once every run of a rung has ended, the best ⌊n / eta⌋ (at
-//! least one) train again from the start at the next rung, up to the sweep's `steps`. Nothing
-//! is judged part-way, so no decision depends on timing. Pure: `session::proposer::halving`
-//! asks it what comes next.
+//! Successive halving with restarts (Jamieson & Talwalkar 2016), in steps: every configuration
+//! first trains a complete short run at the first rung, its schedule scaled to it; once every
+//! run of a rung has ended, the best ⌊n / eta⌋ (at least one) train again from the start at the
+//! next rung, up to the sweep's `steps`. Nothing is judged part-way, so nothing depends on
+//! timing. Pure: `session::proposer::halving` asks it what comes next, `explain` and `replay` why.
 
 use std::collections::HashSet;
 use std::hash::Hash;
@@ -48,8 +47,15 @@ impl Halving {
         let mut k = 1;
         loop {
             let below = (steps as f64 / eta.powi(k)).round() as u64;
-            if below < min_steps.max(1) || below >= *rungs.last().unwrap_or(&steps) {
+            if below < min_steps.max(1) {
                 break;
+            }
+            if below >= *rungs.last().unwrap_or(&steps) {
+                return Err(format!(
+                    "eta {eta} is too close to 1 for rungs of whole steps: rung {} would train {below} steps, as \
+                     many as the rung above it; raise `eta` or `min_steps`",
+                    k + 1
+                ));
             }
             rungs.push(below);
             k += 1;
@@ -76,18 +82,18 @@ impl Halving {
     }
 
     /// How many runs each rung has when the first has `n` and every run has a result.
-    pub fn reach(&self, n: usize) -> Vec<usize> {
-        let mut reach = vec![n];
+    pub fn runs_per_rung(&self, n: usize) -> Vec<usize> {
+        let mut runs = vec![n];
         for _ in 1..self.rungs.len() {
-            let last = *reach.last().unwrap_or(&0);
-            reach.push(self.goes_on(last));
+            let last = *runs.last().unwrap_or(&0);
+            runs.push(self.goes_on(last));
         }
-        reach
+        runs
     }
 
     /// The training steps of a sweep whose first rung has `n` runs.
     pub fn steps_in_all(&self, n: usize) -> u64 {
-        self.reach(n)
+        self.runs_per_rung(n)
             .iter()
             .zip(&self.rungs)
             .map(|(&runs, &steps)| runs as u64 * steps)
@@ -98,8 +104,8 @@ impl Halving {
     /// steps, then 9 at 3333 steps, then 3 at 10000 steps: at most 92216 training steps, 38% of
     /// all 29 trained to 10000".
     pub fn describe(&self, n: usize) -> String {
-        let reach = self.reach(n);
-        let rungs: Vec<String> = reach
+        let rungs: Vec<String> = self
+            .runs_per_rung(n)
             .iter()
             .zip(&self.rungs)
             .map(|(runs, steps)| format!("{runs} at {steps} steps"))
@@ -142,6 +148,19 @@ impl Halving {
             .collect()
     }
 
+    /// Per run of a rung (`results`, in run order): its place in the ranking (0 = best) and
+    /// whether it goes on.
+    pub fn standings(&self, results: &[f64]) -> Vec<(usize, bool)> {
+        let mut standings = vec![(0, false); results.len()];
+        for (place, i) in Self::ranked(results).into_iter().enumerate() {
+            standings[i].0 = place;
+        }
+        for i in self.promoted(results) {
+            standings[i].1 = true;
+        }
+        standings
+    }
+
     /// Rung by rung, once every run of a rung has ended: the first configuration that goes
     /// on and has no run at the next rung yet, the best first.
     pub fn next<C: Eq + Hash>(&self, runs: &[RungRun<C>]) -> Next {
@@ -182,13 +201,14 @@ mod tests {
         assert_eq!(Halving::new(40, 10, 2.0).unwrap().rungs, [10, 20, 40]);
         assert_eq!(Halving::new(40, 11, 2.0).unwrap().rungs, [20, 40]);
         assert!(Halving::new(40, 30, 2.0).unwrap_err().contains("lower `min_steps`"));
+        assert!(Halving::new(10, 1, 1.01).unwrap_err().contains("too close to 1"));
     }
 
     #[test]
     fn a_rung_sends_on_a_third_and_at_least_one() {
         let halving = Halving::new(10_000, 1_000, 3.0).unwrap();
-        assert_eq!(halving.reach(29), [29, 9, 3]);
-        assert_eq!(halving.reach(2), [2, 1, 1]);
+        assert_eq!(halving.runs_per_rung(29), [29, 9, 3]);
+        assert_eq!(halving.runs_per_rung(2), [2, 1, 1]);
         assert_eq!(halving.steps_in_all(29), 29 * 1_111 + 9 * 3_333 + 3 * 10_000);
     }
 
@@ -198,6 +218,9 @@ mod tests {
         let results = [2.0, f64::INFINITY, 1.0, 2.0, f64::NAN, 3.0];
         assert_eq!(Halving::ranked(&results), [2, 0, 3, 5, 1, 4]);
         assert_eq!(halving.promoted(&results), [2, 0, 3]);
+        let standings = halving.standings(&results);
+        assert_eq!(standings[0], (1, true));
+        assert_eq!(standings[5], (3, false));
         assert_eq!(halving.promoted(&[f64::INFINITY, f64::NAN]), Vec::<usize>::new());
     }
 

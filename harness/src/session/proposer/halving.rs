@@ -12,6 +12,7 @@ use model::{Backend, TrainConfig};
 use results::{RunId, RunRecord, SweepId};
 
 use super::BayesProposer;
+use super::search::minimized;
 use crate::data_file::LoadedData;
 use crate::recording;
 use crate::scheduler::{Proposal, Propose, QueuedRun, RunStore};
@@ -60,6 +61,11 @@ impl RunAtRung {
         self.key == other.key
     }
 
+    /// Its configuration apart from its steps, as text that is the same for the same one.
+    pub fn configuration(&self) -> &str {
+        &self.key
+    }
+
     fn view(&self) -> RungRun<&str> {
         RungRun {
             config: &self.key,
@@ -69,9 +75,20 @@ impl RunAtRung {
     }
 }
 
-/// What the rule sends on next among `rungs`.
-fn next(halving: &Halving, rungs: &[RunAtRung]) -> Next {
-    halving.next(&rungs.iter().map(RunAtRung::view).collect::<Vec<_>>())
+/// What the rule sends on next among `runs`.
+fn next(halving: &Halving, runs: &[RunAtRung]) -> Next {
+    halving.next(&runs.iter().map(RunAtRung::view).collect::<Vec<_>>())
+}
+
+/// The run one rung below `run` whose configuration it trains again.
+pub fn parent_of<'a>(runs: &'a [RunAtRung], run: &RunAtRung) -> Option<&'a RunAtRung> {
+    runs.iter()
+        .find(|r| r.rung + 1 == run.rung && r.same_configuration(run))
+}
+
+/// The runs at rung `rung`, in run order.
+pub fn at_rung(runs: &[RunAtRung], rung: usize) -> Vec<&RunAtRung> {
+    runs.iter().filter(|r| r.rung == rung).collect()
 }
 
 /// The settings, backend and device of a run, apart from its steps.
@@ -82,17 +99,23 @@ fn configuration(config: &TrainConfig, (backend, request): (Backend, DeviceReque
     format!("{settings}|{backend}|{request}")
 }
 
+/// The runs of a settled halving sweep (every run's result counts), for `explain`, `replay`
+/// and `resume`.
+pub fn settled_runs(halving: &Halving, metric: Metric, all: &[RunRecord]) -> anyhow::Result<Vec<RunAtRung>> {
+    stored_runs(halving, metric, all, &HashSet::new(), &HashMap::new())
+}
+
 /// The runs of a halving sweep so far, each at its rung with its result where it has one;
 /// `unsettled`: runs this session trains (again), whose results do not count yet; `labels`:
 /// how the display names them.
-pub fn stored_rungs(
+pub fn stored_runs(
     halving: &Halving,
     metric: Metric,
     all: &[RunRecord],
     unsettled: &HashSet<RunId>,
     labels: &HashMap<RunId, String>,
 ) -> anyhow::Result<Vec<RunAtRung>> {
-    let mut rungs = Vec::with_capacity(all.len());
+    let mut runs = Vec::with_capacity(all.len());
     for run in all {
         let label = labels.get(&run.id).cloned().unwrap_or_default();
         let config: TrainConfig = serde_json::from_str(&run.config_json)
@@ -110,21 +133,20 @@ pub fn stored_rungs(
         if run.status.has_ended() && !unsettled.contains(&run.id) {
             entry.result = Some(result(metric, metric.loss.of(run)));
         }
-        rungs.push(entry);
+        runs.push(entry);
     }
-    Ok(rungs)
+    Ok(runs)
 }
 
-/// A result as the rule ranks it: minimized, a run that failed or diverged the worst.
+/// A result as the rule ranks it, as the search sees results: minimized, a run that failed
+/// or diverged the worst.
 fn result(metric: Metric, value: Option<f64>) -> f64 {
-    value
-        .filter(|v| v.is_finite())
-        .map_or(f64::INFINITY, |v| metric.goal.minimized(v))
+    minimized(metric.goal, value.unwrap_or(f64::INFINITY))
 }
 
-/// Whether a halving sweep whose runs are `rungs` (all ended) sends another one on.
-pub fn sends_more(halving: &Halving, rungs: &[RunAtRung]) -> bool {
-    matches!(next(halving, rungs), Next::Train { .. })
+/// Whether a halving sweep whose runs are `runs` (all ended) sends another one on.
+pub fn sends_more(halving: &Halving, runs: &[RunAtRung]) -> bool {
+    matches!(next(halving, runs), Next::Train { .. })
 }
 
 pub struct HalvingProposer {
@@ -133,7 +155,7 @@ pub struct HalvingProposer {
     /// Proposes first-rung runs after those planned at launch (`bayes`).
     first: Option<BayesProposer>,
     /// Every run of the sweep, in run order.
-    rungs: Vec<RunAtRung>,
+    runs: Vec<RunAtRung>,
     sweep: SweepId,
     data: Rc<LoadedData>,
     jobs: JobTemplate,
@@ -144,14 +166,14 @@ impl HalvingProposer {
     pub fn new(
         (halving, metric, sweep): (Halving, Metric, SweepId),
         first: Option<BayesProposer>,
-        rungs: Vec<RunAtRung>,
+        runs: Vec<RunAtRung>,
         (data, jobs, request): (Rc<LoadedData>, JobTemplate, DeviceRequest),
     ) -> Self {
         Self {
             halving,
             metric,
             first,
-            rungs,
+            runs,
             sweep,
             data,
             jobs,
@@ -163,14 +185,14 @@ impl HalvingProposer {
     fn first_rung_run(&mut self, queued: &QueuedRun) {
         let place = (queued.job.backend, queued.request);
         let proposed = (None, place, queued.label.clone());
-        self.rungs
+        self.runs
             .push(RunAtRung::new(queued.id, queued.job.config.clone(), proposed, 0));
     }
 
-    /// The configuration of `rungs[from]` again from the start at rung `rung`: stored, queued.
+    /// The configuration of `runs[from]` again from the start at rung `rung`: stored, queued.
     fn send_on(&mut self, from: usize, rung: usize, store: &mut dyn RunStore) -> anyhow::Result<QueuedRun> {
         let steps = self.halving.rungs[rung];
-        let parent = &self.rungs[from];
+        let parent = &self.runs[from];
         let config = parent.config.with_steps(steps)?;
         let (backend, request) = parent.place;
         let new_run = recording::new_run(
@@ -190,7 +212,7 @@ impl HalvingProposer {
             .collect::<Vec<_>>()
             .join(" ");
         let variant = parent.variant.clone();
-        self.rungs.push(RunAtRung::new(
+        self.runs.push(RunAtRung::new(
             id,
             config.clone(),
             (variant, (backend, request), label.clone()),
@@ -202,8 +224,8 @@ impl HalvingProposer {
 
     fn rung_mut(&mut self, id: RunId) -> Option<&mut RunAtRung> {
         // Runs come in id order: those stored, then each one proposed with the next id.
-        let at = self.rungs.binary_search_by_key(&id, |rung| rung.id).ok()?;
-        Some(&mut self.rungs[at])
+        let at = self.runs.binary_search_by_key(&id, |rung| rung.id).ok()?;
+        Some(&mut self.runs[at])
     }
 }
 
@@ -213,12 +235,12 @@ impl Propose for HalvingProposer {
     }
 
     fn runs_in_all(&self) -> usize {
-        let first = self.rungs.iter().filter(|r| r.rung == 0).count();
+        let first = self.runs.iter().filter(|r| r.rung == 0).count();
         let first = self
             .first
             .as_ref()
             .map_or(first, |bayes| bayes.runs_in_all().max(first));
-        self.halving.reach(first).iter().sum()
+        self.halving.runs_per_rung(first).iter().sum()
     }
 
     fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Proposal> {
@@ -232,7 +254,7 @@ impl Propose for HalvingProposer {
                 Proposal::Done => {}
             }
         }
-        match next(&self.halving, &self.rungs) {
+        match next(&self.halving, &self.runs) {
             Next::Train { from, rung } => Ok(Proposal::Run(Box::new(self.send_on(from, rung, store)?))),
             Next::Wait => Ok(Proposal::NotYet),
             Next::Done => Ok(Proposal::Done),

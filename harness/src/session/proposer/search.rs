@@ -1,10 +1,8 @@
-//! What a `bayes` search knows and how it proposes from it, with no side effect: every run
-//! so far (under `halving:`, every first-rung run) with its values and result (its metric at
-//! its end or, under early termination, its validation loss where it was first held), and run
-//! n's values drawn by TPE from the runs before n − `proposal_lag`, the rest as the constant
-//! liar. The live proposer (`mod.rs`) adds
-//! runs as it plans them; `explain` and `replay` build it from the store and draw any proposal
-//! again.
+//! What a `bayes` search knows and how it proposes from it, with no side effect: each run so
+//! far (under `halving:`, each first-rung run) with its values and result (its metric at its
+//! end, or where early termination first held it), and run n's values drawn by TPE from the
+//! runs before n − `proposal_lag`, the rest as the constant liar. The live proposer adds runs
+//! as it plans them; `explain` and `replay` build it from the store to draw proposals again.
 
 use std::collections::HashMap;
 
@@ -254,7 +252,7 @@ impl Search {
 }
 
 /// A metric as the search minimizes it; a run that diverged is the worst there is.
-fn minimized(goal: Goal, value: f64) -> f64 {
+pub fn minimized(goal: Goal, value: f64) -> f64 {
     if value.is_finite() {
         goal.minimized(value)
     } else {

@@ -1,21 +1,18 @@
-//! Every decision about one run and what it was made from, as lines of text for `harness
-//! explain` and the dashboard's run page: how the run came to be (planned by the sweep file,
-//! or proposed by `bayes` from which runs), each attempt and how it ended (with why it
-//! failed), and each early-termination verdict with the rung or band, the run's value, and the
-//! threshold, median or ranking it was held against. Verdicts in run order are made again from
-//! the stored curves (`judge::replay`), proposals and `halving:` rankings from the stored
-//! results (`proposal`, `halving`), exactly as `replay --verify` checks them, so the text is
-//! the decision's own reasoning.
+//! Every decision about one run and what it was made from, as text for `harness explain` and
+//! the dashboard's run page: how the run came to be (planned, or proposed by `bayes`), each
+//! attempt and how it ended, each early-termination verdict with what it was held against, and
+//! its `halving:` rung and ranking — all made again from the stored curves and results, as
+//! `replay --verify` checks them, so the text is the decision's own reasoning.
 
 pub mod halving;
 mod proposal;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use results::{AttemptRecord, Decision, RunId, RunRecord, Store, SweepRecord};
 
 use crate::scheduler::judge::{self, Basis};
-use crate::session::proposer::halving::stored_rungs;
+use crate::session::proposer::halving::settled_runs;
 use crate::session::proposer::search::Search;
 use crate::spec::{self, SweepSettings};
 use crate::stopping::{EarlyTerminate, Order};
@@ -35,20 +32,16 @@ pub fn lines(store: &Store, run: &RunRecord, sweep: &SweepRecord) -> anyhow::Res
         Some(text) => Some(spec::stored_method(text, &sweep.name)?),
         None => None,
     };
-    let rungs = match &settings.halving {
-        Some(rule) => Some((
-            rule,
-            stored_rungs(rule, settings.metric, &all, &HashSet::new(), &HashMap::new())?,
-        )),
+    let halved = match &settings.halving {
+        Some(rule) => Some((rule, settled_runs(rule, settings.metric, &all)?)),
         None => None,
     };
     // Under `halving:` the sweep file planned (or `bayes` proposed) the first rung's runs.
-    let first_rung: Vec<RunRecord> = match &rungs {
-        Some((_, rungs)) => all
-            .iter()
-            .filter(|r| rungs.iter().any(|rung| rung.id == r.id && rung.rung == 0))
-            .cloned()
-            .collect(),
+    let first_rung: Vec<RunRecord> = match &halved {
+        Some((_, runs)) => {
+            let first: HashSet<RunId> = runs.iter().filter(|r| r.rung == 0).map(|r| r.id).collect();
+            all.iter().filter(|r| first.contains(&r.id)).cloned().collect()
+        }
         None => all.clone(),
     };
     if first_rung.iter().any(|r| r.id == run.id) {
@@ -63,8 +56,8 @@ pub fn lines(store: &Store, run: &RunRecord, sweep: &SweepRecord) -> anyhow::Res
     if let Some(rule) = settings.early_terminate {
         lines.extend(verdicts(store, (sweep, &settings, rule), &all, run.id)?);
     }
-    if let Some((rule, rungs)) = &rungs {
-        lines.extend(halving::lines(rule, rungs, run.id, settings.metric));
+    if let Some((rule, runs)) = &halved {
+        lines.extend(halving::lines(rule, runs, run.id, settings.metric));
     }
     Ok(lines)
 }
