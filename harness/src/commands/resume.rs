@@ -1,19 +1,20 @@
 //! `harness resume SWEEP`: continue a sweep after its scheduler stopped (Ctrl-C, a crash,
 //! kill -9, power loss). Settled runs stay as they are; pending, running and interrupted
-//! ones restart from their checkpoints; a `bayes` search proposes the runs it has left;
-//! `--retry-failed` gives failed runs another go.
+//! ones restart from their checkpoints; a `bayes` search proposes the runs it has left and
+//! `halving:` sends each rung's best on; `--retry-failed` gives failed runs another go.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use results::RunStatus;
+use results::{RunStatus, SweepRecord};
 
 use crate::data_file;
 use crate::error::usage;
 use crate::serve::ServeFlag;
 use crate::session::sweep::Session;
 use crate::session::worker_slots::SlotArgs;
+use crate::spec::{self, Method};
 use crate::stored;
 use crate::view::{self, sweep_table};
 
@@ -31,6 +32,14 @@ pub struct ResumeArgs {
     /// SQLite database the sweep is in
     #[arg(long, env = "HARNESS_DB", default_value = "harness.db", value_name = "PATH")]
     pub db: PathBuf,
+}
+
+/// The method of the sweep file stored with `sweep` (`None`: a sweep of `harness train`).
+fn stored_method(sweep: &SweepRecord) -> anyhow::Result<Option<Method>> {
+    match &sweep.spec {
+        Some(text) => Ok(Some(spec::stored_method(text, &sweep.name)?)),
+        None => Ok(None),
+    }
 }
 
 /// Whether a run in `status` runs again on resume. A paused run does: it waits for a
@@ -79,7 +88,10 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
         let since = format!("sweep `{}` was launched", sweep.name);
         data_file::load_recorded(run.data_path.as_ref(), &run.data_sha256, &since)?;
     }
-    let needs = todo
+    // A search that proposes runs gives them its stored runs' devices: slots for those too,
+    // even when nothing is left to train but a proposal.
+    let proposes = settings.halving.is_some() || stored_method(&sweep)? == Some(Method::Bayes);
+    let needs = if proposes { &all } else { &todo }
         .iter()
         .map(stored::requested_device)
         .collect::<anyhow::Result<_>>()
