@@ -1,6 +1,7 @@
 //! End-to-end: `method: bayes` — ten random runs, then each run proposed by TPE from the
 //! results so far, stored as it is proposed; the same file proposes the same runs again,
-//! and a scheduler killed with SIGKILL mid-search resumes to the same runs and results.
+//! a scheduler killed with SIGKILL mid-search resumes to the same runs and results, and a
+//! space smaller than `run_cap` ends the search once every configuration has run.
 
 mod common;
 
@@ -98,4 +99,37 @@ fn a_search_killed_with_sigkill_while_proposing_resumes_to_the_same_runs() {
     let out = sandbox.run(&["resume", "cut"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(outcome(&runs(&sandbox.db(), "cut")), outcome(&undisturbed));
+}
+
+#[test]
+fn a_search_over_a_space_smaller_than_its_run_cap_ends_with_every_configuration() {
+    let sandbox = Sandbox::new();
+    sandbox.names(300);
+    let small = SPEC.replace("name: tpe", "name: small").replace(
+        "lr: {min: 0.0001, max: 0.5, distribution: log_uniform_values}",
+        "lr: {values: [0.1, 0.2]}",
+    );
+    std::fs::write(sandbox.path("small.yaml"), small).unwrap();
+    let plan = sandbox.run(&["launch", "small.yaml", "--dry-run"]);
+    assert!(
+        stderr(&plan)
+            .contains("the space holds only 6 configurations: the search ends after them, short of run_cap 14"),
+        "{}",
+        stderr(&plan)
+    );
+    assert!(
+        stdout(&plan).contains("\n6 runs in bayes sweep `small`"),
+        "{}",
+        stdout(&plan)
+    );
+    let out = sandbox.run(&["launch", "small.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("6 of 6 runs to train"), "{}", stderr(&out));
+    assert_eq!(runs(&sandbox.db(), "small").len(), 6);
+    let again = sandbox.run(&["resume", "small"]);
+    assert!(
+        stderr(&again).contains("nothing to resume, every run is settled"),
+        "{}",
+        stderr(&again)
+    );
 }

@@ -136,7 +136,7 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
         let runs = spec
             .bayes
             .as_ref()
-            .map_or(spec.runs.len(), |bayes| bayes.run_cap as usize);
+            .map_or(spec.runs.len(), |bayes| bayes.runs() as usize);
         eprintln!(
             "early termination: {}; {}",
             rule.describe(evaluations.max().unwrap_or(0) as usize, runs),
@@ -147,7 +147,7 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
         let first = spec
             .bayes
             .as_ref()
-            .map_or(spec.runs.len(), |bayes| bayes.run_cap as usize);
+            .map_or(spec.runs.len(), |bayes| bayes.runs() as usize);
         eprintln!("halving: {}", halving.describe(first));
     }
     let configs = spec
@@ -193,7 +193,10 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
     table::print(&headers, &rows)?;
     let method = spec.method.as_str();
     let planned = spec.runs.len();
-    let proposed = spec.bayes.as_ref().map_or(0, |b| b.run_cap as usize - planned);
+    let proposed = spec
+        .bayes
+        .as_ref()
+        .map_or(0, |b| (b.runs() as usize).saturating_sub(planned));
     let later = if proposed > 0 {
         format!(", then {proposed} proposed from the results as it runs")
     } else {

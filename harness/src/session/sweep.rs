@@ -129,7 +129,7 @@ impl Session<'_> {
         all: &[RunRecord],
     ) -> anyhow::Result<bool> {
         let search = Search::stored(store, sweep, settings.metric, all)?;
-        if search.is_some_and(|search| search.len() < search.bayes.run_cap as usize) {
+        if search.is_some_and(|search| search.len() < search.bayes.runs() as usize) {
             return Ok(true);
         }
         let Some(halving) = &settings.halving else {

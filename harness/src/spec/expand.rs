@@ -335,13 +335,18 @@ fn random(
         }
     }
     if (runs.len() as u64) < cap {
-        warnings.push(source.warning(
-            at,
-            format!(
+        let message = match first {
+            // A `bayes` search's random first runs: the space holds no more at all.
+            Some(_) => format!(
+                "the space holds only {} configurations: the search ends after them, short of run_cap {run_cap}",
+                runs.len()
+            ),
+            None => format!(
                 "only {} distinct configurations were found for run_cap {cap}",
                 runs.len()
             ),
-        ));
+        };
+        warnings.push(source.warning(at, message));
     }
     Ok(runs)
 }

@@ -73,7 +73,7 @@ impl Method {
     }
 }
 
-/// A `bayes` search: runs in all, the seed of its proposals, how many of the latest runs a
+/// A `bayes` search: its `run_cap`, the seed of its proposals, how many of the latest runs a
 /// proposal counts as still training, and how to plan one.
 #[derive(Clone, Debug)]
 pub struct Bayes {
@@ -81,6 +81,15 @@ pub struct Bayes {
     pub sampler_seed: u64,
     pub proposal_lag: usize,
     pub planner: Planner,
+}
+
+impl Bayes {
+    /// The runs the search has in all: `run_cap`, or every configuration of a smaller space.
+    pub fn runs(&self) -> u64 {
+        self.planner
+            .configurations()
+            .map_or(self.run_cap, |n| n.min(self.run_cap))
+    }
 }
 
 /// Published numbers a variant is compared against (a paper's, a lecture's).

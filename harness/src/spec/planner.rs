@@ -52,6 +52,14 @@ impl Planner {
         self.steps
     }
 
+    /// How many configurations the space holds, when every parameter ranges over a finite
+    /// set of values.
+    pub fn configurations(&self) -> Option<u64> {
+        self.axes
+            .iter()
+            .try_fold(1u64, |n, axis| Some(n.saturating_mul(axis.domain.grid_len()?)))
+    }
+
     /// A stored run's value of each parameter (from its configuration; a setting it does not
     /// take reads as empty text, a category no proposal matches). Where the planner sets the
     /// steps, `steps` reads as the sweep file gives it.

@@ -54,7 +54,7 @@ impl Propose for BayesProposer {
     }
 
     fn runs_in_all(&self) -> usize {
-        self.search.bayes.run_cap as usize
+        self.search.bayes.runs() as usize
     }
 
     fn propose(&mut self, store: &mut dyn RunStore) -> anyhow::Result<Proposal> {
