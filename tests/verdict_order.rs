@@ -10,9 +10,8 @@
 mod common;
 
 use std::process::Stdio;
-use std::time::Duration;
 
-use common::sweeps::{children, kill_9, launch_through_kills, runs, wait_for, write_six_mlps};
+use common::sweeps::{children, kill_9, launch_through_kills, runs, wait_at_most, wait_for, write_six_mlps};
 use common::{Sandbox, open_store, stderr, stdout};
 use results::{Decision, RunStatus};
 
@@ -169,21 +168,6 @@ fn a_bayes_search_under_asha_proposes_and_judges_the_same_on_one_worker_two_and_
         explained.contains("drawn again from the stored results it differs"),
         "{explained}"
     );
-}
-
-/// Waits for `child` at most two minutes: a sweep that does not end is a hang.
-fn wait_at_most(mut child: std::process::Child, what: &str) -> std::process::ExitStatus {
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > Duration::from_secs(120) {
-            kill_9(child.id());
-            panic!("{what} did not end in two minutes");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

@@ -190,3 +190,18 @@ pub fn launch_through_kills(sandbox: &Sandbox, spec: &str, name: &str) {
     let out = sandbox.run(&["resume", name, "--workers", "2"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+/// Waits for `child` at most two minutes: a sweep that does not end is a hang.
+pub fn wait_at_most(mut child: std::process::Child, what: &str) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > Duration::from_secs(120) {
+            kill_9(child.id());
+            panic!("{what} did not end in two minutes");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
