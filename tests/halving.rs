@@ -1,12 +1,14 @@
 //! End-to-end: a `halving:` sweep trains every configuration short, then each rung's best
 //! again from the start, up to the full `steps` — the same runs and losses on one worker, two,
 //! and through SIGKILLs then `resume`, under `random` and `bayes`, and when stopped between
-//! rungs; `replay --verify` catches an edited result, `explain` tells where a run came from
-//! and how it ranked, `status` shows each run's steps once.
+//! rungs; a rung is ranked once (a run that failed there is not retried); `replay --verify`
+//! catches an edited result; `explain` tells where a run came from and how it ranked.
 
 mod common;
 
-use common::sweeps::{launch_through_kills, runs, write_six_mlps};
+use std::process::Stdio;
+
+use common::sweeps::{children, kill_9, launch_through_kills, runs, wait_at_most, wait_for, write_six_mlps};
 use common::{Sandbox, stderr, stdout};
 use results::{RunRecord, RunStatus};
 
@@ -165,4 +167,43 @@ fn a_bayes_search_under_halving_proposes_the_same_first_rung_on_one_worker_two_a
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn a_run_that_failed_in_a_rung_already_ranked_is_not_retried() {
+    let sandbox = Sandbox::new();
+    let spec = write_sweep(&sandbox, "method: grid");
+    // Runs long enough to be killed while training; no retry within the session.
+    let text = std::fs::read_to_string(&spec)
+        .unwrap()
+        .replace("max_retries: 20", "max_retries: 0")
+        .replace("steps: {value: 800}", "steps: {value: 8000}")
+        .replace("min_steps: 200", "min_steps: 2000");
+    std::fs::write(&spec, text).unwrap();
+    let mut launch = sandbox.harness(&["launch", &spec, "--workers", "2"]);
+    let scheduler = launch.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    wait_for(&sandbox.db(), "hb", "a run training", |runs| {
+        runs.iter().any(|r| r.status == RunStatus::Running)
+    });
+    kill_9(*children(scheduler.id()).first().expect("a worker"));
+    assert_eq!(
+        wait_at_most(scheduler, "the launch").code(),
+        Some(1),
+        "a run failed for good"
+    );
+    let all = runs(&sandbox.db(), "hb");
+    let failed: Vec<&RunRecord> = all.iter().filter(|r| r.status == RunStatus::Failed).collect();
+    assert_eq!(
+        (failed.len(), all.len()),
+        (1, 10),
+        "it ranks last: 6 runs, then 3, then 1"
+    );
+
+    let out = sandbox.run(&["resume", "hb", "--retry-failed"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let told = format!("run {} is not retried: its rung was ranked without it", failed[0].id);
+    assert!(stderr(&out).contains(&told), "{}", stderr(&out));
+    assert_eq!(runs(&sandbox.db(), "hb"), all, "nothing trained again");
+    let out = sandbox.run(&["replay", "hb", "--verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }

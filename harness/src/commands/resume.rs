@@ -1,7 +1,8 @@
 //! `harness resume SWEEP`: continue a sweep after its scheduler stopped (Ctrl-C, a crash,
 //! kill -9, power loss). Settled runs stay as they are; pending, running and interrupted
 //! ones restart from their checkpoints; a `bayes` search proposes the runs it has left and
-//! `halving:` sends each rung's best on; `--retry-failed` gives failed runs another go.
+//! `halving:` sends each rung's best on; `--retry-failed` gives failed runs another go (under
+//! `halving:`, those whose rung is not yet ranked).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ use results::{RunStatus, SweepRecord};
 use crate::data_file;
 use crate::error::usage;
 use crate::serve::ServeFlag;
+use crate::session::proposer::halving::{rung_ranked, settled_runs};
 use crate::session::sweep::Session;
 use crate::session::worker_slots::SlotArgs;
 use crate::spec::{self, Method};
@@ -57,15 +59,28 @@ pub fn execute(args: ResumeArgs) -> anyhow::Result<ExitCode> {
     let sweep = stored::find_sweep(&store, &args.sweep, &args.db)?;
     let settings = stored::settings(&sweep)?;
     let all = store.sweep_runs(sweep.id)?;
-    let todo: Vec<_> = all
+    let mut todo: Vec<_> = all
         .iter()
         .filter(|run| resumes(run.status, args.retry_failed))
         .cloned()
         .collect();
+    if let Some(rule) = &settings.halving {
+        let runs = settled_runs(rule, settings.metric, &all)?;
+        todo.retain(|run| {
+            let ranked = run.status == RunStatus::Failed && rung_ranked(&runs, run.id);
+            if ranked {
+                eprintln!(
+                    "sweep {}: run {} is not retried: its rung was ranked without it and its best went on",
+                    sweep.name, run.id
+                );
+            }
+            !ranked
+        });
+    }
     if todo.is_empty() && !Session::proposes_more(&store, (&sweep, &settings), &all)? {
         sweep_table::print_runs(&all, &settings.metric, false)?;
         let failed = all.iter().filter(|r| r.status == RunStatus::Failed).count();
-        if failed > 0 {
+        if failed > 0 && !args.retry_failed {
             eprintln!(
                 "sweep {}: nothing to resume; {failed} run{} failed for good (rerun with `{} resume {} --retry-failed`)",
                 sweep.name,

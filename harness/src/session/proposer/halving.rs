@@ -144,6 +144,15 @@ fn result(metric: Metric, value: Option<f64>) -> f64 {
     minimized(metric.goal, value.unwrap_or(f64::INFINITY))
 }
 
+/// Whether `run`'s rung has been ranked, its best sent on to the next: a rung is ranked once,
+/// so a run that failed there is not trained again.
+pub fn rung_ranked(runs: &[RunAtRung], run: RunId) -> bool {
+    let Some(this) = runs.iter().find(|r| r.id == run) else {
+        return false;
+    };
+    runs.iter().any(|r| r.rung == this.rung + 1)
+}
+
 /// Whether a halving sweep whose runs are `runs` (all ended) sends another one on.
 pub fn sends_more(halving: &Halving, runs: &[RunAtRung]) -> bool {
     matches!(next(halving, runs), Next::Train { .. })
