@@ -199,7 +199,7 @@ parameters:
             SEARCH.replace("random", "bayes")
         ));
         let planner = bayes.bayes.expect("bayes").planner;
-        assert_eq!(planner.steps(), Some(100));
+        assert_eq!(planner.first_rung(), Some(100));
         let proposed = planner
             .plan(planner.values_of(&bayes.runs[0].config.applicable_settings()))
             .unwrap();

@@ -17,8 +17,8 @@ use super::{PlannedRun, SpecError, tpe};
 pub struct Planner {
     axes: Vec<Axis>,
     placement: Placement,
-    /// The steps every run it plans trains, where not the sweep file's (halving's first rung).
-    steps: Option<u64>,
+    /// The steps every run it plans trains, where not the sweep file's: halving's first rung.
+    first_rung: Option<u64>,
     /// The sweep file, for the messages of a run that does not check.
     file: String,
     text: String,
@@ -36,20 +36,20 @@ impl Planner {
         Self {
             axes,
             placement,
-            steps: None,
+            first_rung: None,
             file: source.file.to_string(),
             text: source.text.to_string(),
         }
     }
 
-    /// This planner, its runs trained `steps` steps.
-    pub(super) fn training(self, steps: Option<u64>) -> Self {
-        Self { steps, ..self }
+    /// This planner, its runs trained `first_rung` steps (halving's first rung), if given.
+    pub(super) fn with_first_rung(self, first_rung: Option<u64>) -> Self {
+        Self { first_rung, ..self }
     }
 
-    /// The steps every run it plans trains, where not the sweep file's.
-    pub fn steps(&self) -> Option<u64> {
-        self.steps
+    /// The steps every run it plans trains under `halving:`, its first rung's.
+    pub fn first_rung(&self) -> Option<u64> {
+        self.first_rung
     }
 
     /// How many configurations the space holds, when every parameter ranges over a finite
@@ -67,7 +67,7 @@ impl Planner {
         self.axes
             .iter()
             .map(|axis| match config.get(&axis.key) {
-                _ if axis.key == "steps" && self.steps.is_some() => axis
+                _ if axis.key == "steps" && self.first_rung.is_some() => axis
                     .domain
                     .grid()
                     .and_then(|values| values.first().cloned())
@@ -110,7 +110,7 @@ impl Planner {
             text: &self.text,
         };
         let mut run = planned(&self.axes, None, values, &self.placement, &source)?;
-        if let Some(steps) = self.steps {
+        if let Some(steps) = self.first_rung {
             halving::first_rung(std::slice::from_mut(&mut run), steps, &source)?;
         }
         Ok(run)

@@ -145,7 +145,8 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
         run_cap: run_cap.map_or(0, |(cap, _)| cap),
         sampler_seed: sweep.sampler_seed,
         proposal_lag,
-        planner: Planner::new(axes, sweep.placement, source).training(settings.halving.as_ref().map(|h| h.rungs[0])),
+        planner: Planner::new(axes, sweep.placement, source)
+            .with_first_rung(settings.halving.as_ref().map(|h| h.rungs[0])),
     });
     let data = match base {
         Some(base) => raw.data.map(|d| data_file(&d, source, base)).transpose()?,

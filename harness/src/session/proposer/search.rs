@@ -66,7 +66,7 @@ impl Search {
             let config: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&run.config_json)
                 .with_context(|| format!("run {} has an unreadable configuration", run.id))?;
             // Under `halving:` the search proposes the first rung's runs and learns from them alone.
-            if let Some(steps) = search.bayes.planner.steps()
+            if let Some(steps) = search.bayes.planner.first_rung()
                 && config.get("steps").and_then(|s| s.as_u64()) != Some(steps)
             {
                 continue;
