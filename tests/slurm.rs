@@ -3,9 +3,9 @@
 //! host and job, inside an allocation each run is a step of it, a cancelled job is retried
 //! from its checkpoint to the same losses, a
 //! scheduler killed with SIGKILL is resumed through Slurm, Ctrl-C leaves checkpoints and no
-//! job, a partition that does not exist is refused before anything is stored, and early
-//! termination's verdicts reach a worker through `srun`'s stdin.
-//! Without `srun` on the PATH the tests say so and pass, unless `CI` is set.
+//! job, a partition that does not exist is refused before anything is stored, early
+//! termination's verdicts reach a worker through `srun`'s stdin, and `halving:` sends each
+//! rung's best on as jobs. Without `srun` on the PATH the tests say so and pass, unless `CI`.
 
 mod common;
 
@@ -13,7 +13,9 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use common::sweeps::{HYPERBAND_SPEC, assert_continuous_curves, kill, runs, spawn, wait_for, write_spec};
+use common::sweeps::{
+    HYPERBAND_SPEC, assert_continuous_curves, kill, runs, spawn, wait_for, write_six_mlps, write_spec,
+};
 use common::{Sandbox, stderr, stdout};
 use results::{RunRecord, RunStatus};
 
@@ -260,4 +262,23 @@ fn early_termination_reaches_a_worker_through_srun() {
         all.iter().all(|run| run.slurm_job.is_some()),
         "each run was a Slurm job"
     );
+}
+
+#[test]
+fn a_halving_sweep_through_slurm_sends_each_rungs_best_on_as_jobs() {
+    let Some(_turn) = cluster() else { return };
+    let sandbox = Sandbox::new();
+    let section = "halving: {min_steps: 200, eta: 2}\nlauncher: slurm";
+    let spec = write_six_mlps(&sandbox, "method: grid", section);
+    let out = sandbox.run(&["launch", &spec]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = runs(&sandbox.db(), "hb");
+    let at = |steps: u64| runs.iter().filter(|r| r.steps_done == steps).count();
+    assert_eq!([at(200), at(400), at(800)], [6, 3, 1], "{}", stdout(&out));
+    for run in &runs {
+        assert_eq!(run.status, RunStatus::Completed, "run {}", run.id);
+        assert!(run.slurm_job.is_some(), "run {} ran as a Slurm job", run.id);
+    }
+    let out = sandbox.run(&["replay", "hb", "--verify"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
