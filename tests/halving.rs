@@ -79,6 +79,11 @@ fn a_halving_sweep_sends_each_rungs_best_on_the_same_on_one_worker_two_and_throu
         "{}",
         stderr(&out)
     );
+    assert!(
+        stdout(&out).contains("6 runs, then up to 4 sent on to later rungs in grid sweep `hb`"),
+        "{}",
+        stdout(&out)
+    );
     same_on_any_workers(&sandbox, &spec, [6, 3, 1]);
 
     // `status` shows each run's steps once, in its progress column.

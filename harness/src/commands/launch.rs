@@ -197,11 +197,15 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
         .bayes
         .as_ref()
         .map_or(0, |b| (b.runs() as usize).saturating_sub(planned));
-    let later = if proposed > 0 {
+    let mut later = if proposed > 0 {
         format!(", then {proposed} proposed from the results as it runs")
     } else {
         String::new()
     };
+    if let Some(halving) = &spec.settings.halving {
+        let sent_on: usize = halving.runs_per_rung(planned + proposed).iter().skip(1).sum();
+        later.push_str(&format!(", then up to {sent_on} sent on to later rungs"));
+    }
     out!(
         "{planned} run{}{later} in {method} sweep `{}` (dry run: nothing stored or started)",
         view::plural(planned),
