@@ -8,21 +8,29 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-/// A browser session; the browser and chromedriver end when it is dropped.
+/// One browser at a time: several Chromiums starting at once on two busy cores made
+/// chromedriver drop a new session's request (connection reset by peer).
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// A browser session; the browser and chromedriver end when it is dropped, then the next
+/// test's browser may start.
 pub struct Browser {
     driver: Child,
     addr: String,
     session: String,
+    _turn: MutexGuard<'static, ()>,
 }
 
 impl Browser {
     /// A session of Debian's chromium, or `None` (said on stderr) where chromedriver is not
     /// installed and `CI` is unset; under `CI` its absence fails the test.
     pub fn start() -> Option<Self> {
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         // chromedriver refuses --port=0: take a free port, then hand it over.
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -46,6 +54,7 @@ impl Browser {
             driver,
             addr: format!("127.0.0.1:{port}"),
             session: String::new(),
+            _turn: turn,
         };
         let capabilities = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
