@@ -99,6 +99,10 @@ pub struct Setting {
     pub kind: Kind,
     pub default: DefaultValue,
     pub only: Only,
+    /// Whether a run may go on with a new value part-way (population-based training
+    /// changes it at an exploit): true for what the optimizer reads at each step, false for
+    /// what builds the model or fixes the data.
+    pub mid_run: bool,
 }
 
 impl Kind {
@@ -117,7 +121,13 @@ impl Setting {
             kind,
             default,
             only: Only::Always,
+            mid_run: false,
         }
+    }
+
+    /// The same setting, which a run may change part-way (see `mid_run`).
+    pub const fn mid_run(self) -> Self {
+        Self { mid_run: true, ..self }
     }
 
     /// The same setting, meaningful only where `only` holds (`momentum` with `sgd`).
@@ -276,6 +286,7 @@ mod tests {
         kind: Kind::Count { min: 2, why: "a batch" },
         default: DefaultValue::Count(32),
         only: Only::Always,
+        mid_run: false,
     };
 
     #[test]

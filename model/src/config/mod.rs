@@ -206,6 +206,35 @@ impl TrainConfig {
             .collect()
     }
 
+    /// Whether a run trained with this configuration may go on with `next` instead: they
+    /// differ only in settings declared `mid_run` (what the optimizer reads at each step).
+    /// Else the first setting that differs, and why it cannot change.
+    pub fn check_change_to(&self, next: &TrainConfig) -> Result<(), ConfigError> {
+        let (Ok(Value::Object(now)), Ok(Value::Object(then))) =
+            (serde_json::to_value(self), serde_json::to_value(next))
+        else {
+            unreachable!("a configuration serializes as an object")
+        };
+        let keys = now.keys().chain(then.keys().filter(|key| !now.contains_key(*key)));
+        for key in keys {
+            if now.get(key) == then.get(key) {
+                continue;
+            }
+            let mid_run = all_settings().iter().any(|s| s.name == key && s.mid_run);
+            if !mid_run {
+                let may: Vec<&str> = all_settings().iter().filter(|s| s.mid_run).map(|s| s.name).collect();
+                return Err(ConfigError::new(
+                    key,
+                    format!(
+                        "cannot change part-way through a run (it shapes the model or the data); only {} can",
+                        may.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Whether training takes the model's hand-derived backward pass: asked for, the model
     /// has one, and plain SGD without clipping (the pass computes gradients and descends
     /// with them, nothing more).

@@ -60,7 +60,7 @@ pub const TRAINING: [Setting; 22] = [
         Kind::Choice(OptimizerKind::NAMES),
         DefaultValue::Name("sgd"),
     ),
-    Setting::new("lr", "Learning rate", Kind::Positive, DefaultValue::Number(0.1)),
+    Setting::new("lr", "Learning rate", Kind::Positive, DefaultValue::Number(0.1)).mid_run(),
     Setting::new(
         "lr_schedule",
         "step (lr, then lr_final from lr_decay_at), constant, or cosine (lr down to lr_final)",
@@ -80,7 +80,8 @@ pub const TRAINING: [Setting; 22] = [
     .only(Only::When {
         setting: "lr_schedule",
         is: &["step", "cosine"],
-    }),
+    })
+    .mid_run(),
     Setting::new(
         "lr_decay_at",
         "Fraction of the steps after which lr_final is used",
@@ -103,7 +104,8 @@ pub const TRAINING: [Setting; 22] = [
         Kind::Fraction,
         DefaultValue::Number(0.0),
     )
-    .only(SGD),
+    .only(SGD)
+    .mid_run(),
     Setting::new("nesterov", "Nesterov momentum", Kind::Flag, DefaultValue::Flag(false)).only(SGD),
     Setting::new(
         "beta1",
@@ -132,13 +134,15 @@ pub const TRAINING: [Setting; 22] = [
         Kind::NonNegative,
         DefaultValue::Number(0.01),
     )
-    .only(ADAMW),
+    .only(ADAMW)
+    .mid_run(),
     Setting::new(
         "grad_clip",
         "Largest gradient norm over all parameters, as torch.nn.utils.clip_grad_norm_ (0: no clipping)",
         Kind::NonNegative,
         DefaultValue::Number(0.0),
-    ),
+    )
+    .mid_run(),
     Setting::new(
         "batch_size",
         "Examples per minibatch",
@@ -147,7 +151,8 @@ pub const TRAINING: [Setting; 22] = [
             why: "BatchNorm needs a batch to take statistics over",
         },
         DefaultValue::Count(32),
-    ),
+    )
+    .mid_run(),
     Setting::new("steps", "Training steps", Kind::count(1), DefaultValue::Count(200_000)),
     Setting::new(
         "seed",

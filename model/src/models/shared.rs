@@ -32,7 +32,8 @@ pub(crate) const DROPOUT: Setting = Setting::new(
     "Probability of zeroing an activation in training (transformer: embeddings and residual branches; wavenet-conv: gated outputs); below 1",
     Kind::Fraction,
     DefaultValue::Number(0.0),
-);
+)
+.mid_run();
 
 /// A dropout probability a model can train with: below 1.
 pub(crate) fn check_dropout(dropout: f64) -> Result<(), ConfigError> {

@@ -34,6 +34,11 @@ pub enum CheckpointError {
     Corrupt { path: PathBuf, reason: String },
     #[error("the checkpoint {path} was made with a different dataset (its vocabulary differs)")]
     OtherDataset { path: PathBuf },
+    #[error("the checkpoint {path} cannot go on with this configuration: {source}")]
+    OtherConfiguration {
+        path: PathBuf,
+        source: crate::settings::ConfigError,
+    },
 }
 
 /// A run's state apart from its tensors.

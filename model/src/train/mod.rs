@@ -159,13 +159,48 @@ impl Trainer {
 
     /// The run saved in the checkpoint at `path`, ready to continue on `device`.
     pub fn resume(path: &Path, dataset: &Dataset, device: Device) -> Result<Self, CheckpointError> {
+        Self::resume_with(path, dataset, device, None)
+    }
+
+    /// The run saved at `path`, to continue with `config` instead of the configuration it
+    /// was saved with: weights, optimizer state, step, RNG and curve as saved, and from the
+    /// next step the new values of the settings that may change part-way (`Setting::mid_run`:
+    /// learning rate, weight decay, dropout…). Refused if any other setting differs.
+    pub fn resume_as(
+        path: &Path,
+        dataset: &Dataset,
+        device: Device,
+        config: TrainConfig,
+    ) -> Result<Self, CheckpointError> {
+        Self::resume_with(path, dataset, device, Some(config))
+    }
+
+    fn resume_with(
+        path: &Path,
+        dataset: &Dataset,
+        device: Device,
+        config: Option<TrainConfig>,
+    ) -> Result<Self, CheckpointError> {
         let (state, mut tensors) = checkpoint::load(path)?;
         if state.vocab != dataset.vocab().chars() {
             return Err(CheckpointError::OtherDataset {
                 path: path.to_path_buf(),
             });
         }
-        let mut trainer = Self::new(state.config, dataset, device);
+        let config = match config {
+            Some(config) => {
+                state
+                    .config
+                    .check_change_to(&config)
+                    .map_err(|source| CheckpointError::OtherConfiguration {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
+                config
+            }
+            None => state.config,
+        };
+        let mut trainer = Self::new(config, dataset, device);
         let optimizer_state = tensors.optimizer.take();
         trainer.model = checkpoint::restore(trainer.model, tensors, path)?;
         let stepper = std::mem::replace(&mut trainer.stepper, Stepper::Fast);

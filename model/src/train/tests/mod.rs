@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::backend::{Backend, ComputeDevice};
 use crate::config::{ModelKind, OptimizerKind, ScheduleKind, TrainOptions};
 
+mod changes;
 mod checkpoints;
 mod learning;
 mod observers;
