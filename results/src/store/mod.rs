@@ -4,6 +4,7 @@
 //! through `BEGIN IMMEDIATE` transactions on a WAL database so readers never block the
 //! writer, and the writer never waits on a half-done transaction of its own.
 
+mod exploits;
 mod live;
 mod query;
 mod read;
@@ -12,6 +13,7 @@ mod schema;
 mod tests;
 mod write;
 
+pub use exploits::ExploitRecord;
 pub use query::{Cell, Table};
 pub use schema::SCHEMA_VERSION;
 

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension};
 use super::{Store, StoreError};
 
 /// The schema version this build writes and reads (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 13;
+pub const SCHEMA_VERSION: i64 = 14;
 
 /// The `runs_wide` view as migrations 4 to 7 made it, with the device columns of each
 /// version; `define_runs_wide` then gives it the declared settings' columns.
@@ -44,7 +44,7 @@ FROM runs r JOIN sweeps s ON s.id = r.sweep_id;
 }
 
 /// Migrations from version `i` to `i + 1`, in order.
-pub(super) const MIGRATIONS: [&str; 13] = [
+pub(super) const MIGRATIONS: [&str; 14] = [
     // 1: sweeps, runs, curves, samples.
     r#"
 CREATE TABLE sweeps (
@@ -212,6 +212,24 @@ CREATE TABLE attempts (
     // 13: each evaluation's first verdict, which a revision (a promotion, the sweep's end)
     // leaves as it was: where a run was first held, a `bayes` search's result for it.
     "ALTER TABLE verdicts ADD COLUMN first_verdict TEXT;",
+    // 14: population-based training's exploits: the member that went on from its donor's
+    // checkpoint at a step, both values there, its settings before and after (the run's
+    // `config` holds the latest), how each changed, and whether the checkpoint was copied.
+    r#"
+CREATE TABLE exploits (
+    run_id        INTEGER NOT NULL REFERENCES runs (id),
+    step          INTEGER NOT NULL,
+    value         REAL NOT NULL,
+    donor_id      INTEGER NOT NULL REFERENCES runs (id),
+    donor_value   REAL NOT NULL,
+    config_before TEXT NOT NULL CHECK (json_valid(config_before)),
+    config_after  TEXT NOT NULL CHECK (json_valid(config_after)),
+    changes       TEXT NOT NULL CHECK (json_valid(changes)),
+    copied        INTEGER NOT NULL DEFAULT 0,
+    decided_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The `runs_wide` view with one column per name in `settings`, each read from the run's

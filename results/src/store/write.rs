@@ -114,10 +114,25 @@ impl Store {
     /// so points a crashed session wrote past that checkpoint go, and any it had not
     /// written yet come back. `steps_done` follows.
     pub fn replace_curve(&mut self, run: RunId, points: &[CurvePoint]) -> Result<(), StoreError> {
+        self.replace_curve_from(run, None, points)
+    }
+
+    /// The run's curve after `step` is exactly `points` (those after `step` of a checkpoint
+    /// whose points up to `step` are another run's: population-based training's donor's).
+    pub fn replace_curve_after(&mut self, run: RunId, step: u64, points: &[CurvePoint]) -> Result<(), StoreError> {
+        let after: Vec<CurvePoint> = points.iter().filter(|p| p.step > step).cloned().collect();
+        self.replace_curve_from(run, Some(step), &after)
+    }
+
+    fn replace_curve_from(&mut self, run: RunId, after: Option<u64>, points: &[CurvePoint]) -> Result<(), StoreError> {
         let tx = self.write()?;
-        tx.execute("DELETE FROM curve_points WHERE run_id = ?1", [run.0])?;
+        let kept = after.map_or(-1, |step| step as i64);
+        tx.execute(
+            "DELETE FROM curve_points WHERE run_id = ?1 AND step > ?2",
+            params![run.0, kept],
+        )?;
         insert_points(&tx, run, points)?;
-        let last = points.iter().map(|p| p.step).max().unwrap_or(0);
+        let last = points.iter().map(|p| p.step).max().unwrap_or(0).max(after.unwrap_or(0));
         let changed = tx.execute(
             "UPDATE runs SET steps_done = ?2 WHERE id = ?1",
             params![run.0, last as i64],
@@ -166,28 +181,7 @@ impl Store {
     /// verdict on the same evaluation is refused.
     pub fn record_verdicts(&mut self, verdicts: &[VerdictRecord]) -> Result<(), StoreError> {
         let tx = self.write()?;
-        for verdict in verdicts {
-            let changed = tx.execute(
-                "INSERT INTO verdicts (run_id, step, value, verdict, first_verdict, seq)
-                 VALUES (?1, ?2, ?3, ?4, ?4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM verdicts))
-                 ON CONFLICT (run_id, step) DO UPDATE
-                 SET verdict = excluded.verdict, seq = excluded.seq,
-                     decided_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-                 WHERE verdicts.verdict = 'pause'",
-                params![
-                    verdict.run.0,
-                    verdict.step as i64,
-                    verdict.value,
-                    verdict.decision.as_str()
-                ],
-            )?;
-            if changed == 0 {
-                return Err(StoreError::JudgedTwice {
-                    run: verdict.run,
-                    step: verdict.step,
-                });
-            }
-        }
+        insert_verdicts(&tx, verdicts)?;
         tx.commit()?;
         Ok(())
     }
@@ -295,4 +289,31 @@ fn found(changed: usize, run: RunId) -> Result<(), StoreError> {
     } else {
         Ok(())
     }
+}
+
+/// Each verdict, or the revision of a pause; a second verdict on an evaluation is refused.
+pub(super) fn insert_verdicts(tx: &Transaction<'_>, verdicts: &[VerdictRecord]) -> Result<(), StoreError> {
+    for verdict in verdicts {
+        let changed = tx.execute(
+            "INSERT INTO verdicts (run_id, step, value, verdict, first_verdict, seq)
+             VALUES (?1, ?2, ?3, ?4, ?4, (SELECT COALESCE(MAX(seq), 0) + 1 FROM verdicts))
+             ON CONFLICT (run_id, step) DO UPDATE
+             SET verdict = excluded.verdict, seq = excluded.seq,
+                 decided_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE verdicts.verdict = 'pause'",
+            params![
+                verdict.run.0,
+                verdict.step as i64,
+                verdict.value,
+                verdict.decision.as_str()
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::JudgedTwice {
+                run: verdict.run,
+                step: verdict.step,
+            });
+        }
+    }
+    Ok(())
 }

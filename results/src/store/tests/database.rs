@@ -61,7 +61,7 @@ fn a_database_from_an_older_harness_is_read_after_an_upgrade() {
             "DROP VIEW runs_wide; DROP VIEW curves; DROP TABLE verdicts; ALTER TABLE runs DROP COLUMN device;
              ALTER TABLE runs DROP COLUMN device_name; ALTER TABLE runs DROP COLUMN requested_device;
              ALTER TABLE runs DROP COLUMN host; ALTER TABLE runs DROP COLUMN slurm_job;
-             ALTER TABLE runs DROP COLUMN retries; DROP TABLE attempts;
+             ALTER TABLE runs DROP COLUMN retries; DROP TABLE attempts; DROP TABLE exploits;
              PRAGMA user_version = 3;",
         )
         .unwrap();

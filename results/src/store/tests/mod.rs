@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod database;
+mod exploits;
 mod reading;
 mod runs;
 
