@@ -1,5 +1,7 @@
 //! End-to-end tests of the hidden `harness worker`: the process the sweep scheduler
-//! starts for each run. A job goes in on stdin; JSON events come out on stdout.
+//! starts for each run. A job goes in on stdin; JSON events come out on stdout. A checkpoint
+//! of other settings is refused, unless the job says they may change (population-based
+//! training), and then only those that may change part-way.
 
 mod common;
 
@@ -200,6 +202,34 @@ fn a_worker_refuses_a_malformed_job() {
     assert!(events.is_empty());
     assert!(
         stderr(&out).contains("the worker expects one JSON job on stdin"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_checkpoint_of_other_settings_is_refused_unless_the_settings_may_change() {
+    let sandbox = Sandbox::new();
+    let first = job(&sandbox, 200);
+    assert!(run(&sandbox, &first).1.status.success());
+    let mut other = first.clone();
+    other["config"]["lr"] = json!(0.2);
+    let (events, out) = run(&sandbox, &other);
+    assert!(!out.status.success() && events.is_empty());
+    assert!(
+        stderr(&out).contains("belongs to another configuration than run 7"),
+        "{}",
+        stderr(&out)
+    );
+    // Population-based training's run: a new lr goes on from the checkpoint; a new width not.
+    other["settings_change"] = json!(true);
+    let (events, out) = run(&sandbox, &other);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(events[0]["steps_done"], 200);
+    other["config"]["n_hidden"] = json!(32);
+    let out = run(&sandbox, &other).1;
+    assert!(
+        stderr(&out).contains("`n_hidden` cannot change part-way"),
         "{}",
         stderr(&out)
     );

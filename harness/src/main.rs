@@ -8,6 +8,7 @@ mod cli;
 mod commands;
 mod data_file;
 mod error;
+mod pbt;
 mod recording;
 mod scheduler;
 mod serve;

@@ -44,6 +44,29 @@ pub fn judged(store: &Store, sweep: &SweepRecord, all: &[RunRecord]) -> Result<j
     })
 }
 
+/// What population-based training decides `sweep`'s exploits from: each member's status,
+/// latest settings and validation curve, the verdicts and the exploits stored so far.
+pub fn population(store: &Store, sweep: &SweepRecord, all: &[RunRecord]) -> anyhow::Result<judge::StoredPopulation> {
+    let members = all
+        .iter()
+        .map(|run| {
+            let config: model::TrainConfig = serde_json::from_str(&run.config_json)
+                .with_context(|| format!("run {} has a configuration this harness cannot use", run.id))?;
+            Ok(judge::StoredMember {
+                run: run.id,
+                status: run.status,
+                config,
+                curve: store.curve(run.id, Split::Val)?,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(judge::StoredPopulation {
+        members,
+        verdicts: store.sweep_verdicts(sweep.id)?,
+        exploits: store.sweep_exploits(sweep.id)?,
+    })
+}
+
 /// The settings of the sweep named `name`, which a query just found.
 pub fn settings_by_name(store: &Store, name: &str) -> anyhow::Result<SweepSettings> {
     let record = store

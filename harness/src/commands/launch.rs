@@ -150,6 +150,9 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
             .map_or(spec.runs.len(), |bayes| bayes.runs() as usize);
         eprintln!("halving: {}", halving.describe(first));
     }
+    if let Some(pbt) = &spec.settings.pbt {
+        eprintln!("{}", pbt.describe());
+    }
     let configs = spec
         .runs
         .iter()

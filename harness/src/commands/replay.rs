@@ -1,8 +1,8 @@
 //! `harness replay SWEEP [--verify]`: makes every decision the database holds for a sweep
 //! again, from its stored validation curves, results and sweep file alone, as if it ran once
 //! more, and shows each beside the one stored: early termination's verdicts, `bayes`'s
-//! proposals, `halving:`'s promotions. `--verify` shows only those that differ and exits 1 if
-//! any does. Reads the database read-only, so it works during a sweep.
+//! proposals, `halving:`'s promotions, `pbt:`'s exploits. `--verify` shows only those that
+//! differ and exits 1 if any does. Reads the database read-only, so it works during a sweep.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -10,13 +10,14 @@ use std::process::ExitCode;
 
 use anyhow::anyhow;
 use clap::Args;
-use results::{Decision, RunId, RunRecord, Store, SweepRecord};
+use results::{Decision, ExploitRecord, RunId, RunRecord, Store, SweepRecord, VerdictRecord};
 
 use crate::error::usage;
+use crate::pbt::{Pbt, Standing};
 use crate::scheduler::judge;
 use crate::session::proposer::halving::{RunAtRung, at_rung, settled_runs};
 use crate::session::proposer::search::Search;
-use crate::spec::SweepSettings;
+use crate::spec::{Goal, SweepSettings};
 use crate::stopping::EarlyTerminate;
 use crate::stopping::halving::Halving;
 use crate::stored;
@@ -50,9 +51,11 @@ pub fn execute(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let settings = stored::settings(&sweep)?;
     let runs = store.sweep_runs(sweep.id)?;
     let search = Search::stored(&store, &sweep, settings.metric, &runs)?;
-    if settings.early_terminate.is_none() && settings.halving.is_none() && search.is_none() {
+    let decides = settings.early_terminate.is_some() || settings.halving.is_some() || settings.pbt.is_some();
+    if !decides && search.is_none() {
         return Err(usage(anyhow!(
-            "sweep `{}` has no `early_terminate`, `halving` or `method: bayes`: it made no decision to make again",
+            "sweep `{}` has no `early_terminate`, `halving`, `pbt` or `method: bayes`: it made no decision to make \
+             again",
             sweep.name
         )));
     }
@@ -65,6 +68,10 @@ pub fn execute(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(rule) = &settings.halving {
         made.push(sent_on(rule, &settled_runs(rule, settings.metric, &runs)?));
+    }
+    if let Some(rule) = &settings.pbt {
+        let stored = (store.sweep_verdicts(sweep.id)?, store.sweep_exploits(sweep.id)?);
+        made.push(exploits(rule, settings.metric.goal, &stored, &runs)?);
     }
     let mut differ = 0;
     for compared in &made {
@@ -202,4 +209,75 @@ fn proposals(search: &Search) -> Compared {
         head: &["run", "stored", "made again"],
         rows,
     }
+}
+
+/// Every exploit stored beside the one the population, ranked again from the values stored
+/// with its verdicts at that step, makes in that place (members in run order): another member,
+/// donor or new settings differs. Each step starts from the settings stored before it.
+fn exploits(
+    rule: &Pbt,
+    goal: Goal,
+    (verdicts, stored): &(Vec<VerdictRecord>, Vec<ExploitRecord>),
+    runs: &[RunRecord],
+) -> anyhow::Result<Compared> {
+    let mut configs: HashMap<RunId, String> = runs
+        .iter()
+        .map(|run| {
+            let first = stored.iter().find(|e| e.run == run.id);
+            (run.id, first.map_or(&run.config_json, |e| &e.config_before).clone())
+        })
+        .collect();
+    let parse = |json: &str| serde_json::from_str::<serde_json::Value>(json).ok();
+    let mut rows = Vec::new();
+    for step in rule.exploit_steps() {
+        let standings = verdicts
+            .iter()
+            .filter(|v| v.step == step)
+            .map(|v| {
+                let config = serde_json::from_str(&configs[&v.run])?;
+                Ok(Standing {
+                    run: v.run,
+                    value: goal.minimized(v.value),
+                    config,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if standings.is_empty() {
+            break;
+        }
+        let made = rule.exploits(step, &standings)?;
+        let here: Vec<&ExploitRecord> = stored.iter().filter(|e| e.step == step).collect();
+        for place in 0..here.len().max(made.len()) {
+            let (kept, again) = (here.get(place), made.get(place));
+            let again_settings = again.map(|e| serde_json::to_value(e.after.applicable_settings()).ok());
+            let differs = match (kept, again) {
+                (Some(kept), Some(again)) => {
+                    (kept.run, kept.donor) != (again.run, again.donor)
+                        || parse(&kept.config_after) != again_settings.flatten()
+                }
+                _ => true,
+            };
+            let row = vec![
+                kept.map_or("none".to_string(), |e| e.run.to_string()),
+                step.to_string(),
+                kept.map_or("none".to_string(), |e| {
+                    format!("run {}: {}", e.donor, e.changes.join(", "))
+                }),
+                again.map_or("none".to_string(), |e| {
+                    let changes: Vec<String> = e.changes.iter().map(ToString::to_string).collect();
+                    format!("run {} from run {}: {}", e.run, e.donor, changes.join(", "))
+                }),
+            ];
+            rows.push((row, differs));
+        }
+        for kept in here {
+            configs.insert(kept.run, kept.config_after.clone());
+        }
+    }
+    Ok(Compared {
+        kind: "exploit",
+        from: "the stored values",
+        head: &["run", "step", "stored", "made again"],
+        rows,
+    })
 }

@@ -8,7 +8,7 @@ use std::io::{BufRead, Write};
 use std::ops::ControlFlow;
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::Args;
 use model::{Observer, Progress, Trainer, Verdict};
 
@@ -51,11 +51,22 @@ fn train(job: Job, host: String, slurm_job: Option<String>) -> anyhow::Result<Ex
     )?;
     let device = job.backend.device(job.device)?;
     let stop = interrupt::install("worker: stopping at the next log point")?;
-    // The job's configuration may differ from the checkpoint's in what can change part-way:
-    // population-based training gave the run new values at an exploit.
     let trainer = if job.checkpoint.exists() {
-        Trainer::resume_as(&job.checkpoint, &data.dataset, device, job.config.clone())
-            .with_context(|| format!("run {} cannot resume from its checkpoint", job.run_id))?
+        // Population-based training gives a run new values of what can change part-way.
+        let resumed = if job.settings_change {
+            Trainer::resume_as(&job.checkpoint, &data.dataset, device, job.config.clone())
+        } else {
+            Trainer::resume(&job.checkpoint, &data.dataset, device)
+        };
+        let trainer = resumed.with_context(|| format!("run {} cannot resume from its checkpoint", job.run_id))?;
+        if *trainer.config() != job.config {
+            bail!(
+                "the checkpoint {} belongs to another configuration than run {}",
+                job.checkpoint.display(),
+                job.run_id
+            );
+        }
+        trainer
     } else {
         Trainer::new(job.config.clone(), &data.dataset, device)
     };

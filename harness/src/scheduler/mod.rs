@@ -8,6 +8,7 @@
 //! real ones.
 
 mod ending;
+mod exploits;
 mod failures;
 pub mod judge;
 mod proposals;
@@ -159,6 +160,8 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
             tally: Tally::default(),
         };
         let mut interrupts_open = true;
+        // Decisions the judge made from the store (a crashed session's) come first.
+        scheduler.apply_decided()?;
         loop {
             scheduler.fill_slots()?;
             if scheduler.active.is_empty() && scheduler.settle_paused()? {
@@ -268,7 +271,7 @@ impl<'a, 'p, L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'a, '
                 ..
             }) => {
                 let points: Vec<CurvePoint> = history.iter().map(curve_point).collect();
-                self.store.replace_curve(id, &points)?;
+                exploits::store_resumed_curve(self.store, self.limits.judge.as_ref(), id, &points)?;
                 let val = val_points(&history);
                 if let Some(judge) = &mut self.limits.judge {
                     judge.restart(id, &val);

@@ -1,7 +1,7 @@
 //! The writes the scheduler makes, as a trait: `results::Store` (SQLite) implements it
 //! here; a shared store for multi-machine sweeps would implement the same methods.
 
-use results::{CurvePoint, NewRun, RanOn, RunId, RunResult, Store, SweepId, VerdictRecord};
+use results::{CurvePoint, ExploitRecord, NewRun, RanOn, RunId, RunResult, Store, SweepId, VerdictRecord};
 
 pub trait RunStore {
     /// A search adds a run to its sweep (`pending`).
@@ -22,6 +22,14 @@ pub trait RunStore {
     fn record_verdicts(&mut self, verdicts: &[VerdictRecord]) -> anyhow::Result<()>;
     /// ASHA holds the run at a rung.
     fn mark_paused(&mut self, run: RunId) -> anyhow::Result<()>;
+    /// The run's curve after `step` is exactly those of `points` after it (its checkpoint's
+    /// points up to `step` are its population-based training donor's).
+    fn replace_curve_after(&mut self, run: RunId, step: u64, points: &[CurvePoint]) -> anyhow::Result<()>;
+    /// Population-based training's exploits at one step, the members' new settings and the
+    /// step's verdicts, as one write.
+    fn record_exploits(&mut self, exploits: &[ExploitRecord], verdicts: &[VerdictRecord]) -> anyhow::Result<()>;
+    /// The donors' checkpoints of those members' exploits at `step` are in their places.
+    fn mark_exploits_copied(&mut self, runs: &[RunId], step: u64) -> anyhow::Result<()>;
 }
 
 impl RunStore for Store {
@@ -63,5 +71,17 @@ impl RunStore for Store {
 
     fn mark_paused(&mut self, run: RunId) -> anyhow::Result<()> {
         Ok(Store::mark_paused(self, run)?)
+    }
+
+    fn replace_curve_after(&mut self, run: RunId, step: u64, points: &[CurvePoint]) -> anyhow::Result<()> {
+        Ok(Store::replace_curve_after(self, run, step, points)?)
+    }
+
+    fn record_exploits(&mut self, exploits: &[ExploitRecord], verdicts: &[VerdictRecord]) -> anyhow::Result<()> {
+        Ok(Store::record_exploits(self, exploits, verdicts)?)
+    }
+
+    fn mark_exploits_copied(&mut self, runs: &[RunId], step: u64) -> anyhow::Result<()> {
+        Ok(Store::mark_exploits_copied(self, runs, step)?)
     }
 }

@@ -27,6 +27,8 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
                 }
             },
         };
+        // The last member to reach an exploit step decided it: carried out before it hears.
+        self.carry_out_exploits()?;
         let verdict = match &judgement {
             _ if self.stopping => Verdict::Interrupt,
             None => Verdict::Continue,
@@ -75,6 +77,7 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
     /// waiting in place, or, for a run paused meanwhile, by queuing it to hear it (a `pause`
     /// leaves it where it is). Then the paused runs those verdicts promote go on.
     pub(super) fn apply_decided(&mut self) -> anyhow::Result<()> {
+        self.carry_out_exploits()?;
         let Some(judge) = &mut self.limits.judge else {
             return Ok(());
         };
@@ -127,8 +130,9 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
     /// The run's worker ended at its rung, as told: it waits for a promotion.
     pub(super) fn paused_at(&mut self, id: RunId, step: u64) -> anyhow::Result<()> {
         self.store.mark_paused(id)?;
+        let (until, _) = self.limits.judge.as_ref().map_or(("", ""), Judge::hold_words);
         self.display
-            .ended(id, &format!("paused at step {step}, until promoted"), false);
+            .ended(id, &format!("paused at step {step}, {until}"), false);
         Ok(())
     }
 
@@ -136,8 +140,8 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
     fn promote(&mut self, run: RunId) {
         // One still ending its pause is queued when its worker exits.
         if let Some(queued) = self.paused.remove(&run) {
-            self.display
-                .notice(&format!("run {run} promoted: it resumes at its rung"));
+            let (_, goes_on) = self.limits.judge.as_ref().map_or(("", ""), Judge::hold_words);
+            self.display.notice(&format!("run {run} {goes_on}"));
             self.queue.push_front(queued);
         }
     }

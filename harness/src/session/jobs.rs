@@ -1,5 +1,5 @@
 //! What every run's job of a session shares — threads, the checkpoint folder and interval,
-//! whether it is judged — and how a stored run becomes the job the scheduler queues: for the
+//! whether it is judged and whether its settings change — and how a stored run becomes the job the scheduler queues: for the
 //! runs a session starts with (`sweep`) and those the proposers add (`proposer`).
 
 use std::path::PathBuf;
@@ -18,6 +18,8 @@ pub struct JobTemplate {
     pub dir: PathBuf,
     pub checkpoint_every: u64,
     pub judged: bool,
+    /// Population-based training changes runs' settings at exploits.
+    pub settings_change: bool,
 }
 
 impl JobTemplate {
@@ -48,6 +50,7 @@ impl JobTemplate {
                 checkpoint: self.dir.join(format!("run-{id}.ckpt")),
                 checkpoint_every: self.checkpoint_every,
                 judged: self.judged,
+                settings_change: self.settings_change,
             },
         }
     }

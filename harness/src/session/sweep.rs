@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 
 use crate::data_file;
 use crate::error::usage;
+use crate::scheduler::judge::Population;
 use crate::scheduler::{Judge, Limits, Propose, QueuedRun, Scheduler, Tally, Work};
 use crate::session::jobs::JobTemplate;
 use crate::session::proposer::BayesProposer;
@@ -183,6 +184,17 @@ impl Session<'_> {
     /// Early termination's judge, with every run's status and stored validation curve and
     /// the verdicts earlier sessions gave; `todo`: the runs this session trains.
     fn judge(&self, store: &Store, all: &[RunRecord], todo: &[RunRecord]) -> anyhow::Result<Option<Judge>> {
+        let again = |run: RunId| todo.iter().any(|again| again.id == run);
+        if let Some(pbt) = &self.settings.pbt {
+            let mut stored = stored::population(store, self.sweep, all)?;
+            for member in &mut stored.members {
+                if member.status == RunStatus::Failed && again(member.run) {
+                    member.status = RunStatus::Pending;
+                }
+            }
+            let population = Population::new(pbt.clone(), self.settings.metric.goal, stored);
+            return Ok(Some(Judge::Population(Box::new(population))));
+        }
         let Some(rule) = self.settings.early_terminate else {
             return Ok(None);
         };
@@ -190,7 +202,7 @@ impl Session<'_> {
         let mut judged = stored::judged(store, self.sweep, all)?;
         // A failed run this session trains again (`--retry-failed`) has not ended.
         for (run, status) in &mut judged.runs {
-            if *status == RunStatus::Failed && todo.iter().any(|again| again.id == *run) {
+            if *status == RunStatus::Failed && again(*run) {
                 *status = RunStatus::Pending;
             }
         }
@@ -233,7 +245,8 @@ impl Session<'_> {
             threads: self.slots.threads,
             dir: dir.to_path_buf(),
             checkpoint_every: self.settings.checkpoint_every,
-            judged: self.settings.early_terminate.is_some(),
+            judged: self.settings.early_terminate.is_some() || self.settings.pbt.is_some(),
+            settings_change: self.settings.pbt.is_some(),
         }
     }
 }

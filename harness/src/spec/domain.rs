@@ -15,7 +15,8 @@ pub const DISTRIBUTIONS: [&str; 5] = [
     "categorical",
 ];
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Domain {
     Fixed(Scalar),
     /// `values`, or `distribution: categorical` with optional `probabilities`.
@@ -282,7 +283,7 @@ impl Domain {
 }
 
 /// `x` as an integer when the step is whole (so `q: 16` suits `n_hidden`), else a float.
-pub(super) fn quantized(x: f64, q: f64) -> Scalar {
+pub(crate) fn quantized(x: f64, q: f64) -> Scalar {
     if q.fract() == 0.0 {
         Scalar::Int(x.round() as i64)
     } else {

@@ -9,6 +9,7 @@ mod early_terminate;
 mod error;
 mod expand;
 mod halving;
+mod pbt;
 mod planner;
 mod raw;
 #[cfg(test)]
@@ -25,12 +26,15 @@ use std::fmt;
 use model::{Backend, TrainConfig};
 use results::{Loss, RunId, RunRecord};
 
+use crate::pbt::Pbt;
 use crate::stopping::halving::Halving;
 use crate::stopping::{EarlyTerminate, Order};
 use crate::workers::cluster::{LauncherKind, SlurmOptions};
 use crate::workers::placement::DeviceRequest;
 use serde::{Deserialize, Serialize};
 
+pub use domain::Domain;
+pub(crate) use domain::quantized;
 pub use error::SpecError;
 pub use expand::BAYES_STARTUP;
 pub use planner::Planner;
@@ -297,6 +301,9 @@ pub struct SweepSettings {
     /// Trains every configuration short first and the best again longer (`halving:`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub halving: Option<Halving>,
+    /// Trains a population whose worst copy the best and change their settings (`pbt:`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pbt: Option<Pbt>,
     /// How workers start: here, or as Slurm jobs with `slurm`'s options.
     #[serde(default)]
     pub launcher: LauncherKind,
@@ -329,6 +336,7 @@ impl Default for SweepSettings {
             early_terminate: None,
             verdict_order: Order::default(),
             halving: None,
+            pbt: None,
             launcher: LauncherKind::default(),
             slurm: SlurmOptions::default(),
             references: BTreeMap::new(),

@@ -12,6 +12,7 @@ use serde_saphyr::Spanned;
 
 pub use super::early_terminate::RawEarlyTerminate;
 pub use super::halving::RawHalving;
+pub use super::pbt::RawPbt;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +45,8 @@ pub struct RawSpec {
     pub early_terminate: Option<Spanned<RawEarlyTerminate>>,
     /// Successive halving with restarts: short complete runs first, the best retrained longer.
     pub halving: Option<Spanned<RawHalving>>,
+    /// Population-based training: members that copy the best and change their settings.
+    pub pbt: Option<Spanned<RawPbt>>,
     // W&B keys this harness does not use yet: accepted, and named in a warning.
     pub program: Option<Spanned<IgnoredAny>>,
     pub command: Option<Spanned<IgnoredAny>>,
@@ -96,7 +99,7 @@ pub enum VariantValue {
 }
 
 /// A YAML scalar, kept as typed as YAML wrote it (`8` is an integer, `8.0` a float).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
 #[serde(untagged)]
 pub enum Scalar {
     Bool(bool),

@@ -20,7 +20,7 @@ use super::{Bayes, Goal, Method, Metric, Planner, SpecError, SweepSettings, Swee
 /// How many of the latest runs a `bayes` proposal counts as still training, unless told: as
 /// many as four workers keep busy without waiting for a result.
 const DEFAULT_PROPOSAL_LAG: usize = 4;
-use super::{devices, early_terminate, expand, halving};
+use super::{devices, early_terminate, expand, halving, pbt};
 
 /// `base`: where relative paths in the file are read from; `None`: the data file is not
 /// looked for (a stored sweep read again).
@@ -58,7 +58,15 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
         Some(lag) => usize::try_from(lag.value).unwrap_or(usize::MAX),
         None => DEFAULT_PROPOSAL_LAG,
     };
+    let population = match &raw.pbt {
+        Some(section) => {
+            let run_cap_at = raw.run_cap.as_ref().map(|cap| cap.referenced);
+            Some(pbt::population(section, (method, method_at), run_cap_at, source)?)
+        }
+        None => None,
+    };
     let run_cap = match raw.run_cap {
+        _ if population.is_some() => population,
         Some(cap) if cap.value == 0 => return Err(source.error(Some(cap.referenced), "run_cap", "must be at least 1")),
         Some(cap) => Some((cap.value, cap.referenced)),
         None if method != Method::Grid => {
@@ -108,6 +116,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
         early_terminate: None,
         verdict_order: Default::default(),
         halving: None,
+        pbt: None,
         references: Default::default(),
     };
     let early_terminate = match raw.early_terminate {
@@ -121,6 +130,8 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
         placement,
     };
     let raw_halving = raw.halving;
+    let halving_at = raw_halving.as_ref().map(|h| h.referenced);
+    let raw_pbt = raw.pbt;
     let expand::Expanded {
         mut runs,
         described: parameters,
@@ -131,6 +142,13 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
         let rule = halving::halving(raw, (&runs, &axes), early_terminate_at, source)?;
         halving::first_rung(&mut runs, rule.rungs[0], source)?;
         settings.halving = Some(rule);
+    }
+    if let Some(raw) = raw_pbt {
+        let others = [
+            ("early_terminate", early_terminate.as_ref().map(|(at, _)| *at)),
+            ("halving", halving_at),
+        ];
+        settings.pbt = Some(pbt::pbt(raw, (&runs, &axes), sweep.sampler_seed, others, source)?);
     }
     if let Some((at, (rule, order))) = early_terminate {
         early_terminate::check_evaluated(&runs, at, source)?;

@@ -1,6 +1,7 @@
-//! Plain aligned tables on stdout (numbers right-aligned), and JSON values as cells.
+//! Plain aligned tables on stdout (numbers right-aligned), and JSON values as cells
+//! (`results::summary::cell`, which the scheduler's messages share).
 
-use serde_json::Value;
+pub use results::summary::{cell, significant};
 
 /// Prints `rows` under `headers`, each column as wide as its widest cell.
 pub fn print(headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
@@ -40,35 +41,10 @@ pub fn print(headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A JSON value as a table cell: strings without quotes, fractions to 5 significant digits
-/// (a drawn learning rate reads 0.060166, not 0.060166173641848696).
-pub fn cell(value: Option<&Value>) -> String {
-    match value {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) if n.is_f64() => significant(n.as_f64().unwrap_or(f64::NAN), 5),
-        Some(Value::Null) | None => "-".into(),
-        Some(other) => other.to_string(),
-    }
-}
-
-/// `x` to `digits` significant digits, without trailing zeros.
-pub fn significant(x: f64, digits: i32) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return x.to_string();
-    }
-    let decimals = (digits - 1 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    let text = format!("{x:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     #[test]
     fn a_json_value_is_a_cell_without_quotes() {

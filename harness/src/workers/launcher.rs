@@ -8,7 +8,7 @@
 
 use std::io;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -48,6 +48,28 @@ pub type MessageSender = mpsc::UnboundedSender<(RunId, WorkerMessage)>;
 pub trait Launcher {
     /// Starts a worker on `job`; its messages arrive on `messages`, tagged with the run.
     fn start(&self, job: &Job, messages: MessageSender) -> io::Result<Box<dyn WorkerControl>>;
+
+    /// Puts the checkpoint at `from` in `to`'s place, whole or not at all (population-based
+    /// training's exploit). Workers read checkpoints where the scheduler's machine writes
+    /// them: here, or on a cluster's shared file system.
+    fn copy_checkpoint(&self, from: &Path, to: &Path) -> io::Result<()> {
+        copy_whole(from, to)
+    }
+}
+
+/// Copies `from` beside `to`, flushes it to disk, renames it over `to` and flushes the
+/// folder: a crash leaves the old file or the new one, never half of it.
+fn copy_whole(from: &Path, to: &Path) -> io::Result<()> {
+    let mut partial = to.as_os_str().to_owned();
+    partial.push(".copying");
+    let partial = PathBuf::from(partial);
+    std::fs::copy(from, &partial)?;
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, to)?;
+    if let Some(folder) = to.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        std::fs::File::open(folder)?.sync_all()?;
+    }
+    Ok(())
 }
 
 pub trait WorkerControl {
@@ -220,5 +242,28 @@ impl WorkerControl for ProcessControl {
         if let Ok(line) = json_line(&verdict) {
             let _ = self.stdin.send(line);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_is_copied_whole_over_the_one_in_its_place() {
+        let dir = std::env::temp_dir().join(format!("harness-copy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (from, to) = (dir.join("run-1.ckpt"), dir.join("run-2.ckpt"));
+        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&from, &bytes).unwrap();
+        std::fs::write(&to, b"the member's own, shorter").unwrap();
+        copy_whole(&from, &to).unwrap();
+        assert_eq!(std::fs::read(&to).unwrap(), bytes);
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left.len(), 2, "nothing half-copied left beside them: {left:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -27,6 +27,11 @@ pub struct Job {
     /// The sweep terminates runs early: wait for a verdict after each evaluation.
     #[serde(default)]
     pub judged: bool,
+    /// The run's settings may change between sessions (population-based training): it
+    /// resumes with `config` where only settings that may change part-way differ from its
+    /// checkpoint's. Otherwise a checkpoint of another configuration is refused.
+    #[serde(default)]
+    pub settings_change: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -147,6 +147,7 @@ mod tests {
             checkpoint: PathBuf::from("run-7.ckpt"),
             checkpoint_every: 100,
             judged: false,
+            settings_change: false,
         }
     }
 

@@ -1,5 +1,6 @@
 //! Early termination inside the scheduler: the verdict on each evaluation a judged run waits
-//! at, made in run order (`in_order`, the default) or as runs arrive (`arrival`, W&B's way).
+//! at, made in run order (`in_order`, the default) or as runs arrive (`arrival`, W&B's way);
+//! population-based training's exploits (`population`) come through the same gate.
 //! A verdict is given once per (run, evaluation) — only ASHA's `pause` is revised, to
 //! `continue` when promoted or `stop` when the sweep ends —, recorded in the store before the
 //! worker hears it, and read back by a resumed session, so it is never judged again. The unit
@@ -7,6 +8,7 @@
 
 mod arrival;
 mod in_order;
+pub mod population;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,11 +20,13 @@ use crate::stopping::asha::nan_last;
 use crate::stopping::{EarlyTerminate, Order};
 pub use arrival::ByArrival;
 pub use in_order::InRunOrder;
+pub use population::{Population, StepDecision, StoredMember, StoredPopulation};
 
 #[derive(Clone, Debug)]
 pub enum Judge {
     InRunOrder(Box<InRunOrder>),
     ByArrival(Box<ByArrival>),
+    Population(Box<Population>),
 }
 
 /// The verdict on one evaluation, and what to record before the worker hears it.
@@ -193,6 +197,34 @@ impl Judge {
         match self {
             Self::InRunOrder(judge) => judge.waits_in_place(),
             Self::ByArrival(_) => true,
+            Self::Population(_) => false,
+        }
+    }
+
+    /// Population-based training's decisions since last asked (none under another rule).
+    pub fn take_decisions(&mut self) -> Vec<Result<StepDecision, model::ConfigError>> {
+        match self {
+            Self::Population(judge) => judge.take_decisions(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The step up to which the run's checkpoint holds a donor's curve (it exploited there).
+    pub fn exploited_at(&self, run: RunId) -> Option<u64> {
+        match self {
+            Self::Population(judge) => judge.exploited_at(run),
+            _ => None,
+        }
+    }
+
+    /// Why a held run waits, and how it goes on, as the display says them.
+    pub fn hold_words(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::Population(_) => (
+                "until every member is there",
+                "goes on: the population was ranked at its step",
+            ),
+            _ => ("until promoted", "promoted: it resumes at its rung"),
         }
     }
 
@@ -208,6 +240,7 @@ impl Judge {
         match self {
             Self::InRunOrder(judge) => judge.observe(run, step, loss),
             Self::ByArrival(judge) => judge.observe(run, step, loss),
+            Self::Population(judge) => judge.observe(run, step, loss),
         }
     }
 
@@ -220,6 +253,7 @@ impl Judge {
                 }
             }
             Self::ByArrival(judge) => judge.restart(run, curve),
+            Self::Population(judge) => judge.restart(run, curve),
         }
     }
 
@@ -229,6 +263,7 @@ impl Judge {
             Self::InRunOrder(judge) => judge.ended(run, completed),
             Self::ByArrival(judge) if completed => judge.completed(run),
             Self::ByArrival(_) => {}
+            Self::Population(judge) => judge.ended(run),
         }
     }
 
@@ -237,6 +272,7 @@ impl Judge {
         match self {
             Self::InRunOrder(judge) => judge.is_held(run),
             Self::ByArrival(judge) => judge.is_paused(run),
+            Self::Population(judge) => judge.is_held(run),
         }
     }
 
@@ -245,6 +281,7 @@ impl Judge {
         match self {
             Self::InRunOrder(judge) => judge.verdict(run, step),
             Self::ByArrival(judge) => Some(judge.verdict(run, step)),
+            Self::Population(judge) => judge.verdict(run, step),
         }
     }
 
@@ -253,6 +290,7 @@ impl Judge {
         match self {
             Self::InRunOrder(judge) => judge.take_decided(),
             Self::ByArrival(_) => Vec::new(),
+            Self::Population(judge) => judge.take_decided(),
         }
     }
 
@@ -264,6 +302,7 @@ impl Judge {
         match self {
             Self::InRunOrder(judge) => judge.finish_best(),
             Self::ByArrival(judge) => judge.finish_best(),
+            Self::Population(_) => None,
         }
     }
 
@@ -272,6 +311,7 @@ impl Judge {
         match self {
             Self::InRunOrder(judge) => judge.stop_paused(),
             Self::ByArrival(judge) => judge.stop_paused(),
+            Self::Population(_) => Vec::new(),
         }
     }
 }

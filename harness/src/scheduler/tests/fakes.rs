@@ -7,7 +7,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use model::{ComputeDevice, Ending, Outcome, Progress, Verdict};
-use results::{CurvePoint, Decision, NewRun, RanOn, RunId, RunResult, RunStatus, SweepId, VerdictRecord};
+use results::{
+    CurvePoint, Decision, ExploitRecord, NewRun, RanOn, RunId, RunResult, RunStatus, SweepId, VerdictRecord,
+};
 use tokio::sync::mpsc;
 
 use super::super::*;
@@ -347,7 +349,11 @@ pub struct FakeRun {
 }
 
 #[derive(Default)]
-pub struct FakeStore(pub HashMap<RunId, FakeRun>, pub Vec<VerdictRecord>);
+pub struct FakeStore(
+    pub HashMap<RunId, FakeRun>,
+    pub Vec<VerdictRecord>,
+    pub Vec<ExploitRecord>,
+);
 
 impl RunStore for FakeStore {
     /// Proposed runs are numbered from 101.
@@ -412,6 +418,22 @@ impl RunStore for FakeStore {
     }
     fn mark_paused(&mut self, run: RunId) -> anyhow::Result<()> {
         self.0.entry(run).or_default().status = Some(RunStatus::Paused);
+        Ok(())
+    }
+    fn replace_curve_after(&mut self, run: RunId, step: u64, points: &[CurvePoint]) -> anyhow::Result<()> {
+        let curve = &mut self.0.entry(run).or_default().curve;
+        curve.retain(|p| p.step <= step);
+        curve.extend(points.iter().filter(|p| p.step > step));
+        Ok(())
+    }
+    fn record_exploits(&mut self, exploits: &[ExploitRecord], verdicts: &[VerdictRecord]) -> anyhow::Result<()> {
+        self.record_verdicts(verdicts)?;
+        self.2.extend_from_slice(exploits);
+        Ok(())
+    }
+    fn mark_exploits_copied(&mut self, runs: &[RunId], step: u64) -> anyhow::Result<()> {
+        let copied = self.2.iter_mut().filter(|e| e.step == step && runs.contains(&e.run));
+        copied.for_each(|e| e.copied = true);
         Ok(())
     }
 }

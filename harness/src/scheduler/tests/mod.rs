@@ -39,6 +39,7 @@ fn queue(n: i64) -> Vec<QueuedRun> {
                 checkpoint: PathBuf::from(format!("run-{id}.ckpt")),
                 checkpoint_every: 100,
                 judged: false,
+                settings_change: false,
             },
         })
         .collect()

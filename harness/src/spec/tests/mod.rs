@@ -10,6 +10,7 @@ use crate::workers::placement::DeviceRequest;
 
 mod errors;
 mod expansion;
+mod pbt;
 mod placement;
 mod settings;
 

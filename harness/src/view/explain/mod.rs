@@ -1,10 +1,12 @@
 //! Every decision about one run and what it was made from, as text for `harness explain` and
 //! the dashboard's run page: how the run came to be (planned, or proposed by `bayes`), each
 //! attempt and how it ended, each early-termination verdict with what it was held against, and
-//! its `halving:` rung and ranking — all made again from the stored curves and results, as
-//! `replay --verify` checks them, so the text is the decision's own reasoning.
+//! its `halving:` rung and ranking, its `pbt:` exploits — all made again from the stored
+//! curves and results, as `replay --verify` checks them, so the text is the decision's own
+//! reasoning.
 
 pub mod halving;
+mod pbt;
 mod proposal;
 
 use std::collections::HashSet;
@@ -58,6 +60,13 @@ pub fn lines(store: &Store, run: &RunRecord, sweep: &SweepRecord) -> anyhow::Res
     }
     if let Some((rule, runs)) = &halved {
         lines.extend(halving::lines(rule, runs, run.id, settings.metric));
+    }
+    if let Some(rule) = &settings.pbt {
+        let stored = (
+            &store.sweep_verdicts(sweep.id)?[..],
+            &store.sweep_exploits(sweep.id)?[..],
+        );
+        lines.extend(pbt::lines(rule, settings.metric.goal, stored, run.id));
     }
     Ok(lines)
 }
