@@ -2,7 +2,7 @@
 //! from a best member's checkpoint with explored settings — the same exploits, settings and
 //! losses on one worker, two, and through SIGKILLs then `resume`; each member's stored curve
 //! is its own; `replay --verify` ranks every step again and catches an edited value; `explain`
-//! tells each member's story; and a member that exploited trained exactly on from its donor's
+//! tells each member's story and `report` draws and lists the exploits; and a member that exploited trained exactly on from its donor's
 //! state at that step with its new settings (made again here with the worker process itself).
 
 mod common;
@@ -142,6 +142,18 @@ fn a_population_exploits_the_same_on_one_worker_two_and_through_kills() {
     assert!(told.contains(&from) && told.contains(&first.changes[0]), "{told}");
     let told = stdout(&sandbox.run(&["explain", &first.donor.to_string()]));
     assert!(told.contains("gave its checkpoint to run"), "{told}");
+
+    // `report` draws the curves with their jumps and lr by step, and lists every exploit.
+    let out_dir = sandbox.path("report-one");
+    let out = sandbox.run(&["report", "one", "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(out_dir.join("pbt-val.png").exists() && out_dir.join("pbt-lr.png").exists());
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    let rows = md
+        .lines()
+        .filter(|line| line.contains(" → ") && line.starts_with("| "))
+        .count();
+    assert!(md.contains("## Exploits") && rows == 6, "{md}");
 
     // The worst member at step 200 made the best there: the population ranks otherwise.
     let db = rusqlite::Connection::open(sandbox.db()).unwrap();

@@ -117,6 +117,9 @@ fn tick(value: f64, log: bool) -> String {
         format!("{v:.1e}")
     } else if v.abs() >= 100.0 {
         format!("{v:.0}")
+    } else if v.abs() < 1.0 {
+        // Three significant digits: a log axis from 0.001 to 0.003 ticks 0.00126, 0.00158, …
+        crate::summary::significant(v, 3)
     } else {
         format!("{v:.3}")
     };

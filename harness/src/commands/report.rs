@@ -21,7 +21,7 @@ use crate::view::final_losses;
 use crate::view::labels;
 use crate::view::output;
 use crate::view::replicates;
-use crate::view::search_figures;
+use crate::view::{pbt_figures, search_figures};
 
 /// The ranking in report.md lists at most this many configurations: a report of 10,000
 /// runs stays a page to read.
@@ -126,7 +126,8 @@ fn write_report(
     args: &ReportArgs,
     dir: &Path,
 ) -> anyhow::Result<Vec<String>> {
-    let metric = stored::settings(sweep)?.metric;
+    let settings = stored::settings(sweep)?;
+    let metric = settings.metric;
     let configs = labels::configs(runs)?;
     let groups = figures::groups(runs, &configs, &metric);
     let options = Options {
@@ -144,6 +145,10 @@ fn write_report(
         &metric,
         dir,
     )?);
+    let exploits = store.sweep_exploits(sweep.id)?;
+    if let Some(pbt) = &settings.pbt {
+        figures.extend(pbt_figures::draw(store, (&sweep.name, pbt), runs, &exploits, dir)?);
+    }
     let mut md = format!("# Sweep `{}`\n\n", sweep.name);
     let _ = writeln!(
         md,
@@ -197,7 +202,11 @@ fn write_report(
     for (file, caption) in &figures {
         let _ = writeln!(md, "### {caption}\n\n![{caption}]({file})\n");
     }
-    md.push_str(&search_figures::verdicts_section(store, sweep.id, runs)?);
+    if settings.pbt.is_some() {
+        md.push_str(&pbt_figures::exploits_section(runs, &exploits));
+    } else {
+        md.push_str(&search_figures::verdicts_section(store, sweep.id, runs)?);
+    }
     if let Some((best, _)) = metric.best(runs) {
         let samples = store.samples(best.id)?;
         if !samples.is_empty() {

@@ -10,6 +10,7 @@ pub mod figures;
 pub mod final_losses;
 pub mod labels;
 pub mod output;
+pub mod pbt_figures;
 pub mod progress;
 pub mod replicates;
 pub mod search_figures;
