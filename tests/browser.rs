@@ -3,15 +3,12 @@
 //! gains points without a reload, and a zoom outlives the redraws; a finished sweep's table
 //! sorts, filters and opens a run; hyperband's stopped run shows its ×, its verdict and why;
 //! brushing a parallel axis filters the table and curves; hovering a curve names its run and a
-//! click opens it; picked runs are compared; a halving sweep's page counts the runs at each
-//! rung and its last run's page tells where it came from; a page left open over Ctrl-C,
-//! `resume` and `serve` follows the sweep to its end. Each page is saved as a screenshot under
+//! click opens it; picked runs are compared; a page left open over Ctrl-C, `resume` and
+//! `serve` follows the sweep to its end (the pages of searches: `browser_searches.rs`). Each page is saved as a screenshot under
 //! the test's scratch directory (`screenshots/`). Without chromedriver the tests say they are
 //! skipped, and fail under `CI`.
 mod common;
 
-use std::io::BufReader;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -28,19 +25,6 @@ parameters:
   log_every: {value: 20}
   eval_every: {value: 1000}
 ";
-
-fn screenshot(browser: &Browser, name: &str) {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    browser.screenshot(&dir.join(format!("{name}.png")));
-}
-
-fn rows(browser: &Browser) -> usize {
-    browser
-        .run("return document.querySelectorAll('#runs tbody tr').length")
-        .as_u64()
-        .unwrap() as usize
-}
 
 /// The run on the table's first row.
 fn first_run(browser: &Browser) -> String {
@@ -90,19 +74,9 @@ fn xy(value: &serde_json::Value) -> (f64, f64) {
     (value[0].as_f64().unwrap(), value[1].as_f64().unwrap())
 }
 
-fn text(browser: &Browser, css: &str) -> String {
-    let script = format!("const e = document.querySelector(\"{css}\"); return e ? e.textContent : ''");
-    browser.run(&script).as_str().unwrap().to_string()
-}
-
 /// Points the chart titled `chart` draws (its `data-points`), 0 before it is drawn.
 fn points(browser: &Browser, chart: &str) -> u64 {
     chart_number(browser, chart, "points")
-}
-
-/// `127.0.0.1:PORT` of a printed `127.0.0.1:PORT/sweep/NAME`.
-fn address(url: &str) -> String {
-    url.split('/').next().unwrap().to_string()
 }
 
 #[test]
@@ -116,9 +90,9 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
     // Live, while `launch --serve` trains the sweep on one worker.
     let args = ["launch", "watched.yaml", "--workers", "1", "--serve", "127.0.0.1:0"];
     let (mut launch, url, drain) = common::serving(&sandbox, &args, Stdio::null());
-    let addr = address(&url);
+    let addr = common::address(&url);
     browser.goto(&format!("http://{addr}/sweep/watched"));
-    browser.eventually(secs(20), "the runs table fills", |b| rows(b) == 3);
+    browser.eventually(secs(20), "the runs table fills", |b| b.rows() == 3);
     let mut first = 0;
     browser.eventually(secs(20), "a training curve appears", |b| {
         first = points(b, "training loss");
@@ -127,7 +101,7 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
     browser.eventually(secs(20), "the training curve gains points while we watch", |b| {
         points(b, "training loss") > first
     });
-    screenshot(&browser, "sweep-live");
+    browser.save_screenshot("sweep-live");
     // A zoom (dragging across the chart) outlives the live redraws.
     let across = |at: f64| {
         let script = format!(
@@ -152,9 +126,9 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
     drain.join().unwrap().unwrap();
 
     // The finished sweep, from `harness serve`.
-    let (mut serve, addr) = serve(&sandbox);
+    let (mut serve, addr) = common::serve(&sandbox);
     browser.goto(&format!("http://{addr}/sweep/watched"));
-    browser.eventually(secs(10), "the finished table", |b| rows(b) == 3);
+    browser.eventually(secs(10), "the finished table", |b| b.rows() == 3);
     // Sorting: by run, descending on the second click; the order goes into the URL.
     browser.click("#runs thead th[data-key='id']");
     browser.eventually(secs(5), "sorted by run", |b| {
@@ -165,10 +139,10 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
     assert!(browser.url().contains("sort=id&desc=1"), "{}", browser.url());
     // Filtering by status.
     browser.click("#status-filter option[value='stopped']");
-    browser.eventually(secs(5), "no stopped run", |b| rows(b) == 0);
+    browser.eventually(secs(5), "no stopped run", |b| b.rows() == 0);
     browser.click("#status-filter option[value='completed']");
-    browser.eventually(secs(5), "three completed runs", |b| rows(b) == 3);
-    screenshot(&browser, "sweep-sorted-filtered");
+    browser.eventually(secs(5), "three completed runs", |b| b.rows() == 3);
+    browser.save_screenshot("sweep-sorted-filtered");
     // A click on a run opens its page, with its configuration and samples.
     browser.click("#runs tbody tr");
     browser.eventually(secs(5), "the run's page", |b| {
@@ -179,22 +153,10 @@ fn the_dashboard_follows_a_sweep_live_and_its_table_sorts_filters_and_opens_runs
     assert!(config.as_str().unwrap().contains("\"n_hidden\": 24"), "{config}");
     let samples = browser.run("return document.getElementById('samples').textContent.split('\\n').length");
     assert_eq!(samples, 20);
-    screenshot(&browser, "run");
+    browser.save_screenshot("run");
 
     let _ = serve.kill();
     let _ = serve.wait();
-}
-
-/// `harness serve` of the sandbox's database on a free port: (the server, its address).
-fn serve(sandbox: &Sandbox) -> (std::process::Child, String) {
-    let mut serve = sandbox
-        .harness(&["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr = address(&common::printed_url(BufReader::new(serve.stdout.take().unwrap())));
-    (serve, addr)
 }
 
 #[test]
@@ -206,63 +168,63 @@ fn a_stopped_run_shows_its_verdict_and_brushing_comparing_and_clicking_a_curve_w
     std::fs::write(sandbox.path("hb.yaml"), common::sweeps::HYPERBAND_SPEC).unwrap();
     let out = sandbox.run(&["launch", "hb.yaml"]);
     assert!(out.status.success(), "{}", common::stderr(&out));
-    let (mut server, addr) = serve(&sandbox);
+    let (mut server, addr) = common::serve(&sandbox);
     let secs = Duration::from_secs;
 
     browser.goto(&format!("http://{addr}/sweep/hb"));
-    browser.eventually(secs(10), "the table", |b| rows(b) == 3);
+    browser.eventually(secs(10), "the table", |b| b.rows() == 3);
     browser.eventually(secs(10), "a × on the stopped run's validation curve", |b| {
         chart_number(b, "validation loss", "stopped") == 1
     });
     assert!(
-        text(&browser, "#summary").contains("1 stopped"),
+        browser.text("#summary").contains("1 stopped"),
         "{}",
-        text(&browser, "#summary")
+        browser.text("#summary")
     );
-    screenshot(&browser, "sweep-stopped");
+    browser.save_screenshot("sweep-stopped");
 
     // Brushing the top half of the lr axis (0.1 and 0.05 on its log scale) keeps two runs.
     browser.drag(on_axis(&browser, "lr", 0.5), on_axis(&browser, "lr", 1.05));
-    browser.eventually(secs(5), "two runs inside the brush", |b| rows(b) == 2);
+    browser.eventually(secs(5), "two runs inside the brush", |b| b.rows() == 2);
     assert!(browser.url().contains("b.lr="), "{}", browser.url());
     assert_eq!(
         chart_number(&browser, "validation loss", "lines"),
         2,
         "the curves follow the brush"
     );
-    screenshot(&browser, "sweep-brushed");
+    browser.save_screenshot("sweep-brushed");
     // A click on the axis clears its brush.
     let at = on_axis(&browser, "lr", 0.2);
     browser.drag(at, at);
     browser.eventually(secs(5), "the brush cleared", |b| {
-        rows(b) == 3 && !b.url().contains("b.lr")
+        b.rows() == 3 && !b.url().contains("b.lr")
     });
 
     // Hovering a curve names its run; a click opens it.
     let end = last_point(&browser, "validation loss", "run 3");
     browser.hover(end);
     browser.eventually(secs(5), "hover names run 3", |b| {
-        text(b, "[data-chart='validation loss'] .hover").contains("run 3")
+        b.text("[data-chart='validation loss'] .hover").contains("run 3")
     });
     browser.drag(end, end);
     browser.eventually(secs(5), "run 3's page", |b| b.url().ends_with("/run/3"));
-    browser.eventually(secs(5), "its verdicts", |b| text(b, "#verdicts").contains("stop"));
+    browser.eventually(secs(5), "its verdicts", |b| b.text("#verdicts").contains("stop"));
     // Why, as `harness explain` tells it: the threshold of the band it missed.
-    let why = text(&browser, "#explanation");
+    let why = browser.text("#explanation");
     assert!(
         why.contains("step 100, val ") && why.contains("stop — ") && why.contains("against the threshold"),
         "{why}"
     );
     assert_eq!(chart_number(&browser, "loss", "stopped"), 1, "the × on its own curve");
-    screenshot(&browser, "run-stopped");
+    browser.save_screenshot("run-stopped");
 
     // Two runs picked in the table, compared.
     browser.goto(&format!("http://{addr}/sweep/hb?sort=id"));
-    browser.eventually(secs(10), "the table", |b| rows(b) == 3);
+    browser.eventually(secs(10), "the table", |b| b.rows() == 3);
     browser.click("#runs tbody tr[data-run='1'] input");
-    browser.eventually(secs(5), "one pick", |b| text(b, "#compare").contains("pick two"));
+    browser.eventually(secs(5), "one pick", |b| b.text("#compare").contains("pick two"));
     browser.click("#runs tbody tr[data-run='3'] input");
-    browser.eventually(secs(5), "two picks", |b| text(b, "#compare") == "compare 2 runs");
+    browser.eventually(secs(5), "two picks", |b| b.text("#compare") == "compare 2 runs");
     browser.click("#compare");
     browser.eventually(secs(5), "the compare page", |b| b.url().ends_with("/compare?runs=1,3"));
     let differing = |b: &Browser| {
@@ -281,43 +243,8 @@ fn a_stopped_run_shows_its_verdict_and_brushing_comparing_and_clicking_a_curve_w
         "{differing}"
     );
     assert_eq!(chart_number(&browser, "validation loss", "lines"), 2);
-    screenshot(&browser, "compare");
+    browser.save_screenshot("compare");
 
-    let _ = server.kill();
-    let _ = server.wait();
-}
-
-#[test]
-fn a_halving_sweep_page_counts_each_rungs_runs_and_a_run_page_tells_where_it_came_from() {
-    let Some(browser) = Browser::start() else { return };
-    let sandbox = Sandbox::new();
-    let halving = "halving: {min_steps: 200, eta: 2}";
-    let spec = common::sweeps::write_six_mlps(&sandbox, "method: grid", halving);
-    let out = sandbox.run(&["launch", &spec]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let (mut server, addr) = serve(&sandbox);
-    let secs = Duration::from_secs;
-
-    browser.goto(&format!("http://{addr}/sweep/hb"));
-    browser.eventually(secs(10), "the table", |b| rows(b) == 10);
-    let summary = text(&browser, "#summary");
-    assert!(
-        summary.contains("halving: 6 at 200 steps, 3 at 400 steps, 1 at 800 steps"),
-        "{summary}"
-    );
-    screenshot(&browser, "sweep-halving");
-
-    // The run trained to the end, run 10: the run it continues and how that one ranked.
-    browser.goto(&format!("http://{addr}/run/10"));
-    browser.eventually(secs(10), "the run's explanation", |b| {
-        text(b, "#explanation").contains("halving: rung 3 of 3")
-    });
-    let why = text(&browser, "#explanation");
-    assert!(
-        why.contains("sent on from run ") && why.contains("ranked 1 of 3"),
-        "{why}"
-    );
-    screenshot(&browser, "run-halving");
     let _ = server.kill();
     let _ = server.wait();
 }
@@ -342,15 +269,13 @@ fn a_page_left_open_over_ctrl_c_resume_and_serve_follows_the_sweep_to_its_end() 
 
     let (first, drain) = start(&["launch", spec.to_str().unwrap(), "--workers", "1", "--serve", &addr]);
     browser.goto(&format!("http://{addr}/sweep/paused"));
-    browser.eventually(secs(20), "a run training", |b| {
-        text(b, "#summary").contains("1 running")
-    });
+    browser.eventually(secs(20), "a run training", |b| b.text("#summary").contains("1 running"));
     common::sweeps::kill(first.id(), "-INT");
     let out = first.wait_with_output().unwrap();
     drain.join().unwrap().unwrap();
     assert!(!out.status.success(), "Ctrl-C ends the sweep unfinished");
     browser.eventually(secs(10), "the page knows the server went", |b| !live(b));
-    screenshot(&browser, "sweep-interrupted");
+    browser.save_screenshot("sweep-interrupted");
 
     // The same page, never reloaded, reconnects to the resumed sweep and follows it.
     let before = rendered(&browser);
@@ -369,12 +294,12 @@ fn a_page_left_open_over_ctrl_c_resume_and_serve_follows_the_sweep_to_its_end() 
         .spawn()
         .unwrap();
     browser.eventually(secs(20), "every run completed on the open page", |b| {
-        text(b, "#summary").starts_with("4 runs · 4 completed")
+        b.text("#summary").starts_with("4 runs · 4 completed")
     });
-    assert_eq!(rows(&browser), 4);
-    let table = text(&browser, "#runs");
+    assert_eq!(browser.rows(), 4);
+    let table = browser.text("#runs");
     assert!(!table.contains("interrupted") && !table.contains("running"), "{table}");
-    screenshot(&browser, "sweep-resumed");
+    browser.save_screenshot("sweep-resumed");
     let _ = server.kill();
     let _ = server.wait();
 }

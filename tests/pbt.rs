@@ -10,42 +10,10 @@ mod common;
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 
-use common::sweeps::{assert_continuous_curves, launch_through_kills, runs};
+use common::sweeps::{assert_continuous_curves, launch_through_kills, runs, write_population};
 use common::{Sandbox, open_store, stderr, stdout};
 use results::{ExploitRecord, RunRecord, RunStatus, Split};
 use serde_json::{Value, json};
-
-/// A population of `population` tiny MLPs of `steps` steps, evaluated every 100, ranked every
-/// 2 evaluations; lr drawn log-uniformly and explored.
-fn write_population(sandbox: &Sandbox, population: u64, steps: u64) -> String {
-    sandbox.names(300);
-    let text = format!(
-        "name: pop
-method: random
-data: names.txt
-sampler_seed: 5
-threads: 1
-checkpoint_every: 100
-max_retries: 20
-parameters:
-  model: {{value: mlp}}
-  n_embd: {{value: 4}}
-  n_hidden: {{value: 16}}
-  block_size: {{value: 3}}
-  steps: {{value: {steps}}}
-  log_every: {{value: 50}}
-  eval_every: {{value: 100}}
-  lr: {{distribution: log_uniform_values, min: 0.0001, max: 0.3}}
-pbt:
-  population: {population}
-  interval: 2
-  mutate: [lr]
-"
-    );
-    let path = sandbox.path("pop.yaml");
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
-}
 
 fn launch(sandbox: &Sandbox, spec: &str, name: &str, workers: &str) {
     let out = sandbox.run(&["launch", spec, "--name", name, "--workers", workers]);

@@ -136,6 +136,23 @@ pub fn serving(sandbox: &Sandbox, args: &[&str], stdout: Stdio) -> (Child, Strin
     (child, url, drain)
 }
 
+/// `harness serve` of the sandbox's database on a free port: (the server, its address).
+pub fn serve(sandbox: &Sandbox) -> (Child, String) {
+    let mut serve = sandbox
+        .harness(&["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = printed_url(std::io::BufReader::new(serve.stdout.take().unwrap()));
+    (serve, address(&url))
+}
+
+/// `127.0.0.1:PORT` of a printed dashboard URL.
+pub fn address(url: &str) -> String {
+    url.split('/').next().unwrap().to_string()
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -48,6 +48,38 @@ pub fn write_six_mlps(sandbox: &Sandbox, method: &str, section: &str) -> String 
     path.to_str().unwrap().to_string()
 }
 
+/// A population of `population` tiny MLPs of `steps` steps, evaluated every 100, ranked every
+/// 2 evaluations; lr drawn log-uniformly and explored.
+pub fn write_population(sandbox: &Sandbox, population: u64, steps: u64) -> String {
+    sandbox.names(300);
+    let text = format!(
+        "name: pop
+method: random
+data: names.txt
+sampler_seed: 5
+threads: 1
+checkpoint_every: 100
+max_retries: 20
+parameters:
+  model: {{value: mlp}}
+  n_embd: {{value: 4}}
+  n_hidden: {{value: 16}}
+  block_size: {{value: 3}}
+  steps: {{value: {steps}}}
+  log_every: {{value: 50}}
+  eval_every: {{value: 100}}
+  lr: {{distribution: log_uniform_values, min: 0.0001, max: 0.3}}
+pbt:
+  population: {population}
+  interval: 2
+  mutate: [lr]
+"
+    );
+    let path = sandbox.path("pop.yaml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
 /// A sweep of `runs` tiny wavenets (n_hidden × seed) on the sandbox's names.
 pub fn write_spec(sandbox: &Sandbox, name: &str, seeds: &str, steps: u64) -> std::path::PathBuf {
     sandbox.names(300);

@@ -126,6 +126,26 @@ impl Browser {
         format!("/session/{}{rest}", self.session)
     }
 
+    /// Saves the page as `screenshots/NAME.png` in the tests' scratch folder, to look at.
+    pub fn save_screenshot(&self, name: &str) {
+        let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        self.screenshot(&dir.join(format!("{name}.png")));
+    }
+
+    /// The rows of the runs table.
+    pub fn rows(&self) -> usize {
+        self.run("return document.querySelectorAll('#runs tbody tr').length")
+            .as_u64()
+            .unwrap() as usize
+    }
+
+    /// The text of the first element `css` matches ('' when none does).
+    pub fn text(&self, css: &str) -> String {
+        let script = format!("const e = document.querySelector(\"{css}\"); return e ? e.textContent : ''");
+        self.run(&script).as_str().unwrap().to_string()
+    }
+
     pub fn goto(&self, url: &str) {
         self.call("POST", &self.session_path("/url"), Some(json!({ "url": url })));
     }

@@ -1,6 +1,6 @@
 // The run page (status, losses, curves, each attempt with where it ran and how it ended, its
-// verdicts, every decision about it with its reasons as `harness explain` tells them, samples,
-// configuration, data) and the compare page: two or more runs' curves
+// verdicts or exploits, every decision about it with its reasons as `harness explain` tells
+// them, samples, configuration, data) and the compare page: two or more runs' curves
 // overlaid, with a table of the settings that differ between them and their losses.
 
 import { api, el, fmt, go, link, rate, setCrumbs, statusTag } from "./dom.js";
@@ -34,6 +34,13 @@ export async function runView(id) {
     ? el("table", { id: "verdicts" }, el("thead", {}, el("tr", {}, el("th", {}, "step"), el("th", {}, "val loss judged"), el("th", { class: "text" }, "verdict"))),
       el("tbody", {}, data.verdicts.map((v) => el("tr", {}, el("td", {}, fmt(v.step)), el("td", {}, fmt(v.value)), el("td", { class: "text" }, v.decision)))))
     : el("p", { class: "muted" }, "No early-termination verdict on this run.");
+  const exploit = (e) => e.run === run.id
+    ? `went on from run ${e.donor}'s checkpoint: ${e.changes.join(", ")}`
+    : `gave its checkpoint to run ${e.run}`;
+  const exploits = data.exploits.length
+    ? el("table", { id: "exploits" }, el("thead", {}, el("tr", {}, el("th", {}, "step"), el("th", { class: "text" }, "exploit"))),
+      el("tbody", {}, data.exploits.map((e) => el("tr", {}, el("td", {}, fmt(e.step)), el("td", { class: "text" }, exploit(e))))))
+    : el("p", { class: "muted" }, "It went on as it was at every exploit step so far.");
   return el("div", {},
     el("h1", {}, `Run ${run.id}`, run.variant ? ` (${run.variant})` : ""),
     el("div", { class: "cards" },
@@ -46,7 +53,7 @@ export async function runView(id) {
     run.error ? el("pre", { class: "error" }, run.error) : "",
     el("h2", {}, "Curves"), curveChart({ title: "loss", lines }),
     el("h2", {}, "Attempts"), attempts,
-    el("h2", {}, "Early termination"), verdicts,
+    ...(data.pbt ? [el("h2", {}, "Population-based training"), exploits] : [el("h2", {}, "Early termination"), verdicts]),
     el("h2", {}, "Why: every decision about this run"), el("pre", { id: "explanation" }, why.lines.join("\n")),
     el("h2", {}, "Samples"), data.samples.length ? el("pre", { id: "samples" }, data.samples.join("\n")) : el("p", { class: "muted" }, "None yet."),
     el("h2", {}, "Configuration"), el("pre", { id: "config" }, JSON.stringify(data.config, null, 2)),

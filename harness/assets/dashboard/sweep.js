@@ -1,7 +1,8 @@
 // The sweep page: what its runs did (counts by status, retries, verdicts, the runs at each
-// of halving's rungs), parallel coordinates whose brushes filter everything below them, loss
-// curves of the best runs shown (or of the best replicate groups, as bands, when seeds are
-// folded), the search history, and the runs table (table.js). Every choice — status, brushes, fold, sort, log axis,
+// of halving's rungs, population-based training's exploits), parallel coordinates whose
+// brushes filter everything below them, loss curves of the best runs shown (or of the best
+// replicate groups, as bands, when seeds are folded), the search history, and the runs table
+// (table.js). Every choice — status, brushes, fold, sort, log axis,
 // smoothing — lives in the URL, so a view can be bookmarked and shared.
 
 import { api, el, fmt, go, link, setCrumbs, withQuery, mean, STATUSES } from "./dom.js";
@@ -96,7 +97,13 @@ function summary(all, data, stopped) {
   const parts = [`${all.length.toLocaleString("en")} runs`, ...STATUSES.filter(count).map((s) => `${count(s).toLocaleString("en")} ${s}`)];
   if (retried) parts.push(`${retried} retried after a failure`);
   const verdicts = data.verdicts.run.length;
-  if (verdicts) parts.push(`${verdicts.toLocaleString("en")} early-termination verdicts (${stopped.size} stops)`);
+  if (data.pbt) {
+    const ranked = new Set(data.exploits.step).size;
+    const steps = data.pbt.exploit_steps.length;
+    parts.push(`population-based training: ${data.exploits.run.length.toLocaleString("en")} exploits at ${ranked} of ${steps} exploit steps`);
+  } else if (verdicts) {
+    parts.push(`${verdicts.toLocaleString("en")} early-termination verdicts (${stopped.size} stops)`);
+  }
   if (data.halving) {
     const at = (steps) => all.filter((r) => r.steps === steps).length.toLocaleString("en");
     parts.push(`halving: ${data.halving.rungs.map((steps) => `${at(steps)} at ${steps.toLocaleString("en")} steps`).join(", ")}`);

@@ -1,11 +1,8 @@
-//! The JSON the pages read: every sweep with its runs counted by status, its best value and
-//! its span (`/api/sweeps`); one sweep's runs with the settings that set them apart and its
-//! early-termination verdicts (`/api/sweeps/{name}`); one run whole, with its attempts
-//! (`/api/runs/{id}`); every decision about it with its reasons, as `harness explain` prints
-//! them (`/api/runs/{id}/explanation`, apart: it replays the sweep, which the compare page
-//! needs not); and loss curves of chosen runs, training curves cut down on the server
-//! (`/api/curves`).
-//! Ids are parsed as integers and names looked up, never pasted into SQL.
+//! The JSON the pages read: every sweep with its runs counted by status, best value and span
+//! (`/api/sweeps`); one sweep's runs with the settings that set them apart, its verdicts and
+//! exploits (`/api/sweeps/{name}`); one run whole (`/api/runs/{id}`); why, as `harness explain`
+//! says it (`/api/runs/{id}/explanation`, apart: it replays the sweep); and chosen runs' curves,
+//! training curves cut down on the server (`/api/curves`). Ids are parsed, never pasted in SQL.
 
 use std::collections::BTreeMap;
 
@@ -109,6 +106,13 @@ fn run_page(store: &Store, id: RunId) -> anyhow::Result<Value> {
         .filter(|v| v.run == id)
         .map(|v| json!({ "step": v.step, "value": v.value, "decision": v.decision.as_str() }))
         .collect();
+    let exploits: Vec<Value> = store
+        .sweep_exploits(sweep.id)?
+        .iter()
+        .filter(|e| e.run == id || e.donor == id)
+        .map(|e| json!({ "step": e.step, "run": e.run.0, "donor": e.donor.0, "changes": e.changes }))
+        .collect();
+    let pbt = stored::settings(&sweep)?.pbt.is_some();
     let config: Value = serde_json::from_str(&run.config_json)?;
     let attempts: Vec<Value> = store
         .attempts(id)?
@@ -131,6 +135,8 @@ fn run_page(store: &Store, id: RunId) -> anyhow::Result<Value> {
         "config": config,
         "attempts": attempts,
         "verdicts": verdicts,
+        "pbt": pbt,
+        "exploits": exploits,
         "samples": store.samples(id)?,
     }))
 }

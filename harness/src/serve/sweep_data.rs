@@ -1,7 +1,8 @@
 //! The sweep page's data (`/api/sweeps/{name}`), column by column so 10,000 runs stay small:
 //! each run's settings that vary (`values`), and (`columns`) its status, progress, attempts and retries, final losses and
 //! replicate group (the runs that differ only in `seed`, which the page folds into mean ±
-//! std); the sweep's early-termination verdicts; and the references of its variants.
+//! std); the sweep's early-termination verdicts, its population-based training's exploits,
+//! and the references of its variants.
 
 use std::collections::BTreeMap;
 
@@ -85,6 +86,13 @@ pub fn sweep_page(store: &Store, name: &str) -> anyhow::Result<Value> {
         judged.push("decision", verdict.decision.as_str());
     }
 
+    let mut exploited = Columns::named(["run", "step", "donor"]);
+    for exploit in store.sweep_exploits(sweep.id)? {
+        exploited.push("run", exploit.run.0);
+        exploited.push("step", exploit.step);
+        exploited.push("donor", exploit.donor.0);
+    }
+
     let mut columns = Columns::named(RUN_COLUMNS);
     let mut values = Columns::named(varied.iter().map(String::as_str));
     let mut errors = serde_json::Map::new();
@@ -120,6 +128,10 @@ pub fn sweep_page(store: &Store, name: &str) -> anyhow::Result<Value> {
         "goal": settings.metric.goal.to_string(),
         "early_terminate": settings.early_terminate,
         "halving": settings.halving,
+        "pbt": settings.pbt.as_ref().map(|pbt| json!({
+            "population": pbt.population,
+            "exploit_steps": pbt.exploit_steps().collect::<Vec<u64>>(),
+        })),
         "references": settings.references,
         "varied": varied,
         "runs": runs.len(),
@@ -127,6 +139,7 @@ pub fn sweep_page(store: &Store, name: &str) -> anyhow::Result<Value> {
         "values": values.into_value(),
         "errors": errors,
         "verdicts": judged.into_value(),
+        "exploits": exploited.into_value(),
     }))
 }
 
