@@ -14,6 +14,7 @@ mod scheduler;
 mod serve;
 mod session;
 mod setting_args;
+mod space;
 mod spec;
 mod stopping;
 mod stored;

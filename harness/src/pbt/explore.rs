@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Pbt;
-use crate::spec::{Domain, Scalar};
+use crate::space::{Domain, Scalar};
 
 /// A setting that may change at an exploit, and the values it ranges over (its `parameters`
 /// entry: the initial draws come from it too).
@@ -171,7 +171,7 @@ fn perturbed(domain: &Domain, value: &Value, factors: &[f64], rng: &mut Rng) -> 
             let (lo, hi) = (number(&ends[0]), number(&ends[1]));
             let to = scaled.clamp(lo, hi);
             Some((
-                crate::spec::quantized(to, *q).to_json(),
+                crate::space::quantized(to, *q).to_json(),
                 How::Scaled {
                     factor,
                     clamped: to != scaled,

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::explore::How;
 use super::*;
-use crate::spec::{Domain, Scalar};
+use crate::space::{Domain, Scalar};
 
 fn config(lr: f64, weight_decay: f64) -> TrainConfig {
     TrainConfig::try_from(TrainOptions {

@@ -1,10 +1,10 @@
-//! One sweep parameter's set of values, checked: a fixed value, a list, or one of W&B's
-//! distributions. A grid enumerates it; a random search draws from it with our seeded Rng.
+//! One sweep parameter's set of values as a sweep file writes it, checked into a
+//! `space::Domain`: a fixed value, a list, or one of W&B's distributions.
 
-use model::rng::Rng;
 use serde_saphyr::{Location, Spanned};
 
-use super::raw::{RawParameter, Scalar};
+use super::raw::RawParameter;
+pub use crate::space::{Domain, Scalar, quantized};
 
 /// The distributions a parameter may name (a subset of W&B's).
 pub const DISTRIBUTIONS: [&str; 5] = [
@@ -14,52 +14,6 @@ pub const DISTRIBUTIONS: [&str; 5] = [
     "q_uniform",
     "categorical",
 ];
-
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Domain {
-    Fixed(Scalar),
-    /// `values`, or `distribution: categorical` with optional `probabilities`.
-    Choice {
-        values: Vec<Scalar>,
-        weights: Option<Vec<f64>>,
-    },
-    Uniform {
-        min: f64,
-        max: f64,
-    },
-    IntUniform {
-        min: i64,
-        max: i64,
-    },
-    LogUniform {
-        min: f64,
-        max: f64,
-    },
-    QUniform {
-        min: f64,
-        max: f64,
-        q: f64,
-    },
-}
-
-impl std::fmt::Display for Domain {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let list = |values: &[Scalar]| values.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-        match self {
-            Self::Fixed(v) => write!(f, "{v}"),
-            Self::Choice { values, weights: None } => write!(f, "one of [{}]", list(values)),
-            Self::Choice {
-                values,
-                weights: Some(weights),
-            } => write!(f, "one of [{}] with probabilities {weights:?}", list(values)),
-            Self::Uniform { min, max } => write!(f, "uniform over [{min}, {max}]"),
-            Self::IntUniform { min, max } => write!(f, "int_uniform over [{min}, {max}]"),
-            Self::LogUniform { min, max } => write!(f, "log_uniform_values over [{min}, {max}]"),
-            Self::QUniform { min, max, q } => write!(f, "q_uniform over [{min}, {max}] in steps of {q}"),
-        }
-    }
-}
 
 /// A problem with one parameter: where, and what.
 pub struct DomainError {
@@ -219,76 +173,6 @@ impl Domain {
         }
     }
 
-    /// Every value, for a grid; `None` for a continuous distribution.
-    pub fn grid(&self) -> Option<Vec<Scalar>> {
-        match self {
-            Self::Fixed(v) => Some(vec![v.clone()]),
-            Self::Choice { values, .. } => Some(values.clone()),
-            Self::IntUniform { min, max } => Some((*min..=*max).map(Scalar::Int).collect()),
-            Self::QUniform { min, max, q } => {
-                let (first, last) = ((min / q).ceil() as i64, (max / q).floor() as i64);
-                Some((first..=last).map(|k| quantized(k as f64 * q, *q)).collect())
-            }
-            Self::Uniform { .. } | Self::LogUniform { .. } => None,
-        }
-    }
-
-    pub fn draw(&self, rng: &mut Rng) -> Scalar {
-        match self {
-            Self::Fixed(v) => v.clone(),
-            Self::Choice { values, weights: None } => values[rng.below(values.len())].clone(),
-            Self::Choice {
-                values,
-                weights: Some(weights),
-            } => {
-                let weights: Vec<f32> = weights.iter().map(|w| *w as f32).collect();
-                values[rng.weighted_index(&weights)].clone()
-            }
-            Self::Uniform { min, max } => Scalar::Float(min + (max - min) * rng.uniform()),
-            Self::IntUniform { min, max } => Scalar::Int(min + rng.below((max - min + 1) as usize) as i64),
-            Self::LogUniform { min, max } => Scalar::Float((min.ln() + (max.ln() - min.ln()) * rng.uniform()).exp()),
-            Self::QUniform { min, max, q } => {
-                let x = min + (max - min) * rng.uniform();
-                quantized((x / q).round() * q, *q)
-            }
-        }
-    }
-
-    /// How many values `grid` gives, without listing them; `None` for a continuous one.
-    pub fn grid_len(&self) -> Option<u64> {
-        match self {
-            Self::Fixed(_) => Some(1),
-            Self::Choice { values, .. } => Some(values.len() as u64),
-            Self::IntUniform { min, max } => Some(max.abs_diff(*min).saturating_add(1)),
-            Self::QUniform { min, max, q } => Some(((max / q).floor() - (min / q).ceil() + 1.0).max(0.0) as u64),
-            Self::Uniform { .. } | Self::LogUniform { .. } => None,
-        }
-    }
-
-    /// Values of the type this domain produces (its ends, for a range), to type-check
-    /// against the parameter.
-    pub fn examples(&self) -> Vec<Scalar> {
-        match self {
-            Self::Fixed(_) | Self::Choice { .. } => self.grid().unwrap_or_default(),
-            Self::Uniform { min, max } | Self::LogUniform { min, max } => {
-                vec![Scalar::Float(*min), Scalar::Float(*max)]
-            }
-            Self::IntUniform { min, max } => vec![Scalar::Int(*min), Scalar::Int(*max)],
-            Self::QUniform { min, max, q } => vec![
-                quantized((min / q).ceil() * q, *q),
-                quantized((max / q).floor() * q, *q),
-            ],
-        }
-    }
-}
-
-/// `x` as an integer when the step is whole (so `q: 16` suits `n_hidden`), else a float.
-pub(crate) fn quantized(x: f64, q: f64) -> Scalar {
-    if q.fract() == 0.0 {
-        Scalar::Int(x.round() as i64)
-    } else {
-        Scalar::Float(x)
-    }
 }
 
 fn distinct(values: Vec<serde_saphyr::Spanned<Scalar>>, at: Location) -> Result<Vec<Scalar>, DomainError> {

@@ -33,8 +33,6 @@ use crate::workers::cluster::{LauncherKind, SlurmOptions};
 use crate::workers::placement::DeviceRequest;
 use serde::{Deserialize, Serialize};
 
-pub use domain::Domain;
-pub(crate) use domain::quantized;
 pub use error::SpecError;
 pub use expand::BAYES_STARTUP;
 pub use planner::Planner;

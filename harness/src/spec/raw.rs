@@ -12,6 +12,7 @@ use serde_saphyr::Spanned;
 
 pub use super::early_terminate::RawEarlyTerminate;
 pub use super::halving::RawHalving;
+pub use crate::space::Scalar;
 pub use super::pbt::RawPbt;
 
 #[derive(Debug, Deserialize)]
@@ -96,38 +97,6 @@ pub struct RawParameter {
 pub enum VariantValue {
     Scalar(Scalar),
     Table(BTreeMap<String, f64>),
-}
-
-/// A YAML scalar, kept as typed as YAML wrote it (`8` is an integer, `8.0` a float).
-#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
-#[serde(untagged)]
-pub enum Scalar {
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Text(String),
-}
-
-impl Scalar {
-    pub fn to_json(&self) -> serde_json::Value {
-        match self {
-            Self::Bool(b) => serde_json::Value::Bool(*b),
-            Self::Int(i) => serde_json::Value::from(*i),
-            Self::Float(f) => serde_json::Value::from(*f),
-            Self::Text(s) => serde_json::Value::String(s.clone()),
-        }
-    }
-}
-
-impl fmt::Display for Scalar {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Bool(b) => write!(f, "{b}"),
-            Self::Int(i) => write!(f, "{i}"),
-            Self::Float(x) => write!(f, "{x}"),
-            Self::Text(s) => f.write_str(s),
-        }
-    }
 }
 
 /// A YAML mapping with its keys in file order (grid axes expand in the order written).

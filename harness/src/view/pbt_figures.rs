@@ -13,7 +13,7 @@ use results::{ExploitRecord, RunId, RunRecord, Split, Store};
 use serde_json::Value;
 
 use crate::pbt::Pbt;
-use crate::spec::Domain;
+use crate::space::Domain;
 
 /// Draws the population's figures into `dir`; returns (file name, caption) of each.
 pub fn draw(
