@@ -4,8 +4,9 @@
 //! from its checkpoint to the same losses, a
 //! scheduler killed with SIGKILL is resumed through Slurm, Ctrl-C leaves checkpoints and no
 //! job, a partition that does not exist is refused before anything is stored, early
-//! termination's verdicts reach a worker through `srun`'s stdin, and `halving:` sends each
-//! rung's best on as jobs. Without `srun` on the PATH the tests say so and pass, unless `CI`.
+//! termination's verdicts reach a worker through `srun`'s stdin, `halving:` sends each
+//! rung's best on as jobs, and a `pbt:` population's members exploit as jobs as they do here.
+//! Without `srun` on the PATH the tests say so and pass, unless `CI`.
 
 mod common;
 
@@ -14,7 +15,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use common::sweeps::{
-    HYPERBAND_SPEC, assert_continuous_curves, kill, runs, spawn, wait_for, write_six_mlps, write_spec,
+    HYPERBAND_SPEC, assert_continuous_curves, kill, runs, spawn, wait_for, write_population, write_six_mlps, write_spec,
 };
 use common::{Sandbox, stderr, stdout};
 use results::{RunRecord, RunStatus};
@@ -281,4 +282,42 @@ fn a_halving_sweep_through_slurm_sends_each_rungs_best_on_as_jobs() {
     }
     let out = sandbox.run(&["replay", "hb", "--verify"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn a_population_through_slurm_exploits_as_one_trained_here_does() {
+    let Some(_turn) = cluster() else { return };
+    let sandbox = Sandbox::new();
+    let spec = write_population(&sandbox, 4, 400);
+    let out = sandbox.run(&["launch", &spec, "--name", "here"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, format!("{text}launcher: slurm\n")).unwrap();
+    let out = sandbox.run(&["launch", &spec, "--name", "jobs"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The donors' checkpoints were copied where the members' jobs read them: the same exploits
+    // and losses as the population trained here.
+    let store = common::open_store(&sandbox.db());
+    let exploits = |name: &str| {
+        let sweep = store.find_sweep(name).unwrap().unwrap();
+        let first = runs(&sandbox.db(), name)[0].id.0;
+        let rows = store.sweep_exploits(sweep.id).unwrap();
+        rows.into_iter()
+            .map(|e| (e.run.0 - first, e.donor.0 - first, e.config_after))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(exploits("jobs"), exploits("here"));
+    assert_eq!(exploits("jobs").len(), 1);
+    let losses = |name: &str| {
+        runs(&sandbox.db(), name)
+            .iter()
+            .map(|r| r.test_loss)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(losses("jobs"), losses("here"));
+    let jobs = runs(&sandbox.db(), "jobs");
+    assert!(
+        jobs.iter().all(|run| run.slurm_job.is_some()),
+        "each member ran as Slurm jobs"
+    );
 }

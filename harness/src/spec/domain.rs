@@ -172,7 +172,6 @@ impl Domain {
             _ => Ok(Self::Uniform { min: lo, max: hi }),
         }
     }
-
 }
 
 fn distinct(values: Vec<serde_saphyr::Spanned<Scalar>>, at: Location) -> Result<Vec<Scalar>, DomainError> {

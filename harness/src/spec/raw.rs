@@ -12,8 +12,8 @@ use serde_saphyr::Spanned;
 
 pub use super::early_terminate::RawEarlyTerminate;
 pub use super::halving::RawHalving;
-pub use crate::space::Scalar;
 pub use super::pbt::RawPbt;
+pub use crate::space::Scalar;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
