@@ -87,6 +87,16 @@ fn a_population_exploits_the_same_on_one_worker_two_and_through_kills() {
         }
     }
 
+    // Members that ended with the same settings are listed one by one, not as replicates.
+    let shared = one
+        .0
+        .iter()
+        .filter(|m| one.0.iter().filter(|o| o.0 == m.0).count() > 1)
+        .count();
+    assert!(shared > 1, "this population has members with the same final settings");
+    let listed = stdout(&sandbox.run(&["runs", "--sweep", "one"]));
+    assert_eq!(listed.lines().count(), 1 + 6, "{listed}");
+
     launch(&sandbox, &spec, "two", "2");
     assert_eq!(outcome(&sandbox, "two"), one, "two workers");
     launch_through_kills(&sandbox, &spec, "killed");

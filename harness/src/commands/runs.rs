@@ -51,8 +51,12 @@ pub struct RunsArgs {
 
 pub fn execute(args: RunsArgs) -> anyhow::Result<ExitCode> {
     let store = stored::open_existing(&args.db, Store::open_read_only)?;
+    // A population's members that end with the same settings are not replicates of one
+    // configuration: its runs are listed one by one unless asked otherwise.
+    let mut population = false;
     if let Some(name) = &args.sweep {
-        stored::find_sweep(&store, name, &args.db)?;
+        let sweep = stored::find_sweep(&store, name, &args.db)?;
+        population = stored::settings(&sweep)?.pbt.is_some();
     }
     let columns = store.query("SELECT * FROM runs_wide LIMIT 0", &[])?.columns;
     if let Some(sort) = args.sort.as_ref().filter(|s| !columns.contains(s)) {
@@ -62,7 +66,8 @@ pub fn execute(args: RunsArgs) -> anyhow::Result<ExitCode> {
         )));
     }
     let runs = select(&store, &args)?;
-    let grouped = args.group_by_seed || (args.sweep.is_some() && !args.each_run && has_replicates(&runs));
+    let grouped =
+        args.group_by_seed || (args.sweep.is_some() && !args.each_run && !population && has_replicates(&runs));
     let mut table = if grouped {
         let metric = metric(&store, &args, &runs)?;
         let (loss, descending) = match &args.sort {
