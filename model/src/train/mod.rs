@@ -10,9 +10,11 @@ pub mod checkpoint;
 pub mod evaluate;
 mod report;
 pub mod sample;
+mod stepper;
 #[cfg(test)]
 mod tests;
 
+use report::Window;
 pub use report::{Ending, FinalLosses, Observer, Outcome, Progress, Verdict};
 
 use std::ops::ControlFlow;
@@ -20,8 +22,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer, OptimizerRecord};
-use burn::tensor::Bytes;
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor};
 
 use crate::config::TrainConfig;
@@ -32,6 +33,7 @@ use crate::rng::Rng;
 use checkpoint::{CheckpointError, RunState};
 use evaluate::split_loss;
 use sample::sample;
+use stepper::Stepper;
 
 /// Items sampled from the model at the end of a completed run.
 pub const FINAL_SAMPLES: usize = 20;
@@ -42,69 +44,6 @@ struct CheckpointPlan {
     every: u64,
     /// Step of the last checkpoint written (or resumed from).
     last: u64,
-}
-
-/// How a step computes its gradients and applies them.
-enum Stepper {
-    /// The model's hand-derived backward pass, then SGD.
-    Fast,
-    /// Burn's autodiff, then its optimizer; the model lives on `device`, the autodiff one.
-    Autodiff { device: Device, optimizer: ModuleOptimizer },
-}
-
-impl Stepper {
-    fn for_config(config: &TrainConfig, device: &Device) -> Self {
-        if config.uses_fast_path() {
-            Self::Fast
-        } else {
-            Self::Autodiff {
-                device: device.clone().autodiff(),
-                optimizer: optim::optimizer(config),
-            }
-        }
-    }
-
-    /// The optimizer's state (AdamW's moments, momentum buffers, step counts), as bytes for a
-    /// checkpoint; `None` on the fast path, which keeps none.
-    fn state(&self) -> Option<Vec<u8>> {
-        match self {
-            Self::Fast => None,
-            Self::Autodiff { optimizer, .. } => {
-                let bytes = optimizer
-                    .to_record()
-                    .into_bytes()
-                    .expect("an optimizer record always serializes");
-                Some(bytes.to_vec())
-            }
-        }
-    }
-
-    /// Takes back the state `state` saved.
-    fn restore(self, saved: Option<Vec<u8>>, path: &Path) -> Result<Self, CheckpointError> {
-        match (self, saved) {
-            (Self::Autodiff { device, optimizer }, Some(bytes)) => {
-                let record = OptimizerRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| {
-                    CheckpointError::Corrupt {
-                        path: path.to_path_buf(),
-                        reason: format!("its optimizer state cannot be read: {e}"),
-                    }
-                })?;
-                Ok(Self::Autodiff {
-                    device,
-                    optimizer: optimizer.load_record(record),
-                })
-            }
-            (stepper, _) => Ok(stepper),
-        }
-    }
-
-    /// Where the model's parameters live.
-    fn model_device<'a>(&'a self, plain: &'a Device) -> &'a Device {
-        match self {
-            Self::Fast => plain,
-            Self::Autodiff { device, .. } => device,
-        }
-    }
 }
 
 /// One run's training state.
@@ -464,29 +403,5 @@ impl Trainer {
             train_seconds: self.train_seconds,
             eval_seconds: self.eval_seconds,
         }
-    }
-}
-
-/// Running sum of minibatch losses, kept on the device until a log point reads it.
-#[derive(Default)]
-struct Window {
-    sum: Option<Tensor<1>>,
-    count: u32,
-}
-
-impl Window {
-    fn add(&mut self, loss: Tensor<1>) {
-        self.sum = Some(match self.sum.take() {
-            Some(sum) => sum + loss,
-            None => loss,
-        });
-        self.count += 1;
-    }
-
-    fn take_mean(&mut self) -> f64 {
-        let sum: f32 = self.sum.take().map_or(f32::NAN, |sum| sum.into_scalar());
-        let mean = f64::from(sum) / f64::from(self.count);
-        self.count = 0;
-        mean
     }
 }

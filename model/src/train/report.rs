@@ -1,8 +1,9 @@
-//! What the training loop reports: curve points as it goes (to an `Observer`), and an
-//! `Outcome` at the end.
+//! What the training loop reports: curve points as it goes (to an `Observer`; training loss
+//! averaged over a `Window` of steps), and an `Outcome` at the end.
 
 use std::ops::ControlFlow;
 
+use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
 /// A point on a loss curve.
@@ -89,5 +90,29 @@ impl Outcome {
         } else {
             0.0
         }
+    }
+}
+
+/// Running sum of minibatch losses, kept on the device until a log point reads it.
+#[derive(Default)]
+pub(super) struct Window {
+    sum: Option<Tensor<1>>,
+    count: u32,
+}
+
+impl Window {
+    pub(super) fn add(&mut self, loss: Tensor<1>) {
+        self.sum = Some(match self.sum.take() {
+            Some(sum) => sum + loss,
+            None => loss,
+        });
+        self.count += 1;
+    }
+
+    pub(super) fn take_mean(&mut self) -> f64 {
+        let sum: f32 = self.sum.take().map_or(f32::NAN, |sum| sum.into_scalar());
+        let mean = f64::from(sum) / f64::from(self.count);
+        self.count = 0;
+        mean
     }
 }
