@@ -3,10 +3,12 @@
 //! `max_retries`), marked interrupted (the user stopped it) or failed (its timeout), and
 //! attempts past their timeout are killed.
 
+use std::time::Duration;
+
 use results::RunId;
 use tokio::time::Instant;
 
-use super::{Active, Exit, Launcher, QueuedRun, RunStore, Scheduler, SweepDisplay, humanize};
+use super::{Active, Exit, Launcher, QueuedRun, RunStore, Scheduler, SweepDisplay};
 
 impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S, D> {
     /// Runs that ask for a device no slot serves (checked before a session, so only a bug
@@ -93,5 +95,17 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
                 active.control.kill();
             }
         }
+    }
+}
+
+/// `90 s`, `30 min`, `2 h`.
+fn humanize(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
     }
 }

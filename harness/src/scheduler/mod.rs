@@ -397,15 +397,3 @@ fn flush(store: &mut impl RunStore, active: &mut Active) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-/// `90 s`, `30 min`, `2 h`.
-pub fn humanize(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s < 120.0 {
-        format!("{s:.0} s")
-    } else if s < 7200.0 {
-        format!("{:.0} min", s / 60.0)
-    } else {
-        format!("{:.1} h", s / 3600.0)
-    }
-}

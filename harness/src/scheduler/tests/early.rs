@@ -3,7 +3,8 @@
 //! records each verdict once, and a session stopped midway then resumed reaches the
 //! verdicts and statuses of an undisturbed one.
 
-use super::fakes::{FakeLauncher, FakeStore, Script};
+use super::fake_store::FakeStore;
+use super::fakes::{FakeLauncher, Script};
 use super::*;
 use crate::spec::Goal;
 use crate::stopping::asha::Asha;

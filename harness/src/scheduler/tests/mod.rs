@@ -5,6 +5,7 @@
 mod early;
 mod ending;
 mod failures;
+mod fake_store;
 mod fakes;
 mod placement;
 mod proposals;
@@ -12,7 +13,8 @@ mod proposals;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use fakes::{FakeLauncher, FakeStore, Script, Transcript};
+use fake_store::FakeStore;
+use fakes::{FakeLauncher, Script, Transcript};
 use model::{Backend, ComputeDevice, TrainConfig, TrainOptions};
 use results::{RunId, RunStatus};
 use tokio::sync::mpsc;

@@ -2,7 +2,8 @@
 //! only when a slot is free and nothing waits, stores it first, and tells the proposer how
 //! each run ended.
 
-use super::fakes::{FakeLauncher, FakeStore, Script};
+use super::fake_store::FakeStore;
+use super::fakes::{FakeLauncher, Script};
 use super::*;
 
 /// Proposes `left` runs (each completing after 5 points), recording what it is asked and told.
