@@ -1,9 +1,8 @@
-//! End-to-end: a `pbt:` population ranks its members at every interval and the worst go on
-//! from a best member's checkpoint with explored settings — the same exploits, settings and
-//! losses on one worker, two, and through SIGKILLs then `resume`; each member's stored curve
-//! is its own; `replay --verify` ranks every step again and catches an edited value; `explain`
-//! tells each member's story and `report` draws and lists the exploits; and a member that exploited trained exactly on from its donor's
-//! state at that step with its new settings (made again here with the worker process itself).
+//! End-to-end: a `pbt:` population's worst members go on from a best member's checkpoint with
+//! explored settings — the same exploits and losses on one worker, two, and through SIGKILLs
+//! then `resume`; each member's stored curve is its own; `replay --verify` ranks every step
+//! again and catches an edited value; `explain`, `report` and `runs` show each member; and an
+//! exploited member trained on exactly from its donor's state (made again with `harness worker`).
 
 mod common;
 

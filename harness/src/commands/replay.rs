@@ -234,7 +234,10 @@ fn exploits(
             .iter()
             .filter(|v| v.step == step)
             .map(|v| {
-                let config = serde_json::from_str(&configs[&v.run])?;
+                let stored = configs
+                    .get(&v.run)
+                    .ok_or_else(|| anyhow!("run {} has a verdict at step {step} but is not in the sweep", v.run))?;
+                let config = serde_json::from_str(stored)?;
                 Ok(Standing {
                     run: v.run,
                     value: goal.minimized(v.value),

@@ -111,6 +111,15 @@ pub fn explore(
     Ok((TrainConfig::try_from(values)?, changes))
 }
 
+/// Whether two values are the same, a number written whole (`0`) equal to the same written
+/// with a point (`0.0`), as a list in a sweep file may write a setting's number.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// The settings `values` leaves at a default derived from a setting `pbt` changes, and that
 /// `pbt` does not change itself: unset, they are derived again from the new value.
 fn derived_from_mutations(pbt: &Pbt, values: &model::settings::Values) -> Vec<&'static str> {
@@ -130,7 +139,7 @@ fn perturbed(domain: &Domain, value: &Value, factors: &[f64], rng: &mut Rng) -> 
     match domain {
         Domain::Fixed(_) => None,
         Domain::Choice { values, .. } => {
-            let at = values.iter().position(|v| v.to_json() == *value)?;
+            let at = values.iter().position(|v| same_value(&v.to_json(), value))?;
             let wanted = if rng.below(2) == 0 {
                 at as i64 - 1
             } else {

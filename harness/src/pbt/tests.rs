@@ -206,3 +206,25 @@ fn a_floor_left_at_lr_over_10_follows_a_new_lr_and_a_floor_set_stays() {
         assert_eq!(exploit.after.lr_final(), 0.0005);
     }
 }
+
+#[test]
+fn a_list_written_in_whole_numbers_moves_a_decimal_setting_to_a_neighbour() {
+    // `weight_decay: {values: [0, 0.01, 1]}` and members at 0.0: found in the list as written.
+    let decay = Mutation {
+        setting: "weight_decay".into(),
+        domain: Domain::Choice {
+            values: vec![Scalar::Int(0), Scalar::Float(0.01), Scalar::Int(1)],
+            weights: None,
+        },
+    };
+    let rule = pbt(vec![decay]);
+    let mut standings = eight();
+    standings.iter_mut().for_each(|s| s.config = config(s.config.lr, 0.0));
+    for step in [200, 400, 600, 800] {
+        for exploit in rule.exploits(step, &standings).unwrap() {
+            let change = &exploit.changes[0];
+            assert!(matches!(change.how, How::Shifted { by: 0 | 1 }), "{change}");
+            assert!([0.0, 0.01].contains(&exploit.after.weight_decay), "{change}");
+        }
+    }
+}

@@ -1,8 +1,8 @@
-//! The scheduler's side of early termination: answering a worker that waits at an
-//! evaluation (the judge's verdict, recorded first), holding a run whose turn has not come
-//! (in place, or paused when it would block the runs it waits for), holding the runs ASHA
-//! pauses, promoting them ahead of new runs, and — when nothing else is left — sending the
-//! best on to its budget if no run reached its end, then stopping the ones still paused.
+//! The scheduler's side of early termination and population-based training: answering a run
+//! waiting at an evaluation (the judge's verdict recorded first, a population's exploits
+//! carried out first), holding a run whose turn has not come (in place, or paused), promoting
+//! paused runs ahead of new ones, and at the end sending ASHA's best on to its budget if no
+//! run reached its end, then stopping the ones still paused.
 
 use model::Verdict;
 use results::{Decision, RunId};
@@ -130,9 +130,15 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
     /// The run's worker ended at its rung, as told: it waits for a promotion.
     pub(super) fn paused_at(&mut self, id: RunId, step: u64) -> anyhow::Result<()> {
         self.store.mark_paused(id)?;
-        let (until, _) = self.limits.judge.as_ref().map_or(("", ""), Judge::hold_words);
-        self.display
-            .ended(id, &format!("paused at step {step}, {until}"), false);
+        let message = match &self.limits.judge {
+            // Told to pause after the decision: it exploited, and restarts from its new checkpoint.
+            Some(judge @ Judge::Population(_)) if !judge.is_held(id) => {
+                format!("stopped at step {step} to go on from its donor's checkpoint")
+            }
+            Some(judge) => format!("paused at step {step}, {}", judge.hold_words().0),
+            None => format!("paused at step {step}"),
+        };
+        self.display.ended(id, &message, false);
         Ok(())
     }
 
@@ -155,6 +161,15 @@ impl<L: Launcher + ?Sized, S: RunStore, D: SweepDisplay> Scheduler<'_, '_, L, S,
         };
         if self.paused.is_empty() || !self.queue.is_empty() || self.stopping || self.target_reached {
             return Ok(false);
+        }
+        if let Judge::Population(population) = judge {
+            // Every member still training is held, yet some never arrived: nothing can go on.
+            let missing: Vec<String> = population.missing().iter().map(ToString::to_string).collect();
+            anyhow::bail!(
+                "population-based training cannot go on: its members wait at an exploit step that run(s) {} never \
+                 reached (please report this, with `harness status`)",
+                missing.join(", ")
+            );
         }
         if let Some(record) = judge.finish_best() {
             self.store.record_verdicts(&[record])?;

@@ -1,6 +1,7 @@
 //! What every run's job of a session shares — threads, the checkpoint folder and interval,
-//! whether it is judged and whether its settings change — and how a stored run becomes the job the scheduler queues: for the
-//! runs a session starts with (`sweep`) and those the proposers add (`proposer`).
+//! whether it is judged and whether its settings may change — and how a stored run becomes
+//! the job the scheduler queues: for the runs a session starts with (`sweep`) and those the
+//! proposers add (`proposer`).
 
 use std::path::PathBuf;
 

@@ -106,8 +106,14 @@ pub fn pbt(
             format!("must be at least 1 evaluation, got {}", interval.value),
         )
     })?;
-    let quantile = fraction(raw.quantile, "pbt.quantile", (0.0, 0.5), DEFAULT_QUANTILE, source)?;
-    let resample = fraction(raw.resample, "pbt.resample", (0.0, 1.0), DEFAULT_RESAMPLE, source)?;
+    let quantile = fraction(
+        raw.quantile,
+        "pbt.quantile",
+        Range::AboveZeroToHalf,
+        DEFAULT_QUANTILE,
+        source,
+    )?;
+    let resample = fraction(raw.resample, "pbt.resample", Range::ZeroToOne, DEFAULT_RESAMPLE, source)?;
     let factors = match raw.factors {
         Some(f) if f.value.is_empty() || f.value.iter().any(|x| !(x.is_finite() && *x > 0.0)) => {
             return Err(source.error(
@@ -119,8 +125,22 @@ pub fn pbt(
         Some(f) => f.value,
         None => DEFAULT_FACTORS.to_vec(),
     };
+    let mutate_at = raw.mutate.as_ref().map_or(at, |list| list.referenced);
     let mutations = mutations(raw.mutate, axes, at, source)?;
+    reachable(&mutations, runs, mutate_at, source)?;
     let (steps, eval_every) = shared_steps(runs, at, source)?;
+    let (asked, asked_at) = raw.population.map_or((0, at), |p| (p.value, p.referenced));
+    if (runs.len() as i64) < asked {
+        return Err(source.error(
+            Some(asked_at),
+            "pbt.population",
+            format!(
+                "the parameters hold only {} distinct configurations, fewer than the population's {asked}: each \
+                 member is a run of its own; widen a range or lower `population`",
+                runs.len()
+            ),
+        ));
+    }
     let every = interval.saturating_mul(eval_every);
     if every >= steps {
         return Err(source.error(
@@ -145,32 +165,38 @@ pub fn pbt(
     })
 }
 
-/// A number in (lo, hi] — [0, 1] for the resample chance —, else its default.
+/// Where a fraction of `pbt:` must lie.
+#[derive(Clone, Copy)]
+enum Range {
+    /// (0, 0.5]: no member both takes and gives.
+    AboveZeroToHalf,
+    /// [0, 1]: a chance.
+    ZeroToOne,
+}
+
+/// The number given, checked to lie in `range`, else `default`.
 fn fraction(
     raw: Option<Spanned<f64>>,
     key: &str,
-    (lo, hi): (f64, f64),
+    range: Range,
     default: f64,
     source: &Source,
 ) -> Result<f64, SpecError> {
     let Some(value) = raw else { return Ok(default) };
-    let ok = if hi == 1.0 {
-        (lo..=hi).contains(&value.value)
-    } else {
-        value.value > lo && value.value <= hi
+    let (ok, words) = match range {
+        Range::AboveZeroToHalf => (
+            value.value > 0.0 && value.value <= 0.5,
+            "above 0 and at most 0.5 (no member both takes and gives)",
+        ),
+        Range::ZeroToOne => ((0.0..=1.0).contains(&value.value), "between 0 and 1"),
     };
     if ok {
         return Ok(value.value);
     }
-    let range = if hi == 1.0 {
-        format!("between {lo} and {hi}")
-    } else {
-        format!("above {lo} and at most {hi} (no member both takes and gives)")
-    };
     Err(source.error(
         Some(value.referenced),
         key,
-        format!("must be {range}, got {}", value.value),
+        format!("must be {words}, got {}", value.value),
     ))
 }
 
@@ -231,6 +257,33 @@ fn mutations(
         mutations.push(Mutation { setting, domain });
     }
     Ok(mutations)
+}
+
+/// Every value an exploit can give a mutated setting — each value of a list, the ends of a
+/// range, which perturbations are held at — must make a run of the first member's other
+/// settings: a member never meets a setting it cannot take part-way through (dropout 1).
+fn reachable(mutations: &[Mutation], runs: &[PlannedRun], at: Location, source: &Source) -> Result<(), SpecError> {
+    let Some(first) = runs.first() else { return Ok(()) };
+    let Ok(serde_json::Value::Object(base)) = serde_json::to_value(&first.config) else {
+        unreachable!("a configuration serializes as an object")
+    };
+    for mutation in mutations {
+        for value in mutation.domain.examples() {
+            let mut values = base.clone();
+            values.insert(mutation.setting.clone(), value.to_json());
+            if let Err(err) = model::TrainConfig::try_from(values) {
+                return Err(source.error(
+                    Some(at),
+                    "pbt.mutate",
+                    format!(
+                        "an exploit can set `{}` to {value}, which a run cannot take: {err}; narrow its range",
+                        mutation.setting
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `steps` and `eval_every` every member shares.

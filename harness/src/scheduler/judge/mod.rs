@@ -1,10 +1,8 @@
 //! Early termination inside the scheduler: the verdict on each evaluation a judged run waits
-//! at, made in run order (`in_order`, the default) or as runs arrive (`arrival`, W&B's way);
-//! population-based training's exploits (`population`) come through the same gate.
-//! A verdict is given once per (run, evaluation) — only ASHA's `pause` is revised, to
-//! `continue` when promoted or `stop` when the sweep ends —, recorded in the store before the
-//! worker hears it, and read back by a resumed session, so it is never judged again. The unit
-//! of progress is the evaluation: the n-th validation point after step 0.
+//! at, made in run order (`in_order`, the default) or as runs arrive (`arrival`, W&B's way),
+//! given once per (run, evaluation) — only ASHA's `pause` is revised —, recorded before the
+//! worker hears it and read back by a resumed session. Population-based training (`population`)
+//! comes through the same gate, recording its verdicts at exploit steps with its exploits.
 
 mod arrival;
 mod in_order;

@@ -111,11 +111,14 @@ impl Population {
             };
             population.members.insert(run, member);
         }
-        let uncopied: Vec<ExploitRecord> = stored.exploits.into_iter().filter(|e| !e.copied).collect();
-        if let Some(step) = uncopied.first().map(|e| e.step) {
+        let mut uncopied: BTreeMap<u64, Vec<ExploitRecord>> = BTreeMap::new();
+        for exploit in stored.exploits.into_iter().filter(|e| !e.copied) {
+            uncopied.entry(exploit.step).or_default().push(exploit);
+        }
+        for (step, exploits) in uncopied {
             population.out.push(Ok(StepDecision {
                 step,
-                exploits: uncopied,
+                exploits,
                 verdicts: Vec::new(),
                 stored: true,
                 configs: Vec::new(),
@@ -189,6 +192,17 @@ impl Population {
         std::mem::take(&mut self.out)
     }
 
+    /// The members still training that have not reached the first undecided exploit step.
+    pub fn missing(&self) -> Vec<RunId> {
+        let Some(step) = self.rule.exploit_steps().find(|step| !self.decided.contains(step)) else {
+            return Vec::new();
+        };
+        let live = self.members.iter().filter(|(_, member)| !member.ended);
+        live.filter(|(run, _)| !self.arrived.contains(&(**run, step)))
+            .map(|(run, _)| *run)
+            .collect()
+    }
+
     pub fn take_decided(&mut self) -> Vec<Decided> {
         std::mem::take(&mut self.released)
     }
@@ -254,17 +268,18 @@ impl Population {
         }
     }
 
-    /// An exploit as stored: values as the metric reads them, settings as a run's are stored
-    /// (those that apply, as JSON).
+    /// An exploit as stored: the validation values as measured (the rule ranked them as a
+    /// minimizer sees them), settings as a run's are stored (those that apply, as JSON).
     fn record(&self, exploit: &Exploit) -> ExploitRecord {
+        let measured = |run: RunId| self.members[&run].values[&exploit.step];
         let json =
             |config: &TrainConfig| serde_json::to_string(&config.applicable_settings()).expect("settings serialize");
         ExploitRecord {
             run: exploit.run,
             step: exploit.step,
-            value: self.goal.minimized(exploit.value),
+            value: measured(exploit.run),
             donor: exploit.donor,
-            donor_value: self.goal.minimized(exploit.donor_value),
+            donor_value: measured(exploit.donor),
             config_before: json(&exploit.before),
             config_after: json(&exploit.after),
             changes: exploit.changes.iter().map(ToString::to_string).collect(),

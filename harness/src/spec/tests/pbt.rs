@@ -119,6 +119,31 @@ fn each_pbt_mistake_names_its_line_and_key() {
             "the same `steps`",
         ),
     ];
+    let transformer = "name: t\nmethod: random\nparameters:\n  model: {value: transformer}\n  dropout: {distribution: \
+                       uniform, min: 0.0, max: 1.0}\n  steps: {value: 1000}\n  eval_every: {value: 100}\npbt:\n  \
+                       population: 4\n  interval: 2\n  mutate: [dropout]\n";
+    let cases = [
+        cases,
+        vec![
+            (transformer.to_string(), "pbt.mutate", 11, "can set `dropout` to 1"),
+            (
+                sweep("", mutate)
+                    .replace(
+                        "lr: {distribution: log_uniform_values, min: 0.001, max: 0.1}",
+                        "lr: {values: [0.01, 0.02]}",
+                    )
+                    .replace("n_embd: {values: [8, 16]}", "n_embd: {value: 8}")
+                    .replace(
+                        "weight_decay: {values: [0.0, 0.01, 0.1]}",
+                        "weight_decay: {value: 0.01}",
+                    ),
+                "pbt.population",
+                11,
+                "only 2 distinct configurations",
+            ),
+        ],
+    ]
+    .concat();
     for (yaml, key, line, words) in &cases {
         let err = error(yaml);
         assert_eq!(err.key().unwrap_or(""), *key, "key of {err} for\n{yaml}");
