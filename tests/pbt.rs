@@ -131,6 +131,11 @@ fn a_population_exploits_the_same_on_one_worker_two_and_through_kills() {
         .filter(|line| line.contains(" → ") && line.starts_with("| "))
         .count();
     assert!(md.contains("## Exploits") && rows == 6, "{md}");
+    let ranked = md
+        .lines()
+        .skip_while(|line| !line.starts_with("Members by their final val_loss"));
+    let members = ranked.filter(|line| line.contains(" | one | ")).count();
+    assert_eq!(members, 6, "each member ranked on its own: {md}");
 
     // The worst member at step 200 made the best there: the population ranks otherwise.
     let db = rusqlite::Connection::open(sandbox.db()).unwrap();

@@ -10,10 +10,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::Args;
-use results::{Cell, RunId, RunRecord, Split, Store, SweepRecord};
+use results::{Cell, RunId, RunRecord, Split, Store, SweepRecord, Table};
 
 use crate::error::usage;
-use crate::spec::Goal;
+use crate::spec::{Goal, Metric};
 use crate::stored;
 use crate::view;
 use crate::view::figures::{self, Options, XAxis};
@@ -117,6 +117,19 @@ fn publish(staging: &Path, out: &Path, files: &[String]) -> anyhow::Result<Vec<S
     Ok(files.to_vec())
 }
 
+/// Each run of `table` (rows of `runs_wide`), best first by `metric` (no value last).
+fn members_ranked(table: &Table, metric: Metric) -> Table {
+    let mut each = table.clone();
+    if let Some(column) = each.column(metric.loss.column()) {
+        let value = |row: &Vec<Cell>| match row[column] {
+            Cell::Real(x) => metric.goal.minimized(x),
+            _ => f64::INFINITY,
+        };
+        each.rows.sort_by(|a, b| value(a).total_cmp(&value(b)));
+    }
+    replicates::each_run(&each)
+}
+
 /// Draws the figures and writes report.md into `dir`; returns the files' names.
 fn write_report(
     store: &Store,
@@ -163,20 +176,23 @@ fn write_report(
     table
         .rows
         .retain(|row| matches!(row[run_column], Cell::Int(id) if chosen.contains(&id)));
-    let folded = replicates::fold(
-        &table,
-        metric.loss,
-        metric.goal == Goal::Maximize,
-        &replicates::references(store, &table)?,
-    );
-    let mut ranking = replicates::condense(&folded);
+    let (mut ranking, ranked) = if settings.pbt.is_some() {
+        // A population's members that end with the same settings are not replicates.
+        (members_ranked(&table, metric), "Members by their final {metric}.")
+    } else {
+        let folded = replicates::fold(
+            &table,
+            metric.loss,
+            metric.goal == Goal::Maximize,
+            &replicates::references(store, &table)?,
+        );
+        let words = "Configurations by mean {metric} over their seeds (± std where there are two or more).";
+        (replicates::condense(&folded), words)
+    };
     let configurations = ranking.rows.len();
     ranking.rows.truncate(RANKED);
-    let _ = writeln!(
-        md,
-        "## Ranking\n\nConfigurations by mean {metric} over their seeds (± std where there are two or more).\n\n{}",
-        output::markdown(&ranking)
-    );
+    let ranked = ranked.replace("{metric}", &metric.to_string());
+    let _ = writeln!(md, "## Ranking\n\n{ranked}\n\n{}", output::markdown(&ranking));
     if configurations > RANKED {
         let _ = write!(md, "The best {RANKED} of {configurations} configurations");
         let _ = if args.runs.is_empty() {

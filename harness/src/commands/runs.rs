@@ -88,7 +88,7 @@ pub fn execute(args: RunsArgs) -> anyhow::Result<ExitCode> {
             folded
         }
     } else if args.format == Format::Table {
-        condense(&runs)
+        replicates::each_run(&runs)
     } else {
         runs
     };
@@ -138,15 +138,4 @@ fn metric(store: &Store, args: &RunsArgs, runs: &Table) -> anyhow::Result<crate:
         (Some(name), _) | (None, [name]) => Ok(stored::settings_by_name(store, name)?.metric),
         _ => Ok(crate::spec::Metric::default()),
     }
-}
-
-/// Keeps the columns a person needs: what sets runs apart, status, losses, size, speed.
-fn condense(runs: &Table) -> Table {
-    let mut keep: Vec<&str> = vec!["run"];
-    keep.extend(replicates::informative(runs, &["sweep", "variant"]));
-    keep.extend(replicates::varying(runs, &replicates::params()));
-    keep.push("status");
-    keep.extend(Loss::ALL.map(Loss::column));
-    keep.extend(["params", "steps_per_sec", "wall_seconds"]);
-    replicates::project(runs, &keep)
 }

@@ -167,6 +167,18 @@ pub fn fold(runs: &Table, rank_by: Loss, descending: bool, references: &Referenc
     }
 }
 
+/// One row per run with the columns a person needs: what sets runs apart, status, losses,
+/// size, speed (`runs` without replicates; a population's members in `report`).
+pub fn each_run(runs: &Table) -> Table {
+    let mut keep: Vec<&str> = vec!["run"];
+    keep.extend(informative(runs, &["sweep", "variant"]));
+    keep.extend(varying(runs, &params()));
+    keep.push("status");
+    keep.extend(Loss::ALL.map(Loss::column));
+    keep.extend(["params", "steps_per_sec", "wall_seconds"]);
+    project(runs, &keep)
+}
+
 /// The folded table for people: mean ± std in one cell, references only where given.
 pub fn condense(folded: &Table) -> Table {
     let mut keep: Vec<&str> = varying(folded, &["sweep"]);
