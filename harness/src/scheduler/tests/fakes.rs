@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -81,6 +82,8 @@ pub struct Counters {
     pub starts: Vec<RunId>,
     /// The device each start was given.
     pub devices: Vec<(RunId, ComputeDevice)>,
+    /// Checkpoints copied (from, to), and how many starts had been made before each.
+    pub copies: Vec<(PathBuf, PathBuf, usize)>,
 }
 
 pub struct FakeLauncher {
@@ -116,6 +119,13 @@ fn outcome(ending: Ending, steps_done: u64) -> Outcome {
 }
 
 impl Launcher for FakeLauncher {
+    fn copy_checkpoint(&self, from: &Path, to: &Path) -> std::io::Result<()> {
+        let mut counters = self.counters.borrow_mut();
+        let started = counters.starts.len();
+        counters.copies.push((from.to_path_buf(), to.to_path_buf(), started));
+        Ok(())
+    }
+
     fn start(&self, job: &Job, messages: MessageSender) -> std::io::Result<Box<dyn WorkerControl>> {
         let run = RunId(job.run_id);
         let mut counters = self.counters.borrow_mut();

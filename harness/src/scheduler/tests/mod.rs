@@ -1,6 +1,7 @@
 //! The scheduler against fake workers (scripted tasks, no training), a store in memory
 //! and a display that records what it was told (`fakes`): queue order here, then by topic —
-//! failures, how a session ends, placement on GPUs, early termination, proposals.
+//! failures, how a session ends, placement on GPUs, early termination, proposals, and
+//! population-based training.
 
 mod early;
 mod ending;
@@ -8,6 +9,7 @@ mod failures;
 mod fake_store;
 mod fakes;
 mod placement;
+mod population;
 mod proposals;
 
 use std::path::PathBuf;
