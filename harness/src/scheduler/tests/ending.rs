@@ -1,7 +1,11 @@
 //! How a session stops launching: Ctrl-C (the first stops workers gracefully, a second kills
-//! them) and a metric target reached (running runs finish, queued ones never start).
+//! them) and a metric target reached (running runs finish, queued ones never start, and runs
+//! waiting for their turn behind those need not wait).
 
 use super::*;
+use crate::spec::Goal;
+use crate::stopping::hyperband::{Bands, Hyperband};
+use crate::stopping::{EarlyTerminate, Order};
 
 #[test]
 fn the_first_interrupt_stops_workers_gracefully_and_launches_nothing_more() {
@@ -133,4 +137,51 @@ fn a_target_no_run_reaches_lets_every_run_train() {
             ..Tally::default()
         }
     );
+}
+
+#[test]
+fn a_run_behind_one_the_target_leaves_unstarted_is_judged_without_it() {
+    // Hyperband in run order, two workers. Run 1 crashes at once and is queued again behind
+    // run 3, which, judged nowhere, completes at the target (the fakes end at val 2.0) before
+    // run 2 reaches its first evaluation. Run 1 will never start, so run 2 need not wait for
+    // its turn there, and trains to its end. (Waiting on, it would be interrupted at 60 s.)
+    let rule = EarlyTerminate::Hyperband(Hyperband::new(Bands::Up { min_iter: 1 }, 2.0, true).unwrap());
+    let stored = judge::Stored {
+        runs: (1..=3).map(|id| (RunId(id), RunStatus::Pending)).collect(),
+        curves: Vec::new(),
+        given: Vec::new(),
+    };
+    let limits = Limits {
+        judge: Some(Judge::new(rule, Order::Run, Goal::Minimize, stored)),
+        ..with_target(2, 2.0)
+    };
+    let launcher = FakeLauncher::new(|run, attempt| match (run.0, attempt) {
+        (1, _) => Script::Crash { points: 0 },
+        (2, _) => Script::Judged {
+            val: &[2.3, 2.2, 2.1],
+            resume_at: 0,
+            step_ms: 20,
+            dies_after: None,
+        },
+        _ => Script::Judged {
+            val: &[2.0],
+            resume_at: 0,
+            step_ms: 1,
+            dies_after: None,
+        },
+    });
+    let mut runs = queue(3);
+    runs.iter_mut().for_each(|run| run.job.judged = true);
+    let (tally, store, _) = schedule(runs, limits, &launcher, &[60_000]);
+    assert_eq!(
+        tally.unwrap(),
+        Tally {
+            completed: 2,
+            retried: 1,
+            after_target: 1,
+            ..Tally::default()
+        }
+    );
+    assert_eq!(status(&store, 2), RunStatus::Completed);
+    assert_eq!(launcher.counters.borrow().starts, [RunId(1), RunId(2), RunId(3)]);
 }
