@@ -11,6 +11,8 @@ use model::rng::Rng;
 use results::RunId;
 use serde::{Deserialize, Serialize};
 
+use crate::stopping::asha::nan_last;
+
 pub use explore::{Change, Mutation};
 
 /// A validated `pbt:` section, with the steps its runs share.
@@ -51,10 +53,7 @@ pub struct Standing {
 pub struct Exploit {
     pub run: RunId,
     pub step: u64,
-    /// Its value at `step`, and its donor's.
-    pub value: f64,
     pub donor: RunId,
-    pub donor_value: f64,
     pub before: TrainConfig,
     pub after: TrainConfig,
     /// How each mutable setting went from the donor's value to the new one.
@@ -107,7 +106,7 @@ impl Pbt {
     pub fn ranked<T>(members: &[T], read: impl Fn(&T) -> (RunId, f64)) -> Vec<&T> {
         let key = |member: &T| {
             let (run, value) = read(member);
-            (if value.is_nan() { f64::INFINITY } else { value }, run)
+            (nan_last(value), run)
         };
         let mut ranked: Vec<&T> = members.iter().collect();
         ranked.sort_by(|a, b| {
@@ -133,9 +132,7 @@ impl Pbt {
                 Ok(Exploit {
                     run: member.run,
                     step,
-                    value: member.value,
                     donor: donor.run,
-                    donor_value: donor.value,
                     before: member.config.clone(),
                     after,
                     changes,

@@ -47,10 +47,8 @@ pub struct Population {
     /// Exploit steps whose decision is made.
     decided: BTreeSet<u64>,
     /// Members at an exploit step not decided yet, with their checkpoint there: asked for
-    /// their verdict, or paused there.
+    /// their verdict (and told to pause until the decision), or paused there.
     arrived: BTreeSet<(RunId, u64)>,
-    /// Of those, the ones told to pause until the decision.
-    waiting: BTreeSet<(RunId, u64)>,
     /// Members that exploited and have not restarted since: their worker must, to take the
     /// checkpoint.
     to_restart: BTreeSet<RunId>,
@@ -83,7 +81,6 @@ impl Population {
             members: BTreeMap::new(),
             decided: stored.verdicts.iter().map(|v| v.step).collect(),
             arrived: BTreeSet::new(),
-            waiting: BTreeSet::new(),
             to_restart: BTreeSet::new(),
             out: Vec::new(),
             released: Vec::new(),
@@ -101,7 +98,6 @@ impl Population {
                 && !population.decided.contains(&step)
             {
                 population.arrived.insert((run, step));
-                population.waiting.insert((run, step));
             }
             let member = Member {
                 config,
@@ -124,7 +120,7 @@ impl Population {
                 configs: Vec::new(),
             }));
         }
-        population.try_decide();
+        population.try_decide(None);
         population
     }
 
@@ -134,7 +130,7 @@ impl Population {
     }
 
     pub fn is_held(&self, run: RunId) -> bool {
-        self.waiting.iter().any(|(waiting, _)| *waiting == run)
+        self.arrived.iter().any(|(arrived, _)| *arrived == run)
     }
 
     pub fn observe(&mut self, run: RunId, step: u64, loss: f64) {
@@ -159,9 +155,8 @@ impl Population {
         if let Some(member) = self.members.get_mut(&run) {
             member.ended = true;
         }
-        self.waiting.retain(|(waiting, _)| *waiting != run);
         self.arrived.retain(|(arrived, _)| *arrived != run);
-        self.try_decide();
+        self.try_decide(None);
     }
 
     /// At an exploit step: `continue` once decided — the last member to arrive decides —,
@@ -173,10 +168,9 @@ impl Population {
         }
         if !self.decided.contains(&step) {
             self.arrived.insert((run, step));
-            self.try_decide();
+            self.try_decide(Some(run));
         }
         if !self.decided.contains(&step) {
-            self.waiting.insert((run, step));
             return None;
         }
         let decision = if self.to_restart.contains(&run) {
@@ -194,7 +188,7 @@ impl Population {
 
     /// The members still training that have not reached the first undecided exploit step.
     pub fn missing(&self) -> Vec<RunId> {
-        let Some(step) = self.rule.exploit_steps().find(|step| !self.decided.contains(step)) else {
+        let Some(step) = self.undecided() else {
             return Vec::new();
         };
         let live = self.members.iter().filter(|(_, member)| !member.ended);
@@ -203,14 +197,20 @@ impl Population {
             .collect()
     }
 
+    /// The first exploit step not decided yet (steps are decided in order).
+    fn undecided(&self) -> Option<u64> {
+        self.rule.exploit_steps().find(|step| !self.decided.contains(step))
+    }
+
     pub fn take_decided(&mut self) -> Vec<Decided> {
         std::mem::take(&mut self.released)
     }
 
     /// The first exploit step not decided, once every member still training has arrived
-    /// there with its value: decides it.
-    fn try_decide(&mut self) {
-        if let Some(step) = self.rule.exploit_steps().find(|step| !self.decided.contains(step)) {
+    /// there with its value: decides it, releasing the members held there (but `asking`, which
+    /// hears the decision as its answer).
+    fn try_decide(&mut self, asking: Option<RunId>) {
+        if let Some(step) = self.undecided() {
             let live: Vec<(&RunId, &Member)> = self.members.iter().filter(|(_, m)| !m.ended).collect();
             let ready = |(run, member): &(&RunId, &Member)| {
                 self.arrived.contains(&(**run, step)) && member.values.contains_key(&step)
@@ -255,10 +255,14 @@ impl Population {
                 }
             }
             self.out.push(decision);
+            let held: Vec<RunId> = self
+                .arrived
+                .iter()
+                .filter(|(_, at)| *at == step)
+                .map(|(run, _)| *run)
+                .collect();
             self.arrived.retain(|(_, at)| *at != step);
-            let released: Vec<(RunId, u64)> = self.waiting.iter().filter(|(_, at)| *at == step).copied().collect();
-            for (run, at) in released {
-                self.waiting.remove(&(run, at));
+            for run in held.into_iter().filter(|run| Some(*run) != asking) {
                 self.released.push(Decided {
                     run,
                     step,
