@@ -14,4 +14,4 @@ pub use records::{
     RunStatus, Split, SweepId, SweepKind, SweepRecord, SweepSpan, SweepSummary, VerdictRecord,
 };
 pub use rusqlite::ToSql;
-pub use store::{Cell, ExploitRecord, SCHEMA_VERSION, Store, StoreError, Table};
+pub use store::{Cell, ExploitRecord, SCHEMA_VERSION, Store, StoreError, Table, starting_settings};

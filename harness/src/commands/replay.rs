@@ -222,10 +222,7 @@ fn exploits(
 ) -> anyhow::Result<Compared> {
     let mut configs: HashMap<RunId, String> = runs
         .iter()
-        .map(|run| {
-            let first = stored.iter().find(|e| e.run == run.id);
-            (run.id, first.map_or(&run.config_json, |e| &e.config_before).clone())
-        })
+        .map(|run| (run.id, results::starting_settings(run, stored).to_string()))
         .collect();
     let parse = |json: &str| serde_json::from_str::<serde_json::Value>(json).ok();
     let mut rows = Vec::new();

@@ -103,13 +103,11 @@ fn settings_by_step(run: &RunRecord, exploits: &[ExploitRecord], setting: &str, 
             .ok()
             .and_then(|config| config.get(setting).cloned())
     };
-    let own: Vec<&ExploitRecord> = exploits.iter().filter(|e| e.run == run.id).collect();
-    let first = own.first().map_or(&run.config_json, |e| &e.config_before);
-    let Some(mut value) = read(first) else {
+    let Some(mut value) = read(results::starting_settings(run, exploits)) else {
         return Vec::new();
     };
     let mut points = vec![(0, value.clone())];
-    for exploit in own {
+    for exploit in exploits.iter().filter(|e| e.run == run.id) {
         if let Some(next) = read(&exploit.config_after) {
             points.push((exploit.step, value));
             points.push((exploit.step, next.clone()));

@@ -13,7 +13,7 @@ mod schema;
 mod tests;
 mod write;
 
-pub use exploits::ExploitRecord;
+pub use exploits::{ExploitRecord, starting_settings};
 pub use query::{Cell, Table};
 pub use schema::SCHEMA_VERSION;
 
