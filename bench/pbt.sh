@@ -27,14 +27,8 @@ workers="${WORKERS:-2}"
 
 specs=$(mktemp -d)
 trap 'rm -rf "$specs"' EXIT
-# A copy, so that a build during the hours this takes cannot swap the binary between sweeps.
-if [ -n "${HARNESS_BIN:-}" ]; then
-    cp "$HARNESS_BIN" "$specs/harness"
-else
-    cargo build --release --quiet
-    cp "${CARGO_TARGET_DIR:-target}/release/harness" "$specs/harness"
-fi
-harness="$specs/harness"
+. bench/harness_copy.sh
+harness=$(harness_copy "$specs")
 
 population() {
     local seed=$1 name=$2

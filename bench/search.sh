@@ -38,14 +38,8 @@ orders="${ORDERS:-run}"
 
 specs=$(mktemp -d)
 trap 'rm -rf "$specs"' EXIT
-# A copy, so that a build during the hour this takes cannot swap the binary between sweeps.
-if [ -n "${HARNESS_BIN:-}" ]; then
-    cp "$HARNESS_BIN" "$specs/harness"
-else
-    cargo build --release --quiet
-    cp "${CARGO_TARGET_DIR:-target}/release/harness" "$specs/harness"
-fi
-harness="$specs/harness"
+. bench/harness_copy.sh
+harness=$(harness_copy "$specs")
 
 # One sweep file per method and seed: the same space, budget and evaluations for all.
 sweep() {
