@@ -7,8 +7,9 @@
 # every INTERVAL evaluations and explored over the same ranges; the best member by val is the
 # population's result. Every population goes into one database and is resumed if there
 # already, so an interrupted benchmark continues where it stopped; exploits do not depend on
-# timing, so a resumed or contended run ends the same. bench/pbt_table.py then writes the
-# table and the schedules the populations found into docs/pbt.md.
+# timing, so a resumed or contended run ends the same. bench/pbt_table.py then records each
+# finished population in docs/pbt-populations.json (a database does not outlive its machine)
+# and writes the table of every recorded population into docs/pbt.md.
 #
 #   bench/pbt.sh [NAMES_TXT] [DB]   (defaults ../shared/data/names.txt, bench-pbt.db)
 #   SEEDS="1 2 3" POPULATION=8 STEPS=60000 EVAL_EVERY=2000 INTERVAL=3 WORKERS=2 bench/pbt.sh
