@@ -1,18 +1,20 @@
 """The population-based training benchmark's table (bench/pbt.sh): for each population, its best
 member by final val with that member's train/val/test loss, the steps the population trained
 in all and its wall time, then the mean ± standard deviation over populations beside the best
-fixed schedule (docs/results.md's 3-seed Transformer, passed as --fixed MEAN STD, the figure
-that table measured), with the difference and whether it is within the spread (under two
-standard errors). Then the schedule each best member was trained with: its settings from step
+fixed schedule's test loss — docs/results.md's 3-seed Transformer passed as --fixed MEAN STD
+(the figure that table measured), or a grid sweep of that schedule's seeds in DB named by
+--fixed-sweep — with the difference and whether it is within the spread (under two standard
+errors). Then the schedule each best member was trained with: its settings from step
 0 and at each exploit along its lineage (a member that exploited at step s trained until s as
 its donor did), rebuilt from the `exploits` table alone.
 
 A population takes over an hour and a database does not outlive its machine, so each finished
-population is kept as a record (its row, schedule, date, machine, commit and command) in
---records, committed beside the page; the table shows every recorded population, and one found
-finished in DB replaces its record.
+sweep is kept as a record (its row, schedule, date, machine, commit and command) under the
+page section's name in --records, committed beside the page; the table shows every population
+recorded for the section, and a sweep found finished in DB replaces its record.
 
-    python3 bench/pbt_table.py DB SWEEP... --fixed 1.9196 0.0008 [--doc docs/pbt.md --command "…"]
+    python3 bench/pbt_table.py DB SWEEP... [--section pbt] (--fixed 1.9196 0.0008 | --fixed-sweep NAME)
+        [--doc docs/pbt.md --command "…"]
 """
 
 import argparse
@@ -64,91 +66,144 @@ def short(value):
     return f"{value:.3g}"
 
 
-def record(conn, sweep, command):
+def provenance_of(conn, sweep, command):
+    """The sweep's wall minutes and when, where, from which commit and how it was measured."""
+    minutes, finished = conn.execute(
+        """SELECT (julianday(max(r.finished_at)) - julianday(min(r.started_at))) * 1440, max(r.finished_at)
+           FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = ?""", (sweep,)).fetchone()
+    commits = sorted({c[:7] + ("-dirty" if c.endswith("-dirty") else "") for (c,) in conn.execute(
+        """SELECT DISTINCT r.git_commit FROM runs r JOIN sweeps s ON s.id = r.sweep_id
+           WHERE s.name = ? AND r.git_commit IS NOT NULL""", (sweep,))})
+    return {"minutes": round(minutes), "measured": finished[:10], "machine": doc_table.machine(),
+            "commit": ", ".join(commits) or "unknown", "command": command}
+
+
+def population_record(conn, sweep, command):
     """The finished population `sweep` as a record, or None while it is unfinished."""
     found = population(conn, sweep)
     if found is None:
         return None
     members, exploits = found
     best = min(members, key=lambda run: members[run]["val"])
-    minutes, finished = conn.execute(
-        """SELECT (julianday(max(r.finished_at)) - julianday(min(r.started_at))) * 1440, max(r.finished_at)
-           FROM runs r JOIN sweeps s ON s.id = r.sweep_id WHERE s.name = ?""", (sweep,)).fetchone()
-    commits = sorted({x["commit"][:7] + ("-dirty" if x["commit"].endswith("-dirty") else "")
-                      for x in members.values() if x["commit"]})
     return {
         "best": best, **{key: members[best][key] for key in ("train", "val", "test")},
         "exploits": len(exploits), "steps": sum(x["steps"] for x in members.values()),
-        "minutes": round(minutes), "schedule": " → ".join(
+        "schedule": " → ".join(
             f"{step:,}: " + ", ".join(f"{key} {short(config[key])}" for key in MUTATED if key in config)
             for step, config in schedule(members, exploits, best)),
-        "measured": finished[:10], "machine": doc_table.machine(),
-        "commit": ", ".join(commits) or "unknown", "command": command,
+        **provenance_of(conn, sweep, command),
     }
 
 
-def table(records, unfinished, fixed_mean, fixed_std):
-    """The section's body: the rows, the comparison and the schedules."""
+def fixed_record(conn, sweep, command):
+    """The finished grid sweep `sweep` of the fixed schedule over seeds, or None while unfinished."""
+    found = population(conn, sweep)
+    if found is None:
+        return None
+    runs = [found[0][run] for run in sorted(found[0])]
+    return {"seeds": [r["config"]["seed"] for r in runs], "steps": sum(r["steps"] for r in runs),
+            **{key: [r[key] for r in runs] for key in ("train", "val", "test")},
+            **provenance_of(conn, sweep, command)}
+
+
+def mean_std(values):
+    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def fixed_row(name, r):
+    train, val, (test, test_std) = mean_std(r["train"])[0], mean_std(r["val"])[0], mean_std(r["test"])
+    seeds = ", ".join(str(seed) for seed in r["seeds"])
+    return (f"| {name} (fixed schedule) | seeds {seeds} | {train:.4f} | {val:.4f} | **{test:.4f} ± {test_std:.4f}** "
+            f"| – | {r['steps']:,} | {r['minutes']} | {r['measured']}, {r['commit']} |")
+
+
+def population_row(name, r):
+    return (f"| {name} | run {r['best']} | {r['train']:.4f} | {r['val']:.4f} | **{r['test']:.4f}** | "
+            f"{r['exploits']} | {r['steps']:,} | {r['minutes']} | {r['measured']}, {r['commit']} |")
+
+
+def comparison(tests, fixed_mean, fixed_std, fixed_runs):
+    """The populations' best members against the fixed schedule, or '' before the first."""
+    if not tests:
+        return ""
+    if len(tests) == 1:
+        return (f"One population so far: best member's test {tests[0]:.4f}, against the fixed schedule's "
+                f"{fixed_mean:.4f} ± {fixed_std:.4f}.")
+    mean, std = mean_std(tests)
+    error = math.sqrt(std ** 2 / len(tests) + fixed_std ** 2 / fixed_runs)
+    verdict = "within the spread" if abs(mean - fixed_mean) < 2 * error else (
+        "better" if mean < fixed_mean else "worse")
+    return (f"Best members' test loss over {len(tests)} populations: {mean:.4f} ± {std:.4f}, against "
+            f"the fixed schedule's {fixed_mean:.4f} ± {fixed_std:.4f} ({fixed_runs} seeds): {mean - fixed_mean:+.4f} "
+            f"(standard error {error:.4f}), {verdict}.")
+
+
+def table(records, unfinished, fixed_sweep, fixed):
+    """The section's body: the rows, the comparison and the schedules. `fixed`: the fixed
+    schedule's (mean, std) when no `fixed_sweep` measures it."""
     rows, schedules, tests = [], [], []
+    fixed_runs = 3
+    if fixed_sweep in records:
+        fixed, fixed_runs = mean_std(records[fixed_sweep]["test"]), len(records[fixed_sweep]["test"])
+        rows.append(fixed_row(fixed_sweep, records[fixed_sweep]))
     for sweep in sorted(set(records) | set(unfinished)):
+        if sweep == fixed_sweep and sweep in records:
+            continue
         if sweep not in records:
             rows.append(f"| {sweep} | not finished | | | | | | | |")
             continue
-        r = records[sweep]
-        tests.append(r["test"])
-        rows.append(f"| {sweep} | run {r['best']} | {r['train']:.4f} | {r['val']:.4f} | **{r['test']:.4f}** | "
-                    f"{r['exploits']} | {r['steps']:,} | {r['minutes']} | {r['measured']}, {r['commit']} |")
-        schedules.append(f"- {sweep}, run {r['best']}: {r['schedule']}")
+        tests.append(records[sweep]["test"])
+        rows.append(population_row(sweep, records[sweep]))
+        schedules.append(f"- {sweep}, run {records[sweep]['best']}: {records[sweep]['schedule']}")
     lines = ["| population | best member | train | val | test | exploits | steps | minutes | measured |",
              "|---|---|---|---|---|---|---|---|---|", *rows, ""]
-    if len(tests) >= 2:
-        mean, std = statistics.mean(tests), statistics.stdev(tests)
-        error = math.sqrt(std ** 2 / len(tests) + fixed_std ** 2 / 3)
-        verdict = "within the spread" if abs(mean - fixed_mean) < 2 * error else (
-            "better" if mean < fixed_mean else "worse")
-        lines.append(f"Best members' test loss over {len(tests)} populations: {mean:.4f} ± {std:.4f}, against "
-                     f"the fixed schedule's {fixed_mean:.4f} ± {fixed_std:.4f} (3 seeds): {mean - fixed_mean:+.4f} "
-                     f"(standard error {error:.4f}), {verdict}.")
-    elif tests:
-        lines.append(f"One population so far: best member's test {tests[0]:.4f}, against the fixed schedule's "
-                     f"{fixed_mean:.4f} ± {fixed_std:.4f}.")
-    lines += ["", "The schedules the best members were trained with (settings from each step on):", "", *schedules]
+    if fixed is not None:
+        lines.append(comparison(tests, *fixed, fixed_runs))
+    if schedules:
+        lines += ["", "The schedules the best members were trained with (settings from each step on):", "", *schedules]
     return "\n".join(lines)
 
 
 def provenance(records):
-    """The section's first line: where and how the recorded populations were measured."""
+    """The section's first line: where and how the recorded sweeps were measured."""
+    if not records:
+        return "Not measured yet."
     machines = sorted({r["machine"] for r in records.values()})
     commands = sorted({r["command"] for r in records.values()})
-    return (f"Each population measured on the date and commit its row gives, on {'; '.join(machines) or 'no machine yet'}, "
-            f"by {', '.join(f'`{c}`' for c in commands) or 'nothing yet'}.")
+    return (f"Each sweep measured on the date and commit its row gives, on {'; '.join(machines)}, "
+            f"by {', '.join(f'`{c}`' for c in commands)}.")
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("db")
     parser.add_argument("sweeps", nargs="+")
-    parser.add_argument("--fixed", nargs=2, type=float, metavar=("MEAN", "STD"), default=(1.9196, 0.0008))
+    parser.add_argument("--section", default="pbt")
+    reference = parser.add_mutually_exclusive_group(required=True)
+    reference.add_argument("--fixed", nargs=2, type=float, metavar=("MEAN", "STD"))
+    reference.add_argument("--fixed-sweep")
     parser.add_argument("--records", default="docs/pbt-populations.json")
     parser.add_argument("--doc")
     parser.add_argument("--command", default="bench/pbt.sh")
     args = parser.parse_args()
-    records = json.load(open(args.records)) if os.path.exists(args.records) else {}
+    all_records = json.load(open(args.records)) if os.path.exists(args.records) else {}
+    records = all_records.setdefault(args.section, {})
     unfinished = []
     with sqlite3.connect(f"file:{args.db}?mode=ro", uri=True) as conn:
-        for sweep in args.sweeps:
-            found = record(conn, sweep, args.command)
+        kinds = [(args.fixed_sweep, fixed_record)] if args.fixed_sweep else []
+        for sweep, make in kinds + [(sweep, population_record) for sweep in args.sweeps]:
+            found = make(conn, sweep, args.command)
             if found is not None:
                 records[sweep] = found
             elif sweep not in records:
                 unfinished.append(sweep)
     with open(args.records, "w") as out:
-        json.dump(records, out, indent=1, sort_keys=True, ensure_ascii=False)
+        json.dump({section: kept for section, kept in all_records.items() if kept}, out, indent=1, sort_keys=True, ensure_ascii=False)
         out.write("\n")
-    body = table(records, unfinished, *args.fixed)
+    body = table(records, unfinished, args.fixed_sweep, args.fixed)
     print(body)
     if args.doc:
-        doc_table.replace_section(args.doc, "pbt", provenance(records), body)
+        doc_table.replace_section(args.doc, args.section, provenance(records), body)
 
 
 if __name__ == "__main__":
