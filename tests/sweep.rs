@@ -1,6 +1,6 @@
 //! End-to-end tests of sweeps with the real binary on tiny data: `launch` (with its
 //! checks and `--dry-run`), worker failures and retries, a scheduler killed with SIGKILL
-//! and `resume`, and `status`.
+//! and `resume`, `status`, and checkpoints a deleted database left behind.
 
 mod common;
 
@@ -114,6 +114,36 @@ fn launching_a_sweep_that_exists_refuses_and_points_to_resume() {
     let out = sandbox.run(&["launch", spec.to_str().unwrap(), "--name", "again-2"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(runs(&sandbox.db(), "again-2").len(), 2);
+}
+
+#[test]
+fn a_new_database_refuses_to_resume_checkpoints_a_deleted_one_left_behind() {
+    let sandbox = Sandbox::new();
+    let spec = write_spec(&sandbox, "first", "[1]", 50);
+    assert!(sandbox.run(&["launch", spec.to_str().unwrap()]).status.success());
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(sandbox.path(&format!("harness.db{suffix}")));
+    }
+    for args in [
+        vec!["launch", spec.to_str().unwrap()],
+        vec!["train", "--data", "names.txt", "--steps", "50"],
+    ] {
+        let out = sandbox.run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("harness.db.checkpoints/sweep-1 holds checkpoints that harness.db does not know"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(open_store(&sandbox.db()).find_sweep("first").unwrap().is_none());
+    }
+    std::fs::remove_dir_all(sandbox.path("harness.db.checkpoints")).unwrap();
+    assert!(sandbox.run(&["launch", spec.to_str().unwrap()]).status.success());
+    assert!(
+        runs(&sandbox.db(), "first")
+            .iter()
+            .all(|run| run.status == RunStatus::Completed)
+    );
 }
 
 #[test]

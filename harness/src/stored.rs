@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use model::Backend;
-use results::{RunRecord, Split, Store, StoreError, SweepRecord};
+use results::{RunRecord, Split, Store, StoreError, SweepId, SweepRecord};
 
 use crate::error::usage;
 use crate::scheduler::judge;
@@ -114,9 +114,46 @@ pub fn find_sweep(store: &Store, name: &str, db: &Path) -> anyhow::Result<SweepR
 
 /// Where a sweep's checkpoints (and its lock) live: next to the database.
 pub fn checkpoint_dir(db: &Path, sweep: &SweepRecord) -> PathBuf {
+    checkpoint_dir_of(db, sweep.id)
+}
+
+fn checkpoint_dir_of(db: &Path, sweep: SweepId) -> PathBuf {
     let mut name = db.file_name().unwrap_or_default().to_os_string();
     name.push(".checkpoints");
-    db.with_file_name(name).join(format!("sweep-{}", sweep.id.0))
+    db.with_file_name(name).join(format!("sweep-{}", sweep.0))
+}
+
+/// For `Store::create_sweep_if`: refuses a new sweep's id whose checkpoint folder already
+/// holds checkpoints. A database deleted or moved leaves its folder behind, and a new sweep
+/// there would otherwise resume its runs from another sweep's weights.
+pub fn no_stale_checkpoints(db: &Path) -> impl FnOnce(SweepId) -> Result<(), String> + '_ {
+    move |sweep| {
+        let dir = checkpoint_dir_of(db, sweep);
+        let stale = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|entry| entry.path().extension().is_some_and(|ext| ext == "ckpt"));
+        if stale {
+            Err(format!(
+                "{} holds checkpoints that {} does not know (its database was deleted or moved); \
+                 a new sweep there would resume from them. Delete that folder, or move it along \
+                 with its database, then launch again",
+                dir.display(),
+                db.display()
+            ))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A write refused by the caller's check (`no_stale_checkpoints`) is the user's to fix.
+pub fn refused_as_usage(err: StoreError) -> anyhow::Error {
+    match err {
+        StoreError::Refused(_) => usage(anyhow!(err)),
+        other => anyhow!(other),
+    }
 }
 
 /// Where a stored run asks to compute (runs from before schema 6: its backend's default).

@@ -109,7 +109,9 @@ pub fn execute(args: LaunchArgs) -> anyhow::Result<ExitCode> {
         spec: Some(loaded.text),
         settings_json: Some(serde_json::to_string(&spec.settings)?),
     };
-    let created = store.create_sweep(&sweep, &runs)?;
+    let created = store
+        .create_sweep_if(&sweep, &runs, stored::no_stale_checkpoints(&args.db))
+        .map_err(stored::refused_as_usage)?;
     let sweep = store
         .find_sweep(&created.name)?
         .ok_or_else(|| anyhow!("sweep `{}` vanished from {}", created.name, args.db.display()))?;

@@ -86,10 +86,12 @@ fn train(args: TrainArgs) -> anyhow::Result<ExitCode> {
         settings_json: None,
     };
     let new_run = recording::new_run(&config, None, args.backend, on.into(), args.threads, &data);
-    let created = store.create_sweep(&sweep, &[new_run]).map_err(|e| match e {
-        StoreError::SweepExists(_) => usage(anyhow!(e).context("choose another --name")),
-        other => anyhow!(other),
-    })?;
+    let created = store
+        .create_sweep_if(&sweep, &[new_run], stored::no_stale_checkpoints(&args.db))
+        .map_err(|e| match e {
+            StoreError::SweepExists(_) => usage(anyhow!(e).context("choose another --name")),
+            other => stored::refused_as_usage(other),
+        })?;
     let run = created.runs[0];
     // The run's checkpoint, written when it ends (or stops): what `sample` and `resume` read.
     let sweep_record = store

@@ -49,6 +49,9 @@ pub enum StoreError {
     DanglingReference(String),
     #[error("`{0}` cannot be a column name (lowercase letters, digits and `_` only)")]
     BadColumnName(String),
+    /// A write its caller's check refused, with the caller's reason.
+    #[error("{0}")]
+    Refused(String),
 }
 
 pub struct Store {

@@ -12,6 +12,17 @@ use crate::records::{
 impl Store {
     /// Stores a sweep and all its runs (status `pending`) in one transaction.
     pub fn create_sweep(&mut self, sweep: &NewSweep, runs: &[NewRun]) -> Result<CreatedSweep, StoreError> {
+        self.create_sweep_if(sweep, runs, |_| Ok(()))
+    }
+
+    /// `create_sweep`, refused (nothing stored) when `usable` says the id the sweep would get
+    /// cannot be used: the caller knows what else is named by a sweep's id.
+    pub fn create_sweep_if(
+        &mut self,
+        sweep: &NewSweep,
+        runs: &[NewRun],
+        usable: impl FnOnce(SweepId) -> Result<(), String>,
+    ) -> Result<CreatedSweep, StoreError> {
         let tx = self.write()?;
         let name_taken = |name: &str| -> Result<bool, StoreError> {
             Ok(
@@ -46,6 +57,7 @@ impl Store {
             ],
         )?;
         let sweep_id = SweepId(tx.last_insert_rowid());
+        usable(sweep_id).map_err(StoreError::Refused)?;
         let run_ids = insert_runs(&tx, sweep_id, runs)?;
         tx.commit()?;
         Ok(CreatedSweep {

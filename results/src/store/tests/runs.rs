@@ -59,11 +59,29 @@ fn a_duplicate_sweep_name_is_refused_and_writes_nothing() {
     store.create_sweep(&sweep("same"), &[new_run("a")]).unwrap();
     let err = store.create_sweep(&sweep("same"), &[new_run("b")]).unwrap_err();
     assert!(matches!(err, StoreError::SweepExists(name) if name == "same"));
-    let runs: i64 = store
+    assert_eq!(run_count(&store), 1);
+}
+
+#[test]
+fn a_sweep_whose_id_the_caller_refuses_writes_nothing() {
+    let dir = Scratch::new();
+    let mut store = Store::open(&dir.db()).unwrap();
+    store.create_sweep(&sweep("first"), &[new_run("a")]).unwrap();
+    let err = store
+        .create_sweep_if(&sweep("second"), &[new_run("b")], |id| {
+            Err(format!("id {} is taken", id.0))
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Refused(reason) if reason == "id 2 is taken"));
+    assert!(store.find_sweep("second").unwrap().is_none());
+    assert_eq!(run_count(&store), 1);
+}
+
+fn run_count(store: &Store) -> i64 {
+    store
         .conn
         .query_row("SELECT count(*) FROM runs", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(runs, 1);
+        .unwrap()
 }
 
 #[test]
