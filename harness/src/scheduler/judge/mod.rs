@@ -106,6 +106,7 @@ pub struct Decided {
 }
 
 /// What the store holds of a sweep when a session starts.
+#[derive(Clone)]
 pub struct Stored {
     /// Every run and its status.
     pub runs: Vec<(RunId, RunStatus)>,
@@ -140,6 +141,8 @@ pub struct Replayed {
     /// By step, each verdict given on the run explained (a pause, then its revision), with
     /// what it was made from.
     pub bases: BTreeMap<u64, Vec<(Decision, Basis)>>,
+    /// The run ASHA sent on to its budget past every rung (`finish_best`), once it did.
+    pub finishing: Option<RunId>,
 }
 
 /// The verdicts the sweep `stored` holds would get if it ran again on the same curves (see
@@ -182,9 +185,18 @@ impl Judge {
                 completed.collect::<Vec<_>>(),
                 stored.given,
             ))),
-            Order::Run => Self::InRunOrder(Box::new(
-                InRunOrder::new(rule, goal, runs, stored.curves, stored.given).advanced(),
-            )),
+            Order::Run => {
+                // Which run `finish_best` sent on is not stored, but the stored verdicts show it
+                // when made again; it goes on past the rungs it has yet to reach.
+                let finishing = match rule {
+                    EarlyTerminate::Asha(_) => replay((rule, order, goal), stored.clone(), None)
+                        .ok()
+                        .and_then(|replayed| replayed.finishing),
+                    _ => None,
+                };
+                let judge = InRunOrder::new(rule, goal, runs, stored.curves, stored.given);
+                Self::InRunOrder(Box::new(judge.finishing(finishing).advanced()))
+            }
         }
     }
 

@@ -110,6 +110,12 @@ impl InRunOrder {
         judge
     }
 
+    /// The judge with `run` sent on to its budget before (see `finish_best`).
+    pub fn finishing(mut self, run: Option<RunId>) -> Self {
+        self.finishing = run;
+        self
+    }
+
     /// The judge once every run whose turn has come has had it.
     pub fn advanced(mut self) -> Self {
         self.advance();
@@ -173,6 +179,7 @@ impl InRunOrder {
         Replayed {
             verdicts,
             bases: judge.bases,
+            finishing: judge.finishing,
         }
     }
 

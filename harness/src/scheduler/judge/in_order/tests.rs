@@ -2,7 +2,8 @@
 //! reach their evaluations in random interleavings, and — for ASHA, hyperband and the median
 //! alike — every interleaving, with or without a crash of the judge midway, ends with the
 //! verdicts of the one that trains the runs one at a time. The same simulation tells the
-//! arrival-order judge's interleavings apart, so it can see a difference.
+//! arrival-order judge's interleavings apart, so it can see a difference. Then a finite ASHA
+//! sweep's run sent on to its budget, and a judge rebuilt while it trains.
 
 use std::collections::BTreeMap;
 
@@ -332,5 +333,61 @@ fn replaying_a_sweep_stopped_midway_makes_its_verdicts_so_far_again() {
             let (given, again) = sweep.replayed();
             assert_eq!(again, given, "{rule:?} after {moves} moves");
         }
+    }
+}
+
+/// The verdict on `run`'s evaluation, which must come at once; its records go to `given`.
+fn ask(judge: &mut Judge, given: &mut Vec<VerdictRecord>, (run, step, loss): (i64, u64, f64)) -> Decision {
+    judge.observe(RunId(run), step, loss);
+    let judgement = judge.verdict(RunId(run), step).expect("its turn has come");
+    given.extend(judgement.records);
+    judgement.decision
+}
+
+#[test]
+fn the_run_asha_sent_on_to_its_budget_passes_later_rungs_after_a_restart() {
+    // Rungs at 1, 2 and 4 evaluations; half of each rung goes on.
+    let rule = rules()[0];
+    let runs = |statuses: [RunStatus; 3]| (1..=3).map(RunId).zip(statuses).collect::<Vec<_>>();
+    let fresh = Stored {
+        runs: runs([RunStatus::Running; 3]),
+        curves: Vec::new(),
+        given: Vec::new(),
+    };
+    let mut judge = Judge::new(rule, Order::Run, Goal::Minimize, fresh);
+    let mut given = Vec::new();
+    for (asked, decision) in [
+        ((1, 100, 2.0), Decision::Pause),
+        ((2, 100, 1.5), Decision::Continue),
+        ((3, 100, 2.5), Decision::Pause),
+        // Alone at the second rung: ⌊1/2⌋ = 0 may go on.
+        ((2, 200, 1.4), Decision::Pause),
+    ] {
+        assert_eq!(ask(&mut judge, &mut given, asked), decision, "{asked:?}");
+    }
+    let sent_on = judge.finish_best().expect("nothing else is left");
+    assert_eq!((sent_on.run, sent_on.step), (RunId(2), 200));
+    given.retain(|v| (v.run, v.step) != (sent_on.run, sent_on.step));
+    given.push(sent_on);
+    // The scheduler dies while run 2 trains on; the judge is rebuilt from the store.
+    let curves = vec![
+        (RunId(1), vec![(100, 2.0)]),
+        (RunId(2), vec![(100, 1.5), (200, 1.4)]),
+        (RunId(3), vec![(100, 2.5)]),
+    ];
+    let stored = Stored {
+        runs: runs([RunStatus::Paused, RunStatus::Running, RunStatus::Paused]),
+        curves,
+        given: given.clone(),
+    };
+    let mut rebuilt = Judge::new(rule, Order::Run, Goal::Minimize, stored);
+    for judge in [&mut judge, &mut rebuilt] {
+        let mut given = given.clone();
+        assert_eq!(ask(judge, &mut given, (2, 300, 1.35)), Decision::Continue);
+        assert_eq!(
+            ask(judge, &mut given, (2, 400, 1.3)),
+            Decision::Continue,
+            "past the third rung"
+        );
     }
 }
