@@ -18,6 +18,7 @@
 #
 #   bench/pbt.sh [NAMES_TXT] [DB]   (defaults ../shared/data/names.txt, bench-pbt.db)
 #   MODEL=transformer SEEDS="1 2 3" POPULATION=8 STEPS=60000 EVAL_EVERY=2000 INTERVAL=3 WORKERS=2 bench/pbt.sh
+#   SEEDS="" trains only the reference (MODEL=wavenet-conv).
 #   HARNESS_BIN=PATH runs that binary instead of building this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,7 @@ case "$model" in
         echo "bench/pbt.sh: MODEL is transformer or wavenet-conv, not '$model'" >&2
         exit 2 ;;
 esac
-seeds="${SEEDS:-1 2 3}"
+seeds="${SEEDS-1 2 3}"  # empty: no population
 population="${POPULATION:-8}"
 steps="${STEPS:-$default_steps}"
 eval_every="${EVAL_EVERY:-2000}"

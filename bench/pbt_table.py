@@ -177,7 +177,7 @@ def provenance(records):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("db")
-    parser.add_argument("sweeps", nargs="+")
+    parser.add_argument("sweeps", nargs="*")
     parser.add_argument("--section", default="pbt")
     reference = parser.add_mutually_exclusive_group(required=True)
     reference.add_argument("--fixed", nargs=2, type=float, metavar=("MEAN", "STD"))
