@@ -173,7 +173,9 @@ fn a_killed_worker_is_retried_from_its_checkpoint() {
 #[test]
 fn a_scheduler_killed_mid_sweep_resumes_without_lost_or_repeated_runs() {
     let sandbox = Sandbox::new();
-    let steps = 1500;
+    // Long enough that the run past step 300 is still training when the kill lands, on a
+    // loaded machine too.
+    let steps = 3000;
     let spec = write_spec(&sandbox, "crash", "[1]", steps);
     // Each optimizer, with its state in the checkpoints: SGD on the fast path, AdamW by autodiff.
     let text = std::fs::read_to_string(&spec).unwrap();
