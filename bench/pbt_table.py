@@ -1,10 +1,10 @@
 """The population-based training benchmark's table (bench/pbt.sh): for each population, its best
 member by final val with that member's train/val/test loss, the steps the population trained
 in all and its wall time, then the mean ± standard deviation over populations beside the best
-fixed schedule's test loss — docs/results.md's 3-seed Transformer passed as --fixed MEAN STD
-(the figure that table measured), or a grid sweep of that schedule's seeds in DB named by
---fixed-sweep — with the difference and whether it is within the spread (under two standard
-errors). Then the schedule each best member was trained with: its settings from step
+fixed schedules' test loss — one measured elsewhere, passed as --fixed LABEL MEAN STD (the
+3-seed figure a docs/results.md table measured), and/or a grid sweep of a schedule's seeds in
+DB named by --fixed-sweep — with the difference and whether it is within the spread (under
+two standard errors). Then the schedule each best member was trained with: its settings from step
 0 and at each exploit along its lineage (a member that exploited at step s trained until s as
 its donor did), rebuilt from the `exploits` table alone.
 
@@ -13,7 +13,7 @@ sweep is kept as a record (its row, schedule, date, machine, commit and command)
 page section's name in --records, committed beside the page; the table shows every population
 recorded for the section, and a sweep found finished in DB replaces its record.
 
-    python3 bench/pbt_table.py DB SWEEP... [--section pbt] (--fixed 1.9196 0.0008 | --fixed-sweep NAME)
+    python3 bench/pbt_table.py DB SWEEP... [--section pbt] [--fixed LABEL MEAN STD] [--fixed-sweep NAME]
         [--doc docs/pbt.md --command "…"]
 """
 
@@ -122,29 +122,31 @@ def population_row(name, r):
             f"{r['exploits']} | {r['steps']:,} | {r['minutes']} | {r['measured']}, {r['commit']} |")
 
 
-def comparison(tests, fixed_mean, fixed_std, fixed_runs):
-    """The populations' best members against the fixed schedule, or '' before the first."""
+def comparison(tests, label, fixed_mean, fixed_std, fixed_runs):
+    """The populations' best members against one fixed schedule, or '' before the first."""
     if not tests:
         return ""
     if len(tests) == 1:
-        return (f"One population so far: best member's test {tests[0]:.4f}, against the fixed schedule's "
-                f"{fixed_mean:.4f} ± {fixed_std:.4f}.")
+        return (f"- One population so far: best member's test {tests[0]:.4f}, against {label}'s "
+                f"{fixed_mean:.4f} ± {fixed_std:.4f} ({fixed_runs} seeds): {tests[0] - fixed_mean:+.4f}.")
     mean, std = mean_std(tests)
     error = math.sqrt(std ** 2 / len(tests) + fixed_std ** 2 / fixed_runs)
     verdict = "within the spread" if abs(mean - fixed_mean) < 2 * error else (
         "better" if mean < fixed_mean else "worse")
-    return (f"Best members' test loss over {len(tests)} populations: {mean:.4f} ± {std:.4f}, against "
-            f"the fixed schedule's {fixed_mean:.4f} ± {fixed_std:.4f} ({fixed_runs} seeds): {mean - fixed_mean:+.4f} "
+    return (f"- Best members' test loss over {len(tests)} populations: {mean:.4f} ± {std:.4f}, against "
+            f"{label}'s {fixed_mean:.4f} ± {fixed_std:.4f} ({fixed_runs} seeds): {mean - fixed_mean:+.4f} "
             f"(standard error {error:.4f}), {verdict}.")
 
 
 def table(records, unfinished, fixed_sweep, fixed):
-    """The section's body: the rows, the comparison and the schedules. `fixed`: the fixed
-    schedule's (mean, std) when no `fixed_sweep` measures it."""
-    rows, schedules, tests = [], [], []
-    fixed_runs = 3
+    """The section's body: the rows, the comparisons and the schedules. `fixed`: a fixed
+    schedule measured elsewhere, (label, mean, std), compared with beside `fixed_sweep`'s."""
+    rows, schedules, tests, references = [], [], [], []
+    if fixed is not None:
+        references.append((*fixed, 3))
     if fixed_sweep in records:
-        fixed, fixed_runs = mean_std(records[fixed_sweep]["test"]), len(records[fixed_sweep]["test"])
+        tested = records[fixed_sweep]["test"]
+        references.append((f"{fixed_sweep} (above)", *mean_std(tested), len(tested)))
         rows.append(fixed_row(fixed_sweep, records[fixed_sweep]))
     for sweep in sorted(set(records) | set(unfinished)):
         if sweep == fixed_sweep and sweep in records:
@@ -157,8 +159,7 @@ def table(records, unfinished, fixed_sweep, fixed):
         schedules.append(f"- {sweep}, run {records[sweep]['best']}: {records[sweep]['schedule']}")
     lines = ["| population | best member | train | val | test | exploits | steps | minutes | measured |",
              "|---|---|---|---|---|---|---|---|---|", *rows, ""]
-    if fixed is not None:
-        lines.append(comparison(tests, *fixed, fixed_runs))
+    lines += [comparison(tests, *reference) for reference in references if tests]
     if schedules:
         lines += ["", "The schedules the best members were trained with (settings from each step on):", "", *schedules]
     return "\n".join(lines)
@@ -179,13 +180,13 @@ def main():
     parser.add_argument("db")
     parser.add_argument("sweeps", nargs="*")
     parser.add_argument("--section", default="pbt")
-    reference = parser.add_mutually_exclusive_group(required=True)
-    reference.add_argument("--fixed", nargs=2, type=float, metavar=("MEAN", "STD"))
-    reference.add_argument("--fixed-sweep")
+    parser.add_argument("--fixed", nargs=3, metavar=("LABEL", "MEAN", "STD"))
+    parser.add_argument("--fixed-sweep")
     parser.add_argument("--records", default="docs/pbt-populations.json")
     parser.add_argument("--doc")
     parser.add_argument("--command", default="bench/pbt.sh")
     args = parser.parse_args()
+    fixed = args.fixed and (args.fixed[0], float(args.fixed[1]), float(args.fixed[2]))
     all_records = json.load(open(args.records)) if os.path.exists(args.records) else {}
     records = all_records.setdefault(args.section, {})
     unfinished = []
@@ -200,7 +201,7 @@ def main():
     with open(args.records, "w") as out:
         json.dump({section: kept for section, kept in all_records.items() if kept}, out, indent=1, sort_keys=True, ensure_ascii=False)
         out.write("\n")
-    body = table(records, unfinished, args.fixed_sweep, args.fixed)
+    body = table(records, unfinished, args.fixed_sweep, fixed)
     print(body)
     if args.doc:
         doc_table.replace_section(args.doc, args.section, provenance(records), body)
