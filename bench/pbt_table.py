@@ -1,5 +1,6 @@
 """The population-based training benchmark's table (bench/pbt.sh): for each population, its best
-member by final val with that member's train/val/test loss, the steps the population trained
+member by final val with that member's train/val/test loss, the range of its members' test
+loss (how much choosing by val leaves to chance), the steps the population trained
 in all and its wall time, then the mean ± standard deviation over populations beside the best
 fixed schedules' test loss — one measured elsewhere, passed as --fixed LABEL MEAN STD (the
 3-seed figure a docs/results.md table measured), and/or a grid sweep of a schedule's seeds in
@@ -88,6 +89,7 @@ def population_record(conn, sweep, command):
     return {
         "best": best, **{key: members[best][key] for key in ("train", "val", "test")},
         "exploits": len(exploits), "steps": sum(x["steps"] for x in members.values()),
+        "members_test": [min(x["test"] for x in members.values()), max(x["test"] for x in members.values())],
         "schedule": " → ".join(
             f"{step:,}: " + ", ".join(f"{key} {short(config[key])}" for key in MUTATED if key in config)
             for step, config in schedule(members, exploits, best)),
@@ -114,11 +116,13 @@ def fixed_row(name, r):
     train, val, (test, test_std) = mean_std(r["train"])[0], mean_std(r["val"])[0], mean_std(r["test"])
     seeds = ", ".join(str(seed) for seed in r["seeds"])
     return (f"| {name} (fixed schedule) | seeds {seeds} | {train:.4f} | {val:.4f} | **{test:.4f} ± {test_std:.4f}** "
-            f"| – | {r['steps']:,} | {r['minutes']} | {r['measured']}, {r['commit']} |")
+            f"| {min(r['test']):.4f}–{max(r['test']):.4f} | – | {r['steps']:,} | {r['minutes']} "
+            f"| {r['measured']}, {r['commit']} |")
 
 
 def population_row(name, r):
-    return (f"| {name} | run {r['best']} | {r['train']:.4f} | {r['val']:.4f} | **{r['test']:.4f}** | "
+    spread = "–" if "members_test" not in r else "{:.4f}–{:.4f}".format(*r["members_test"])
+    return (f"| {name} | run {r['best']} | {r['train']:.4f} | {r['val']:.4f} | **{r['test']:.4f}** | {spread} | "
             f"{r['exploits']} | {r['steps']:,} | {r['minutes']} | {r['measured']}, {r['commit']} |")
 
 
@@ -152,13 +156,13 @@ def table(records, unfinished, fixed_sweep, fixed):
         if sweep == fixed_sweep and sweep in records:
             continue
         if sweep not in records:
-            rows.append(f"| {sweep} | not finished | | | | | | | |")
+            rows.append(f"| {sweep} | not finished | | | | | | | | |")
             continue
         tests.append(records[sweep]["test"])
         rows.append(population_row(sweep, records[sweep]))
         schedules.append(f"- {sweep}, run {records[sweep]['best']}: {records[sweep]['schedule']}")
-    lines = ["| population | best member | train | val | test | exploits | steps | minutes | measured |",
-             "|---|---|---|---|---|---|---|---|---|", *rows, ""]
+    lines = ["| population | best member | train | val | test | every member's test | exploits | steps | minutes "
+             "| measured |", "|---|---|---|---|---|---|---|---|---|---|", *rows, ""]
     lines += [comparison(tests, *reference) for reference in references if tests]
     if schedules:
         lines += ["", "The schedules the best members were trained with (settings from each step on):", "", *schedules]
