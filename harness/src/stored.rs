@@ -138,7 +138,7 @@ pub fn no_stale_checkpoints(db: &Path) -> impl FnOnce(SweepId) -> Result<(), Str
             Err(format!(
                 "{} holds checkpoints that {} does not know (its database was deleted or moved); \
                  a new sweep there would resume from them. Delete that folder, or move it along \
-                 with its database, then launch again",
+                 with its database, then run this command again",
                 dir.display(),
                 db.display()
             ))
