@@ -13,9 +13,9 @@
 #   VARIANTS="random:asha bayes:asha" runs only those searches (each METHOD:plain, :asha or
 #   :halving, successive halving with restarts: HALVING_CAP configurations, default 29, the most
 #   whose steps stay within 40% of random's, from HALVING_MIN_STEPS, default STEPS / 10, at
-#   eta 3); ORDERS="run arrival" runs each
-#   asha search in both orders of verdicts (`early_terminate.order`; arrival ones are named
-#   METHOD-asha-arrival-seedN). bench/verdict_order.sh uses both.
+#   eta 3); RANDOM_FRACTION=F gives bayes searches `random_fraction: F`; ORDERS="run arrival"
+#   runs each asha search in both orders of verdicts (`early_terminate.order`; arrival ones are
+#   named METHOD-asha-arrival-seedN). bench/verdict_order.sh uses both.
 #   HARNESS_BIN=PATH runs that binary instead of building this checkout (to measure another
 #   commit's searches beside these). OPTUNA=0 skips Optuna's side. It needs torch (scripts/setup-libtorch.sh's venv) and
 #   optuna==5.0.0, which it installs once into a venv of its own that sees that torch.
@@ -35,6 +35,7 @@ variants="${VARIANTS:-random:plain bayes:plain random:asha bayes:asha random:hal
 halving_cap="${HALVING_CAP:-29}"
 halving_min_steps="${HALVING_MIN_STEPS:-$((steps / 10))}"
 orders="${ORDERS:-run}"
+random_fraction="${RANDOM_FRACTION:-}"
 
 specs=$(mktemp -d)
 trap 'rm -rf "$specs"' EXIT
@@ -49,6 +50,7 @@ name: $name
 method: $method
 run_cap: $([ "$kind" = halving ] && echo "$halving_cap" || echo "$run_cap")
 sampler_seed: $seed
+$([ "$method" = bayes ] && [ -n "$random_fraction" ] && echo "random_fraction: $random_fraction")
 metric: {name: val_loss, goal: minimize}
 checkpoint_every: $eval_every
 parameters:
@@ -90,7 +92,7 @@ if [ "${TABLE:-1}" = 0 ]; then
     exit 0
 fi
 
-command="RUN_CAP=$run_cap HALVING_CAP=$halving_cap STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
+command="${random_fraction:+RANDOM_FRACTION=$random_fraction }RUN_CAP=$run_cap HALVING_CAP=$halving_cap STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
 if [ "${OPTUNA:-1}" = 0 ]; then
     python3 bench/search_table.py "$db" --run-cap "$run_cap" --steps "$steps"
     exit 0

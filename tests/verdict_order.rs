@@ -127,7 +127,10 @@ fn a_bayes_search_under_asha_proposes_and_judges_the_same_on_one_worker_two_and_
     let spec = write_sweep(&sandbox, "{type: asha, min_iter: 1, eta: 2}");
     let text = std::fs::read_to_string(&spec)
         .unwrap()
-        .replace("method: grid", "method: bayes\nrun_cap: 14\nsampler_seed: 5")
+        .replace(
+            "method: grid",
+            "method: bayes\nrun_cap: 14\nsampler_seed: 5\nrandom_fraction: 0.5",
+        )
         .replace(
             "lr: {values: [0.00001, 0.02, 0.1]}",
             "lr: {min: 0.0001, max: 0.5, distribution: log_uniform_values}",
@@ -149,6 +152,16 @@ fn a_bayes_search_under_asha_proposes_and_judges_the_same_on_one_worker_two_and_
     ] {
         assert!(explained.contains(told), "{told}: {explained}");
     }
+    // Run 12 is TPE's second turn, drawn at random under `random_fraction: 0.5`.
+    let at_random = runs(&sandbox.db(), "two")[11].id.to_string();
+    let explained = stdout(&sandbox.run(&["explain", &at_random]));
+    for told in [
+        "proposed: at random (run 12 of the search), as `random_fraction` (0.5) of TPE's turns are",
+        "drawn again from the stored results: the same values",
+    ] {
+        assert!(explained.contains(told), "{told}: {explained}");
+    }
+    assert!(!explained.contains("log l(x)"), "{explained}");
     // A proposal edited in the database is found (and the later ones, which learned from its
     // values, differ too), and `explain` says so.
     let conn = rusqlite::Connection::open(sandbox.db()).unwrap();

@@ -76,12 +76,15 @@ impl Method {
 }
 
 /// A `bayes` search: its `run_cap`, the seed of its proposals, how many of the latest runs a
-/// proposal counts as still training, and how to plan one.
+/// proposal counts as still training, the share of proposals drawn at random, and how to
+/// plan one.
 #[derive(Clone, Debug)]
 pub struct Bayes {
     pub run_cap: u64,
     pub sampler_seed: u64,
     pub proposal_lag: usize,
+    /// In [0, 1).
+    pub random_fraction: f64,
     pub planner: Planner,
 }
 

@@ -26,6 +26,8 @@ pub struct RawSpec {
     pub sampler_seed: Option<u64>,
     /// `bayes`: how many of the latest runs each proposal counts as still training.
     pub proposal_lag: Option<Spanned<u64>>,
+    /// `bayes`: the share of TPE's proposals drawn at random instead (BOHB's).
+    pub random_fraction: Option<Spanned<f64>>,
     pub data: Option<Spanned<String>>,
     pub backend: Option<Spanned<String>>,
     /// `cpu`, `cuda` (any GPU of `gpus`) or `cuda:N`, for runs that do not set their own.

@@ -47,16 +47,22 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
             "a `bayes` search needs a parameter to search: give one `values`, or `min` and `max`",
         ));
     }
-    let proposal_lag = match raw.proposal_lag {
-        Some(lag) if method != Method::Bayes => {
+    let bayes_method = (method, method_written.as_str());
+    let proposal_lag = bayes_only(raw.proposal_lag, "proposal_lag", bayes_method, source)?
+        .map_or(DEFAULT_PROPOSAL_LAG, |lag| {
+            usize::try_from(lag.value).unwrap_or(usize::MAX)
+        });
+    let random_fraction = match bayes_only(raw.random_fraction, "random_fraction", bayes_method, source)? {
+        Some(fraction) if !(0.0..1.0).contains(&fraction.value) => {
             return Err(source.error(
-                Some(lag.referenced),
-                "proposal_lag",
-                format!("only a `bayes` search proposes runs; a `{method_written}` search takes no `proposal_lag`"),
+                Some(fraction.referenced),
+                "random_fraction",
+                "must be at least 0 and below 1: the share of TPE's proposals drawn at random instead \
+                 (BOHB's default is 0.33)",
             ));
         }
-        Some(lag) => usize::try_from(lag.value).unwrap_or(usize::MAX),
-        None => DEFAULT_PROPOSAL_LAG,
+        Some(fraction) => fraction.value,
+        None => 0.0,
     };
     let population = match &raw.pbt {
         Some(section) => {
@@ -163,6 +169,7 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
         run_cap: run_cap.map_or(0, |(cap, _)| cap),
         sampler_seed: sweep.sampler_seed,
         proposal_lag,
+        random_fraction,
         planner: Planner::new(axes, sweep.placement, source)
             .with_first_rung(settings.halving.as_ref().map(|h| h.rungs[0])),
     });
@@ -181,6 +188,24 @@ pub fn validate(raw: RawSpec, source: &Source, base: Option<&Path>) -> Result<(S
         bayes,
     };
     Ok((spec, warnings))
+}
+
+/// A key only a `bayes` search takes (`method`: the method and how the file wrote it), refused
+/// at its line in any other.
+fn bayes_only<T>(
+    key: Option<Spanned<T>>,
+    name: &str,
+    (method, written): (Method, &str),
+    source: &Source,
+) -> Result<Option<Spanned<T>>, SpecError> {
+    match key {
+        Some(key) if method != Method::Bayes => Err(source.error(
+            Some(key.referenced),
+            name,
+            format!("only a `bayes` search proposes runs; a `{written}` search takes no `{name}`"),
+        )),
+        key => Ok(key),
+    }
 }
 
 fn ignored_wandb_keys(raw: &RawSpec, source: &Source) -> Vec<String> {

@@ -1,8 +1,9 @@
 //! What a `bayes` search knows and how it proposes from it, with no side effect: each run so
 //! far (under `halving:`, each first-rung run) with its values and result (its metric at its
 //! end, or where early termination first held it), and run n's values drawn by TPE from the
-//! runs before n − `proposal_lag`, the rest as the constant liar. The live proposer adds runs
-//! as it plans them; `explain` and `replay` build it from the store to draw proposals again.
+//! runs before n − `proposal_lag`, the rest as the constant liar (or, for `random_fraction` of
+//! the runs, at random). The live proposer adds runs as it plans them; `explain` and `replay`
+//! build it from the store to draw proposals again.
 
 use std::collections::HashMap;
 
@@ -118,6 +119,16 @@ impl Search {
         index >= self.startup()
     }
 
+    /// Whether run number `index` (0-based), one TPE would propose, is drawn at random instead:
+    /// `random_fraction` of TPE's turns, spread evenly (with 0.5, every second one).
+    pub fn drawn_at_random(&self, index: usize) -> bool {
+        let Some(turn) = index.checked_sub(self.startup()) else {
+            return false;
+        };
+        let fraction = self.bayes.random_fraction;
+        ((turn + 1) as f64 * fraction).floor() > (turn as f64 * fraction).floor()
+    }
+
     /// The id of run number `index` (0-based).
     pub fn id(&self, index: usize) -> RunId {
         self.runs[index].id
@@ -139,8 +150,11 @@ impl Search {
     }
 
     /// What run number `index` (0-based) learns from: `None` until each of the runs before
-    /// the last `proposal_lag` has its result.
+    /// the last `proposal_lag` has its result; nothing if it is drawn at random.
     pub fn learned(&self, index: usize) -> Option<Learned> {
+        if self.drawn_at_random(index) {
+            return Some(Learned::new());
+        }
         let known = index.saturating_sub(self.bayes.proposal_lag);
         let (before, lying) = self.runs[..index].split_at(known);
         if before.iter().any(|run| run.result.is_none()) {
@@ -155,11 +169,12 @@ impl Search {
     }
 
     /// Draw number `attempt` for run number `index` (0-based): TPE's from `learned`, then
-    /// random ones, each from a generator seeded by the sampler seed, `index` and `attempt`.
+    /// random ones (all random if the run is drawn at random), each from a generator seeded by
+    /// the sampler seed, `index` and `attempt`.
     pub fn draw(&self, index: usize, attempt: usize, learned: &Learned) -> Drawn {
         let seed = self.bayes.sampler_seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ attempt as u64;
         let mut rng = Rng::seed_from(seed);
-        let scored = if attempt > 0 {
+        let scored = if attempt > 0 || self.drawn_at_random(index) {
             let values = self.bayes.planner.draw(&mut rng);
             values
                 .into_iter()
@@ -257,5 +272,54 @@ pub fn minimized(goal: Goal, value: f64) -> f64 {
         goal.minimized(value)
     } else {
         f64::INFINITY
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// A search of 16 runs whose 10 random first ones have ended, and whose later ones are
+    /// still training; `random_fraction` as given.
+    fn search(random_fraction: &str) -> Search {
+        let yaml = format!(
+            "name: s\nmethod: bayes\nrun_cap: 16\nproposal_lag: 0\nrandom_fraction: {random_fraction}\n\
+             parameters:\n  lr: {{distribution: log_uniform_values, min: 0.001, max: 0.1}}\n"
+        );
+        let (spec, _) = spec::parse(&yaml, "sweep.yaml", Path::new(".")).unwrap();
+        let mut search = Search::new(spec.bayes.unwrap(), spec.settings.metric, &[], &[]).unwrap();
+        for (i, run) in spec.runs.iter().enumerate() {
+            let id = RunId(i as i64 + 1);
+            search.push(id, search.bayes.planner.values_of(&run.config.applicable_settings()));
+            search.ended(id, Some(2.0 + i as f64 / 10.0));
+        }
+        search
+    }
+
+    #[test]
+    fn random_fraction_spreads_random_draws_evenly_over_tpes_turns() {
+        let turns = |search: &Search| (10..16).map(|i| search.drawn_at_random(i)).collect::<Vec<_>>();
+        assert_eq!(turns(&search("0")), [false; 6]);
+        assert_eq!(turns(&search("0.5")), [false, true, false, true, false, true]);
+        assert_eq!(turns(&search("0.34")), [false, false, true, false, false, true]);
+        // The random first runs stay what they are.
+        assert!((0..10).all(|i| !search("0.5").drawn_at_random(i)));
+    }
+
+    #[test]
+    fn a_run_drawn_at_random_scores_no_candidate_and_waits_for_no_result() {
+        let mut search = search("0.5");
+        let learned = search.learned(10).expect("the first runs have ended");
+        assert!(!search.draw(10, 0, &learned).scored[0].scores.is_empty(), "TPE's turn");
+        search.push(RunId(11), vec![Scalar::Float(0.01)]);
+        // Run 11 has no result and proposal_lag is 0, so TPE's turn would wait for it.
+        let learned = search.learned(11).expect("a random draw learns from nothing");
+        assert!(learned.is_empty());
+        let drawn = search.draw(11, 0, &learned);
+        assert!(drawn.scored[0].scores.is_empty(), "drawn at random");
+        search.push(RunId(12), vec![Scalar::Float(0.02)]);
+        assert_eq!(search.learned(12), None, "TPE's turn waits for run 11");
     }
 }

@@ -101,6 +101,18 @@ fn each_bad_spec_gets_one_error_naming_its_line_and_key() {
             2,
             "a `bayes` search needs `run_cap`",
         ),
+        (
+            "name: x\nmethod: random\nrun_cap: 2\nrandom_fraction: 0.3\n",
+            Some("random_fraction"),
+            4,
+            "a `random` search takes no `random_fraction`",
+        ),
+        (
+            "name: x\nmethod: bayes\nrun_cap: 20\nrandom_fraction: 1\nparameters:\n  lr: {min: 0.01, max: 0.1}\n",
+            Some("random_fraction"),
+            4,
+            "must be at least 0 and below 1",
+        ),
         ("name: x\ndata: no-such-file.txt\n", Some("data"), 2, "no data file"),
         ("name: x\nbackend: cuda9\n", Some("backend"), 2, "cuda9"),
         ("name: x\ndevice: cuda\n", Some("device"), 2, "CPU only"),

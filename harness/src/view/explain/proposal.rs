@@ -38,19 +38,30 @@ pub fn origin(
             search.startup()
         )];
     }
-    let lag = search.bayes.proposal_lag;
-    let known = index.saturating_sub(lag);
-    let mut lines = vec![format!(
-        "proposed: by TPE (run {} of the search), from the results of {} and counting {} as still training \
-         (proposal_lag {lag})",
-        index + 1,
-        ids(&search.ids(0..known)),
-        ids(&search.ids(known..index)),
-    )];
+    let at_random = search.drawn_at_random(index);
+    let mut lines = vec![if at_random {
+        format!(
+            "proposed: at random (run {} of the search), as `random_fraction` ({}) of TPE's turns are",
+            index + 1,
+            search.bayes.random_fraction
+        )
+    } else {
+        let lag = search.bayes.proposal_lag;
+        let known = index.saturating_sub(lag);
+        format!(
+            "proposed: by TPE (run {} of the search), from the results of {} and counting {} as still training \
+             (proposal_lag {lag})",
+            index + 1,
+            ids(&search.ids(0..known)),
+            ids(&search.ids(known..index)),
+        )
+    }];
     match search.again(index) {
         Some((learned, drawn)) => {
-            lines.push(learned_from(search, &learned));
-            lines.extend(drawn_values(search, &drawn));
+            if !at_random {
+                lines.push(learned_from(search, &learned));
+            }
+            lines.extend(drawn_values(search, &drawn, at_random));
             lines.push(if drawn.values() == search.values(index) {
                 "  drawn again from the stored results: the same values".to_string()
             } else {
@@ -93,12 +104,14 @@ fn learned_from(search: &Search, learned: &Learned) -> String {
     )
 }
 
-/// Each varied parameter's value and, for TPE's draw, its score against the other candidates.
-fn drawn_values(search: &Search, drawn: &Drawn) -> Vec<String> {
+/// Each varied parameter's value and, for TPE's draw, its score against the other candidates;
+/// `at_random`: the run was one of `random_fraction`'s.
+fn drawn_values(search: &Search, drawn: &Drawn, at_random: bool) -> Vec<String> {
     let mut lines = Vec::new();
     if drawn.attempt > 0 {
+        let first = if at_random { "the random draw" } else { "TPE's draw" };
         lines.push(format!(
-            "  TPE's draw repeated an earlier run's values: drawn at random instead (draw {})",
+            "  {first} repeated an earlier run's values: drawn at random instead (draw {})",
             drawn.attempt + 1
         ));
     }
