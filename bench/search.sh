@@ -19,7 +19,8 @@
 #   HARNESS_BIN=PATH runs that binary instead of building this checkout (to measure another
 #   commit's searches beside these). OPTUNA=0 skips Optuna's side. It needs torch (scripts/setup-libtorch.sh's venv) and
 #   optuna==5.0.0, which it installs once into a venv of its own that sees that torch.
-# bench/search_table.py then writes the table into docs/search.md (with OPTUNA=0: printed only).
+# bench/search_table.py then writes the table into docs/search.md (with OPTUNA=0: printed, or
+# written into the section SECTION names, as `search-held-out` for sampler seeds 6-10).
 # bench/fidelity.sh measures, on the same random searches, why early termination errs here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,9 +93,14 @@ if [ "${TABLE:-1}" = 0 ]; then
     exit 0
 fi
 
-command="${random_fraction:+RANDOM_FRACTION=$random_fraction }RUN_CAP=$run_cap HALVING_CAP=$halving_cap STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
+command="${VARIANTS:+VARIANTS=\"$variants\" }${random_fraction:+RANDOM_FRACTION=$random_fraction }RUN_CAP=$run_cap HALVING_CAP=$halving_cap STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
 if [ "${OPTUNA:-1}" = 0 ]; then
-    python3 bench/search_table.py "$db" --run-cap "$run_cap" --steps "$steps"
+    # Without Optuna's row the table goes into a section of its own (SECTION), else to stdout.
+    doc=()
+    if [ -n "${SECTION:-}" ]; then
+        doc=(--doc docs/search.md --section "$SECTION" --command "OPTUNA=0 SECTION=$SECTION $command")
+    fi
+    python3 bench/search_table.py "$db" --run-cap "$run_cap" --steps "$steps" "${doc[@]}"
     exit 0
 fi
 eval "$(scripts/setup-libtorch.sh)"

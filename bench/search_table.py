@@ -6,7 +6,7 @@ termination against none, ours against Optuna) with its standard error, called w
 spread when it is under two standard errors: three seeds rarely separate searches.
 
     python3 bench/search_table.py DB --run-cap 24 [--optuna ROWS.tsv] [--doc docs/search.md
-        --command "…"]
+        [--section search] --command "…"]
 """
 
 import argparse
@@ -131,6 +131,7 @@ def main():
     parser.add_argument("--steps", type=int, help="the runs' full steps; a best val is a run's trained to them")
     parser.add_argument("--optuna")
     parser.add_argument("--doc")
+    parser.add_argument("--section", default="search", help="the doc's section to write")
     parser.add_argument("--command")
     args = parser.parse_args()
     searches = ours(args.db, args.run_cap, steps=args.steps)
@@ -144,7 +145,7 @@ def main():
     print(body)
     if args.doc:
         # The commit the harness binary was built from, as its runs recorded it.
-        doc_table.write_section(args.doc, "search", body, args.command, ", ".join(commits))
+        doc_table.write_section(args.doc, args.section, body, args.command, ", ".join(commits))
 
 
 if __name__ == "__main__":
