@@ -136,6 +136,11 @@ fn a_bayes_search_under_asha_proposes_and_judges_the_same_on_one_worker_two_and_
             "lr: {min: 0.0001, max: 0.5, distribution: log_uniform_values}",
         );
     std::fs::write(&spec, text).unwrap();
+    let plan = stdout(&sandbox.run(&["launch", &spec, "--dry-run"]));
+    assert!(
+        plan.contains("10 runs, then 4 proposed from the results as it runs (2 of them at random)"),
+        "{plan}"
+    );
     same_on_any_workers(&sandbox, &spec, "bayes + asha");
 
     // Run 11 is TPE's first proposal: `explain` shows what it was drawn from.

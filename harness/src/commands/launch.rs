@@ -202,8 +202,16 @@ fn print_plan(spec: &SweepSpec) -> anyhow::Result<()> {
         .bayes
         .as_ref()
         .map_or(0, |b| (b.runs() as usize).saturating_sub(planned));
+    let at_random = spec
+        .bayes
+        .as_ref()
+        .map_or(0, |b| (0..proposed).filter(|&turn| b.random_turn(turn)).count());
     let mut later = if proposed > 0 {
-        format!(", then {proposed} proposed from the results as it runs")
+        let at_random = match at_random {
+            0 => String::new(),
+            n => format!(" ({n} of them at random)"),
+        };
+        format!(", then {proposed} proposed from the results as it runs{at_random}")
     } else {
         String::new()
     };

@@ -89,6 +89,14 @@ pub struct Bayes {
 }
 
 impl Bayes {
+    /// Whether TPE's turn number `turn` (0-based, counted from the first run it proposes) is
+    /// drawn at random instead: `random_fraction` of the turns, spread evenly (with 0.5, every
+    /// second one).
+    pub fn random_turn(&self, turn: usize) -> bool {
+        let fraction = self.random_fraction;
+        ((turn + 1) as f64 * fraction).floor() > (turn as f64 * fraction).floor()
+    }
+
     /// The runs the search has in all: `run_cap`, or every configuration of a smaller space.
     pub fn runs(&self) -> u64 {
         self.planner

@@ -119,14 +119,12 @@ impl Search {
         index >= self.startup()
     }
 
-    /// Whether run number `index` (0-based), one TPE would propose, is drawn at random instead:
-    /// `random_fraction` of TPE's turns, spread evenly (with 0.5, every second one).
+    /// Whether run number `index` (0-based), one TPE would propose, is drawn at random instead
+    /// (`Bayes::random_turn`).
     pub fn drawn_at_random(&self, index: usize) -> bool {
-        let Some(turn) = index.checked_sub(self.startup()) else {
-            return false;
-        };
-        let fraction = self.bayes.random_fraction;
-        ((turn + 1) as f64 * fraction).floor() > (turn as f64 * fraction).floor()
+        index
+            .checked_sub(self.startup())
+            .is_some_and(|turn| self.bayes.random_turn(turn))
     }
 
     /// The id of run number `index` (0-based).
