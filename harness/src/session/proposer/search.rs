@@ -279,8 +279,8 @@ mod tests {
 
     use super::*;
 
-    /// A search of 16 runs whose 10 random first ones have ended, and whose later ones are
-    /// still training; `random_fraction` as given.
+    /// A search of 16 runs with `random_fraction` as given, its 10 random first runs ended and
+    /// none proposed yet.
     fn search(random_fraction: &str) -> Search {
         let yaml = format!(
             "name: s\nmethod: bayes\nrun_cap: 16\nproposal_lag: 0\nrandom_fraction: {random_fraction}\n\
