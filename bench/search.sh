@@ -13,8 +13,9 @@
 #   VARIANTS="random:asha bayes:asha" runs only those searches (each METHOD:plain, :asha or
 #   :halving, successive halving with restarts: HALVING_CAP configurations, default 29, the most
 #   whose steps stay within 40% of random's, from HALVING_MIN_STEPS, default STEPS / 10, at
-#   eta 3); RANDOM_FRACTION=F gives bayes searches `random_fraction: F`; ORDERS="run arrival"
-#   runs each asha search in both orders of verdicts (`early_terminate.order`; arrival ones are
+#   HALVING_ETA, default 6: one cut, from a sixth of the steps, see docs/search.md);
+#   RANDOM_FRACTION=F gives bayes searches `random_fraction: F`; ORDERS="run arrival" runs
+#   each asha search in both orders of verdicts (`early_terminate.order`; arrival ones are
 #   named METHOD-asha-arrival-seedN). bench/verdict_order.sh uses both.
 #   HARNESS_BIN=PATH runs that binary instead of building this checkout (to measure another
 #   commit's searches beside these). OPTUNA=0 skips Optuna's side. It needs torch (scripts/setup-libtorch.sh's venv) and
@@ -35,6 +36,7 @@ workers="${WORKERS:-2}"
 variants="${VARIANTS:-random:plain bayes:plain random:asha bayes:asha random:halving bayes:halving}"
 halving_cap="${HALVING_CAP:-29}"
 halving_min_steps="${HALVING_MIN_STEPS:-$((steps / 10))}"
+halving_eta="${HALVING_ETA:-6}"
 orders="${ORDERS:-run}"
 random_fraction="${RANDOM_FRACTION:-}"
 
@@ -65,7 +67,7 @@ parameters:
 YAML
     case $kind in
         asha) echo "early_terminate: {type: asha, min_iter: 2, eta: 3, order: $order}" ;;
-        halving) echo "halving: {min_steps: $halving_min_steps, eta: 3}" ;;
+        halving) echo "halving: {min_steps: $halving_min_steps, eta: $halving_eta}" ;;
     esac
 }
 
@@ -93,7 +95,7 @@ if [ "${TABLE:-1}" = 0 ]; then
     exit 0
 fi
 
-command="${VARIANTS:+VARIANTS=\"$variants\" }${random_fraction:+RANDOM_FRACTION=$random_fraction }RUN_CAP=$run_cap HALVING_CAP=$halving_cap STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
+command="${VARIANTS:+VARIANTS=\"$variants\" }${random_fraction:+RANDOM_FRACTION=$random_fraction }RUN_CAP=$run_cap HALVING_CAP=$halving_cap ${HALVING_MIN_STEPS:+HALVING_MIN_STEPS=$halving_min_steps }HALVING_ETA=$halving_eta STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
 if [ "${OPTUNA:-1}" = 0 ]; then
     # Without Optuna's row the table goes into a section of its own (SECTION), else to stdout.
     doc=()
