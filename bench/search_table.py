@@ -3,7 +3,8 @@ sampler seed, their mean ± standard deviation, the training steps and minutes p
 from the harness's database (every sweep `METHOD-ASHA-seedN`) and from the rows
 bench/search_optuna.py printed. Then each difference the benchmark asks about (early
 termination against none, ours against Optuna) with its standard error, called within the
-spread when it is under two standard errors: three seeds rarely separate searches.
+spread when it is under two standard errors: three seeds rarely separate searches; and seed by
+seed, how often it is lower and how far behind it falls at worst.
 
     python3 bench/search_table.py DB --run-cap 24 [--optuna ROWS.tsv] [--doc docs/search.md
         [--section search] --command "…"]
@@ -110,8 +111,24 @@ def differences(searches, compared=COMPARED, wall=False):
         if wall:
             minutes = ", " + wall_time(searches[a], searches[b])
         lines.append(f"- {a} against {b}: mean best val {diff:+.4f} (standard error {error:.4f}), "
-                     f"{verdict}; {steps:.0%} of its training steps{minutes}.")
+                     f"{verdict}; {seed_by_seed(searches[a], searches[b])}; {steps:.0%} of its "
+                     f"training steps{minutes}.")
     return "\n".join(lines)
+
+
+def seed_by_seed(a, b):
+    """`a`'s best val against `b`'s on each seed both ran, as the table shows them (4 decimals):
+    on how many it is lower and level, and where it is furthest behind, if anywhere."""
+    diffs = {seed: round(round(a[seed]["best"], 4) - round(b[seed]["best"], 4), 4)
+             for seed in sorted(a.keys() & b.keys())}
+    text = f"lower on {sum(d < 0 for d in diffs.values())} of {len(diffs)} seeds"
+    level = sum(d == 0 for d in diffs.values())
+    if level:
+        text += f", level on {level}"
+    worst = max(diffs, key=diffs.get)
+    if diffs[worst] > 0:
+        text += f", at worst {diffs[worst]:+.4f} (seed {worst})"
+    return text
 
 
 def wall_time(a, b):
