@@ -18,10 +18,11 @@
 #   each asha search in both orders of verdicts (`early_terminate.order`; arrival ones are
 #   named METHOD-asha-arrival-seedN). bench/verdict_order.sh uses both.
 #   HARNESS_BIN=PATH runs that binary instead of building this checkout (to measure another
-#   commit's searches beside these). OPTUNA=0 skips Optuna's side. It needs torch (scripts/setup-libtorch.sh's venv) and
-#   optuna==5.0.0, which it installs once into a venv of its own that sees that torch.
-# bench/search_table.py then writes the table into docs/search.md (with OPTUNA=0: printed, or
-# written into the section SECTION names, as `search-held-out` for sampler seeds 6-10).
+#   commit's searches beside these). OPTUNA=0 skips Optuna's side. It needs torch
+#   (scripts/setup-libtorch.sh's venv) and optuna==5.0.0, which it installs once into a venv of
+#   its own that sees that torch.
+# bench/search_table.py then writes the table into docs/search.md (with OPTUNA=0, prints it).
+# bench/search_shapes.sh compares halving's shapes on more sampler seeds with this script.
 # bench/fidelity.sh measures, on the same random searches, why early termination errs here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -97,12 +98,7 @@ fi
 
 command="${VARIANTS:+VARIANTS=\"$variants\" }${random_fraction:+RANDOM_FRACTION=$random_fraction }RUN_CAP=$run_cap HALVING_CAP=$halving_cap ${HALVING_MIN_STEPS:+HALVING_MIN_STEPS=$halving_min_steps }HALVING_ETA=$halving_eta STEPS=$steps EVAL_EVERY=$eval_every SEEDS=\"$seeds\" WORKERS=$workers bench/search.sh NAMES_TXT $db"
 if [ "${OPTUNA:-1}" = 0 ]; then
-    # Without Optuna's row the table goes into a section of its own (SECTION), else to stdout.
-    doc=()
-    if [ -n "${SECTION:-}" ]; then
-        doc=(--doc docs/search.md --section "$SECTION" --command "OPTUNA=0 SECTION=$SECTION $command")
-    fi
-    python3 bench/search_table.py "$db" --run-cap "$run_cap" --steps "$steps" "${doc[@]}"
+    python3 bench/search_table.py "$db" --run-cap "$run_cap" --steps "$steps"
     exit 0
 fi
 eval "$(scripts/setup-libtorch.sh)"

@@ -7,7 +7,7 @@ spread when it is under two standard errors: three seeds rarely separate searche
 seed, how often it is lower and how far behind it falls at worst.
 
     python3 bench/search_table.py DB --run-cap 24 [--optuna ROWS.tsv] [--doc docs/search.md
-        [--section search] --command "…"]
+        --command "…"]
 """
 
 import argparse
@@ -148,7 +148,6 @@ def main():
     parser.add_argument("--steps", type=int, help="the runs' full steps; a best val is a run's trained to them")
     parser.add_argument("--optuna")
     parser.add_argument("--doc")
-    parser.add_argument("--section", default="search", help="the doc's section to write")
     parser.add_argument("--command")
     args = parser.parse_args()
     searches = ours(args.db, args.run_cap, steps=args.steps)
@@ -162,7 +161,7 @@ def main():
     print(body)
     if args.doc:
         # The commit the harness binary was built from, as its runs recorded it.
-        doc_table.write_section(args.doc, args.section, body, args.command, ", ".join(commits))
+        doc_table.write_section(args.doc, "search", body, args.command, ", ".join(commits))
 
 
 if __name__ == "__main__":
