@@ -19,7 +19,12 @@ eval_every="${EVAL_EVERY:-1000}"
 section="${SECTION:-search-shapes}"
 
 mkdir -p "$dir"
-export OPTUNA=0 TABLE=0 STEPS="$steps" EVAL_EVERY="$eval_every" SEEDS="$seeds"
+# One binary for every shape's searches (bench/search.sh alone would build and copy one per call).
+bins=$(mktemp -d)
+trap 'rm -rf "$bins"' EXIT
+. bench/harness_copy.sh
+HARNESS_BIN=$(harness_copy "$bins")
+export HARNESS_BIN OPTUNA=0 TABLE=0 STEPS="$steps" EVAL_EVERY="$eval_every" SEEDS="$seeds"
 VARIANTS=random:plain bench/search.sh "$data" "$dir/random.db"
 for shape in $shapes; do
     IFS=: read -r eta min_steps cap <<< "$shape"

@@ -94,7 +94,7 @@ def results_table(searches, seeds):
 
 def differences(searches, compared=COMPARED, wall=False):
     """One line per compared pair: the difference of mean best val, its standard error, and
-    whether it stands out of the spread; the share of steps (and with `wall`, of minutes)."""
+    whether it stands out of the spread; how it compares seed by seed; the share of steps (and with `wall`, of minutes)."""
     lines = []
     for a, b in compared:
         if a not in searches or b not in searches:
